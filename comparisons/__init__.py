@@ -1,0 +1,12 @@
+"""The harness: one registry of cases, comparisons against torch and finite differences,
+and the CSV report. See :mod:`comparisons.runner` for the public API."""
+
+from comparisons.compare import Comparison, compare_arrays, describe
+from comparisons.registry import CASES, SKIPPED, Case
+from comparisons.runner import (compare_activation, compare_loss, compare_network, failures,
+                                finite_difference_gradients, run_case, run_cases)
+from comparisons.tolerances import Tolerance, tolerance_for
+
+__all__ = ["CASES", "SKIPPED", "Case", "Comparison", "Tolerance", "compare_activation",
+           "compare_arrays", "compare_loss", "compare_network", "describe", "failures",
+           "finite_difference_gradients", "run_case", "run_cases", "tolerance_for"]

@@ -1,0 +1,7 @@
+"""``python -m comparisons``: the same as the ``backprop-compare`` command."""
+
+import sys
+
+from comparisons.cli import main
+
+sys.exit(main())

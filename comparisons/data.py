@@ -1,0 +1,93 @@
+"""Built-in synthetic data for the cases: inputs, and targets that fit each loss."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from comparisons.registry import Case, ComponentCase
+
+__all__ = ["EXTREME", "KINK_MARGIN", "TARGET_SAMPLERS", "activation_inputs", "case_data",
+           "loss_inputs", "min_kink_distance"]
+
+#: pre-activations closer than this to a kink are redrawn, so that finite
+#: differences (step 1e-6) never straddle one
+KINK_MARGIN = 1e-3
+
+Sampler = Callable[[np.random.Generator, int, int, np.dtype], np.ndarray]
+
+#: target_kind -> sampler(rng, n_samples, n_outputs, dtype)
+TARGET_SAMPLERS: dict[str, Sampler] = {
+    "real": lambda rng, n, k, dt: rng.standard_normal((n, k)).astype(dt),
+    "probability": lambda rng, n, k, dt: rng.uniform(0.0, 1.0, (n, k)).astype(dt),
+    "class_index": lambda rng, n, k, dt: rng.integers(0, k, n).astype(np.int64),
+}
+
+
+def min_kink_distance(net, X: np.ndarray) -> float:
+    """The smallest distance from any pre-activation of ``net`` on ``X`` to a kink of its
+    activation (inf when no activation has kinks)."""
+    net.forward(X)
+    best = np.inf
+    n_layers = len(net.layers)
+    for l in range(1, n_layers + 1):
+        f = net.output_activation if l == n_layers else net.activation
+        z = net.intermediates[f"z{l}"]
+        for k in getattr(f, "kinks", ()):
+            best = min(best, float(np.min(np.abs(z - k))))
+    return best
+
+
+def case_data(case: Case, net=None, max_tries: int = 100) -> tuple[np.ndarray, np.ndarray]:
+    """Deterministic ``(X, y)`` for ``case``: X ~ N(0, 1), y drawn to suit the loss.
+
+    X is redrawn (from the same seeded stream) until every pre-activation is at
+    least :data:`KINK_MARGIN` from a kink of its activation.
+    """
+    net = case.build() if net is None else net
+    rng = np.random.default_rng([case.seed, 2024])
+    kind = net.loss_fn.target_kind
+    for _ in range(max_tries):
+        X = rng.standard_normal((case.n_samples, case.sizes[0])).astype(case.np_dtype)
+        if min_kink_distance(net, X) >= KINK_MARGIN:
+            break
+    else:
+        raise RuntimeError(f"{case.id}: no input batch kept away from the kinks in "
+                           f"{max_tries} draws")
+    y = TARGET_SAMPLERS[kind](rng, case.n_samples, case.sizes[-1], case.np_dtype)
+    return X, y
+
+
+#: the extreme input every stable function must survive (finite, and equal to torch)
+EXTREME = 1e4
+FEATURES = 5  # width of the feature axis for activations like softmax
+
+
+def activation_inputs(case: ComponentCase) -> np.ndarray:
+    """(rows, 5) inputs: random N(0, 3^2) rows, then the special points: 0, +-1, the
+    activation's kinks (exactly, where torch's one-sided choice shows), points just
+    beside them, and +-1e4."""
+    act = case.build()
+    rng = np.random.default_rng(0)
+    special = [0.0, 1.0, -1.0, -EXTREME, EXTREME]
+    for k in getattr(act, "kinks", ()):
+        special += [k, k - KINK_MARGIN, k + KINK_MARGIN]
+    pad = (-len(special)) % FEATURES
+    special = np.concatenate([special, 3 * rng.standard_normal(pad)])
+    z = np.vstack([3 * rng.standard_normal((6, FEATURES)), special.reshape(-1, FEATURES)])
+    return z.astype(case.np_dtype)
+
+
+def loss_inputs(case: ComponentCase, n: int = 6, k: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """``(pred, target)`` inside the loss's domain: predictions N(0, 2^2), or
+    U(0.02, 0.98) for a loss on probabilities; targets from :data:`TARGET_SAMPLERS`."""
+    loss = case.build()
+    rng = np.random.default_rng(0)
+    lo, hi = loss.pred_range
+    if np.isfinite(lo) and np.isfinite(hi):
+        pred = rng.uniform(lo + 0.02 * (hi - lo), hi - 0.02 * (hi - lo), (n, k))
+    else:
+        pred = 2 * rng.standard_normal((n, k))
+    target = TARGET_SAMPLERS[loss.target_kind](rng, n, k, case.np_dtype)
+    return pred.astype(case.np_dtype), target

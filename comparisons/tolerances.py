@@ -1,0 +1,65 @@
+r"""The tolerance policy, written down once and used by every comparison.
+
+An element passes when
+
+.. math:: |\text{manual} - \text{reference}| \le \text{atol} + \text{rtol}\cdot|\text{reference}|
+
+(the rule of ``torch.testing.assert_close`` and ``numpy.isclose``), with
+``(rtol, atol)`` chosen by the dtype under test and the oracle:
+
+=================  ===========  ===========  ==================================================
+oracle             dtype        rtol         atol
+=================  ===========  ===========  ==================================================
+torch (autograd)   float64      1e-10        1e-12   (both sides float64: only reordering of sums)
+torch (autograd)   float32      1e-5         1e-6    (float32 eps is 1.2e-7; ~100 ops per gradient)
+finite differences any          1e-6         1e-8    (central, float64, h = 1e-5: truncation h²·f'''/6
+                                                     ~2e-11, rounding eps·|L|/h ~ 2e-11·|L|)
+=================  ===========  ===========  ==================================================
+
+A float32 case checked against float64 finite differences takes the looser of the
+two rows. Errors that grow over a training trajectory are reported per step in
+``trajectories.csv``, not absorbed into these numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["FD_STEP", "Tolerance", "tolerance_for"]
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """``|actual - expected| <= atol + rtol * |expected|`` elementwise."""
+
+    rtol: float
+    atol: float
+
+    def allowed(self, expected: np.ndarray) -> np.ndarray:
+        return self.atol + self.rtol * np.abs(expected)
+
+    def loosest(self, other: Tolerance) -> Tolerance:
+        return Tolerance(max(self.rtol, other.rtol), max(self.atol, other.atol))
+
+
+AUTOGRAD = {
+    np.dtype(np.float64): Tolerance(rtol=1e-10, atol=1e-12),
+    np.dtype(np.float32): Tolerance(rtol=1e-5, atol=1e-6),
+}
+FINITE_DIFFERENCES = Tolerance(rtol=1e-6, atol=1e-8)
+FD_STEP = 1e-5  # central-difference step, in float64: near eps^(1/3), balancing truncation and rounding
+
+
+def tolerance_for(dtype: np.dtype | type | str, oracle: str = "torch") -> Tolerance:
+    """The tolerance for comparing a ``dtype`` computation against ``oracle``
+    (``"torch"`` or ``"fd"``)."""
+    dtype = np.dtype(dtype)
+    if dtype not in AUTOGRAD:
+        raise ValueError(f"no tolerance for dtype {dtype}; valid: float32, float64")
+    if oracle == "torch":
+        return AUTOGRAD[dtype]
+    if oracle == "fd":
+        return AUTOGRAD[dtype].loosest(FINITE_DIFFERENCES)
+    raise ValueError(f"unknown oracle {oracle!r}; valid: torch, fd")

@@ -1,0 +1,121 @@
+"""Negative controls: deliberately wrong derivatives must make the comparisons fail, and the
+failure must name the parameter, the worst element, both errors and the tolerance."""
+
+import numpy as np
+import pytest
+
+from comparisons import compare_network, failures
+from manual import MLP
+from manual.activations import Sigmoid, _sigmoid
+
+
+class FlippedSigmoid(Sigmoid):
+    """sigma'(z) with the sign flipped: -sigma(1 - sigma)."""
+
+    def _derivative(self, z):
+        s = _sigmoid(z)
+        return -s * (1 - s)
+
+
+class FlippedExponentSigmoid(Sigmoid):
+    """sigma(z) written as 1 / (1 + e^{z}): a forward bug."""
+
+    def _forward(self, z):
+        return 1 / (1 + np.exp(z))
+
+
+class NearlyRightSigmoid(Sigmoid):
+    """A derivative off by one part in 10^7: only a tight oracle sees it."""
+
+    def _derivative(self, z):
+        return super()._derivative(z) * (1 + 1e-7)
+
+
+def _data(n_in=4, n_out=3, n=8, seed=1):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, n_in)), rng.standard_normal((n, n_out))
+
+
+def _failing(rows, oracle):
+    return {r["parameter"] for r in rows if r["oracle"] == oracle and r["passed"] is False}
+
+
+def test_flipped_sigmoid_derivative_is_caught_by_both_oracles():
+    act = FlippedSigmoid()
+    net = MLP([4, 5, 3], activation=act, output_activation=act, loss="mse")
+    X, y = _data()
+    rows = compare_network(net, X, y, case="flipped-sigmoid")
+    # Layer 2 sees one flipped factor. Layer 1 sees two (its own and layer 2's), which
+    # cancel: a sign error can hide in a deeper layer, so every parameter is compared.
+    assert _failing(rows, "torch") == {"W2", "b2"}
+    assert _failing(rows, "fd") == {"W2", "b2"}
+    assert "loss" not in _failing(rows, "torch")  # the forward pass is right
+    msg = "\n".join(failures(rows))
+    for part in ("flipped-sigmoid [torch] W2", "worst element", "max abs err", "max rel err",
+                 "tolerance: atol", "first divergence: backward dJ/dz2"):
+        assert part in msg, f"{part!r} missing from:\n{msg}"
+
+
+def test_forward_bug_is_located_in_the_forward_pass():
+    act = FlippedExponentSigmoid()
+    net = MLP([4, 5, 3], activation=act, output_activation="identity", loss="mse")
+    X, y = _data()
+    rows = compare_network(net, X, y, case="flipped-exponent", oracles=["torch"])
+    assert "loss" in _failing(rows, "torch")
+    assert {r["first_divergence"] for r in rows} == {"forward a1"}
+
+
+def test_dropped_weight_factor_in_the_chain_rule_is_caught():
+    """Backprop passes dJ/dz_l down unchanged instead of dJ/dz_l W_l^T. The hidden layers
+    are square so the shapes still agree; only the values betray the bug."""
+    net = MLP([3, 4, 4, 4], activation="tanh", output_activation="identity", loss="mse")
+    for layer in net.layers:
+        def broken_backward(dz, layer=layer):
+            x, _ = layer._cache
+            layer.dW, layer.db = x.T @ dz, dz.sum(axis=0)
+            return dz  # should be dz @ layer.W.T
+        layer.backward = broken_backward
+    X, y = _data(n_in=3, n_out=4)
+    rows = compare_network(net, X, y, case="dropped-weight")
+    for oracle in ("torch", "fd"):
+        assert _failing(rows, oracle) == {"W1", "b1", "W2", "b2"}  # W3, b3 are still right
+    assert "first divergence: backward dJ/da2" in "\n".join(failures(rows))
+
+
+def test_float64_tolerance_is_tight_enough_to_see_one_part_in_ten_million():
+    act = NearlyRightSigmoid()
+    net = MLP([4, 5, 3], activation=act, output_activation="identity", loss="mse")
+    X, y = _data()
+    rows = compare_network(net, X, y, oracles=["torch"])
+    assert _failing(rows, "torch") >= {"W1", "b1"}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_correct_network_passes(dtype):
+    """The control's control: the same setups with the right derivative pass."""
+    net = MLP([4, 5, 3], activation="sigmoid", output_activation="sigmoid", loss="mse",
+              dtype=dtype)
+    X, y = _data()
+    rows = compare_network(net, X, y)
+    assert not failures(rows), "\n".join(failures(rows))
+
+
+def test_component_checks_catch_a_wrong_activation_derivative():
+    from comparisons import compare_activation
+
+    rows = compare_activation(FlippedSigmoid(), np.linspace(-3, 3, 11))
+    assert {r["parameter"] for r in rows if r["passed"] is False} == {"backward", "derivative"}
+
+
+def test_component_checks_catch_a_forgotten_mean():
+    """MSE's gradient without the 1/N of the mean: off by a factor N."""
+    from comparisons import compare_loss
+    from manual.losses import MSE
+
+    class ForgetfulMSE(MSE):
+        def _chain_reduction(self, per_element, pred, target, grad_out):
+            return per_element * (1 if grad_out is None else grad_out)
+
+    pred, target = np.random.default_rng(0).standard_normal((2, 4, 3))
+    rows = compare_loss(ForgetfulMSE(), pred, target)
+    assert {r["parameter"] for r in rows if r["passed"] is False} == {"gradient"}

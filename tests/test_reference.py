@@ -1,0 +1,40 @@
+"""The oracle itself: parameters copied exactly, layout converted explicitly, torch built-ins."""
+
+import numpy as np
+import torch
+
+import reference
+from manual import MLP
+
+
+def test_from_manual_copies_parameters_exactly_with_transposed_weights():
+    net = MLP([3, 5, 2], activation="tanh", dtype=np.float64, seed=3)
+    tnet = reference.MLP.from_manual(net)
+    for l, lin in enumerate(tnet.linears, start=1):
+        assert lin.weight.shape == net.params[f"W{l}"].T.shape  # torch: (out, in)
+        assert np.array_equal(lin.weight.detach().numpy(), net.params[f"W{l}"].T)
+        assert np.array_equal(lin.bias.detach().numpy(), net.params[f"b{l}"])
+    back = tnet.manual_params()
+    assert all(np.array_equal(back[k], v) for k, v in net.params.items())
+
+
+def test_dtype_follows_the_manual_network():
+    net = MLP([3, 2], dtype=np.float32)
+    tnet = reference.MLP.from_manual(net)
+    assert tnet.linears[0].weight.dtype == torch.float32
+    loss, grads = tnet.gradients(np.ones((2, 3), np.float32), np.ones((2, 2), np.float32))
+    assert grads["W1"].dtype == np.float32 and grads["W1"].shape == (3, 2)
+
+
+def test_reference_uses_torch_builtins():
+    assert reference.activations.get("sigmoid") is torch.sigmoid
+    assert reference.activations.get("tanh") is torch.tanh
+
+
+def test_params_are_live():
+    """An in-place change to net.params takes effect in the next forward."""
+    net = MLP([2, 1], activation="identity")
+    X = np.array([[1.0, 2.0]])
+    net.params["W1"][...] = 0
+    net.params["b1"][...] = 7
+    assert net.forward(X)[0, 0] == 7
