@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - start
 
     checked = df[df["kind"] == "network"]
-    failed = checked[checked["passed"] == False]  # noqa: E712 (pandas elementwise)
+    failed = checked[checked["passed"] == False]
     print(f"gradients: {len(cases)} cases, {len(checked)} comparisons "
           f"({checked['case'].nunique()} cases x parameters x oracles), "
           f"{len(checked) - len(failed)} passed, {len(failed)} failed; "
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     comp = run_components(components)
     write_csv(comp, args.out / "components.csv")
-    comp_failed = comp[comp["passed"] == False]  # noqa: E712
+    comp_failed = comp[comp["passed"] == False]
     print(f"components: {len(components)} activation/loss cases, {len(comp)} comparisons, "
           f"{len(comp) - len(comp_failed)} passed, {len(comp_failed)} failed; wrote "
           f"{args.out / 'components.csv'} in {time.perf_counter() - start:.1f} s")

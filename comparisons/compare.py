@@ -69,7 +69,7 @@ def compare_arrays(actual: Any, expected: Any, tol: Tolerance, name: str = "valu
     """
     a = np.asarray(actual)
     e = np.asarray(expected)
-    base = dict(name=name, rtol=tol.rtol, atol=tol.atol)
+    base = {"name": name, "rtol": tol.rtol, "atol": tol.atol}
     if a.shape != e.shape:
         return Comparison(shape=a.shape, max_abs_err=np.inf, max_rel_err=np.inf,
                           worst_index=None, manual_value=np.nan, reference_value=np.nan,

@@ -54,8 +54,11 @@ def complex_step_gradient(L: Callable[[np.ndarray], complex], x: np.ndarray,
 
 def taylor_remainders(L: Callable[[np.ndarray], float], grad: np.ndarray, theta: np.ndarray,
                       direction: np.ndarray, eps: Sequence[float]) -> np.ndarray:
-    r""":math:`r(\varepsilon) = |L(\theta + \varepsilon v) - L(\theta) - \varepsilon\,\nabla L\cdot v|`
-    for each ``eps`` (all in float64)."""
+    r"""The remainders, for each ``eps`` (all in float64):
+
+    .. math:: r(\varepsilon) = |L(\theta + \varepsilon v) - L(\theta)
+              - \varepsilon\,\nabla L\cdot v|
+    """
     theta = np.asarray(theta, dtype=np.float64)
     v = np.asarray(direction, dtype=np.float64)
     L0 = float(L(theta))

@@ -183,5 +183,6 @@ def by_id(case_id: str) -> Case:
     for case in CASES:
         if case.id == case_id:
             return case
-    close = [c.id for c in CASES if case_id.split("-")[0] in c.id][:10]
-    raise ValueError(f"unknown case {case_id!r}; e.g. {', '.join(close or [c.id for c in CASES[:5]])}")
+    close = [c.id for c in CASES if case_id.split("-")[0] in c.id][:10] or [
+        c.id for c in CASES[:5]]
+    raise ValueError(f"unknown case {case_id!r}; e.g. {', '.join(close)}")

@@ -12,8 +12,9 @@ oracle             dtype        rtol         atol
 =================  ===========  ===========  ==================================================
 torch (autograd)   float64      1e-10        1e-12   (both sides float64: only reordering of sums)
 torch (autograd)   float32      1e-5         1e-6    (float32 eps is 1.2e-7; ~100 ops per gradient)
-finite differences any          1e-6         1e-8    (central, float64, h = 1e-5: truncation h²·f'''/6
-                                                     ~2e-11, rounding eps·|L|/h ~ 2e-11·|L|)
+finite differences any          1e-6         1e-8    (central, float64, h = 1e-5:
+                                                     truncation h²·f'''/6 ~2e-11,
+                                                     rounding eps·|L|/h ~ 2e-11·|L|)
 =================  ===========  ===========  ==================================================
 
 A float32 case checked against float64 finite differences takes the looser of the
@@ -49,7 +50,7 @@ AUTOGRAD = {
     np.dtype(np.float32): Tolerance(rtol=1e-5, atol=1e-6),
 }
 FINITE_DIFFERENCES = Tolerance(rtol=1e-6, atol=1e-8)
-FD_STEP = 1e-5  # central-difference step, in float64: near eps^(1/3), balancing truncation and rounding
+FD_STEP = 1e-5  # central-difference step in float64: near eps^(1/3), balancing the two errors
 
 
 def tolerance_for(dtype: np.dtype | type | str, oracle: str = "torch") -> Tolerance:

@@ -7,7 +7,7 @@ names the problem, instead of surfacing as a broadcasting error deep in NumPy.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -59,8 +59,8 @@ class Configurable:
     ``_check_params`` for range checks.
     """
 
-    name: str = ""
-    defaults: dict[str, Any] = {}
+    name: ClassVar[str] = ""
+    defaults: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, **kwargs: Any) -> None:
         unknown = sorted(set(kwargs) - set(self.defaults))

@@ -147,13 +147,18 @@ class Identity(Activation):
         return np.zeros_like(z)
 
 
+def _exp_neg_abs(z: np.ndarray) -> np.ndarray:
+    """e^{-|z|}, in (0, 1]: the one exponential that can never overflow."""
+    if np.iscomplexobj(z):  # complex-step input: flip by the sign of the real part
+        return np.exp(np.where(z.real >= 0, -z, z))
+    return np.exp(-np.abs(z))  # branch-free: np.where on random signs is ~8x slower
+
+
 def _sigmoid(z: np.ndarray) -> np.ndarray:
-    """Logistic function that never overflows: exp is only taken of -|z|."""
-    # why: 1/(1+exp(-z)) overflows exp for z << 0; for z < 0 use exp(z)/(1+exp(z)).
-    # Branch on the real part so the same code runs on complex-step input.
-    pos = np.real(z) >= 0
-    e = np.exp(np.where(pos, -z, z))  # exponent has real part <= 0
-    return np.where(pos, 1 / (1 + e), e / (1 + e))
+    """Logistic function that never overflows."""
+    # why: 1/(1+exp(-z)) overflows exp for z << 0. With e = exp(-|z|) <= 1,
+    # sigma(z) = exp(min(z, 0)) / (1 + e): that is 1/(1+e) for z >= 0 and e/(1+e) for z < 0.
+    return np.exp(np.minimum(z, 0)) / (1 + _exp_neg_abs(z))
 
 
 @register
@@ -165,10 +170,10 @@ class Sigmoid(Activation):
         \sigma'(z) = \sigma(z)\,(1 - \sigma(z)), \qquad
         \sigma''(z) = \sigma'(z)\,(1 - 2\sigma(z))
 
-    Computed as :math:`\sigma'(z) = \sigma(z)\,\sigma(-z)` and
-    :math:`1 - 2\sigma(z) = -\tanh(z/2)`: the same values, without the cancellation
-    of :math:`1 - \sigma(z)` when :math:`\sigma(z) \to 1`. Stable at any input: finite
-    and exact to rounding at :math:`z = \pm 10^4`.
+    Computed as :math:`\sigma'(z) = \sigma(z)\,\sigma(-z) = e/(1+e)^2` with
+    :math:`e = e^{-|z|}`, and :math:`1 - 2\sigma(z) = -\tanh(z/2)`: the same values,
+    without the cancellation of :math:`1 - \sigma(z)` when :math:`\sigma(z) \to 1`.
+    Stable at any input: finite and exact to rounding at :math:`z = \pm 10^4`.
     """
 
     name = "sigmoid"
@@ -178,15 +183,16 @@ class Sigmoid(Activation):
         return _sigmoid(z)
 
     def _derivative(self, z):
-        return _sigmoid(z) * _sigmoid(-z)  # = sigma (1 - sigma), exact for large z too
+        e = _exp_neg_abs(z)
+        return e / ((1 + e) * (1 + e))  # = sigma(z) sigma(-z) = sigma (1 - sigma)
 
     def _second_derivative(self, z):
-        return -_sigmoid(z) * _sigmoid(-z) * np.tanh(z / 2)  # sigma' (1 - 2 sigma)
+        return -self._derivative(z) * np.tanh(z / 2)  # sigma' (1 - 2 sigma)
 
 
 def _sech2(z: np.ndarray) -> np.ndarray:
     """sech^2 z = 4 e^{-2|z|} / (1 + e^{-2|z|})^2, never overflowing (exp of -2|z| only)."""
-    e = np.exp(np.where(np.real(z) >= 0, -2 * z, 2 * z))
+    e = _exp_neg_abs(2 * z)
     return 4 * e / ((1 + e) * (1 + e))
 
 

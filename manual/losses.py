@@ -32,7 +32,7 @@ import numpy as np
 
 from manual._checks import Configurable, as_real_array, check_choice, check_finite
 
-__all__ = ["Loss", "get", "names", "register", "log_softmax", "softmax"]
+__all__ = ["Loss", "get", "log_softmax", "names", "register", "softmax"]
 
 _REGISTRY: dict[str, type[Loss]] = {}
 
@@ -66,7 +66,8 @@ def get(name: str | Loss, **kwargs: Any) -> Loss:
 
 # --- numerically stable building blocks ------------------------------------------------
 def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
-    r""":math:`\log \mathrm{softmax}(z)_i = z_i - m - \log \sum_j e^{z_j - m}`, :math:`m = \max_j z_j`.
+    r""":math:`\log \mathrm{softmax}(z)_i = z_i - m - \log \sum_j e^{z_j - m}`, with
+    :math:`m = \max_j z_j`.
 
     Subtracting the max first keeps every exponent :math:`\le 0`: finite at any input.
     """
@@ -114,7 +115,8 @@ class Loss(Configurable):
 
     def backward(self, pred: np.ndarray, target: np.ndarray,
                  grad_out: np.ndarray | float | None = None) -> np.ndarray:
-        r""":math:`\partial J/\partial \hat y = \texttt{grad\_out} \cdot \partial L/\partial \hat y`."""
+        r""":math:`\partial J/\partial \hat y = g \cdot \partial L/\partial \hat y`, with
+        :math:`g` = ``grad_out``."""
         pred, target = self._validate(pred, target)
         per_element = self._backward(pred, target)  # d(per-element loss)/d pred
         return self._chain_reduction(per_element, pred, target, grad_out)

@@ -159,7 +159,7 @@ class MLP:
         return a
 
     def loss(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Forward pass and loss :math:`J = \\mathcal{L}(\\hat y, y)`; caches for :meth:`backward`."""
+        """Forward pass and loss :math:`J = \\mathcal{L}(\\hat y, y)`, cached for backward."""
         out = self.forward(X)
         self._y = self._check_y(y, out.shape[0])
         J = self.loss_fn.forward(out, self._y)

@@ -22,7 +22,7 @@ def test_dtype_follows_the_manual_network():
     net = MLP([3, 2], dtype=np.float32)
     tnet = reference.MLP.from_manual(net)
     assert tnet.linears[0].weight.dtype == torch.float32
-    loss, grads = tnet.gradients(np.ones((2, 3), np.float32), np.ones((2, 2), np.float32))
+    _, grads = tnet.gradients(np.ones((2, 3), np.float32), np.ones((2, 2), np.float32))
     assert grads["W1"].dtype == np.float32 and grads["W1"].shape == (3, 2)
 
 
