@@ -151,6 +151,7 @@ class MLP:
         """The network's output :math:`\\hat y = a_L` for a batch ``X`` (samples, features)."""
         a = self._check_X(X)
         self.intermediates = {}
+        self._y = None  # a new forward invalidates the last loss
         for l, layer in enumerate(self.layers, start=1):
             f = self.output_activation if l == len(self.layers) else self.activation
             z = layer.forward(a)  # (N, out_l)
@@ -161,18 +162,35 @@ class MLP:
     def loss(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Forward pass and loss :math:`J = \\mathcal{L}(\\hat y, y)`, cached for backward."""
         out = self.forward(X)
-        self._y = self._check_y(y, out.shape[0])
-        J = self.loss_fn.forward(out, self._y)
+        y = self._check_y(y, out.shape[0])
+        J = self.loss_fn.forward(out, y)
+        self._y = y
         self.intermediates["loss"] = np.asarray(J)
         return J
 
     # -- backward ---------------------------------------------------------------
-    def backward(self) -> dict[str, np.ndarray]:
-        """Backpropagate the last :meth:`loss`; returns gradients keyed like ``params``."""
-        if self._y is None:
-            raise RuntimeError("MLP.backward: call net.loss(X, y) first")
+    def backward(self, grad_out: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Backpropagate; returns gradients keyed like ``params``.
+
+        By default from the last :meth:`loss`. With ``grad_out`` (shaped like the
+        output of the last :meth:`forward`), backpropagate that upstream gradient
+        :math:`\\partial J/\\partial a_L` instead: the vector–Jacobian product of the
+        network itself, with no loss involved.
+        """
         L = len(self.layers)
-        grad = self.loss_fn.backward(self.intermediates[f"a{L}"], self._y)  # dJ/da_L
+        if grad_out is None:
+            if self._y is None:
+                raise RuntimeError("MLP.backward: call net.loss(X, y) first")
+            grad = self.loss_fn.backward(self.intermediates[f"a{L}"], self._y)  # dJ/da_L
+        else:
+            if f"a{L}" not in self.intermediates:
+                raise RuntimeError("MLP.backward: call net.forward(X) first")
+            out = self.intermediates[f"a{L}"]
+            grad = as_real_array(grad_out, "grad_out")
+            if grad.shape != out.shape:
+                raise ValueError(f"grad_out has shape {grad.shape}, expected the output's "
+                                 f"shape {out.shape}")
+            grad = grad.astype(self.dtype, copy=False)
         grads: dict[str, np.ndarray] = {}
         for l in range(L, 0, -1):
             f = self.output_activation if l == L else self.activation

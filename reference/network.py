@@ -131,3 +131,16 @@ class MLP(nn.Module):
             grads[f"W{l}"] = lin.weight.grad.detach().numpy().T.copy()  # back to (in, out)
             grads[f"b{l}"] = lin.bias.grad.detach().numpy().copy()
         return J.detach().numpy()[()], grads
+
+    def vjp(self, X: np.ndarray, grad_out: np.ndarray) -> dict[str, np.ndarray]:
+        """Autograd's vector–Jacobian product of the network output with ``grad_out``
+        (no loss), under the manual names and (in, out) layout."""
+        out = self.forward(torch.as_tensor(np.asarray(X), dtype=self.dtype))
+        params = [p for lin in self.linears for p in (lin.weight, lin.bias)]
+        vjps = torch.autograd.grad(out, params, torch.as_tensor(grad_out, dtype=self.dtype))
+        grads: dict[str, np.ndarray] = {}
+        for l in range(1, len(self.linears) + 1):
+            dW, db = vjps[2 * (l - 1)], vjps[2 * l - 1]
+            grads[f"W{l}"] = dW.numpy().T.copy()  # back to (in, out)
+            grads[f"b{l}"] = db.numpy().copy()
+        return grads

@@ -38,3 +38,22 @@ def test_params_are_live():
     net.params["W1"][...] = 0
     net.params["b1"][...] = 7
     assert net.forward(X)[0, 0] == 7
+
+
+def test_network_vjp_matches_autograd_under_a_random_upstream_gradient():
+    """The network's own backward (no loss) against torch, with a random cotangent."""
+    from comparisons import compare_arrays, tolerance_for
+
+    net = MLP([4, 6, 3], activation="tanh", output_activation="sigmoid", seed=2)
+    rng = np.random.default_rng(0)
+    X, g = rng.standard_normal((5, 4)), rng.standard_normal((5, 3))
+    net.forward(X)
+    mine = net.backward(grad_out=g)
+    theirs = reference.MLP.from_manual(net).vjp(X, g)
+    tol = tolerance_for(np.float64)
+    for k in net.params:
+        c = compare_arrays(mine[k], theirs[k], tol, k)
+        assert c.passed, c.message("vjp")
+    # negative control: the all-ones cotangent gives a different answer
+    ones = net.backward(grad_out=np.ones_like(g))
+    assert not compare_arrays(ones["W1"], theirs["W1"], tol).passed
