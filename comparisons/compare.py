@@ -85,14 +85,16 @@ def compare_arrays(actual: Any, expected: Any, tol: Tolerance, name: str = "valu
     same_inf = np.isinf(a64) & (a64 == e64)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         abs_err = np.where(both_nan | same_inf, 0.0, np.abs(a64 - e64))
-        abs_err = np.where(np.isnan(abs_err), np.inf, abs_err)
+        abs_err = np.where(np.isnan(abs_err), np.inf, abs_err)  # NaN on one side only
         rel_err = np.where(abs_err == 0, 0.0, abs_err / np.abs(e64))
-        excess = abs_err / tol.allowed(e64)  # > 1 means beyond tolerance
+        # a non-finite reference allows only atol, so that inf/inf or x/NaN never passes
+        allowed = tol.allowed(np.where(np.isfinite(e64), e64, 0.0))
+        excess = np.where(abs_err == 0, 0.0, abs_err / allowed)  # > 1: beyond tolerance
     bad = excess > 1
     worst = np.unravel_index(int(np.argmax(excess)), a.shape)
     worst = tuple(int(i) for i in worst)
     return Comparison(shape=a.shape, max_abs_err=float(abs_err.max()),
-                      max_rel_err=float(np.nan_to_num(rel_err, nan=np.inf).max()),
+                      max_rel_err=float(np.nan_to_num(rel_err, nan=np.inf, posinf=np.inf).max()),
                       worst_index=worst, manual_value=float(a64[worst]),
                       reference_value=float(e64[worst]), n_bad=int(bad.sum()), size=a.size,
                       passed=not bad.any(), **base)

@@ -20,7 +20,8 @@ import numpy as np
 from manual import activations, losses
 
 __all__ = ["ARCHITECTURES", "CASES", "COMPONENT_CASES", "COMPONENT_VARIANTS", "DTYPES",
-           "SKIPPED", "Case", "ComponentCase", "Skipped", "by_id", "incompatibility"]
+           "KNOWN_DEVIATIONS", "SKIPPED", "Case", "ComponentCase", "Skipped", "by_id",
+           "incompatibility"]
 
 DTYPES = ("float64", "float32")
 N_CLASSES = 3  # output width of the matrix networks (cross-entropy needs >= 2)
@@ -156,8 +157,26 @@ class ComponentCase:
         return module.get(self.name, **dict(self.kwargs))
 
 
+#: Documented deviations from torch, (activation or loss name, row parameter, oracle) ->
+#: reason. These rows are expected to FAIL, strictly: the report marks them ``xfail``,
+#: and one that starts passing (``xpass``, say after a torch fix) fails the run.
+KNOWN_DEVIATIONS: dict[tuple[str, str, str], str] = {
+    ("mish", "second_derivative", "torch"): (
+        "torch's double backward of mish evaluates exp(z) unguarded and returns NaN once it "
+        "overflows (z = 1e4 here); ours returns the limit, 0"),
+}
+
 #: name -> extra keyword-argument sets checked besides the defaults (torch's names)
-COMPONENT_VARIANTS: dict[str, list[dict[str, Any]]] = {}
+COMPONENT_VARIANTS: dict[str, list[dict[str, Any]]] = {
+    "leaky_relu": [{"negative_slope": 0.2}, {"negative_slope": -0.5}],
+    "elu": [{"alpha": 0.5}],
+    "celu": [{"alpha": 2.0}],
+    "softplus": [{"beta": 2.0, "threshold": 5.0}],
+    "hardtanh": [{"min_val": -2.0, "max_val": 3.0}],
+    "softshrink": [{"lambd": 1.0}],
+    "softmax": [{"dim": 0}],
+    "log_softmax": [{"dim": 0}],
+}
 
 
 def _component_cases() -> list[ComponentCase]:

@@ -26,8 +26,9 @@ import torch
 
 import reference
 from comparisons.compare import Comparison, compare_arrays, describe
-from comparisons.data import activation_inputs, case_data, loss_inputs
-from comparisons.registry import SKIPPED, Case, ComponentCase
+from comparisons.data import KINK_MARGIN, activation_inputs, case_data, loss_inputs
+from comparisons.oracles import COMPLEX_STEP, central_difference, complex_step
+from comparisons.registry import KNOWN_DEVIATIONS, SKIPPED, Case, ComponentCase
 from comparisons.tolerances import FD_STEP, tolerance_for
 
 __all__ = ["compare_activation", "compare_loss", "compare_network", "failures",
@@ -37,7 +38,24 @@ __all__ = ["compare_activation", "compare_loss", "compare_network", "failures",
 ROW_COLUMNS = ["case", "kind", "activation", "output_activation", "loss", "arch", "sizes",
                "dtype", "oracle", "parameter", "shape", "size", "max_abs_err", "max_rel_err",
                "worst_index", "manual_value", "reference_value", "n_bad", "rtol", "atol",
-               "passed", "first_divergence", "note"]
+               "passed", "status", "first_divergence", "note"]
+
+
+def with_status(rows: list[dict[str, Any]], name: str | None = None) -> list[dict[str, Any]]:
+    """Set each row's ``status``: ``pass``, ``fail``, or ``xfail`` for a failure that is a
+    documented deviation (:data:`~comparisons.registry.KNOWN_DEVIATIONS`; a deviation
+    shows only at some inputs, and ``tests/test_activations.py`` checks strictly that
+    each one still occurs)."""
+    for row in rows:
+        reason = KNOWN_DEVIATIONS.get((name, row.get("parameter"), row.get("oracle")))
+        if row["passed"]:
+            row["status"] = "pass"
+        elif reason is None:
+            row["status"] = "fail"
+        else:
+            row["status"] = "xfail"
+            row["note"] = f"known deviation from torch: {reason}"
+    return rows
 
 
 # --------------------------------------------------------------------------------------
@@ -113,6 +131,7 @@ def compare_network(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "cust
         failed = not all(c.passed for c in comps)
         for c in comps:
             rows.append({**info, "oracle": oracle, **c.row(),
+                         "status": "pass" if c.passed else "fail",
                          "first_divergence": divergence if failed else ""})
 
     oracles = tuple(oracles)
@@ -146,13 +165,53 @@ def _torch_input(z: np.ndarray) -> torch.Tensor:
     return torch.tensor(z, requires_grad=True)
 
 
+def _torch_derivatives(fn: Callable, z: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """autograd's elementwise f'(z) and, by double backward, f''(z) (None where torch
+    implements no double backward). For an elementwise f the vector–Jacobian product
+    with ones *is* f' elementwise; the backward itself is checked under a random
+    upstream gradient."""
+    zt = _torch_input(z)
+    (d1,) = torch.autograd.grad(fn(zt), zt, torch.ones_like(zt), create_graph=True,
+                                allow_unused=True)
+    if d1 is None:  # f does not depend on z at all
+        return np.zeros_like(z), np.zeros_like(z)
+    if not d1.requires_grad:  # piecewise-constant derivative: no graph left, f'' = 0
+        return d1.detach().numpy(), np.zeros_like(z)
+    try:
+        (d2,) = torch.autograd.grad(d1, zt, torch.ones_like(zt), allow_unused=True)
+    except RuntimeError:  # e.g. "the derivative for 'hardsigmoid_backward' is not implemented"
+        return d1.detach().numpy(), None
+    return d1.detach().numpy(), (np.zeros_like(z) if d2 is None else d2.numpy())
+
+
+def _smooth_points(act: Any, z: np.ndarray) -> np.ndarray:
+    """Entries of ``z`` (as float64) where finite differences and the complex step are
+    meaningful: away from the kinks by KINK_MARGIN, and within +-50 (the extremes are
+    checked against torch)."""
+    z64 = np.asarray(z, dtype=np.float64).ravel()
+    keep = np.abs(z64) <= 50
+    for k in getattr(act, "kinks", ()):
+        keep &= np.abs(z64 - k) >= KINK_MARGIN
+    return z64[keep]
+
+
 def compare_activation(act: Any, z: np.ndarray, *, torch_fn: Callable | None = None,
                        seed: int = 0, case: str | None = None) -> list[dict[str, Any]]:
-    """Compare an activation's ``forward``, ``derivative`` and ``backward`` with torch at ``z``.
+    """Compare an activation with torch at ``z``, and with the torch-free oracles.
 
-    ``backward`` is checked under a random upstream gradient (never all-ones, which
-    would hide a Jacobian error); ``derivative`` (elementwise activations only)
-    against autograd's gradient of ``sum(f(z))``, which is :math:`f'(z)` elementwise.
+    Rows (``parameter`` / ``oracle``):
+
+    - ``forward``, ``backward`` / torch: ``backward`` under a random upstream gradient
+      (never all-ones, which would hide a Jacobian error);
+    - elementwise activations: ``derivative`` / torch (autograd) and
+      ``second_derivative`` / torch (double backward), each also against central
+      differences (``fd``) and, for analytic ones, the complex step, in float64
+      away from kinks;
+    - softmax-like activations: ``jacobian`` against ``torch.func.jacrev`` and the
+      complex step.
+
+    At the kinks themselves (they are among the registry's points) the torch rows
+    check that we return the same one-sided value as torch's autograd.
     """
     from manual import activations
 
@@ -166,16 +225,48 @@ def compare_activation(act: Any, z: np.ndarray, *, torch_fn: Callable | None = N
     out_t = fn(zt)
     (vjp_t,) = torch.autograd.grad(out_t, zt, torch.from_numpy(g), allow_unused=True)
     vjp_t = torch.zeros_like(zt) if vjp_t is None else vjp_t
-    comps = [compare_arrays(act.forward(z), out_t.detach().numpy(), tol, "forward"),
-             compare_arrays(act.backward(z, g), vjp_t.numpy(), tol, "backward")]
-    if getattr(act, "elementwise", True) and hasattr(act, "derivative"):
-        zt = _torch_input(z)
-        (d_t,) = torch.autograd.grad(fn(zt).sum(), zt, allow_unused=True)
-        d_t = torch.zeros_like(zt) if d_t is None else d_t
-        comps.append(compare_arrays(act.derivative(z), d_t.numpy(), tol, "derivative"))
+    rows = [("torch", compare_arrays(act.forward(z), out_t.detach().numpy(), tol, "forward")),
+            ("torch", compare_arrays(act.backward(z, g), vjp_t.numpy(), tol, "backward"))]
+    elementwise = getattr(act, "elementwise", True) and hasattr(act, "derivative")
+    if elementwise:
+        d1_t, d2_t = _torch_derivatives(fn, z)
+        rows.append(("torch", compare_arrays(act.derivative(z), d1_t, tol, "derivative")))
+        if hasattr(act, "second_derivative") and d2_t is not None:
+            rows.append(("torch", compare_arrays(act.second_derivative(z), d2_t, tol,
+                                                 "second_derivative")))
+        zs = _smooth_points(act, z)
+        mine = {"derivative": act.derivative(zs.astype(z.dtype)),
+                "second_derivative": (act.second_derivative(zs.astype(z.dtype))
+                                      if hasattr(act, "second_derivative") else None)}
+        of = {"derivative": act.forward, "second_derivative": act.derivative}
+        for quantity, value in mine.items():
+            if value is None:
+                continue
+            rows.append(("fd", compare_arrays(
+                value, central_difference(of[quantity], zs, FD_STEP),
+                tolerance_for(z.dtype, "fd"), quantity)))
+            if getattr(act, "analytic", False):
+                rows.append(("complex-step", compare_arrays(
+                    value, complex_step(of[quantity], zs),
+                    tolerance_for(z.dtype, "complex-step"), quantity)))
+    elif (hasattr(act, "jacobian") and z.ndim >= 1 and z.size
+          and getattr(act, "kwargs", {}).get("dim", -1) in (-1, z.ndim - 1)):
+        jac_t = torch.vmap(torch.func.jacrev(fn))(torch.from_numpy(z.reshape(-1, z.shape[-1])))
+        rows.append(("torch", compare_arrays(act.jacobian(z), jac_t.reshape(
+            z.shape + (z.shape[-1],)).numpy(), tol, "jacobian")))
+        zs = z.reshape(-1, z.shape[-1]).astype(np.float64)
+        zs = zs[np.all(np.abs(zs) <= 50, axis=-1)]
+        if getattr(act, "analytic", False) and zs.size:
+            K = zs.shape[-1]
+            # column j of the Jacobian: Im f(z + ih e_j) / h, for every row at once
+            cols = [np.imag(act.forward(zs + 1j * COMPLEX_STEP * np.eye(K)[j])) / COMPLEX_STEP
+                    for j in range(K)]
+            rows.append(("complex-step", compare_arrays(
+                act.jacobian(zs.astype(z.dtype)), np.stack(cols, axis=-1),
+                tolerance_for(z.dtype, "complex-step"), "jacobian")))
     info = {"case": case or f"{name}-{z.dtype.name}", "kind": "activation", "activation": name,
-            "dtype": z.dtype.name, "oracle": "torch"}
-    return [{**info, **c.row()} for c in comps]
+            "dtype": z.dtype.name}
+    return with_status([{**info, "oracle": oracle, **c.row()} for oracle, c in rows], name)
 
 
 def compare_loss(loss: Any, pred: np.ndarray, target: np.ndarray, *,
@@ -206,7 +297,7 @@ def compare_loss(loss: Any, pred: np.ndarray, target: np.ndarray, *,
              compare_arrays(grad_m, grad_t.numpy(), tol, "gradient")]
     info = {"case": case or f"{name}-{pred.dtype.name}", "kind": "loss", "loss": name,
             "dtype": pred.dtype.name, "oracle": "torch"}
-    return [{**info, **c.row()} for c in comps]
+    return with_status([{**info, **c.row()} for c in comps], name)
 
 
 # --------------------------------------------------------------------------------------
@@ -239,8 +330,8 @@ def run_components(cases: Iterable[ComponentCase]) -> pd.DataFrame:
 def skipped_rows() -> list[dict[str, Any]]:
     """One row per skipped pair of the matrix, with the reason in ``note``."""
     return [{"case": f"{s.activation}-{s.loss}", "kind": "skipped", "activation": s.activation,
-             "output_activation": s.activation, "loss": s.loss, "note": s.reason}
-            for s in SKIPPED]
+             "output_activation": s.activation, "loss": s.loss, "status": "skipped",
+             "note": s.reason} for s in SKIPPED]
 
 
 def run_cases(cases: Iterable[Case], oracles: Iterable[str] = ("torch", "fd"),
@@ -255,4 +346,5 @@ def run_cases(cases: Iterable[Case], oracles: Iterable[str] = ("torch", "fd"),
 def failures(rows: Iterable[dict[str, Any]]) -> list[str]:
     """Readable messages for the failing rows: case, oracle, parameter, worst element,
     absolute and relative error, tolerance and first divergence."""
-    return [describe(r) for r in rows if r.get("passed") is False]
+    return [describe(r) for r in rows
+            if r.get("status", "fail" if r.get("passed") is False else "pass") in ("fail", "xpass")]

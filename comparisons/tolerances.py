@@ -15,11 +15,13 @@ torch (autograd)   float32      1e-5         1e-6    (float32 eps is 1.2e-7; ~10
 finite differences any          1e-6         1e-8    (central, float64, h = 1e-5:
                                                      truncation h²·f'''/6 ~2e-11,
                                                      rounding eps·|L|/h ~ 2e-11·|L|)
+complex step       any          1e-12        1e-14   (Im f(x + ih)/h, h = 1e-30: no cancellation;
+                                                     only the rounding of f itself, float64)
 =================  ===========  ===========  ==================================================
 
-A float32 case checked against float64 finite differences takes the looser of the
-two rows. Errors that grow over a training trajectory are reported per step in
-``trajectories.csv``, not absorbed into these numbers.
+A float32 case checked against a float64 oracle (finite differences, complex step)
+takes the looser of its own row and the oracle's. Errors that grow over a training
+trajectory are reported per step in ``trajectories.csv``, not absorbed into these numbers.
 """
 
 from __future__ import annotations
@@ -50,17 +52,21 @@ AUTOGRAD = {
     np.dtype(np.float32): Tolerance(rtol=1e-5, atol=1e-6),
 }
 FINITE_DIFFERENCES = Tolerance(rtol=1e-6, atol=1e-8)
+COMPLEX_STEP = Tolerance(rtol=1e-12, atol=1e-14)
+ORACLES = {"fd": FINITE_DIFFERENCES, "complex-step": COMPLEX_STEP}
 FD_STEP = 1e-5  # central-difference step in float64: near eps^(1/3), balancing the two errors
 
 
 def tolerance_for(dtype: np.dtype | type | str, oracle: str = "torch") -> Tolerance:
     """The tolerance for comparing a ``dtype`` computation against ``oracle``
-    (``"torch"`` or ``"fd"``)."""
+    (``"torch"``, ``"fd"`` or ``"complex-step"``)."""
     dtype = np.dtype(dtype)
     if dtype not in AUTOGRAD:
         raise ValueError(f"no tolerance for dtype {dtype}; valid: float32, float64")
     if oracle == "torch":
         return AUTOGRAD[dtype]
-    if oracle == "fd":
-        return AUTOGRAD[dtype].loosest(FINITE_DIFFERENCES)
-    raise ValueError(f"unknown oracle {oracle!r}; valid: torch, fd")
+    if oracle in ORACLES:  # float64 oracles: a float32 result also carries its own rounding
+        if dtype == np.dtype(np.float64):
+            return ORACLES[oracle]
+        return AUTOGRAD[dtype].loosest(ORACLES[oracle])
+    raise ValueError(f"unknown oracle {oracle!r}; valid: torch, {', '.join(ORACLES)}")
