@@ -86,7 +86,8 @@ def compare_arrays(actual: Any, expected: Any, tol: Tolerance, name: str = "valu
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         abs_err = np.where(both_nan | same_inf, 0.0, np.abs(a64 - e64))
         abs_err = np.where(np.isnan(abs_err), np.inf, abs_err)  # NaN on one side only
-        rel_err = np.where(abs_err == 0, 0.0, abs_err / np.abs(e64))
+        # relative error over the elements with a non-zero reference (abs err covers zeros)
+        rel_err = np.where((abs_err == 0) | (e64 == 0), 0.0, abs_err / np.abs(e64))
         # a non-finite reference allows only atol, so that inf/inf or x/NaN never passes
         allowed = tol.allowed(np.where(np.isfinite(e64), e64, 0.0))
         excess = np.where(abs_err == 0, 0.0, abs_err / allowed)  # > 1: beyond tolerance

@@ -17,11 +17,19 @@ KINK_MARGIN = 1e-3
 
 Sampler = Callable[[np.random.Generator, int, int, np.dtype], np.ndarray]
 
+
+def _rows_softmax(a: np.ndarray) -> np.ndarray:
+    e = np.exp(a - a.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
 #: target_kind -> sampler(rng, n_samples, n_outputs, dtype)
 TARGET_SAMPLERS: dict[str, Sampler] = {
     "real": lambda rng, n, k, dt: rng.standard_normal((n, k)).astype(dt),
     "probability": lambda rng, n, k, dt: rng.uniform(0.0, 1.0, (n, k)).astype(dt),
     "class_index": lambda rng, n, k, dt: rng.integers(0, k, n).astype(np.int64),
+    "count": lambda rng, n, k, dt: rng.poisson(2.0, (n, k)).astype(dt),
+    # rows of a probability distribution (a softmax of normals), for the KL divergence
+    "distribution": lambda rng, n, k, dt: _rows_softmax(rng.standard_normal((n, k))).astype(dt),
 }
 
 
@@ -80,14 +88,25 @@ def activation_inputs(case: ComponentCase) -> np.ndarray:
 
 
 def loss_inputs(case: ComponentCase, n: int = 6, k: int = 4) -> tuple[np.ndarray, np.ndarray]:
-    """``(pred, target)`` inside the loss's domain: predictions N(0, 2^2), or
-    U(0.02, 0.98) for a loss on probabilities; targets from :data:`TARGET_SAMPLERS`."""
+    """``(pred, target)`` inside the loss's natural domain: predictions N(0, 2^2);
+    U(0.02, 0.98) for a loss on probabilities; log-probabilities (a log-softmax) for
+    NLL and KL; rates U(0.1, 4) for a Poisson loss on rates. Targets from
+    :data:`TARGET_SAMPLERS`; for classification, one sample is given the
+    ``ignore_index`` label when the case sets one."""
     loss = case.build()
     rng = np.random.default_rng(0)
-    lo, hi = loss.pred_range
+    lo, hi = loss.natural_range
     if np.isfinite(lo) and np.isfinite(hi):
         pred = rng.uniform(lo + 0.02 * (hi - lo), hi - 0.02 * (hi - lo), (n, k))
+    elif hi == 0:  # log-probabilities
+        z = 2 * rng.standard_normal((n, k))
+        pred = z - np.log(np.sum(np.exp(z), axis=-1, keepdims=True))
+    elif lo == 0:  # rates
+        pred = rng.uniform(0.1, 4.0, (n, k))
     else:
         pred = 2 * rng.standard_normal((n, k))
     target = TARGET_SAMPLERS[loss.target_kind](rng, n, k, case.np_dtype)
+    ignore = dict(case.kwargs).get("ignore_index")
+    if ignore is not None and loss.target_kind == "class_index":
+        target[1] = ignore
     return pred.astype(case.np_dtype), target

@@ -29,7 +29,7 @@ N_CLASSES = 3  # output width of the matrix networks (cross-entropy needs >= 2)
 #: hidden widths; the input width is the first entry, the output width comes from the loss
 ARCHITECTURES: dict[str, tuple[int, ...]] = {
     "small": (4, 6),
-    "deep": (5, 16, 12, 8),
+    "deep": (5, 8, 8, 6),
 }
 
 
@@ -82,13 +82,14 @@ class Skipped:
 def incompatibility(activation: str, loss: str, n_out: int = N_CLASSES) -> str | None:
     """Why ``activation`` at the output cannot feed ``loss`` (None if it can).
 
-    The one rule: the activation's output range must lie inside the loss's
-    prediction domain, and classification losses need at least two outputs.
+    The one rule: the activation's output range must lie inside the loss's natural
+    input range (``natural_range``: [0, 1] for BCE, (-inf, 0] for the log-probabilities
+    of NLL and KL), and classification losses need at least two outputs.
     """
     act = activations.get(activation)
     lo, hi = act.output_range
     loss_cls = losses.get(loss)
-    p_lo, p_hi = loss_cls.pred_range
+    p_lo, p_hi = loss_cls.natural_range
     if lo < p_lo or hi > p_hi:
         return (f"{loss} needs predictions in [{p_lo:g}, {p_hi:g}] but {activation} outputs "
                 f"span [{lo:g}, {hi:g}]")
@@ -133,6 +134,11 @@ CASES: list[Case] = _MATRIX + _classics()
 # --------------------------------------------------------------------------------------
 # single activations and losses, each compared on its own
 # --------------------------------------------------------------------------------------
+def _short(value: Any) -> str:
+    """A keyword value as it appears in an id: arrays as 'array4'."""
+    return f"array{np.size(value)}" if isinstance(value, np.ndarray) else str(value)
+
+
 @dataclass(frozen=True)
 class ComponentCase:
     """One activation or loss, with keyword arguments, in one dtype."""
@@ -145,7 +151,7 @@ class ComponentCase:
     @property
     def id(self) -> str:
         """e.g. ``sigmoid-float64``, ``mse-reduction=sum-float32``."""
-        args = "".join(f"-{k}={v}" for k, v in self.kwargs)
+        args = "".join(f"-{k}={_short(v)}" for k, v in self.kwargs)
         return f"{self.name}{args}-{self.dtype}"
 
     @property
@@ -176,6 +182,21 @@ COMPONENT_VARIANTS: dict[str, list[dict[str, Any]]] = {
     "softshrink": [{"lambd": 1.0}],
     "softmax": [{"dim": 0}],
     "log_softmax": [{"dim": 0}],
+    "huber": [{"delta": 0.5}],
+    "smooth_l1": [{"beta": 0.5}, {"beta": 0.0}],
+    "gaussian_nll": [{"full": True}],
+    "poisson_nll": [{"log_input": False}, {"full": True}],
+    "bce": [{"weight": np.array([0.5, 1.0, 2.0, 1.5])}],
+    "bce_with_logits": [{"pos_weight": np.array([0.5, 1.0, 2.0, 3.0])},
+                        {"weight": np.array([0.5, 1.0, 2.0, 1.5]),
+                         "pos_weight": np.array([2.0, 1.0, 1.0, 0.5])}],
+    "cross_entropy": [{"weight": np.array([0.5, 1.0, 2.0, 1.5])}, {"ignore_index": 2},
+                      {"label_smoothing": 0.1},
+                      {"weight": np.array([0.5, 1.0, 2.0, 1.5]), "ignore_index": 0,
+                       "label_smoothing": 0.2}],
+    "nll": [{"weight": np.array([0.5, 1.0, 2.0, 1.5])}, {"ignore_index": 1}],
+    "kl_div": [{"reduction": "batchmean"}, {"log_target": True}],
+    "multi_margin": [{"p": 2}, {"margin": 0.5}, {"weight": np.array([0.5, 1.0, 2.0, 1.5])}],
 }
 
 

@@ -27,7 +27,8 @@ import torch
 import reference
 from comparisons.compare import Comparison, compare_arrays, describe
 from comparisons.data import KINK_MARGIN, activation_inputs, case_data, loss_inputs
-from comparisons.oracles import COMPLEX_STEP, central_difference, complex_step
+from comparisons.oracles import (COMPLEX_STEP, central_difference, complex_step,
+                                 complex_step_gradient)
 from comparisons.registry import KNOWN_DEVIATIONS, SKIPPED, Case, ComponentCase
 from comparisons.tolerances import FD_STEP, tolerance_for
 
@@ -272,10 +273,16 @@ def compare_activation(act: Any, z: np.ndarray, *, torch_fn: Callable | None = N
 def compare_loss(loss: Any, pred: np.ndarray, target: np.ndarray, *,
                  torch_fn: Callable | None = None, seed: int = 0,
                  case: str | None = None) -> list[dict[str, Any]]:
-    """Compare a loss's value and its gradient for ``pred`` with torch's.
+    """Compare a loss's value and its gradient for ``pred`` with torch's, and the
+    gradient with the torch-free oracles.
 
     The gradient is checked under a random upstream gradient: a random scalar for a
-    reduced loss, a random array for ``reduction="none"``.
+    reduced loss, a random array for ``reduction="none"``. For reduced losses the
+    gradient is also checked (upstream 1) against central differences and, for
+    analytic losses, the complex step, in float64, on the loss's own unvalidated
+    ``value``; points within ``KINK_MARGIN`` of a kink of the loss (|d| = delta for
+    Huber, d = 0 for L1, margins of 0 for the hinge) are where finite differences
+    disagree by design, so the built-in inputs avoid them.
     """
     from manual import losses
 
@@ -293,11 +300,26 @@ def compare_loss(loss: Any, pred: np.ndarray, target: np.ndarray, *,
     (grad_t,) = torch.autograd.grad(value_t, pt, torch.as_tensor(g))
     value_m = loss.forward(pred, target)
     grad_m = loss.backward(pred, target, g if g.ndim else g[()])
-    comps = [compare_arrays(value_m, value_t.detach().numpy(), tol, "value"),
-             compare_arrays(grad_m, grad_t.numpy(), tol, "gradient")]
+    rows = [("torch", compare_arrays(value_m, value_t.detach().numpy(), tol, "value")),
+            ("torch", compare_arrays(grad_m, grad_t.numpy(), tol, "gradient"))]
+    lo, hi = getattr(loss, "pred_range", (-np.inf, np.inf))
+    at_edge = bool(np.any(np.minimum(np.abs(pred - lo), np.abs(pred - hi)) < KINK_MARGIN))
+    # derivative oracles need room on both sides: not at the edge of the domain (bce at 0)
+    if np.ndim(value_m) == 0 and hasattr(loss, "value") and pred.size and not at_edge:
+        p64 = pred.astype(np.float64)
+        t64 = np.asarray(target)
+        t64 = t64.astype(np.float64) if t64.dtype.kind == "f" else t64
+        unit = loss.backward(pred, target)
+        fd = finite_difference_gradients(lambda: loss.value(p64, t64), {"pred": p64})["pred"]
+        rows.append(("fd", compare_arrays(unit, fd, tolerance_for(pred.dtype, "fd"),
+                                          "gradient")))
+        if getattr(loss, "analytic", False):
+            cs = complex_step_gradient(lambda p: loss.value(p, t64), p64)
+            rows.append(("complex-step", compare_arrays(
+                unit, cs, tolerance_for(pred.dtype, "complex-step"), "gradient")))
     info = {"case": case or f"{name}-{pred.dtype.name}", "kind": "loss", "loss": name,
-            "dtype": pred.dtype.name, "oracle": "torch"}
-    return with_status([{**info, **c.row()} for c in comps], name)
+            "dtype": pred.dtype.name}
+    return with_status([{**info, "oracle": oracle, **c.row()} for oracle, c in rows], name)
 
 
 # --------------------------------------------------------------------------------------
