@@ -23,7 +23,7 @@ import pandas as pd
 
 from comparisons.compare import describe
 from comparisons.registry import CASES, COMPONENT_CASES, SKIPPED
-from comparisons.runner import run_cases, run_components
+from comparisons.runner import NETWORK_ORACLES, run_cases, run_components
 
 __all__ = ["main", "write_csv"]
 
@@ -40,17 +40,17 @@ def _parser() -> argparse.ArgumentParser:
                    help="folder for the CSV reports (default: reports)")
     p.add_argument("--only", default="",
                    help="run only the cases whose id contains this substring")
-    p.add_argument("--oracles", default="torch,fd",
-                   help="comma-separated oracles: torch, fd (default: both)")
+    p.add_argument("--oracles", default="torch,fd,taylor",
+                   help="comma-separated network oracles: torch, fd, taylor (default: all)")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     oracles = [o.strip() for o in args.oracles.split(",") if o.strip()]
-    bad = sorted(set(oracles) - {"torch", "fd"})
+    bad = sorted(set(oracles) - set(NETWORK_ORACLES))
     if bad or not oracles:
-        _parser().error(f"unknown oracle(s) {bad}; valid: torch, fd")
+        _parser().error(f"unknown oracle(s) {bad}; valid: {', '.join(NETWORK_ORACLES)}")
     cases = [c for c in CASES if args.only in c.id]
     components = [c for c in COMPONENT_CASES if args.only in c.id]
     if not cases and not components:
@@ -67,11 +67,16 @@ def main(argv: list[str] | None = None) -> int:
           f"({checked['case'].nunique()} cases x parameters x oracles), "
           f"{len(checked) - len(failed)} passed, {len(failed)} failed; "
           f"{0 if args.only else len(SKIPPED)} activation-loss pairs skipped (reasons in the CSV)")
-    for (dtype, oracle), group in checked.groupby(["dtype", "oracle"]):
+    for (dtype, oracle), group in checked[checked["oracle"] != "taylor"].groupby(
+            ["dtype", "oracle"]):
         worst = group.loc[group["max_abs_err"].idxmax()]
         print(f"  worst {dtype} vs {oracle}: abs err {worst['max_abs_err']:.2e} "
               f"({worst['case']} {worst['parameter']}), max rel err "
               f"{group['max_rel_err'].max():.2e}")
+    slopes = checked.loc[checked["oracle"] == "taylor", "taylor_slope"]
+    if len(slopes):
+        print(f"  Taylor remainder slopes: min {slopes.min():.3f}, median {slopes.median():.3f} "
+              f"(2 for a right gradient; {slopes.isna().sum()} linear directions)")
     print(f"wrote {args.out / 'gradients.csv'} in {elapsed:.1f} s")
 
     start = time.perf_counter()

@@ -45,6 +45,8 @@ class Comparison:
 def describe(row: dict[str, Any]) -> str:
     """One line for a comparison row: where (case, oracle, parameter), the worst element,
     both values, the absolute and relative error and the tolerance."""
+    row = {k: v for k, v in row.items() if not (isinstance(v, float) and np.isnan(v))
+           or k in ("manual_value", "reference_value")}  # empty CSV cells read back as NaN
     where = " ".join(str(p) for p in (row.get("case"), row.get("oracle") and f"[{row['oracle']}]",
                                        row.get("parameter")) if p)
     if row.get("note"):

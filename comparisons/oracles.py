@@ -19,8 +19,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from comparisons.tolerances import TAYLOR_EPS
+
 __all__ = ["COMPLEX_STEP", "central_difference", "complex_step", "complex_step_gradient",
-           "taylor_remainders", "taylor_slope"]
+           "taylor_remainders", "taylor_slope", "taylor_slope_from"]
 
 COMPLEX_STEP = 1e-30
 
@@ -68,13 +70,17 @@ def taylor_remainders(L: Callable[[np.ndarray], float], grad: np.ndarray, theta:
 
 def taylor_slope(L: Callable[[np.ndarray], float], grad: np.ndarray, theta: np.ndarray,
                  direction: np.ndarray,
-                 eps: Sequence[float] = tuple(1e-3 / 2**k for k in range(8))) -> float:
+                 eps: Sequence[float] = TAYLOR_EPS) -> float:
     """Least-squares slope of ``log r(eps)`` against ``log eps``: about 2 for a right
     gradient, about 1 for a wrong one (see the module docstring).
 
     The default ``eps`` (1e-3 down to 8e-6) suits a direction ``v`` of order one: small
     enough that cubic terms do not bend the curve, large enough that ``r`` stays far
     above float64 rounding of ``L``."""
-    r = taylor_remainders(L, grad, theta, direction, eps)
-    r = np.maximum(r, np.finfo(np.float64).tiny)  # an exactly quadratic L can give r = 0
+    return taylor_slope_from(taylor_remainders(L, grad, theta, direction, eps), eps)
+
+
+def taylor_slope_from(r: np.ndarray, eps: Sequence[float] = TAYLOR_EPS) -> float:
+    """Least-squares slope of log r against log eps."""
+    r = np.maximum(r, np.finfo(np.float64).tiny)  # r = 0 exactly: keep the log finite
     return float(np.polyfit(np.log(eps), np.log(r), 1)[0])

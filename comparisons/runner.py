@@ -28,9 +28,9 @@ import reference
 from comparisons.compare import Comparison, compare_arrays, describe
 from comparisons.data import KINK_MARGIN, activation_inputs, case_data, loss_inputs
 from comparisons.oracles import (COMPLEX_STEP, central_difference, complex_step,
-                                 complex_step_gradient)
+                                 complex_step_gradient, taylor_remainders, taylor_slope_from)
 from comparisons.registry import KNOWN_DEVIATIONS, SKIPPED, Case, ComponentCase
-from comparisons.tolerances import FD_STEP, tolerance_for
+from comparisons.tolerances import FD_STEP, TAYLOR_EPS, TAYLOR_MIN_SLOPE, tolerance_for
 
 __all__ = ["compare_activation", "compare_loss", "compare_network", "failures",
            "finite_difference_gradients", "first_divergence", "run_case", "run_cases",
@@ -39,7 +39,10 @@ __all__ = ["compare_activation", "compare_loss", "compare_network", "failures",
 ROW_COLUMNS = ["case", "kind", "activation", "output_activation", "loss", "arch", "sizes",
                "dtype", "oracle", "parameter", "shape", "size", "max_abs_err", "max_rel_err",
                "worst_index", "manual_value", "reference_value", "n_bad", "rtol", "atol",
-               "passed", "status", "first_divergence", "note"]
+               "taylor_slope", "passed", "status", "first_divergence", "note"]
+
+#: the oracles :func:`compare_network` knows, in report order
+NETWORK_ORACLES = ("torch", "fd", "taylor")
 
 
 def with_status(rows: list[dict[str, Any]], name: str | None = None) -> list[dict[str, Any]]:
@@ -113,7 +116,7 @@ def _describe(net: Any) -> dict[str, Any]:
 
 
 def compare_network(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "custom",
-                    oracles: Iterable[str] = ("torch", "fd"),
+                    oracles: Iterable[str] = NETWORK_ORACLES,
                     reference_net: Any = None) -> list[dict[str, Any]]:
     """Compare ``net``'s loss and gradients with torch's autograd and finite differences.
 
@@ -147,15 +150,67 @@ def compare_network(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "cust
             divergence = first_divergence(trace_m, getattr(tnet, "intermediates", {}), dtype)
             divergence = divergence or "no intermediate differs: parameter gradients only"
         emit("torch", comps, divergence)
+    # the torch-free oracles need float64: a float32 network is checked through its
+    # float64 twin when it offers one (astype), else in its own dtype
+    twin = net if dtype == np.float64 or not hasattr(net, "astype") else net.astype(np.float64)
     if "fd" in oracles:
-        # float64 twin when the network offers one: finite differences need the precision
-        twin = net.astype(np.float64) if hasattr(net, "astype") else net
         fd = finite_difference_gradients(lambda: twin.loss(X, y), twin.params)
         tol = tolerance_for(dtype, "fd")
         emit("fd", [compare_arrays(grads_m[k], fd[k], tol, k) for k in net.params])
-    unknown = set(oracles) - {"torch", "fd"}
+    if "taylor" in oracles:
+        # on the float64 twin's own gradient: a float32 gradient's rounding would itself
+        # leave a first-order remainder; the derivation is the same code in both dtypes
+        grads_64 = grads_m if twin is net else twin.gradients(X, y)[1]
+        rows.extend({**info, "oracle": "taylor", **row}
+                    for row in taylor_rows(lambda: twin.loss(X, y), twin.params, grads_64))
+    unknown = set(oracles) - set(NETWORK_ORACLES)
     if unknown:
-        raise ValueError(f"unknown oracle(s) {sorted(unknown)}; valid: torch, fd")
+        raise ValueError(f"unknown oracle(s) {sorted(unknown)}; valid: "
+                         f"{', '.join(NETWORK_ORACLES)}")
+    return rows
+
+
+def taylor_rows(loss: Callable[[], Any], params: dict[str, np.ndarray],
+                grads: dict[str, np.ndarray], seed: int = 0) -> list[dict[str, Any]]:
+    r"""The Taylor-remainder test for each parameter. Along a random unit direction
+    :math:`v`, :math:`r(\varepsilon) = |L(\theta + \varepsilon v) - L(\theta) -
+    \varepsilon\,g \cdot v|` falls like :math:`\varepsilon^2` when :math:`g` is the
+    gradient, and only like :math:`\varepsilon` when it is not.
+
+    A row passes when the fitted log–log slope (``taylor_slope``) is at least
+    ``TAYLOR_MIN_SLOPE``, or when the first-order residual :math:`r(\varepsilon)/\varepsilon`
+    at the smallest step (reported as ``max_abs_err``: it bounds the error of
+    :math:`g \cdot v`) is within the finite-difference tolerance of :math:`g \cdot v`.
+    The second clause covers losses that are (piecewise) linear along :math:`v`, where
+    there is no curvature for the slope to show.
+    """
+    rng = np.random.default_rng(seed)
+    tol = tolerance_for(np.float64, "fd")
+    rows = []
+    for name, p in params.items():
+        saved = p.copy()
+        v = rng.standard_normal(p.shape)
+        v /= max(np.linalg.norm(v), 1e-300)
+
+        def L(theta, p=p):
+            p[...] = theta  # in place: the network computes with this array
+            return float(loss())
+
+        r = taylor_remainders(L, grads[name], saved, v, TAYLOR_EPS)
+        p[...] = saved
+        slope = taylor_slope_from(r)
+        residual = float(r[-1] / TAYLOR_EPS[-1])  # bounds |true - computed| along v
+        directional = float(np.sum(np.asarray(grads[name], dtype=np.float64) * v))
+        passed = bool(slope >= TAYLOR_MIN_SLOPE
+                      or residual <= tol.atol + tol.rtol * abs(directional))
+        rows.append({"parameter": name, "shape": "x".join(map(str, p.shape)) or "scalar",
+                     "size": p.size, "taylor_slope": slope, "max_abs_err": residual,
+                     "reference_value": directional, "rtol": tol.rtol, "atol": tol.atol,
+                     "passed": passed, "status": "pass" if passed else "fail",
+                     "note": "" if passed else (
+                         f"Taylor remainder falls like eps^{slope:.2f}, not eps^2, and the "
+                         f"first-order residual {residual:.3e} exceeds the tolerance for the "
+                         f"directional derivative {directional:.6g}: the gradient is wrong")})
     return rows
 
 
@@ -325,7 +380,7 @@ def compare_loss(loss: Any, pred: np.ndarray, target: np.ndarray, *,
 # --------------------------------------------------------------------------------------
 # registry cases
 # --------------------------------------------------------------------------------------
-def run_case(case: Case, oracles: Iterable[str] = ("torch", "fd")) -> list[dict[str, Any]]:
+def run_case(case: Case, oracles: Iterable[str] = NETWORK_ORACLES) -> list[dict[str, Any]]:
     """Build ``case``'s network and data from its seed and compare against the oracles."""
     net = case.build()
     X, y = case_data(case, net)
@@ -356,7 +411,7 @@ def skipped_rows() -> list[dict[str, Any]]:
              "note": s.reason} for s in SKIPPED]
 
 
-def run_cases(cases: Iterable[Case], oracles: Iterable[str] = ("torch", "fd"),
+def run_cases(cases: Iterable[Case], oracles: Iterable[str] = NETWORK_ORACLES,
               include_skipped: bool = True) -> pd.DataFrame:
     """All rows of ``cases`` (plus the skipped pairs) as a DataFrame with fixed columns."""
     rows = [row for case in cases for row in run_case(case, oracles)]

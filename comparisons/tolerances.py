@@ -17,6 +17,8 @@ finite differences any          1e-6         1e-8    (central, float64, h = 1e-5
                                                      rounding eps·|L|/h ~ 2e-11·|L|)
 complex step       any          1e-12        1e-14   (Im f(x + ih)/h, h = 1e-30: no cancellation;
                                                      only the rounding of f itself, float64)
+Taylor remainder   any          slope >= 1.8         (|L(θ+εv) − L(θ) − ε∇L·v| ~ ε², fitted
+                                                     over ε = 1e-3 … 8e-6; no step to tune)
 =================  ===========  ===========  ==================================================
 
 A float32 case checked against a float64 oracle (finite differences, complex step)
@@ -54,6 +56,13 @@ AUTOGRAD = {
 FINITE_DIFFERENCES = Tolerance(rtol=1e-6, atol=1e-8)
 COMPLEX_STEP = Tolerance(rtol=1e-12, atol=1e-14)
 ORACLES = {"fd": FINITE_DIFFERENCES, "complex-step": COMPLEX_STEP}
+#: Taylor-remainder test: steps 1e-3 down to 8e-6 along a unit direction, small enough that
+#: cubic terms do not bend the curve, large enough that r stays far above float64 rounding
+TAYLOR_EPS = tuple(1e-3 / 2**k for k in range(8))
+#: a right gradient leaves r ~ eps^2 (slope 2); one off by a relative delta leaves a linear
+#: term delta*eps*|grad.v| that dominates over this eps range for delta >~ 1e-4, pulling
+#: the slope to ~1. 1.8 sits between, with room for the curvature of the loss.
+TAYLOR_MIN_SLOPE = 1.8
 FD_STEP = 1e-5  # central-difference step in float64: near eps^(1/3), balancing the two errors
 
 

@@ -31,6 +31,7 @@ True
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import Any
 
@@ -209,9 +210,14 @@ class MLP:
 
     # -- copies -----------------------------------------------------------------
     def astype(self, dtype: Any) -> MLP:
-        """A copy of this network with its parameters cast to ``dtype``."""
-        twin = MLP(self.sizes, self.activation, self.output_activation, self.loss_fn,
-                   seed=self.seed, dtype=dtype)
-        for name, value in self.params.items():
-            twin.params[name][...] = value  # in place: the layers hold these arrays
+        """A copy of this network (of the same class) with its parameters cast to ``dtype``."""
+        dtype = np.dtype(dtype)
+        if dtype not in FLOAT_DTYPES:
+            raise TypeError(f"MLP.astype: dtype must be float32 or float64, got {dtype}")
+        twin = copy.deepcopy(self)
+        twin.dtype = dtype
+        for l, layer in enumerate(twin.layers, start=1):
+            layer.W, layer.b = layer.W.astype(dtype), layer.b.astype(dtype)
+            twin.params[f"W{l}"], twin.params[f"b{l}"] = layer.W, layer.b
+        twin.intermediates, twin._y = {}, None
         return twin

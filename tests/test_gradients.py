@@ -9,9 +9,9 @@ from comparisons import CASES, SKIPPED, failures, run_case
 def test_network_gradients_match(case):
     rows = run_case(case)
     assert rows, "no comparison ran"
-    assert {r["oracle"] for r in rows} == {"torch", "fd"}
+    assert {r["oracle"] for r in rows} == {"torch", "fd", "taylor"}
     n_params = 2 * (len(case.sizes) - 1)
-    assert len(rows) == (1 + n_params) + n_params  # torch: loss + params; fd: params
+    assert len(rows) == (1 + n_params) + 2 * n_params  # torch: loss + params; fd, taylor: params
     problems = failures(rows)
     assert not problems, "\n".join(problems)
 

@@ -49,6 +49,9 @@ def test_flipped_sigmoid_derivative_is_caught_by_both_oracles():
     # cancel: a sign error can hide in a deeper layer, so every parameter is compared.
     assert _failing(rows, "torch") == {"W2", "b2"}
     assert _failing(rows, "fd") == {"W2", "b2"}
+    assert _failing(rows, "taylor") == {"W2", "b2"}
+    taylor = {r["parameter"]: r for r in rows if r["oracle"] == "taylor"}
+    assert taylor["W2"]["taylor_slope"] < 1.3 and taylor["W1"]["taylor_slope"] > 1.9
     assert "loss" not in _failing(rows, "torch")  # the forward pass is right
     msg = "\n".join(failures(rows))
     for part in ("flipped-sigmoid [torch] W2", "worst element", "max abs err", "max rel err",
@@ -77,7 +80,7 @@ def test_dropped_weight_factor_in_the_chain_rule_is_caught():
         layer.backward = broken_backward
     X, y = _data(n_in=3, n_out=4)
     rows = compare_network(net, X, y, case="dropped-weight")
-    for oracle in ("torch", "fd"):
+    for oracle in ("torch", "fd", "taylor"):
         assert _failing(rows, oracle) == {"W1", "b1", "W2", "b2"}  # W3, b3 are still right
     assert "first divergence: backward dJ/da2" in "\n".join(failures(rows))
 

@@ -57,3 +57,16 @@ def test_network_vjp_matches_autograd_under_a_random_upstream_gradient():
     # negative control: the all-ones cotangent gives a different answer
     ones = net.backward(grad_out=np.ones_like(g))
     assert not compare_arrays(ones["W1"], theirs["W1"], tol).passed
+
+
+def test_astype_keeps_the_class_and_casts_exactly():
+    class MyMLP(MLP):
+        pass
+
+    net = MyMLP([3, 4, 2], activation="tanh", dtype=np.float32, seed=1)
+    twin = net.astype(np.float64)
+    assert type(twin) is MyMLP and twin.dtype == np.float64
+    for k, v in net.params.items():
+        assert twin.params[k].dtype == np.float64 and np.array_equal(twin.params[k], v)
+        assert twin.params[k] is twin.layers[int(k[1:]) - 1].__dict__[k[0]]  # live arrays
+    assert net.params["W1"].dtype == np.float32  # the original is untouched
