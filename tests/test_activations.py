@@ -147,3 +147,52 @@ def test_softmax_dim_out_of_range():
 def test_non_numeric_input():
     with pytest.raises(TypeError, match="z must hold real numbers"):
         activations.get("relu").forward(np.array(["a"]))
+
+
+# ---- negative controls across the catalogue ---------------------------------------------
+class LeakyAtZeroOne(activations.get("leaky_relu").__class__):
+    """f'(0) taken as 1 (the right side) where torch uses negative_slope."""
+
+    def _derivative(self, z):
+        return np.where(np.real(z) >= 0, 1.0, self.negative_slope).astype(z.dtype)
+
+
+class GeluWithoutDensityTerm(activations.get("gelu").__class__):
+    """GELU' written as Phi(z), forgetting the product rule's z * phi(z)."""
+
+    def _derivative(self, z):
+        return self._cdf(z)
+
+
+class SoftplusAlwaysCurved(activations.get("softplus").__class__):
+    """Softplus' with torch's linear region ignored: sigma(beta z) everywhere."""
+
+    def _derivative(self, z):
+        return 1 / (1 + np.exp(-self.beta * z))
+
+
+class ElementwiseSoftmax(activations.get("softmax").__class__):
+    """The classic slip: softmax backward as the elementwise s(1 - s)."""
+
+    def _vjp(self, z, g, axis):
+        s = self._forward(z, axis)
+        return g * s * (1 - s)
+
+
+@pytest.mark.parametrize("broken, kwargs, z, expect", [
+    (LeakyAtZeroOne, {}, np.array([-1.0, 0.0, 2.0]), {("torch", "derivative"),
+                                                       ("torch", "backward")}),
+    (GeluWithoutDensityTerm, {}, np.linspace(-3, 3, 7),
+     {("torch", "derivative"), ("torch", "backward"), ("fd", "derivative"),
+      ("complex-step", "derivative")}),
+    (SoftplusAlwaysCurved, {"threshold": 2.0}, np.array([-1.0, 0.5, 2.5, 30.0]),
+     {("torch", "derivative"), ("torch", "backward")}),
+    (ElementwiseSoftmax, {}, np.random.default_rng(5).standard_normal((3, 4)),
+     {("torch", "backward")}),
+], ids=["leaky_relu-at-0", "gelu-product-rule", "softplus-threshold", "softmax-elementwise"])
+def test_broken_activations_are_caught(broken, kwargs, z, expect):
+    act = broken(**kwargs)
+    rows = compare_activation(act, z)
+    failing = {(r["oracle"], r["parameter"]) for r in rows if r["passed"] is False}
+    assert expect <= failing, failing
+    assert ("torch", "forward") not in failing
