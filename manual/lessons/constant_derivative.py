@@ -36,7 +36,7 @@ __all__ = ["ACTIVATIONS", "LR", "STEPS", "TITLE", "affine_floor", "curvature", "
 TITLE = "Lesson 6: a constant derivative (identity) against sigmoid and ReLU"
 ACTIVATIONS = ("identity", "sigmoid", "relu")
 LR = 0.1
-STEPS = 2000
+STEPS = 1000
 SEED = 0
 HIDDEN = 16
 
@@ -111,7 +111,7 @@ def representation() -> pd.DataFrame:
     return pd.DataFrame([{"activation": act, "lr": LR, "steps": STEPS,
                           "final MSE": float(losses[-1]), "affine floor (least squares)": floor,
                           "final / floor": float(losses[-1]) / floor,
-                          "max |g''| of the learned g (target: 2)": curvature(net)}
+                          "max |g''| of the learned g (x² has 2)": curvature(net)}
                          for act, (net, losses) in training_runs().items()])
 
 
@@ -154,7 +154,7 @@ def plot(path: Path) -> Path:
     right.set(xlabel="x", ylabel="signal / max", title="learning signal per hidden unit")
     right.legend(fontsize=7)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     return path
 
 

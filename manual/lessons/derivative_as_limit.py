@@ -151,7 +151,7 @@ def plot(path: Path) -> Path:
         ax.invert_xaxis()
     axes[0, 0].legend(fontsize=6)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     return path
 
 

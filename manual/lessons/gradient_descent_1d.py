@@ -141,7 +141,7 @@ def plot(path: Path) -> Path:
     left.legend(fontsize=7)
     right.legend(fontsize=7)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     return path
 
 

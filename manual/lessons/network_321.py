@@ -304,7 +304,7 @@ def plot(path: Path) -> Path:
     right.set(title="∂J/∂parameter", ylabel="gradient")
     right.legend(fontsize=7)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     return path
 
 

@@ -157,7 +157,7 @@ def plot(path: Path) -> Path:
     right.semilogy(h["step"], h["C"])
     right.set(xlabel="step", ylabel="C", title=f"cost, lr = {LR}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     return path
 
 

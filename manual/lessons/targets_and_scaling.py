@@ -41,7 +41,7 @@ __all__ = ["SCALING_LR", "SCALING_STEPS", "TARGETS", "TARGETS_LR", "TARGETS_STEP
 TITLE = "Lesson 8: targets 0.1/0.9 and standardised inputs for a sigmoid output"
 TARGETS: dict[str, tuple[float, float]] = {"0/1": (0.0, 1.0), "0.1/0.9": (0.1, 0.9)}
 TARGETS_LR = 2.0
-TARGETS_STEPS = 3000
+TARGETS_STEPS = 2000
 SCALING_LR = 1.0
 SCALING_STEPS = 500
 NEW_EXAMPLE = (1.5, 0.0)  # an input of the positive class, labelled 0: a contradiction
@@ -70,12 +70,14 @@ def target_runs() -> dict[str, pd.DataFrame]:
     return out
 
 
-def contradicting_gradient(w: float, b: float) -> float:
+def contradicting_gradient(w: float | np.ndarray, b: float | np.ndarray) -> float | np.ndarray:
     r""":math:`|\partial C/\partial w|` from the single contradicting example
-    :data:`NEW_EXAMPLE` (x = 1.5, y = 0): :math:`|(\hat y - y)\,\sigma'(z)\,x|`."""
+    :data:`NEW_EXAMPLE` (x = 1.5, y = 0): :math:`|(\hat y - y)\,\sigma'(z)\,x|`, for one
+    neuron (w, b) or for arrays of them."""
     x, y = NEW_EXAMPLE
-    z = np.float64(w * x + b)
-    return float(abs((_sigmoid.forward(z) - y) * _sigmoid.derivative(z) * x))
+    z = np.asarray(w, dtype=np.float64) * x + np.asarray(b, dtype=np.float64)
+    g = np.abs((_sigmoid.forward(z) - y) * _sigmoid.derivative(z) * x)
+    return float(g) if g.ndim == 0 else g
 
 
 def table() -> pd.DataFrame:
@@ -150,7 +152,7 @@ def plot(path: Path) -> Path:
     left, mid, right = axes[0]
     for name, h in target_runs().items():
         left.plot(h["step"], h["w"], label=f"targets {name}")
-        mid.semilogy(h["step"], [contradicting_gradient(w, b) for w, b in zip(h["w"], h["b"])],
+        mid.semilogy(h["step"], contradicting_gradient(h["w"].to_numpy(), h["b"].to_numpy()),
                      label=f"targets {name}")
     left.axhline(0, color="grey", lw=0.5)
     left.set(xlabel="step", ylabel="w", title="weight growth")
@@ -161,7 +163,7 @@ def plot(path: Path) -> Path:
     for ax in (left, mid, right):
         ax.legend(fontsize=7)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     return path
 
 

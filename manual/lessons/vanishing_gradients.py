@@ -152,7 +152,7 @@ def plot(path: Path) -> Path:
         ax.set(title=f"init: {init}", xlabel="layer (1 = first)", ylabel="norm")
         ax.legend(fontsize=7)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     return path
 
 

@@ -30,8 +30,8 @@ __all__ = ["AFFINE_FLOOR", "RUNS", "TITLE", "collapse", "plot", "table", "tables
 
 TITLE = "Lesson 5: why a non-linear activation (linear layers collapse; XOR)"
 #: hidden activation -> (learning rate, steps); the output is linear and the loss MSE
-RUNS: dict[str, tuple[float, int]] = {"identity": (0.1, 2000), "tanh": (0.1, 2000),
-                                      "sigmoid": (0.3, 2000)}
+RUNS: dict[str, tuple[float, int]] = {"identity": (0.1, 1000), "tanh": (0.1, 1000),
+                                      "sigmoid": (0.3, 1000)}
 SEED = 0
 AFFINE_FLOOR = 0.25  # least-squares MSE of the best affine fit of XOR (the constant 1/2)
 
@@ -126,7 +126,7 @@ def plot(path: Path) -> Path:
         ax.set(title=f"{act} hidden layer", xlabel="x1", ylabel="x2")
     fig.colorbar(im, ax=axes[1:], shrink=0.8, label="network output")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     return path
 
 
