@@ -17,9 +17,18 @@ from comparisons import compare_arrays, compare_network, failures, tolerance_for
 from comparisons.lessons import Reference321, lesson_rows, lessons_vs_torch
 from comparisons.runner import finite_difference_gradients
 from manual import MLP
-from manual.lessons import (LESSONS, constant_derivative, derivative_as_limit,
-                            gradient_descent_1d, lesson, network_321, single_neuron,
-                            targets_and_scaling, vanishing_gradients, why_nonlinear)
+from manual.lessons import (
+    LESSONS,
+    constant_derivative,
+    derivative_as_limit,
+    gradient_descent_1d,
+    lesson,
+    network_321,
+    single_neuron,
+    targets_and_scaling,
+    vanishing_gradients,
+    why_nonlinear,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 TOL64 = tolerance_for(np.float64, "torch")
@@ -52,6 +61,46 @@ def test_lessons_vs_torch_table_flags_a_mismatch(monkeypatch):
     monkeypatch.setattr(Sigmoid, "_derivative", lambda self, z: _sigmoid(z))
     df = lessons_vs_torch(["single_neuron"])
     assert not df["passed"].any(), df
+
+
+def _broken_tanh(self, z):
+    return 1 - np.tanh(z)  # not squared
+
+
+def _broken_relu(self, z):
+    return (z >= 0).astype(z.dtype) * 0.5  # half the slope
+
+
+#: shorter runs for the negative controls: a broken derivative shows within a few steps
+_SHORT = {"why_nonlinear": {"RUNS": {"tanh": (0.1, 20)}},
+          "constant_derivative": {"STEPS": 20},
+          "targets_and_scaling": {"TARGETS_STEPS": 20, "SCALING_STEPS": 20}}
+
+
+@pytest.mark.parametrize("name, patch, must_fail", [
+    ("derivative_as_limit", ("manual.activations.Sigmoid", "_derivative", _broken_relu),
+     "sigmoid'"),
+    ("gradient_descent_1d", ("manual.lessons.gradient_descent_1d", "grad", lambda x: 2 * x - 3),
+     "x_k, lr = 0.1"),
+    ("why_nonlinear", ("manual.activations.Tanh", "_derivative", _broken_tanh),
+     "XOR MSE per step, tanh"),
+    ("constant_derivative", ("manual.activations.ReLU", "_derivative", _broken_relu),
+     "dJ/dz1 at the start, relu"),
+    ("vanishing_gradients", ("manual.activations.Tanh", "_derivative", _broken_tanh),
+     "per layer, he/tanh"),
+    ("targets_and_scaling", ("manual.activations.Sigmoid", "_derivative", _broken_relu),
+     "targets 0/1"),
+], ids=["derivative_as_limit", "gradient_descent_1d", "why_nonlinear", "constant_derivative",
+        "vanishing_gradients", "targets_and_scaling"])
+def test_lesson_comparisons_catch_a_broken_derivative(monkeypatch, name, patch, must_fail):
+    """Negative controls: each lesson's torch comparison fails when the manual side is wrong
+    (lesson 3's control is above, lesson 4's slips are in the gallery)."""
+    target, attr, value = patch
+    monkeypatch.setattr(f"{target}.{attr}", value)
+    for const, short in _SHORT.get(name, {}).items():
+        monkeypatch.setattr(lesson(name), const, short)
+    failed = [r["quantity"] for r in lesson_rows(name) if not r["passed"]]
+    assert any(must_fail in q for q in failed), failed
 
 
 # --------------------------------------------------------------------------------------
@@ -98,8 +147,8 @@ def test_below_the_unit_roundoff_x_plus_h_is_x():
 
 
 def test_float32_network_is_the_float64_function():
-    net32, X32, y32 = derivative_as_limit.example_network(np.float32)
-    net64, X64, y64 = derivative_as_limit.example_network(np.float64)
+    net32, X32, _ = derivative_as_limit.example_network(np.float32)
+    net64, X64, _ = derivative_as_limit.example_network(np.float64)
     assert all(np.array_equal(net32.params[k].astype(np.float64), net64.params[k])
                for k in net64.params)
     assert np.array_equal(X32.astype(np.float64), X64)
@@ -323,7 +372,7 @@ def test_constant_derivative_gives_a_rank_one_learning_signal():
 
 
 def test_identity_network_learns_only_an_affine_function():
-    X, y = constant_derivative.dataset()
+    _, y = constant_derivative.dataset()
     floor = constant_derivative.affine_floor()
     # x^2 on a symmetric grid has no linear part: the best line is the mean, MSE = var(y)
     assert_close(floor, np.var(y), name="affine floor")
@@ -436,7 +485,8 @@ def test_the_lessons_command_prints_every_table_and_writes_every_plot(tmp_path, 
 
 def test_a_single_lesson_runs_as_a_module(tmp_path):
     out = subprocess.run([sys.executable, "-m", "manual.lessons.gradient_descent_1d", "--out",
-                          str(tmp_path)], cwd=ROOT, capture_output=True, text=True)
+                          str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
+                         check=False)
     assert out.returncode == 0, out.stdout + out.stderr
     assert (tmp_path / "gradient_descent_1d.png").exists()
     assert "|factor|" in out.stdout and out.stderr == ""

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import inspect
+import re
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -77,9 +79,14 @@ def figure(ncols: int = 1, nrows: int = 1, width: float = 5.0, height: float = 3
 
 
 def _question_and_answer(module: ModuleType) -> str:
-    """The module docstring's first two paragraphs: the question and the answer."""
-    doc = (module.__doc__ or "").strip().split("\n\n")
-    return "\n\n".join(p.strip() for p in doc[:2])
+    """The docstring from its "Question" paragraph on, with the reST markup (``:math:`x```,
+    ``.. math::`` directives, double back-quotes) stripped for the terminal."""
+    doc = inspect.cleandoc(module.__doc__ or "")
+    start = doc.find("Question")
+    text = doc[start:] if start >= 0 else doc
+    text = re.sub(r"^\.\. math::[ \t]*\n", "", text, flags=re.MULTILINE)
+    text = re.sub(r":math:`([^`]*)`", r"\1", text)
+    return text.replace("``", "")
 
 
 def print_lesson(module: ModuleType, stream: TextIO | None = None) -> dict[str, pd.DataFrame]:
