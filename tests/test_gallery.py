@@ -78,3 +78,11 @@ def test_gallery_table():
     assert row["where it shows"] == "backward dJ/dz1"
     assert df.set_index("slip").loc["sigmoid-exponent-sign", "where it shows"] == "forward a1"
     assert df.set_index("slip").loc["relu-derivative-at-zero", "caught by"] == "torch"
+
+
+def test_gallery_command(capsys):
+    from comparisons.gallery import main
+
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert "8 slips, 8 caught exactly where expected, 8 controls pass" in out

@@ -53,6 +53,14 @@ def test_lesson_numbers_match_torch(name):
     assert not bad, "\n".join(bad)
 
 
+def test_comparisons_lessons_command(capsys):
+    from comparisons import lessons as cmd
+
+    assert cmd.main(["--only", "network_321"]) == 0
+    out = capsys.readouterr().out
+    assert "J and dJ/d(w14 ... b6)" in out and "0 failed" in out
+
+
 def test_lessons_vs_torch_table_flags_a_mismatch(monkeypatch):
     """Negative control: sigma'(z) written as sigma(z) (the factor 1 - sigma forgotten) in
     lesson 3's neuron must fail against torch: the first gradient and the trajectory."""
