@@ -124,8 +124,11 @@ def compare_network(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "cust
     in (in, out) layout), ``gradients(X, y) -> (loss, grads)``, ``loss(X, y)`` and
     ``activation``/``output_activation``/``loss_fn`` objects whose ``.name`` names the
     torch counterpart. Returns one row per oracle x (loss and each parameter).
+    A network with other parameter names (the 3-2-1 network's ``w14 ... b6``) needs its
+    own ``reference_net``: anything whose ``gradients(X, y)`` returns grads under the
+    same names.
     """
-    dtype = np.dtype(net.params["W1"].dtype)
+    dtype = np.dtype(next(iter(net.params.values())).dtype)
     info = {"case": case, "kind": "network", "dtype": dtype.name, **_describe(net)}
     loss_m, grads_m = net.gradients(X, y)
     trace_m = {k: np.array(v, copy=True) for k, v in getattr(net, "intermediates", {}).items()}

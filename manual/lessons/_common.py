@@ -1,0 +1,144 @@
+r"""Plumbing shared by the lessons: the gradient-descent step, training loop, printing, plots.
+
+Every lesson module defines
+
+``TITLE``
+    One line.
+``tables() -> dict[str, pandas.DataFrame]``
+    Its numbers, each table under a caption (``table()`` returns the main one).
+``plot(path) -> pathlib.Path``
+    Writes one PNG (matplotlib, imported inside the function only: an optional extra).
+``main(argv=None)``
+    ``python -m manual.lessons.<lesson> [--out DIR]``: print the tables, write the plot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import inspect
+import re
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import ModuleType
+from typing import Any, TextIO
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["DEFAULT_OUT", "figure", "gradient_descent_step", "lesson_name", "main_for",
+           "matplotlib_available", "print_lesson", "run_lesson", "train"]
+
+DEFAULT_OUT = Path("reports") / "lessons"
+
+
+# --------------------------------------------------------------------------------------
+# learning
+# --------------------------------------------------------------------------------------
+def gradient_descent_step(params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray],
+                          lr: float) -> None:
+    r"""One step of plain gradient descent, in place: :math:`\theta \leftarrow \theta - \eta\,
+    \partial J/\partial\theta` for every parameter.
+
+    This is ``torch.optim.SGD(params, lr=lr)`` with its defaults (``momentum=0``,
+    ``dampening=0``, ``weight_decay=0``, ``nesterov=False``): SGD without momentum.
+    """
+    for name, p in params.items():
+        p -= lr * grads[name]  # in place: the network computes with these very arrays
+
+
+def train(net: Any, X: np.ndarray, y: np.ndarray, lr: float, steps: int) -> np.ndarray:
+    r"""Full-batch gradient descent on ``net`` (anything with ``params``, ``gradients`` and
+    ``loss``). Returns :math:`J` before each step and after the last: ``steps + 1`` values."""
+    losses = np.empty(steps + 1)
+    for k in range(steps):
+        J, grads = net.gradients(X, y)
+        losses[k] = J
+        gradient_descent_step(net.params, grads, lr)
+    losses[steps] = net.loss(X, y)
+    return losses
+
+
+# --------------------------------------------------------------------------------------
+# output
+# --------------------------------------------------------------------------------------
+def matplotlib_available() -> bool:
+    """Whether the optional ``plots`` extra (matplotlib) is installed; nothing is imported."""
+    return importlib.util.find_spec("matplotlib") is not None
+
+
+def figure(ncols: int = 1, nrows: int = 1, width: float = 5.0, height: float = 3.8):
+    """A matplotlib ``Figure`` and its axes, built without pyplot (no global state, no
+    display needed). matplotlib is imported here, never at module import."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width * ncols, height * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    return fig, axes
+
+
+def _question_and_answer(module: ModuleType) -> str:
+    """The docstring from its "Question" paragraph on, with the reST markup (``:math:`x```,
+    ``.. math::`` directives, double back-quotes) stripped for the terminal."""
+    doc = inspect.cleandoc(module.__doc__ or "")
+    start = doc.find("Question")
+    text = doc[start:] if start >= 0 else doc
+    text = re.sub(r"^\.\. math::[ \t]*\n", "", text, flags=re.MULTILINE)
+    text = re.sub(r":math:`([^`]*)`", r"\1", text)
+    return text.replace("``", "")
+
+
+def print_lesson(module: ModuleType, stream: TextIO | None = None) -> dict[str, pd.DataFrame]:
+    """Print the lesson's title, question and answer, and every table; return the tables."""
+    stream = stream or sys.stdout
+    print(f"\n=== {module.TITLE} ===\n", file=stream)
+    print(_question_and_answer(module), file=stream)
+    tables = module.tables()
+    with pd.option_context("display.width", 140, "display.max_columns", 30,
+                           "display.max_colwidth", 60, "display.precision", 4):
+        for caption, df in tables.items():
+            print(f"\n--- {caption} ---", file=stream)
+            print(df.to_string(index=False), file=stream)
+    return tables
+
+
+def lesson_name(module: ModuleType) -> str:
+    """``derivative_as_limit`` for ``manual.lessons.derivative_as_limit``, also under ``-m``
+    (where ``__name__`` is ``"__main__"`` but the spec keeps the real name)."""
+    spec = getattr(module, "__spec__", None)
+    return (spec.name if spec else module.__name__).rsplit(".", 1)[-1]
+
+
+def run_lesson(module: ModuleType, out: Path | None = DEFAULT_OUT,
+               stream: TextIO | None = None) -> Path | None:
+    """Print one lesson and write its plot to ``out/<lesson>.png`` (None: no plot).
+
+    Returns the PNG's path, or None when no plot was written (matplotlib missing)."""
+    stream = stream or sys.stdout
+    print_lesson(module, stream)
+    if out is None:
+        return None
+    if not matplotlib_available():
+        print("\n(plot skipped: matplotlib is not installed; pip install "
+              "'backprop-reference-suite[plots]')", file=stream)
+        return None
+    path = module.plot(Path(out) / f"{lesson_name(module)}.png")
+    print(f"\nwrote {path}", file=stream)
+    return path
+
+
+def main_for(module_name: str) -> Callable[[list[str] | None], int]:
+    """The ``main`` of a single-lesson module: ``python -m manual.lessons.<lesson>``."""
+
+    def main(argv: list[str] | None = None) -> int:
+        module = sys.modules[module_name]
+        p = argparse.ArgumentParser(prog=f"python -m manual.lessons.{lesson_name(module)}",
+                                    description=module.TITLE)
+        p.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                       help=f"folder for the PNG plot (default: {DEFAULT_OUT})")
+        args = p.parse_args(argv)
+        run_lesson(module, args.out)
+        return 0
+
+    return main
