@@ -304,11 +304,48 @@ class Loss(Configurable):
         raise NotImplementedError
 
 
+class _ElementWeighted(Loss):
+    """torch 2.13's optional elementwise ``weight`` (pred's shape) for mse, l1 and huber:
+    each term is multiplied by its weight. ``weighted_mean`` says what ``"mean"`` divides
+    by: the sum of the weights (mse, l1) or the number of elements (huber), as torch."""
+
+    weighted_mean: ClassVar[bool] = True
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        self._check_weight()
+
+    def _w(self, pred: np.ndarray) -> np.ndarray | int:
+        if self.weight is None:
+            return 1
+        if self.weight.shape != pred.shape:
+            raise ValueError(f"{self.name}: weight has shape {self.weight.shape}, expected "
+                             f"pred's shape {pred.shape} (torch: the same size as the input)")
+        return self.weight.astype(np.real(pred).dtype)
+
+    def _mean_denominator(self, pred, target):
+        if self.weight is None or not self.weighted_mean:
+            return super()._mean_denominator(pred, target)
+        return float(np.sum(self.weight))
+
+    def _forward(self, pred, target):
+        return self._w(pred) * self._term(pred - target)
+
+    def _backward(self, pred, target):
+        return self._w(pred) * self._term_derivative(pred - target)
+
+    def _term(self, d: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _term_derivative(self, d: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
 # ======================================================================================
 # regression
 # ======================================================================================
 @register
-class MSE(Loss):
+class MSE(_ElementWeighted):
     r"""Mean squared error, as ``F.mse_loss``.
 
     .. math::
@@ -316,17 +353,18 @@ class MSE(Loss):
         \frac{\partial L}{\partial \hat y_i} = \frac{2}{N} (\hat y_i - y_i)
 
     N counts every element (torch's default ``reduction="mean"``); ``"sum"`` drops
-    the 1/N.
+    the 1/N. With ``weight`` (pred's shape) each term is :math:`w_i(\hat y_i - y_i)^2` and
+    the mean divides by :math:`\sum_i w_i`, as torch.
     """
 
     name = "mse"
+    defaults = {"reduction": "mean", "weight": None}
 
-    def _forward(self, pred, target):
-        d = pred - target
+    def _term(self, d):
         return d * d
 
-    def _backward(self, pred, target):
-        return 2 * (pred - target)
+    def _term_derivative(self, d):
+        return 2 * d
 
 
 @register
@@ -395,7 +433,7 @@ def _sign(x: np.ndarray) -> np.ndarray:
 
 
 @register
-class MAE(Loss):
+class MAE(_ElementWeighted):
     r"""Mean absolute error, as ``F.l1_loss``.
 
     .. math::
@@ -403,19 +441,21 @@ class MAE(Loss):
         \frac{\partial L}{\partial \hat y_i} = \frac1N \operatorname{sign}(\hat y_i - y_i)
 
     At :math:`\hat y_i = y_i` the gradient is **0** (torch's :math:`\operatorname{sign}(0)`).
+    With ``weight``, terms are weighted and the mean divides by :math:`\sum_i w_i`.
     """
 
     name = "mae"
+    defaults = {"reduction": "mean", "weight": None}
 
-    def _forward(self, pred, target):
-        return _abs(pred - target)
+    def _term(self, d):
+        return _abs(d)
 
-    def _backward(self, pred, target):
-        return _sign(pred - target)
+    def _term_derivative(self, d):
+        return _sign(d)
 
 
 @register
-class Huber(Loss):
+class Huber(_ElementWeighted):
     r"""Huber loss, as ``F.huber_loss(pred, y, delta=1.0)``. With :math:`d = \hat y - y`:
 
     .. math::
@@ -425,23 +465,23 @@ class Huber(Loss):
         \end{cases}
 
     :math:`\ell'` is continuous (:math:`\pm\delta` from both sides at the switch).
-    ``delta`` must be > 0, as torch requires.
+    ``delta`` must be > 0, as torch requires. With ``weight`` the terms are weighted but,
+    unlike mse and l1, torch's mean still divides by the number of elements.
     """
 
     name = "huber"
-    defaults = {"reduction": "mean", "delta": 1.0}
+    defaults = {"reduction": "mean", "delta": 1.0, "weight": None}
+    weighted_mean = False
 
     def _check_params(self) -> None:
         super()._check_params()
         self.delta = check_number(self.name, "delta", self.delta, low=0.0, low_open=True)
 
-    def _forward(self, pred, target):
-        d = pred - target
+    def _term(self, d):
         a = _abs(d)
         return np.where(np.real(a) < self.delta, 0.5 * d * d, self.delta * (a - 0.5 * self.delta))
 
-    def _backward(self, pred, target):
-        d = pred - target
+    def _term_derivative(self, d):
         return np.where(np.real(_abs(d)) <= self.delta, d, self.delta * _sign(d))
 
 
@@ -646,14 +686,15 @@ class BCE(Loss):
                              f"pred's shape {pred.shape}") from None
 
     @staticmethod
-    def _clamped_log(x):
-        """log(x) clamped at -100, as torch (branch on the real part)."""
+    def _clamped_log(x, log1p: bool = False):
+        """log(x) (or log1p(x)) clamped at -100, as torch (branch on the real part)."""
         with np.errstate(divide="ignore"):  # log(0) = -inf, then clamped
-            lg = np.log(x)
+            lg = np.log1p(x) if log1p else np.log(x)
         return np.where(np.real(lg) < -100, -100, lg)
 
     def _forward(self, pred, target):
-        log_p, log_1mp = self._clamped_log(pred), self._clamped_log(1 - pred)
+        # log1p(-p), as torch: exact for tiny p, where log(1 - p) would round 1 - p first
+        log_p, log_1mp = self._clamped_log(pred), self._clamped_log(-pred, log1p=True)
         return -self._weight(pred) * (target * log_p + (1 - target) * log_1mp)
 
     def _backward(self, pred, target):

@@ -61,11 +61,11 @@ def _quiet_kl_div(**kwargs: Any) -> LossFn:
 
 
 _FACTORIES: dict[str, Callable[..., LossFn]] = {
-    "mse": lambda **kw: partial(F.mse_loss, **kw),
+    "mse": lambda **kw: _with_tensors(F.mse_loss, **kw),
     "sse": lambda: _sse,
     "quadratic": lambda: _quadratic,
-    "mae": lambda **kw: partial(F.l1_loss, **kw),
-    "huber": lambda **kw: partial(F.huber_loss, **kw),
+    "mae": lambda **kw: _with_tensors(F.l1_loss, **kw),
+    "huber": lambda **kw: _with_tensors(F.huber_loss, **kw),
     "smooth_l1": lambda **kw: partial(F.smooth_l1_loss, **kw),
     "gaussian_nll": _gaussian_nll,
     "poisson_nll": lambda **kw: partial(F.poisson_nll_loss, **kw),
