@@ -216,9 +216,10 @@ class Loss(Configurable):
                              f"reduction={self._reduction()!r}, got shape {np.shape(g)}")
         g = pred.dtype.type(g)
         denominator = self._denominator(pred, target)
+        if denominator == 0:  # every term ignored (or zero weight): torch's gradient is 0
+            return np.zeros_like(per_term)
         if denominator is not None:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                g = g / pred.dtype.type(denominator)
+            g = g / pred.dtype.type(denominator)
         return per_term * g
 
     # -- validation at the boundary ---------------------------------------------

@@ -87,13 +87,16 @@ def test_class_losses_on_a_single_sample(name):
     _ok(compare_loss(losses.get(name), pred, np.array(2)))
 
 
-def test_all_ignored_gives_nan_like_torch():
+def test_all_ignored_gives_nan_loss_and_zero_gradient_like_torch():
     loss = losses.get("cross_entropy", ignore_index=1)
     pred = RNG.standard_normal((3, 4))
     with np.errstate(invalid="ignore"):
         assert np.isnan(loss.forward(pred, np.array([1, 1, 1])))
-    assert torch.isnan(F.cross_entropy(torch.tensor(pred), torch.tensor([1, 1, 1]),
-                                       ignore_index=1))
+    pt = torch.tensor(pred, requires_grad=True)
+    value_t = F.cross_entropy(pt, torch.tensor([1, 1, 1]), ignore_index=1)
+    assert torch.isnan(value_t)
+    (grad_t,) = torch.autograd.grad(value_t, pt)
+    np.testing.assert_array_equal(loss.backward(pred, np.array([1, 1, 1])), grad_t.numpy())
 
 
 def test_empty_batch_mean_is_nan_like_torch():
