@@ -304,13 +304,16 @@ def trajectory_failures(df: pd.DataFrame) -> list[str]:
             continue
         out.append(
             f"{case}: {len(bad)} of {len(rows)} steps beyond tolerance; first at step "
-            f"{first['step']} (epoch {first['epoch']}): {first['beyond_tolerance']}; worst "
+            f"{int(first['step'])} (epoch {int(first['epoch'])}): {first['beyond_tolerance']}; "
+            f"worst "
             f"parameter {first['worst_param']} element {first['worst_index']}: manual "
-            f"{first['param_manual_value']!r} vs reference {first['param_reference_value']!r}, "
+            f"{float(first['param_manual_value'])!r} vs reference "
+            f"{float(first['param_reference_value'])!r}, "
             f"max abs err {first['param_max_abs_err']:.3e}, max rel err "
             f"{first['param_max_rel_err']:.3e}; worst state {first['worst_state'] or '-'} "
-            f"(max abs err {first['state_max_abs_err']:.3e}); loss {first['loss_manual']!r} "
-            f"vs {first['loss_reference']!r} (tolerance: atol {first['atol']:g} + rtol "
+            f"(max abs err {first['state_max_abs_err']:.3e}); loss "
+            f"{float(first['loss_manual'])!r} vs {float(first['loss_reference'])!r} "
+            f"(tolerance: atol {first['atol']:g} + rtol "
             f"{first['rtol']:g} * |reference|)")
     return out
 

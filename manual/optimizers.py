@@ -296,7 +296,8 @@ class SGD(Optimizer):
         if self.momentum != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
-                buf = state["momentum_buffer"] = g.copy()  # b_1 = g_1: no dampening yet
+                # b_1 = g_1, no dampening yet; np.array keeps a 0-d buffer an array (in place)
+                buf = state["momentum_buffer"] = np.array(g, dtype=p.dtype)
             else:
                 buf *= self.momentum
                 buf += (1 - self.dampening) * g
