@@ -24,13 +24,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from manual.datasets import sklearn_available
 from comparisons.compare import describe
-from comparisons.registry import (CASES, COMPONENT_CASES, REAL_DATA_CASES, SKIPPED,
-                                  TRAJECTORY_CASES)
+from comparisons.registry import CASES, COMPONENT_CASES, REAL_DATA_CASES, SKIPPED, TRAJECTORY_CASES
 from comparisons.runner import run_cases, run_components
-from comparisons.trajectories import (run_trajectories, trajectory_failures,
-                                      trajectory_summary)
+from comparisons.trajectories import run_trajectories, trajectory_failures, trajectory_summary
+from manual.datasets import sklearn_available
 
 __all__ = ["main", "write_csv"]
 
@@ -74,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     trajectories = [c for c in TRAJECTORY_CASES + (REAL_DATA_CASES if real_data else [])
                     if args.only in c.id] if "trajectories" in parts else []
     if not cases and not components and not trajectories:
+        if not real_data and any(args.only in c.id for c in REAL_DATA_CASES):
+            _parser().error(f"the cases matching {args.only!r} train on data sets bundled with "
+                            f"scikit-learn, which is not installed "
+                            f"(pip install 'backprop-reference-suite[data]')")
         _parser().error(f"no case id contains {args.only!r}")
     failed_lines: list[str] = []
     if "gradients" in parts:

@@ -295,7 +295,7 @@ def trajectory_failures(df: pd.DataFrame) -> list[str]:
     element with both values, and the errors."""
     out = []
     for case, rows in df.groupby("case", sort=False):
-        bad = rows[rows["passed"] == False]  # noqa: E712 (pandas elementwise)
+        bad = rows[~rows["passed"].astype(bool)]
         if bad.empty:
             continue
         first = bad.iloc[0]

@@ -280,7 +280,7 @@ class SGD(Optimizer):
 
     name = "sgd"
     torch_name = "SGD"
-    defaults = {"lr": 1e-3, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0,
+    defaults: ClassVar[dict[str, Any]] = {"lr": 1e-3, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0,
                 "nesterov": False, "maximize": False}
     non_negative = ("lr", "momentum", "weight_decay")
     flags = ("nesterov", "maximize")
@@ -327,7 +327,7 @@ class Adagrad(Optimizer):
 
     name = "adagrad"
     torch_name = "Adagrad"
-    defaults = {"lr": 1e-2, "lr_decay": 0.0, "weight_decay": 0.0,
+    defaults: ClassVar[dict[str, Any]] = {"lr": 1e-2, "lr_decay": 0.0, "weight_decay": 0.0,
                 "initial_accumulator_value": 0.0, "eps": 1e-10, "maximize": False}
     non_negative = ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
 
@@ -372,7 +372,7 @@ class RMSprop(Optimizer):
 
     name = "rmsprop"
     torch_name = "RMSprop"
-    defaults = {"lr": 1e-2, "alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0, "momentum": 0.0,
+    defaults: ClassVar[dict[str, Any]] = {"lr": 1e-2, "alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0, "momentum": 0.0,
                 "centered": False, "maximize": False}
     non_negative = ("lr", "alpha", "eps", "weight_decay", "momentum")
     flags = ("centered", "maximize")
@@ -438,7 +438,7 @@ class Adam(Optimizer):
 
     name = "adam"
     torch_name = "Adam"
-    defaults = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0,
+    defaults: ClassVar[dict[str, Any]] = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0,
                 "amsgrad": False, "maximize": False, "decoupled_weight_decay": False}
     flags = ("amsgrad", "maximize", "decoupled_weight_decay")
 
@@ -491,7 +491,7 @@ class AdamW(Adam):
 
     name = "adamw"
     torch_name = "AdamW"
-    defaults = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 1e-2,
+    defaults: ClassVar[dict[str, Any]] = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 1e-2,
                 "amsgrad": False, "maximize": False}
     flags = ("amsgrad", "maximize")
     decoupled_weight_decay = True
@@ -516,7 +516,7 @@ class Adamax(Optimizer):
 
     name = "adamax"
     torch_name = "Adamax"
-    defaults = {"lr": 2e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0,
+    defaults: ClassVar[dict[str, Any]] = {"lr": 2e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0,
                 "maximize": False}
 
     def _init_state(self, p):
@@ -566,7 +566,7 @@ class NAdam(Optimizer):
 
     name = "nadam"
     torch_name = "NAdam"
-    defaults = {"lr": 2e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0,
+    defaults: ClassVar[dict[str, Any]] = {"lr": 2e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0,
                 "momentum_decay": 4e-3, "decoupled_weight_decay": False, "maximize": False}
     non_negative = ("lr", "eps", "weight_decay", "momentum_decay")
     flags = ("decoupled_weight_decay", "maximize")
@@ -631,7 +631,7 @@ class RAdam(Optimizer):
 
     name = "radam"
     torch_name = "RAdam"
-    defaults = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0,
+    defaults: ClassVar[dict[str, Any]] = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0,
                 "decoupled_weight_decay": False, "maximize": False}
     flags = ("decoupled_weight_decay", "maximize")
 
@@ -683,7 +683,7 @@ class Adadelta(Optimizer):
 
     name = "adadelta"
     torch_name = "Adadelta"
-    defaults = {"lr": 1.0, "rho": 0.9, "eps": 1e-6, "weight_decay": 0.0, "maximize": False}
+    defaults: ClassVar[dict[str, Any]] = {"lr": 1.0, "rho": 0.9, "eps": 1e-6, "weight_decay": 0.0, "maximize": False}
 
     def _check_params(self) -> None:
         super()._check_params()

@@ -147,7 +147,7 @@ class StepLR(LRScheduler):
 
     name = "steplr"
     torch_name = "StepLR"
-    defaults = {"step_size": REQUIRED, "gamma": 0.1, "last_epoch": -1}
+    defaults: ClassVar[dict[str, Any]] = {"step_size": REQUIRED, "gamma": 0.1, "last_epoch": -1}
 
     def _check_params(self) -> None:
         super()._check_params()
@@ -174,7 +174,7 @@ class MultiStepLR(LRScheduler):
 
     name = "multisteplr"
     torch_name = "MultiStepLR"
-    defaults = {"milestones": REQUIRED, "gamma": 0.1, "last_epoch": -1}
+    defaults: ClassVar[dict[str, Any]] = {"milestones": REQUIRED, "gamma": 0.1, "last_epoch": -1}
 
     def _check_params(self) -> None:
         super()._check_params()
@@ -204,7 +204,7 @@ class ExponentialLR(LRScheduler):
 
     name = "exponentiallr"
     torch_name = "ExponentialLR"
-    defaults = {"gamma": REQUIRED, "last_epoch": -1}
+    defaults: ClassVar[dict[str, Any]] = {"gamma": REQUIRED, "last_epoch": -1}
 
     def _check_params(self) -> None:
         super()._check_params()
@@ -236,7 +236,7 @@ class CosineAnnealingLR(LRScheduler):
 
     name = "cosineannealinglr"
     torch_name = "CosineAnnealingLR"
-    defaults = {"T_max": REQUIRED, "eta_min": 0.0, "last_epoch": -1}
+    defaults: ClassVar[dict[str, Any]] = {"T_max": REQUIRED, "eta_min": 0.0, "last_epoch": -1}
 
     def _check_params(self) -> None:
         super()._check_params()
@@ -272,7 +272,7 @@ class LinearLR(LRScheduler):
 
     name = "linearlr"
     torch_name = "LinearLR"
-    defaults = {"start_factor": 1.0 / 3, "end_factor": 1.0, "total_iters": 5, "last_epoch": -1}
+    defaults: ClassVar[dict[str, Any]] = {"start_factor": 1.0 / 3, "end_factor": 1.0, "total_iters": 5, "last_epoch": -1}
 
     def _check_params(self) -> None:
         super()._check_params()
@@ -319,7 +319,7 @@ class OneCycleLR(LRScheduler):
 
     name = "onecyclelr"
     torch_name = "OneCycleLR"
-    defaults = {"max_lr": REQUIRED, "total_steps": None, "epochs": None,
+    defaults: ClassVar[dict[str, Any]] = {"max_lr": REQUIRED, "total_steps": None, "epochs": None,
                 "steps_per_epoch": None, "pct_start": 0.3, "anneal_strategy": "cos",
                 "cycle_momentum": True, "base_momentum": 0.85, "max_momentum": 0.95,
                 "div_factor": 25.0, "final_div_factor": 1e4, "three_phase": False,

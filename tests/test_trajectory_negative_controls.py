@@ -7,7 +7,7 @@ import pytest
 from comparisons.registry import TrajectoryCase
 from comparisons.trajectories import build_trajectory, compare_training, trajectory_failures
 from manual import optimizers
-from manual.optimizers import RMSprop, Adam
+from manual.optimizers import Adam, RMSprop
 
 
 class AdamEpsInsideSqrt(Adam):
@@ -137,9 +137,8 @@ def test_a_missing_state_buffer_is_a_failure():
                 self.state.setdefault(key, self._init_state(p))
             super().step(grads)
 
-    df, problems = _run({"optimizer": "adam", "activation": "tanh", "loss": "mse",
-                         "optimizer_kwargs": (("lr", 0.01),), "freeze": (("b2", 1, 10),)},
-                        EagerAdam)
+    df, _ = _run({"optimizer": "adam", "activation": "tanh", "loss": "mse",
+                  "optimizer_kwargs": (("lr", 0.01),), "freeze": (("b2", 1, 10),)}, EagerAdam)
     first = df[~df["passed"]].iloc[0]
     assert first["step"] == 1
     assert "b2.step (missing on the reference side)" in first["beyond_tolerance"]
