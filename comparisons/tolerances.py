@@ -19,6 +19,17 @@ finite differences any          1e-6         1e-8    (central, float64, h = 1e-5
 A float32 case checked against float64 finite differences takes the looser of the
 two rows. Errors that grow over a training trajectory are reported per step in
 ``trajectories.csv``, not absorbed into these numbers.
+
+Training trajectories against ``torch.optim`` (:func:`trajectory_tolerance`) apply the
+same rule at every step ``t`` to every parameter, optimizer-state buffer, loss and
+learning rate:
+
+=================  ===================  ===================  ===============================
+trajectory         rtol                 atol                 why
+=================  ===================  ===================  ===============================
+float64            1e-9                 1e-12                fixed, however many steps
+float32            1e-5 + 1e-6 t        1e-6 + 1e-7 t        grows linearly with the step
+=================  ===================  ===================  ===============================
 """
 
 from __future__ import annotations

@@ -132,3 +132,16 @@ def test_real_data_sets(name, shape, n_classes):
         assert abs(data.target.mean()) < 1e-12 and data.target.std() == pytest.approx(1)
         with pytest.raises(ValueError, match="regression data set"):
             data.one_hot()
+
+
+def test_the_readme_training_example_runs():
+    """The example at the top of the README's "Optimizers and training trajectories"."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme[readme.index("## Optimizers and training trajectories"):]
+    code = re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
+    namespace: dict = {}
+    exec(code, namespace)  # noqa: S102 (our own README)
+    assert len(namespace["df"]) == 200 and namespace["history"].loss.shape == (200,)

@@ -152,3 +152,14 @@ def test_the_correct_optimizers_pass_the_same_setups():
                                    "optimizer_kwargs": (("lr", 0.005), ("centered", True))})):
         df, problems = _run(kwargs, cls)
         assert df["passed"].all(), problems
+
+
+def test_nadam_mu_product_in_float64_is_caught(monkeypatch):
+    """torch keeps NAdam's running product of mu_t in a float32 scalar even for float64
+    parameters; accumulating it in float64 changes the update at step 1 by ~1e-10."""
+    monkeypatch.setattr(optimizers, "SCALAR_DTYPE", np.float64)
+    df, problems = _run({"optimizer": "nadam", "activation": "tanh", "loss": "mse",
+                         "optimizer_kwargs": (("lr", 0.01),)}, optimizers.NAdam)
+    first = df[~df["passed"]].iloc[0]
+    assert first["step"] == 1 and "W1" in first["beyond_tolerance"].split(";")
+    assert "first at step 1 " in problems[0]
