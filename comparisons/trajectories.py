@@ -61,7 +61,8 @@ def _errors(m: np.ndarray, r: np.ndarray, tol: Tolerance) -> dict[str, np.ndarra
         d = np.abs(m - r)
         d = np.where(np.isnan(d), np.inf, d)  # a NaN on one side is an infinite error
         rel = np.where(d == 0, 0.0, d / np.abs(r))
-        allowed = np.asarray(tol.atol).reshape(-1, 1) + np.asarray(tol.rtol).reshape(-1, 1) * np.abs(r)
+        atol = np.asarray(tol.atol).reshape(-1, 1)  # per step (rows)
+        allowed = atol + np.asarray(tol.rtol).reshape(-1, 1) * np.abs(r)
         excess = d / allowed
     arg = np.argmax(excess, axis=1)
     rows = np.arange(steps)
@@ -305,15 +306,13 @@ def trajectory_failures(df: pd.DataFrame) -> list[str]:
         out.append(
             f"{case}: {len(bad)} of {len(rows)} steps beyond tolerance; first at step "
             f"{int(first['step'])} (epoch {int(first['epoch'])}): {first['beyond_tolerance']}; "
-            f"worst "
-            f"parameter {first['worst_param']} element {first['worst_index']}: manual "
-            f"{float(first['param_manual_value'])!r} vs reference "
-            f"{float(first['param_reference_value'])!r}, "
-            f"max abs err {first['param_max_abs_err']:.3e}, max rel err "
-            f"{first['param_max_rel_err']:.3e}; worst state {first['worst_state'] or '-'} "
-            f"(max abs err {first['state_max_abs_err']:.3e}); loss "
-            f"{float(first['loss_manual'])!r} vs {float(first['loss_reference'])!r} "
-            f"(tolerance: atol {first['atol']:g} + rtol "
+            f"worst parameter {first['worst_param']} element {first['worst_index']}: "
+            f"manual {float(first['param_manual_value'])!r} vs reference "
+            f"{float(first['param_reference_value'])!r}, max abs err "
+            f"{first['param_max_abs_err']:.3e}, max rel err {first['param_max_rel_err']:.3e}; "
+            f"worst state {first['worst_state'] or '-'} (max abs err "
+            f"{first['state_max_abs_err']:.3e}); loss {float(first['loss_manual'])!r} vs "
+            f"{float(first['loss_reference'])!r} (tolerance: atol {first['atol']:g} + rtol "
             f"{first['rtol']:g} * |reference|)")
     return out
 

@@ -280,8 +280,9 @@ class SGD(Optimizer):
 
     name = "sgd"
     torch_name = "SGD"
-    defaults: ClassVar[dict[str, Any]] = {"lr": 1e-3, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0,
-                "nesterov": False, "maximize": False}
+    defaults: ClassVar[dict[str, Any]] = {
+        "lr": 1e-3, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0, "nesterov": False,
+        "maximize": False}
     non_negative = ("lr", "momentum", "weight_decay")
     flags = ("nesterov", "maximize")
 
@@ -327,8 +328,9 @@ class Adagrad(Optimizer):
 
     name = "adagrad"
     torch_name = "Adagrad"
-    defaults: ClassVar[dict[str, Any]] = {"lr": 1e-2, "lr_decay": 0.0, "weight_decay": 0.0,
-                "initial_accumulator_value": 0.0, "eps": 1e-10, "maximize": False}
+    defaults: ClassVar[dict[str, Any]] = {
+        "lr": 1e-2, "lr_decay": 0.0, "weight_decay": 0.0, "initial_accumulator_value": 0.0,
+        "eps": 1e-10, "maximize": False}
     non_negative = ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
 
     def zero_state(self) -> None:
@@ -372,8 +374,9 @@ class RMSprop(Optimizer):
 
     name = "rmsprop"
     torch_name = "RMSprop"
-    defaults: ClassVar[dict[str, Any]] = {"lr": 1e-2, "alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0, "momentum": 0.0,
-                "centered": False, "maximize": False}
+    defaults: ClassVar[dict[str, Any]] = {
+        "lr": 1e-2, "alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0, "momentum": 0.0,
+        "centered": False, "maximize": False}
     non_negative = ("lr", "alpha", "eps", "weight_decay", "momentum")
     flags = ("centered", "maximize")
 
@@ -425,7 +428,8 @@ class Adam(Optimizer):
         & \textbf{if amsgrad}: \; v_t^{max} \leftarrow \max(v_{t-1}^{max}, v_t), \quad
           \widehat{v_t} \leftarrow v_t^{max} / (1-\beta_2^t) \\
         & \textbf{else}: \; \widehat{v_t} \leftarrow v_t / (1-\beta_2^t) \\
-        & \theta_t \leftarrow \theta_{t-1} - \gamma\,\widehat{m_t} / (\sqrt{\widehat{v_t}} + \epsilon)
+        & \theta_t \leftarrow \theta_{t-1}
+          - \gamma\,\widehat{m_t} / (\sqrt{\widehat{v_t}} + \epsilon)
         \end{aligned}
 
     Computed as torch does: :math:`m_t` by ``lerp``, the denominator as
@@ -438,8 +442,9 @@ class Adam(Optimizer):
 
     name = "adam"
     torch_name = "Adam"
-    defaults: ClassVar[dict[str, Any]] = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0,
-                "amsgrad": False, "maximize": False, "decoupled_weight_decay": False}
+    defaults: ClassVar[dict[str, Any]] = {
+        "lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "amsgrad": False,
+        "maximize": False, "decoupled_weight_decay": False}
     flags = ("amsgrad", "maximize", "decoupled_weight_decay")
 
     def _init_state(self, p):
@@ -491,8 +496,9 @@ class AdamW(Adam):
 
     name = "adamw"
     torch_name = "AdamW"
-    defaults: ClassVar[dict[str, Any]] = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 1e-2,
-                "amsgrad": False, "maximize": False}
+    defaults: ClassVar[dict[str, Any]] = {
+        "lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 1e-2, "amsgrad": False,
+        "maximize": False}
     flags = ("amsgrad", "maximize")
     decoupled_weight_decay = True
 
@@ -516,8 +522,8 @@ class Adamax(Optimizer):
 
     name = "adamax"
     torch_name = "Adamax"
-    defaults: ClassVar[dict[str, Any]] = {"lr": 2e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0,
-                "maximize": False}
+    defaults: ClassVar[dict[str, Any]] = {
+        "lr": 2e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "maximize": False}
 
     def _init_state(self, p):
         return {"step": 0.0, "exp_avg": np.zeros_like(p), "exp_inf": np.zeros_like(p)}
@@ -553,7 +559,8 @@ class NAdam(Optimizer):
         & \widehat{m_t} \leftarrow \mu_{t+1} m_t / \big(1 - \textstyle\prod_{i=1}^{t+1}\mu_i\big)
           + (1-\mu_t)\, g_t / \big(1 - \textstyle\prod_{i=1}^{t}\mu_i\big) \\
         & \widehat{v_t} \leftarrow v_t / (1-\beta_2^t) \\
-        & \theta_t \leftarrow \theta_{t-1} - \gamma\,\widehat{m_t} / (\sqrt{\widehat{v_t}} + \epsilon)
+        & \theta_t \leftarrow \theta_{t-1}
+          - \gamma\,\widehat{m_t} / (\sqrt{\widehat{v_t}} + \epsilon)
         \end{aligned}
 
     :math:`\psi` is ``momentum_decay``. The running product
@@ -566,8 +573,9 @@ class NAdam(Optimizer):
 
     name = "nadam"
     torch_name = "NAdam"
-    defaults: ClassVar[dict[str, Any]] = {"lr": 2e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0,
-                "momentum_decay": 4e-3, "decoupled_weight_decay": False, "maximize": False}
+    defaults: ClassVar[dict[str, Any]] = {
+        "lr": 2e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "momentum_decay": 4e-3,
+        "decoupled_weight_decay": False, "maximize": False}
     non_negative = ("lr", "eps", "weight_decay", "momentum_decay")
     flags = ("decoupled_weight_decay", "maximize")
 
@@ -631,8 +639,9 @@ class RAdam(Optimizer):
 
     name = "radam"
     torch_name = "RAdam"
-    defaults: ClassVar[dict[str, Any]] = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0,
-                "decoupled_weight_decay": False, "maximize": False}
+    defaults: ClassVar[dict[str, Any]] = {
+        "lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0,
+        "decoupled_weight_decay": False, "maximize": False}
     flags = ("decoupled_weight_decay", "maximize")
 
     def _init_state(self, p):
@@ -683,7 +692,8 @@ class Adadelta(Optimizer):
 
     name = "adadelta"
     torch_name = "Adadelta"
-    defaults: ClassVar[dict[str, Any]] = {"lr": 1.0, "rho": 0.9, "eps": 1e-6, "weight_decay": 0.0, "maximize": False}
+    defaults: ClassVar[dict[str, Any]] = {
+        "lr": 1.0, "rho": 0.9, "eps": 1e-6, "weight_decay": 0.0, "maximize": False}
 
     def _check_params(self) -> None:
         super()._check_params()

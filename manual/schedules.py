@@ -272,7 +272,8 @@ class LinearLR(LRScheduler):
 
     name = "linearlr"
     torch_name = "LinearLR"
-    defaults: ClassVar[dict[str, Any]] = {"start_factor": 1.0 / 3, "end_factor": 1.0, "total_iters": 5, "last_epoch": -1}
+    defaults: ClassVar[dict[str, Any]] = {
+        "start_factor": 1.0 / 3, "end_factor": 1.0, "total_iters": 5, "last_epoch": -1}
 
     def _check_params(self) -> None:
         super()._check_params()
@@ -319,11 +320,11 @@ class OneCycleLR(LRScheduler):
 
     name = "onecyclelr"
     torch_name = "OneCycleLR"
-    defaults: ClassVar[dict[str, Any]] = {"max_lr": REQUIRED, "total_steps": None, "epochs": None,
-                "steps_per_epoch": None, "pct_start": 0.3, "anneal_strategy": "cos",
-                "cycle_momentum": True, "base_momentum": 0.85, "max_momentum": 0.95,
-                "div_factor": 25.0, "final_div_factor": 1e4, "three_phase": False,
-                "last_epoch": -1}
+    defaults: ClassVar[dict[str, Any]] = {
+        "max_lr": REQUIRED, "total_steps": None, "epochs": None, "steps_per_epoch": None,
+        "pct_start": 0.3, "anneal_strategy": "cos", "cycle_momentum": True, "base_momentum": 0.85,
+        "max_momentum": 0.95, "div_factor": 25.0, "final_div_factor": 1e4, "three_phase": False,
+        "last_epoch": -1}
 
     def _check_params(self) -> None:
         super()._check_params()
