@@ -3,10 +3,25 @@ and the CSV report. See :mod:`comparisons.runner` for the public API."""
 
 from comparisons.compare import Comparison, compare_arrays, describe
 from comparisons.registry import CASES, SKIPPED, Case
-from comparisons.runner import (compare_activation, compare_loss, compare_network, failures,
-                                finite_difference_gradients, run_case, run_cases)
-from comparisons.tolerances import Tolerance, tolerance_for
+from comparisons.runner import (
+                                compare_activation,
+                                compare_loss,
+                                compare_network,
+                                failures,
+                                finite_difference_gradients,
+                                run_case,
+                                run_cases,
+)
+from comparisons.tolerances import Tolerance, tolerance_for, trajectory_tolerance
+from comparisons.trajectories import (
+                                compare_training,
+                                run_trajectories,
+                                run_trajectory,
+                                trajectory_failures,
+)
 
 __all__ = ["CASES", "SKIPPED", "Case", "Comparison", "Tolerance", "compare_activation",
            "compare_arrays", "compare_loss", "compare_network", "describe", "failures",
            "finite_difference_gradients", "run_case", "run_cases", "tolerance_for"]
+__all__ += ["compare_training", "run_trajectories", "run_trajectory", "trajectory_failures",
+            "trajectory_tolerance"]

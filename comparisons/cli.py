@@ -1,6 +1,7 @@
 """``backprop-compare``: run every registry case and write the CSV report.
 
-    backprop-compare [--out reports] [--only SUBSTRING] [--oracles torch,fd]
+    backprop-compare [--out reports] [--only SUBSTRING] [--oracles torch,fd,taylor]
+                     [--parts gradients,components,trajectories]
 
 Writes to the output folder
 
@@ -8,6 +9,8 @@ Writes to the output folder
   skipped pair of the matrix;
 - ``components.csv``: each activation and loss on its own (forward, derivative,
   backward; value and gradient), one row per case x quantity;
+- ``trajectories.csv``: training runs with the manual optimizers against ``torch.optim``,
+  one row per case x step (the real-data cases when scikit-learn is installed);
 
 prints a short summary and exits with status 1 if any comparison fails.
 """
@@ -22,8 +25,11 @@ from pathlib import Path
 import pandas as pd
 
 from comparisons.compare import describe
-from comparisons.registry import CASES, COMPONENT_CASES, SKIPPED
+from comparisons.registry import (CASES, COMPONENT_CASES, REAL_DATA_CASES, SKIPPED,
+                                 TRAJECTORY_CASES)
 from comparisons.runner import NETWORK_ORACLES, run_cases, run_components
+from comparisons.trajectories import run_trajectories, trajectory_failures, trajectory_summary
+from manual.datasets import sklearn_available
 
 __all__ = ["main", "write_csv"]
 
@@ -42,7 +48,12 @@ def _parser() -> argparse.ArgumentParser:
                    help="run only the cases whose id contains this substring")
     p.add_argument("--oracles", default="torch,fd,taylor",
                    help="comma-separated network oracles: torch, fd, taylor (default: all)")
+    p.add_argument("--parts", default=",".join(PARTS),
+                   help=f"comma-separated reports to make: {', '.join(PARTS)} (default: all)")
     return p
+
+
+PARTS = ("gradients", "components", "trajectories")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,11 +62,35 @@ def main(argv: list[str] | None = None) -> int:
     bad = sorted(set(oracles) - set(NETWORK_ORACLES))
     if bad or not oracles:
         _parser().error(f"unknown oracle(s) {bad}; valid: {', '.join(NETWORK_ORACLES)}")
-    cases = [c for c in CASES if args.only in c.id]
-    components = [c for c in COMPONENT_CASES if args.only in c.id]
-    if not cases and not components:
+    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    bad = sorted(set(parts) - set(PARTS))
+    if bad or not parts:
+        _parser().error(f"unknown part(s) {bad}; valid: {', '.join(PARTS)}")
+    cases = [c for c in CASES if args.only in c.id] if "gradients" in parts else []
+    components = ([c for c in COMPONENT_CASES if args.only in c.id]
+                  if "components" in parts else [])
+    real_data = sklearn_available()
+    trajectories = [c for c in TRAJECTORY_CASES + (REAL_DATA_CASES if real_data else [])
+                    if args.only in c.id] if "trajectories" in parts else []
+    if not cases and not components and not trajectories:
+        if not real_data and any(args.only in c.id for c in REAL_DATA_CASES):
+            _parser().error(f"the cases matching {args.only!r} train on data sets bundled with "
+                            f"scikit-learn, which is not installed "
+                            f"(pip install 'backprop-reference-suite[data]')")
         _parser().error(f"no case id contains {args.only!r}")
+    failed_lines: list[str] = []
+    if "gradients" in parts:
+        failed_lines += _gradients(cases, oracles, args)
+    if "components" in parts:
+        failed_lines += _components(components, args)
+    if "trajectories" in parts:
+        failed_lines += _trajectories(trajectories, args, real_data)
+    for line in failed_lines[:20]:
+        print("FAIL", line)
+    return 1 if failed_lines else 0
 
+
+def _gradients(cases: list, oracles: list[str], args: argparse.Namespace) -> list[str]:
     start = time.perf_counter()
     df = run_cases(cases, oracles, include_skipped=not args.only)
     write_csv(df, args.out / "gradients.csv")
@@ -78,7 +113,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  Taylor remainder slopes: min {slopes.min():.3f}, median {slopes.median():.3f} "
               f"(2 for a right gradient; {slopes.isna().sum()} linear directions)")
     print(f"wrote {args.out / 'gradients.csv'} in {elapsed:.1f} s")
+    return [describe(row) for row in failed.to_dict("records")]
 
+
+def _components(components: list, args: argparse.Namespace) -> list[str]:
     start = time.perf_counter()
     comp = run_components(components)
     write_csv(comp, args.out / "components.csv")
@@ -88,11 +126,40 @@ def main(argv: list[str] | None = None) -> int:
           f"{(comp['status'] == 'pass').sum()} passed, {len(comp_failed)} failed, {n_xfail} "
           f"documented deviations from torch (xfail, reasons in the CSV); wrote "
           f"{args.out / 'components.csv'} in {time.perf_counter() - start:.1f} s")
+    return [describe(row) for row in comp_failed.to_dict("records")]
 
-    all_failed = pd.concat([failed, comp_failed])
-    for row in all_failed.head(20).to_dict("records"):
-        print("FAIL", describe(row))
-    return 1 if len(all_failed) else 0
+
+def _trajectories(cases: list, args: argparse.Namespace, real_data: bool) -> list[str]:
+    start = time.perf_counter()
+    df = run_trajectories(cases)
+    write_csv(df, args.out / "trajectories.csv")
+    failures = trajectory_failures(df)
+    n_cases = df["case"].nunique()
+    print(f"trajectories: {n_cases} training runs, {len(df)} steps compared with torch.optim, "
+          f"{n_cases - len(failures)} runs passed, {len(failures)} failed; wrote "
+          f"{args.out / 'trajectories.csv'} in {time.perf_counter() - start:.1f} s")
+    if len(df):
+        summary = trajectory_summary(df)
+        print("  worst per optimizer: float64 max rel err of any parameter element at any "
+              "step | float32 max abs err by step 1/50/100/200/last")
+        for opt, group in summary.groupby("optimizer", sort=False):
+            cells = {r["dtype"]: r for r in group.to_dict("records")}
+            f64 = cells.get("float64")
+            f32 = cells.get("float32")
+            text = f"    {opt:9s}"
+            if f64:
+                text += f" float64 {f64['max_rel_err']:.1e} ({f64['worst_case']})"
+            if f32:
+                growth = "/".join(f"{f32[c]:.1e}" for c in ("abs_err_step_1", "abs_err_step_50",
+                                                             "abs_err_step_100", "abs_err_step_200",
+                                                             "abs_err_last"))
+                text += f" | float32 {growth}"
+            print(text)
+    if not real_data:
+        print(f"  real data: scikit-learn is not installed, so the {len(REAL_DATA_CASES)} runs "
+              f"on iris, digits, breast_cancer and diabetes were skipped "
+              f"(pip install 'backprop-reference-suite[data]')")
+    return failures
 
 
 if __name__ == "__main__":

@@ -228,3 +228,176 @@ def by_id(case_id: str) -> Case:
     close = [c.id for c in CASES if case_id.split("-")[0] in c.id][:10] or [
         c.id for c in CASES[:5]]
     raise ValueError(f"unknown case {case_id!r}; e.g. {', '.join(close)}")
+
+
+# --------------------------------------------------------------------------------------
+# training trajectories: optimizer x activation/loss x data set x dtype, step by step
+# --------------------------------------------------------------------------------------
+#: the output activation each loss is trained with (the hidden layers use the case's)
+TRAINING_OUTPUT = {"mse": "identity", "sse": "identity", "bce": "sigmoid",
+                   "cross_entropy": "identity"}
+
+
+@dataclass(frozen=True)
+class TrajectoryCase:
+    """One training run compared with torch at every step.
+
+    ``optimizer_kwargs`` and ``scheduler_kwargs`` use torch's names; ``variant`` labels
+    them in the id. ``freeze`` lists ``(parameter, first, last)``: the parameter gets no
+    gradient from step ``first`` to step ``last`` (inclusive, counted from 1), as torch's
+    ``p.grad = None``. ``epochs`` x batches per epoch gives the number of steps.
+    """
+
+    optimizer: str
+    activation: str
+    loss: str
+    dtype: str
+    optimizer_kwargs: tuple[tuple[str, Any], ...] = ()
+    variant: str = ""
+    dataset: str = "moons"
+    hidden: tuple[int, ...] = (8,)
+    epochs: int = 20
+    batch_size: int = 20
+    n_samples: int = 200  # synthetic data sets only
+    scheduler: str | None = None
+    scheduler_kwargs: tuple[tuple[str, Any], ...] = ()
+    schedule_every: str = "step"
+    freeze: tuple[tuple[str, int, int], ...] = ()
+    seed: int = 0
+
+    @property
+    def output_activation(self) -> str:
+        return TRAINING_OUTPUT.get(self.loss, "identity")
+
+    @property
+    def id(self) -> str:
+        """e.g. ``adam-amsgrad-tanh-mse-float64``, ``sgd-momentum-relu-cross_entropy-iris-
+        float32``; the data set is named unless it is the default (moons)."""
+        parts = [self.optimizer, self.variant, self.activation, self.loss,
+                 "" if self.dataset == "moons" else self.dataset, self.dtype]
+        return "-".join(p for p in parts if p)
+
+    @property
+    def np_dtype(self) -> np.dtype:
+        return np.dtype(self.dtype)
+
+
+#: optimizer -> [(variant, kwargs)]: the first entry is the optimizer's plain setting,
+#: the others its torch options (a learning rate suited to these small problems is
+#: given explicitly; everything else not named keeps torch's default)
+OPTIMIZER_SETTINGS: dict[str, list[tuple[str, dict[str, Any]]]] = {
+    "sgd": [("", {"lr": 0.1}),
+            ("momentum", {"lr": 0.05, "momentum": 0.9}),
+            ("nesterov", {"lr": 0.05, "momentum": 0.9, "nesterov": True}),
+            ("dampening-wd", {"lr": 0.05, "momentum": 0.9, "dampening": 0.3,
+                              "weight_decay": 1e-3}),
+            ("maximize", {"lr": 0.002, "maximize": True})],
+    "adagrad": [("", {"lr": 0.05}),
+                ("decay-wd-init", {"lr": 0.05, "lr_decay": 1e-2, "weight_decay": 1e-3,
+                                   "initial_accumulator_value": 0.1})],
+    "rmsprop": [("", {"lr": 0.005}),
+                ("centered", {"lr": 0.005, "centered": True}),
+                ("centered-momentum", {"lr": 0.002, "centered": True, "momentum": 0.9}),
+                ("wd", {"lr": 0.005, "weight_decay": 1e-2})],
+    "adam": [("", {"lr": 0.01}),
+             ("amsgrad", {"lr": 0.01, "amsgrad": True}),
+             ("wd", {"lr": 0.01, "weight_decay": 1e-2}),
+             ("decoupled-wd", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True}),
+             ("maximize", {"lr": 0.001, "maximize": True})],
+    "adamw": [("", {"lr": 0.01}),
+              ("amsgrad", {"lr": 0.01, "amsgrad": True, "weight_decay": 0.1})],
+    "adamax": [("", {"lr": 0.02}),
+               ("wd", {"lr": 0.02, "weight_decay": 1e-2})],
+    "nadam": [("", {"lr": 0.01}),
+              ("decoupled-wd", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True})],
+    "radam": [("", {"lr": 0.01}),
+              ("decoupled-wd", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True})],
+    "adadelta": [("", {"lr": 1.0}),
+                 ("wd", {"lr": 1.0, "rho": 0.95, "weight_decay": 1e-2})],
+}
+
+#: (hidden activation, loss) pairs the optimizers train with
+TRAINING_PAIRS = (("tanh", "mse"), ("sigmoid", "bce"), ("relu", "cross_entropy"))
+
+
+def _trajectory_cases() -> list[TrajectoryCase]:
+    cases: list[TrajectoryCase] = []
+
+    def add(opt: str, act: str, loss: str, kwargs: dict[str, Any], variant: str = "",
+            dtypes: tuple[str, ...] = DTYPES, **extra: Any) -> None:
+        for dtype in dtypes:
+            cases.append(TrajectoryCase(opt, act, loss, dtype, tuple(kwargs.items()), variant,
+                                        **extra))
+
+    k = 0
+    for opt, settings in OPTIMIZER_SETTINGS.items():
+        plain_variant, plain = settings[0]
+        for act, loss in TRAINING_PAIRS:  # every optimizer's plain setting on every pair
+            add(opt, act, loss, plain, plain_variant)
+        for variant, kwargs in settings[1:]:  # each option on one pair, in rotation
+            act, loss = TRAINING_PAIRS[k % len(TRAINING_PAIRS)]
+            k += 1
+            add(opt, act, loss, kwargs, variant)
+
+    # the other synthetic data sets
+    add("adam", "tanh", "cross_entropy", {"lr": 0.02}, dataset="spirals", hidden=(16, 16))
+    add("sgd", "tanh", "bce", {"lr": 0.5, "momentum": 0.5}, "momentum", dataset="xor",
+        hidden=(4,), batch_size=8, n_samples=40, epochs=40)
+    # high learning rate stress: the loss oscillates (rising above its starting value),
+    # and every rounding difference is amplified
+    add("sgd", "tanh", "mse", {"lr": 1.0}, "stress", hidden=(16,))
+    add("adam", "relu", "cross_entropy", {"lr": 0.1}, "stress", hidden=(16,))
+    # float64 only: at lr 0.3 the run is chaotic enough that float32 rounding differences
+    # (1e-7) grow to 2e-4 by step 200, past the float32 bound, while float64 stays within
+    # 1e-9 (measured; README, "Optimizers and training trajectories")
+    add("adam", "relu", "cross_entropy", {"lr": 0.3}, "stress-chaotic", ("float64",),
+        hidden=(16,))
+    # frozen parameters: no gradient for some steps (torch skips them: no decay, no
+    # step count); from the first step, so their state is created late
+    add("sgd", "tanh", "mse", {"lr": 0.05, "momentum": 0.9, "weight_decay": 1e-2},
+        "frozen", freeze=(("W1", 50, 120),))
+    add("adam", "relu", "cross_entropy", {"lr": 0.01, "weight_decay": 1e-2}, "frozen",
+        freeze=(("b2", 1, 40), ("W1", 100, 150)))
+    add("adagrad", "sigmoid", "bce", {"lr": 0.05}, "frozen", freeze=(("W2", 1, 200),))
+    # learning-rate schedules
+    add("sgd", "tanh", "mse", {"lr": 0.1, "momentum": 0.9}, "steplr",
+        scheduler="steplr", scheduler_kwargs=(("step_size", 30), ("gamma", 0.5)))
+    add("rmsprop", "relu", "cross_entropy", {"lr": 0.01}, "multisteplr",
+        scheduler="multisteplr", scheduler_kwargs=(("milestones", (50, 100, 100)),))
+    add("adam", "sigmoid", "bce", {"lr": 0.02}, "exponentiallr",
+        scheduler="exponentiallr", scheduler_kwargs=(("gamma", 0.98),))
+    add("sgd", "tanh", "cross_entropy", {"lr": 0.1, "momentum": 0.9, "nesterov": True},
+        "cosineannealinglr", scheduler="cosineannealinglr",
+        scheduler_kwargs=(("T_max", 60), ("eta_min", 0.001)))
+    add("adamw", "relu", "mse", {"lr": 0.02}, "linearlr", scheduler="linearlr",
+        scheduler_kwargs=(("start_factor", 0.1), ("total_iters", 50)))
+    add("adam", "tanh", "cross_entropy", {"lr": 0.01}, "onecyclelr", scheduler="onecyclelr",
+        scheduler_kwargs=(("max_lr", 0.05), ("total_steps", 200)))
+    add("sgd", "relu", "mse", {"lr": 0.05, "momentum": 0.9}, "onecyclelr-epoch",
+        scheduler="onecyclelr", schedule_every="epoch",
+        scheduler_kwargs=(("max_lr", 0.1), ("total_steps", 20), ("anneal_strategy", "linear")))
+    return cases
+
+
+#: real data sets bundled with scikit-learn (the optional ``data`` extra); the CLI and
+#: the tests run these only when scikit-learn is installed
+def _real_data_cases() -> list[TrajectoryCase]:
+    cases: list[TrajectoryCase] = []
+    runs = [("iris", "tanh", "cross_entropy", (16,), 15, 20),
+            ("digits", "relu", "cross_entropy", (32,), 64, 7),
+            ("breast_cancer", "sigmoid", "bce", (16,), 32, 12),
+            ("diabetes", "tanh", "mse", (16,), 32, 15)]
+    for dataset, act, loss, hidden, batch, epochs in runs:
+        for opt, variant, kwargs in (("adam", "", {"lr": 0.01}),
+                                     ("sgd", "momentum", {"lr": 0.05, "momentum": 0.9})):
+            for dtype in DTYPES:
+                cases.append(TrajectoryCase(opt, act, loss, dtype, tuple(kwargs.items()),
+                                            variant, dataset=dataset, hidden=hidden,
+                                            batch_size=batch, epochs=epochs))
+    return cases
+
+
+TRAJECTORY_CASES: list[TrajectoryCase] = _trajectory_cases()
+REAL_DATA_CASES: list[TrajectoryCase] = _real_data_cases()
+__all__ += ["OPTIMIZER_SETTINGS", "REAL_DATA_CASES", "TRAINING_OUTPUT", "TRAINING_PAIRS",
+            "TRAJECTORY_CASES", "TrajectoryCase"]

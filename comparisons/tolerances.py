@@ -24,6 +24,17 @@ Taylor remainder   any          slope >= 1.8         (|L(θ+εv) − L(θ) − �
 A float32 case checked against a float64 oracle (finite differences, complex step)
 takes the looser of its own row and the oracle's. Errors that grow over a training
 trajectory are reported per step in ``trajectories.csv``, not absorbed into these numbers.
+
+Training trajectories against ``torch.optim`` (:func:`trajectory_tolerance`) apply the
+same rule at every step ``t`` to every parameter, optimizer-state buffer, loss and
+learning rate:
+
+=================  ===================  ===================  ===============================
+trajectory         rtol                 atol                 why
+=================  ===================  ===================  ===============================
+float64            1e-9                 1e-12                fixed, however many steps
+float32            1e-5 + 1e-6 t        1e-6 + 1e-7 t        grows linearly with the step
+=================  ===================  ===================  ===============================
 """
 
 from __future__ import annotations
@@ -32,7 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["FD_STEP", "Tolerance", "tolerance_for"]
+__all__ = ["FD_STEP", "Tolerance", "tolerance_for", "trajectory_tolerance"]
 
 
 @dataclass(frozen=True)
@@ -79,3 +90,29 @@ def tolerance_for(dtype: np.dtype | type | str, oracle: str = "torch") -> Tolera
             return ORACLES[oracle]
         return AUTOGRAD[dtype].loosest(ORACLES[oracle])
     raise ValueError(f"unknown oracle {oracle!r}; valid: torch, {', '.join(ORACLES)}")
+
+
+# --------------------------------------------------------------------------------------
+# training trajectories: manual optimizers against torch.optim, step by step
+# --------------------------------------------------------------------------------------
+#: float64: every parameter, every optimizer-state buffer, the loss and the learning rate
+#: within 1e-9 relative of torch at every step (after 200 steps and beyond)
+TRAJECTORY_FLOAT64 = Tolerance(rtol=1e-9, atol=1e-12)
+#: float32 starts from the one-gradient tolerance and may grow linearly with the step
+#: count: the two sides round differently (matmul summation order, fused multiply-adds)
+#: and each step feeds its rounding into the next
+TRAJECTORY_FLOAT32_START = Tolerance(rtol=1e-5, atol=1e-6)
+TRAJECTORY_FLOAT32_GROWTH = Tolerance(rtol=1e-6, atol=1e-7)  # added per step
+
+
+def trajectory_tolerance(dtype: np.dtype | type | str, step: int | np.ndarray) -> Tolerance:
+    """The tolerance for a training trajectory against torch at ``step`` (from 1; an array
+    of steps gives arrays of ``rtol`` and ``atol``)."""
+    dtype = np.dtype(dtype)
+    if dtype == np.float64:
+        return TRAJECTORY_FLOAT64
+    if dtype == np.float32:
+        t = np.asarray(step, dtype=np.float64)
+        return Tolerance(TRAJECTORY_FLOAT32_START.rtol + TRAJECTORY_FLOAT32_GROWTH.rtol * t,
+                         TRAJECTORY_FLOAT32_START.atol + TRAJECTORY_FLOAT32_GROWTH.atol * t)
+    raise ValueError(f"no tolerance for dtype {dtype}; valid: float32, float64")

@@ -6,9 +6,16 @@ Modules, one concept each:
 - :mod:`manual.losses` — loss functions with their gradient.
 - :mod:`manual.layers` — the affine layer.
 - :mod:`manual.network` — :class:`MLP`, a multilayer perceptron trained by backprop.
+- :mod:`manual.optimizers` — SGD, Adagrad, RMSprop, Adam, AdamW, Adamax, NAdam, RAdam,
+  Adadelta, step for step as ``torch.optim``.
+- :mod:`manual.schedules` — learning-rate schedules, as ``torch.optim.lr_scheduler``.
+- :mod:`manual.training` — :func:`train`, the mini-batch training loop.
+- :mod:`manual.datasets` — XOR, two spirals, moons; scikit-learn's bundled real data.
 """
 
-from manual import activations, layers, losses
+from manual import activations, datasets, layers, losses, optimizers, schedules, training
 from manual.network import MLP
+from manual.training import train
 
-__all__ = ["MLP", "activations", "layers", "losses"]
+__all__ = ["MLP", "activations", "datasets", "layers", "losses", "optimizers", "schedules",
+           "train", "training"]

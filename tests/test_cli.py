@@ -27,7 +27,8 @@ def test_cli_writes_csv_and_is_deterministic(tmp_path, capsys):
 
 
 def test_full_report_lists_skipped_pairs(tmp_path):
-    assert cli.main(["--out", str(tmp_path), "--oracles", "torch"]) == 0
+    assert cli.main(["--out", str(tmp_path), "--oracles", "torch",
+                     "--parts", "gradients,components"]) == 0  # trajectories: test_trajectory_cli
     df = pd.read_csv(tmp_path / "gradients.csv")
     skipped = df[df["kind"] == "skipped"]
     assert len(skipped) == len(registry.SKIPPED) > 0
