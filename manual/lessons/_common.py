@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["DEFAULT_OUT", "figure", "gradient_descent_step", "lesson_name", "main_for",
-           "matplotlib_available", "print_lesson", "run_lesson", "train"]
+           "matplotlib_available", "print_lesson", "run_lesson", "save_figure", "train"]
 
 DEFAULT_OUT = Path("reports") / "lessons"
 
@@ -76,6 +76,13 @@ def figure(ncols: int = 1, nrows: int = 1, width: float = 5.0, height: float = 3
     fig = Figure(figsize=(width * ncols, height * nrows), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False)
     return fig, axes
+
+
+def save_figure(fig: Any, path: Path) -> Path:
+    """Write ``fig`` as a PNG at ``path`` (creating its folder) and return the path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    return path
 
 
 def _question_and_answer(module: ModuleType) -> str:

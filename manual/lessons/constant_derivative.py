@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from manual import MLP
-from manual.lessons._common import figure, main_for, train
+from manual.lessons._common import figure, main_for, save_figure, train
 
 __all__ = ["ACTIVATIONS", "LR", "STEPS", "TITLE", "affine_floor", "curvature", "dataset",
            "learning_signal", "network", "plot", "representation", "signal_rank", "table",
@@ -153,9 +153,7 @@ def plot(path: Path) -> Path:
         right.plot([], [], color=color, label=f"{act}: each unit's dJ/dz1 (scaled)")
     right.set(xlabel="x", ylabel="signal / max", title="learning signal per hidden unit")
     right.legend(fontsize=7)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    return path
+    return save_figure(fig, path)
 
 
 main = main_for(__name__)

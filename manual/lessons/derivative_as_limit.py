@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from manual import MLP, activations
-from manual.lessons._common import figure, main_for
+from manual.lessons._common import figure, main_for, save_figure
 
 __all__ = ["DTYPES", "POINT", "STEPS", "TITLE", "best_steps", "curves", "derivative_problems",
            "example_network", "plot", "table", "tables"]
@@ -150,9 +150,7 @@ def plot(path: Path) -> Path:
                ylabel="relative error")
         ax.invert_xaxis()
     axes[0, 0].legend(fontsize=6)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    return path
+    return save_figure(fig, path)
 
 
 main = main_for(__name__)

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from manual.lessons._common import figure, main_for
+from manual.lessons._common import figure, main_for, save_figure
 
 __all__ = ["LEARNING_RATES", "MINIMUM", "START", "TITLE", "behaviour", "closed_form", "f", "grad",
            "plot", "steps_to_converge", "table", "tables", "trajectory"]
@@ -140,9 +140,7 @@ def plot(path: Path) -> Path:
     right.set(xlabel="step k", ylabel="|x_k - 2|", title="distance to the minimum")
     left.legend(fontsize=7)
     right.legend(fontsize=7)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    return path
+    return save_figure(fig, path)
 
 
 main = main_for(__name__)

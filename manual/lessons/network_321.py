@@ -48,7 +48,7 @@ import pandas as pd
 
 from manual import MLP, activations, losses
 from manual._checks import FLOAT_DTYPES, as_real_array, check_finite
-from manual.lessons._common import figure, main_for
+from manual.lessons._common import figure, main_for, save_figure
 
 __all__ = ["FORMULAS", "LAYOUT", "PARAM_NAMES", "TITLE", "Network321", "central_differences",
            "example_data", "from_layers", "plot", "seed_network", "table", "tables",
@@ -303,9 +303,7 @@ def plot(path: Path) -> Path:
     right.set_xticks(idx, df["parameter"], rotation=60, fontsize=7)
     right.set(title="∂J/∂parameter", ylabel="gradient")
     right.legend(fontsize=7)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    return path
+    return save_figure(fig, path)
 
 
 main = main_for(__name__)

@@ -32,7 +32,7 @@ import pandas as pd
 
 from manual import activations
 from manual._checks import as_real_array, check_finite
-from manual.lessons._common import figure, gradient_descent_step, main_for
+from manual.lessons._common import figure, gradient_descent_step, main_for, save_figure
 
 __all__ = ["LR", "STEPS", "TITLE", "SigmoidNeuron", "dataset", "history", "plot", "table",
            "tables"]
@@ -156,9 +156,7 @@ def plot(path: Path) -> Path:
     left.legend(fontsize=7)
     right.semilogy(h["step"], h["C"])
     right.set(xlabel="step", ylabel="C", title=f"cost, lr = {LR}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    return path
+    return save_figure(fig, path)
 
 
 main = main_for(__name__)

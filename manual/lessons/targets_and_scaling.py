@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from manual import activations
-from manual.lessons._common import figure, main_for
+from manual.lessons._common import figure, main_for, save_figure
 from manual.lessons.single_neuron import SigmoidNeuron, history
 
 __all__ = ["SCALING_LR", "SCALING_STEPS", "TARGETS", "TARGETS_LR", "TARGETS_STEPS", "TITLE",
@@ -164,9 +164,7 @@ def plot(path: Path) -> Path:
     right.set(xlabel="step", ylabel="C", title="training with the same learning rate")
     for ax in (left, mid, right):
         ax.legend(fontsize=7)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    return path
+    return save_figure(fig, path)
 
 
 main = main_for(__name__)

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from manual import MLP
-from manual.lessons._common import figure, main_for
+from manual.lessons._common import figure, main_for, save_figure
 
 __all__ = ["ACTIVATIONS", "INITS", "MAX_DERIVATIVE", "SIZES", "TITLE", "data", "network",
            "norms", "plot", "summary", "table", "tables"]
@@ -151,9 +151,7 @@ def plot(path: Path) -> Path:
             ax.semilogy(g["layer"], g["|dJ/dz|"], ":", color=line.get_color())
         ax.set(title=f"init: {init}", xlabel="layer (1 = first)", ylabel="norm")
         ax.legend(fontsize=7)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    return path
+    return save_figure(fig, path)
 
 
 main = main_for(__name__)

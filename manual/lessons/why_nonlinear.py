@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from manual import MLP
-from manual.lessons._common import figure, main_for, train
+from manual.lessons._common import figure, main_for, save_figure, train
 
 __all__ = ["AFFINE_FLOOR", "RUNS", "TITLE", "collapse", "plot", "table", "tables", "xor_data",
            "xor_network", "xor_runs"]
@@ -126,9 +126,7 @@ def plot(path: Path) -> Path:
         ax.scatter(X[:, 0], X[:, 1], c=y[:, 0], cmap="coolwarm", edgecolors="black", s=60)
         ax.set(title=f"{act} hidden layer", xlabel="x1", ylabel="x2")
     fig.colorbar(im, ax=axes[1:], shrink=0.8, label="network output")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    return path
+    return save_figure(fig, path)
 
 
 main = main_for(__name__)
