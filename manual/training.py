@@ -8,8 +8,8 @@ For each step :math:`t = 1, 2, \dots` with mini-batch :math:`B_t`:
 
 then the schedule, if any, sets the learning rate for step :math:`t + 1` (every step,
 or at the end of every epoch). The batches come from :func:`batch_order`, drawn once
-from a seed; :attr:`History.order` records them, so another implementation (the torch
-oracle in :mod:`reference.training`) can replay the very same sequence rather than
+by a seeded generator; :attr:`History.order` records them, so another implementation (the
+torch oracle in :mod:`reference.training`) can replay the very same sequence rather than
 drawing its own.
 
 >>> import numpy as np
