@@ -1,6 +1,6 @@
 """``backprop-compare``: run every registry case and write the CSV report.
 
-    backprop-compare [--out reports] [--only SUBSTRING] [--oracles torch,fd,taylor]
+    backprop-compare [--out reports] [--only SUBSTRING] [--oracles torch,vjp,fd,taylor]
                      [--parts gradients,components,trajectories]
 
 Writes to the output folder
@@ -47,8 +47,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="folder for the CSV reports (default: reports)")
     p.add_argument("--only", default="",
                    help="run only the cases whose id contains this substring")
-    p.add_argument("--oracles", default="torch,fd,taylor",
-                   help="comma-separated network oracles: torch, fd, taylor (default: all)")
+    p.add_argument("--oracles", default=",".join(NETWORK_ORACLES),
+                   help=f"comma-separated network oracles: {', '.join(NETWORK_ORACLES)} "
+                        f"(default: all)")
     p.add_argument("--parts", default=",".join(PARTS),
                    help=f"comma-separated reports to make: {', '.join(PARTS)} (default: all)")
     return p

@@ -214,8 +214,9 @@ def _pairs(oracles: tuple[str, ...], params: tuple[str, ...]) -> frozenset[tuple
 
 def _gallery() -> list[Slip]:
     slips = []
-    # every network oracle judges the gradient: autograd, finite differences, Taylor
-    both = ("torch", "fd", "taylor")
+    # every network oracle judges the gradient: autograd through the loss, the network's
+    # vector-Jacobian product under a random upstream gradient, finite differences, Taylor
+    both = ("torch", "vjp", "fd", "taylor")
     # the torch-free oracles of compare_activation/compare_loss differentiate the forward
     free = ("fd", "complex-step")
 
@@ -226,7 +227,9 @@ def _gallery() -> list[Slip]:
         # torch: the forward is wrong, so the loss and everything after it; fd: the backward
         # (still +σ') no longer matches the mirrored forward below the output layer
         _pairs(("torch",), ("loss", "W1", "b1", "W2", "b2", "forward"))
-        | _pairs(("fd", "taylor"), ("W1", "b1")) | _pairs(free, ("derivative",)),
+        | _pairs(("fd", "taylor"), ("W1", "b1")) | _pairs(free, ("derivative",))
+        # without a loss, the wrong a1 shows only in W2 = a1^T g; the backward is torch's
+        | {("vjp", "W2")},
         lambda: compare_network(MLP([4, 5, 3], FlippedExponentSigmoid(), "identity", "mse"),
                                 X, y, case="gallery:sigmoid-exponent-sign")
         + compare_activation(FlippedExponentSigmoid(), np.linspace(-4, 4, 9),
@@ -257,7 +260,8 @@ def _gallery() -> list[Slip]:
         "w14-without-w46", "∂J/∂w14 = Σ (h−y)·σ'(q)·σ'(p)·x1",
         "∂J/∂w14 = Σ (h−y)·σ'(q)·w46·σ'(p)·x1",
         "compare_network (torch, fd) on the 3-2-1 network",
-        _pairs(both, ("w14", "w24", "w34", "b4")),  # every parameter of unit 4
+        # every parameter of unit 4 (its torch twin has no loss-free vjp to compare)
+        _pairs(("torch", "fd", "taylor"), ("w14", "w24", "w34", "b4")),
         lambda: net321(Network321WithoutW46), lambda: net321(Network321)))
 
     slips.append(Slip(
@@ -293,8 +297,10 @@ def _gallery() -> list[Slip]:
     slips.append(Slip(
         "mean-forgotten", "∂L/∂ŷ = 2(ŷ − y)", "∂L/∂ŷ = 2(ŷ − y)/N",
         "compare_network (torch, fd) + compare_loss",
-        # the loss value is right; every gradient is N times too large
-        _pairs(both, ("W1", "b1", "W2", "b2")) | _pairs(("torch", *free), ("gradient",)),
+        # the loss value is right; every gradient is N times too large (the loss-free
+        # vector-Jacobian product stays right)
+        _pairs(("torch", "fd", "taylor"), ("W1", "b1", "W2", "b2"))
+        | _pairs(("torch", *free), ("gradient",)),
         lambda: compare_network(MLP([4, 5, 3], "tanh", "identity", MSEWithoutMean()), X, y,
                                 case="gallery:mean-forgotten")
         + compare_loss(MSEWithoutMean(), pred, target, case="gallery:mean-forgotten"),

@@ -41,8 +41,10 @@ ROW_COLUMNS = ["case", "kind", "activation", "output_activation", "loss", "arch"
                "worst_index", "manual_value", "reference_value", "n_bad", "rtol", "atol",
                "taylor_slope", "passed", "status", "first_divergence", "note"]
 
-#: the oracles :func:`compare_network` knows, in report order
-NETWORK_ORACLES = ("torch", "fd", "taylor")
+#: the oracles :func:`compare_network` knows, in report order: torch's autograd through the
+#: loss, torch's vector-Jacobian product of the network under a random upstream gradient,
+#: central finite differences, the Taylor-remainder test
+NETWORK_ORACLES = ("torch", "vjp", "fd", "taylor")
 
 
 def with_status(rows: list[dict[str, Any]], name: str | None = None) -> list[dict[str, Any]]:
@@ -153,6 +155,17 @@ def compare_network(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "cust
             divergence = first_divergence(trace_m, getattr(tnet, "intermediates", {}), dtype)
             divergence = divergence or "no intermediate differs: parameter gradients only"
         emit("torch", comps, divergence)
+    if "vjp" in oracles:
+        # the network's own backward under a random upstream gradient g = dJ/d(output), no
+        # loss: all-ones or a .sum() would hide softmax- and normalisation-style errors
+        tnet = reference_net if reference_net is not None else reference.MLP.from_manual(net)
+        if hasattr(tnet, "vjp"):
+            out = net.forward(X)
+            g = np.random.default_rng(1).standard_normal(np.shape(out)).astype(dtype)
+            vjp_m = net.backward(grad_out=g)
+            vjp_t = tnet.vjp(X, g)
+            tol = tolerance_for(dtype, "torch")
+            emit("vjp", [compare_arrays(vjp_m[k], vjp_t[k], tol, k) for k in net.params])
     # the torch-free oracles need float64: a float32 network is checked through its
     # float64 twin when it offers one (astype), else in its own dtype
     twin = net if dtype == np.float64 or not hasattr(net, "astype") else net.astype(np.float64)

@@ -21,7 +21,7 @@ def test_cli_writes_csv_and_is_deterministic(tmp_path, capsys):
     df = pd.read_csv(tmp_path / "a" / "gradients.csv")
     assert list(df.columns) == ROW_COLUMNS
     assert df["passed"].all() and len(df) > 0
-    assert set(df["oracle"]) == {"torch", "fd", "taylor"}
+    assert set(df["oracle"]) == {"torch", "vjp", "fd", "taylor"}
     out = capsys.readouterr().out
     assert "0 failed" in out and "worst float64 vs torch" in out
 

@@ -9,9 +9,9 @@ from comparisons import CASES, SKIPPED, failures, run_case
 def test_network_gradients_match(case):
     rows = run_case(case)
     assert rows, "no comparison ran"
-    assert {r["oracle"] for r in rows} == {"torch", "fd", "taylor"}
+    assert {r["oracle"] for r in rows} == {"torch", "vjp", "fd", "taylor"}
     n_params = 2 * (len(case.sizes) - 1)
-    assert len(rows) == (1 + n_params) + 2 * n_params  # torch: loss + params; fd, taylor: params
+    assert len(rows) == (1 + n_params) + 3 * n_params  # torch: loss + params; the rest: params
     problems = failures(rows)
     assert not problems, "\n".join(problems)
 
