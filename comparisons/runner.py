@@ -144,8 +144,10 @@ def compare_network(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "cust
                          "first_divergence": divergence if failed else ""})
 
     oracles = tuple(oracles)
-    if "torch" in oracles:
+    tnet = None
+    if "torch" in oracles or "vjp" in oracles:  # one torch twin serves both
         tnet = reference_net if reference_net is not None else reference.MLP.from_manual(net)
+    if "torch" in oracles:
         loss_t, grads_t = tnet.gradients(X, y)
         tol = tolerance_for(dtype, "torch")
         comps = [compare_arrays(loss_m, loss_t, tol, "loss")]
@@ -158,7 +160,6 @@ def compare_network(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "cust
     if "vjp" in oracles:
         # the network's own backward under a random upstream gradient g = dJ/d(output), no
         # loss: all-ones or a .sum() would hide softmax- and normalisation-style errors
-        tnet = reference_net if reference_net is not None else reference.MLP.from_manual(net)
         if hasattr(tnet, "vjp"):
             out = net.forward(X)
             g = np.random.default_rng(1).standard_normal(np.shape(out)).astype(dtype)

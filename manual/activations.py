@@ -931,6 +931,12 @@ def _softmax(z: np.ndarray, axis: int) -> np.ndarray:
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
+def _log_softmax(z: np.ndarray, axis: int) -> np.ndarray:
+    """z - m - log sum exp(z - m), m = max z along ``axis``: every exponent is <= 0."""
+    shifted = z - np.max(np.real(z), axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
 def _softmax_vjp(s: np.ndarray, g: np.ndarray, axis: int) -> np.ndarray:
     """s * (g - <g, s>): the product with the softmax Jacobian diag(s) - s s^T."""
     return s * (g - np.sum(g * s, axis=axis, keepdims=True))
@@ -989,8 +995,7 @@ class LogSoftmax(_FeatureAxis):
     output_range = (-np.inf, 0.0)
 
     def _forward(self, z, axis):
-        shifted = z - np.max(np.real(z), axis=axis, keepdims=True)
-        return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+        return _log_softmax(z, axis)
 
     def _vjp(self, z, g, axis):
         s = np.exp(self._forward(z, axis))

@@ -38,6 +38,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from manual._checks import Configurable, as_real_array, check_choice, check_finite, check_number
+from manual.activations import _abs, _log_softmax, _sigmoid, _softmax, _softplus
 
 __all__ = ["Loss", "get", "log_softmax", "names", "register", "softmax"]
 
@@ -71,39 +72,24 @@ def get(name: str | Loss, **kwargs: Any) -> Loss:
     return _REGISTRY[name](**kwargs)
 
 
-# --- numerically stable building blocks ------------------------------------------------
+# --- numerically stable building blocks (shared with manual.activations) ---------------
 def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     r""":math:`\log \mathrm{softmax}(z)_i = z_i - m - \log \sum_j e^{z_j - m}`, with
     :math:`m = \max_j z_j`.
 
     Subtracting the max first keeps every exponent :math:`\le 0`: finite at any input.
     """
-    shifted = z - np.max(np.real(z), axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    return _log_softmax(z, axis)
 
 
 def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     r""":math:`\mathrm{softmax}(z)_i = e^{z_i - m} / \sum_j e^{z_j - m}`, stable at any input."""
-    e = np.exp(z - np.max(np.real(z), axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
+    return _softmax(z, axis)
 
 
 def _take(a: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """a[..., labels] row by row: a (N, C) or (C,), labels (N,) or ()."""
     return np.take_along_axis(a, labels[..., None], axis=-1)[..., 0]
-
-
-def _softplus(x: np.ndarray) -> np.ndarray:
-    """log(1 + e^x) = max(x, 0) + log1p(e^{-|x|}): never overflows (branch on Re x)."""
-    pos = np.real(x) >= 0
-    return np.where(pos, x, 0 * x) + np.log1p(np.exp(np.where(pos, -x, x)))
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    """1 / (1 + e^{-x}) without overflow (branch on Re x)."""
-    pos = np.real(x) >= 0
-    e = np.exp(np.where(pos, -x, x))
-    return np.where(pos, 1, e) / (1 + e)
 
 
 class Loss(Configurable):
@@ -421,11 +407,6 @@ class Quadratic(Loss):
 
     def _backward(self, pred, target):
         return pred - target
-
-
-def _abs(x: np.ndarray) -> np.ndarray:
-    """|x| as x * sign(Re x): equal for real input, analytic for complex-step input."""
-    return np.where(np.real(x) < 0, -x, x)
 
 
 def _sign(x: np.ndarray) -> np.ndarray:
