@@ -4,7 +4,8 @@ Modules, one concept each:
 
 - :mod:`manual.activations` — activation functions with derivative and backward.
 - :mod:`manual.losses` — loss functions with their gradient.
-- :mod:`manual.layers` — the affine layer.
+- :mod:`manual.layers` — layers as ``torch.nn`` modules (``Linear``, activations, ``Sequential``,
+  …) and the MLP's affine layer.
 - :mod:`manual.network` — :class:`MLP`, a multilayer perceptron trained by backprop.
 - :mod:`manual.optimizers` — SGD, Adagrad, RMSprop, Adam, AdamW, Adamax, NAdam, RAdam,
   Adadelta, step for step as ``torch.optim``.
@@ -14,8 +15,9 @@ Modules, one concept each:
 """
 
 from manual import activations, datasets, layers, losses, optimizers, schedules, training
+from manual.layers import Sequential
 from manual.network import MLP
 from manual.training import train
 
-__all__ = ["MLP", "activations", "datasets", "layers", "losses", "optimizers", "schedules",
-           "train", "training"]
+__all__ = ["MLP", "Sequential", "activations", "datasets", "layers", "losses", "optimizers",
+           "schedules", "train", "training"]
