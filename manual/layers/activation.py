@@ -49,6 +49,7 @@ class ActivationLayer(Layer):
                 raise TypeError(f"{owner} got multiple values for argument {k!r}")
             given[k] = v
         self.kwargs = {**self.defaults, **given}
+        self.config = dict(self.kwargs)  # torch's constructor arguments
         self.fn = self._build(self.kwargs)
 
     def _build(self, kwargs: dict[str, Any]) -> activations.Activation:

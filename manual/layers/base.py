@@ -12,6 +12,11 @@ defaults) and holds:
     ``num_batches_tracked``), as torch's ``named_buffers()``.
 ``grads``
     after :meth:`Layer.backward`: the gradient of every parameter, keyed like ``params``.
+``config``
+    the arguments of the torch constructor, named as torch names them (``in_features``,
+    ``kernel_size``, ``momentum``, …), with the values this layer was built with: the
+    harness builds the torch twin as ``getattr(torch.nn, type(layer).__name__)(**config)``
+    and copies ``params`` and ``buffers`` into it.
 ``training``
     True in train mode (the default, as torch's); :meth:`Layer.train` and :meth:`Layer.eval`
     switch it for the layers whose forward depends on it (dropout, batch norm).
@@ -97,6 +102,7 @@ class Layer:
         self.params: dict[str, np.ndarray] = {}
         self.buffers: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
+        self.config: dict[str, Any] = {}
         self.training = True
         self.needs_input_grad = True
         self._cache: Any = None  # what backward needs, set by forward
@@ -181,7 +187,7 @@ class Layer:
         self.grads, self._cache = {}, None
 
     def extra_repr(self) -> str:
-        return ""
+        return ", ".join(f"{k}={v!r}" for k, v in self.config.items())
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.extra_repr()})"

@@ -140,6 +140,8 @@ class Linear(Layer):
                                               allow_zero=True)
         self.out_features = check_positive_int("Linear", "out_features", out_features,
                                                allow_zero=True)
+        self.config = {"in_features": self.in_features, "out_features": self.out_features,
+                       "bias": bool(bias)}
         dt = layer_dtype("Linear", dtype)
         gen = as_rng(rng)
         bound = 1 / np.sqrt(in_features) if in_features else 0.0
@@ -161,10 +163,6 @@ class Linear(Layer):
         dx, dw, db = linear_backward(dout, self._cache, self.needs_input_grad)
         self.grads = {"weight": dw} if db is None else {"weight": dw, "bias": db}
         return dx
-
-    def extra_repr(self) -> str:
-        return (f"in_features={self.in_features}, out_features={self.out_features}, "
-                f"bias={'bias' in self.params}")
 
 
 class Identity(Layer):

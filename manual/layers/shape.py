@@ -25,6 +25,7 @@ class Flatten(Layer):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
                 raise TypeError(f"Flatten: {key} must be an integer, got {value!r}")
         self.start_dim, self.end_dim = int(start_dim), int(end_dim)
+        self.config = {"start_dim": self.start_dim, "end_dim": self.end_dim}
 
     def forward(self, x: Any) -> np.ndarray:
         x = self.check_input(x, tuple(range(0, 33)))
@@ -44,6 +45,3 @@ class Flatten(Layer):
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         return self.check_dout(dout).reshape(self._cache)  # the inverse reshape
-
-    def extra_repr(self) -> str:
-        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
