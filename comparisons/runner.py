@@ -263,6 +263,8 @@ def _smooth_points(act: Any, z: np.ndarray) -> np.ndarray:
     checked against torch)."""
     z64 = np.asarray(z, dtype=np.float64).ravel()
     keep = np.abs(z64) <= 50
+    with np.errstate(all="ignore"):  # where f itself is not finite there is no derivative
+        keep &= np.isfinite(act.forward(z64))
     for k in getattr(act, "kinks", ()):
         keep &= np.abs(z64 - k) >= KINK_MARGIN
     return z64[keep]

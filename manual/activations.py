@@ -317,7 +317,8 @@ class _ExponentialLinear(Activation):
 
     def _forward(self, z):
         s, a, c = self._scale_alpha_c()
-        neg = s * a * np.expm1(self._neg_side(z) / c)  # expm1: accurate near 0
+        with np.errstate(over="ignore"):  # celu with alpha < 0 grows like torch's: to inf
+            neg = s * a * np.expm1(self._neg_side(z) / c)  # expm1: accurate near 0
         return np.where(_positive(z), s * z, neg)
 
     def _derivative(self, z):
@@ -383,6 +384,14 @@ class CELU(_ExponentialLinear):
 
     :math:`f'` is continuous (1 on both sides of 0); :math:`f''` jumps at 0, where
     torch's double backward returns 0. ``alpha`` must not be 0.
+
+    torch quirk, matched: its backward uses :math:`c = 1/\mathrm{fl}_{32}(\alpha)`, the
+    reciprocal of alpha rounded to **float32** (``1.0 / alpha.toFloat()``), in float64
+    too: :math:`f'(z) = \alpha\,c\,e^{c z}` and :math:`f''(z) = \alpha\,c^2 e^{c z}` for
+    :math:`z \le 0`. For an alpha exact in float32 (1, 2, 0.5) that is the textbook
+    :math:`e^{z/\alpha}`; for alpha = 0.3 the two differ by about 4e-8 relative, so the
+    complex step (exact to 1e-15) applies only to float32-exact alphas (``analytic``).
+    The forward uses the exact alpha, as torch.
     """
 
     name = "celu"
@@ -393,8 +402,24 @@ class CELU(_ExponentialLinear):
         if self.alpha == 0:
             raise ValueError("celu: alpha must not be 0 (it divides z)")
 
+    @property
+    def analytic(self) -> bool:  # type: ignore[override]
+        return float(np.float32(self.alpha)) == self.alpha
+
     def _scale_alpha_c(self):
         return 1.0, self.alpha, self.alpha
+
+    def _derivative(self, z):
+        c = float(np.float32(self.alpha))  # torch's backward: alpha rounded to float32
+        with np.errstate(over="ignore"):  # alpha < 0: e^{z/alpha} overflows as torch's
+            curved = self.alpha / c * np.exp(self._neg_side(z) / c)
+        return _as(np.where(_positive(z), 1.0, curved), z)
+
+    def _second_derivative(self, z):
+        c = float(np.float32(self.alpha))
+        with np.errstate(over="ignore"):
+            curved = self.alpha / (c * c) * np.exp(self._neg_side(z) / c)
+        return _as(np.where(np.real(z) < 0, curved, 0.0), z)
 
 
 def erfc(x: np.ndarray) -> np.ndarray:
@@ -536,26 +561,30 @@ class Softplus(Activation):
     sides differ by :math:`< e^{-20}` at the default threshold). At exactly
     :math:`\beta z` = threshold, :math:`f' = \sigma(\beta z)` (the softplus side) but
     :math:`f'' = 0` (the linear side), both as torch's autograd returns.
+
+    Any real ``beta`` is computed as torch computes it: a negative beta gives the mirrored
+    curve :math:`\frac1\beta\log(1 + e^{\beta z}) \le 0`; ``beta = 0`` gives
+    :math:`\log 2/0 = \infty` (and :math:`f' = \sigma(0) = 1/2`), as torch.
     """
 
     name = "softplus"
     defaults = {"beta": 1.0, "threshold": 20.0}
-    output_range = (0.0, np.inf)
 
-    def _check_params(self) -> None:
-        super()._check_params()
-        if self.beta <= 0:
-            raise ValueError(f"softplus: beta must be > 0, got {self.beta}")
+    @property
+    def output_range(self) -> tuple[float, float]:
+        return (0.0, np.inf) if self.beta > 0 else (-np.inf, np.inf)
 
     @property
     def kinks(self) -> tuple[float, ...]:
-        return (self.threshold / self.beta,)
+        return (self.threshold / self.beta,) if self.beta else ()
 
     def _linear(self, z):
         return np.real(z) * self.beta > self.threshold
 
     def _forward(self, z):
-        return np.where(self._linear(z), z, _softplus(self.beta * z) / self.beta)
+        with np.errstate(divide="ignore", invalid="ignore"):  # beta = 0: log 2/0 = inf, as torch
+            curved = _softplus(self.beta * z) / z.dtype.type(self.beta)
+        return np.where(self._linear(z), z, curved)
 
     def _derivative(self, z):
         return np.where(self._linear(z), np.ones_like(z), _sigmoid(self.beta * z))
@@ -695,6 +724,7 @@ class Hardtanh(_Clamp):
         f'' = 0
 
     At both edges :math:`z = m` and :math:`z = M` the derivative is **0**, as torch.
+    ``min_val == max_val`` is allowed, as torch: the constant :math:`m`, derivative 0.
     """
 
     name = "hardtanh"
@@ -702,9 +732,9 @@ class Hardtanh(_Clamp):
 
     def _check_params(self) -> None:
         super()._check_params()
-        if not self.min_val < self.max_val:
-            raise ValueError(f"hardtanh: min_val ({self.min_val}) must be < max_val "
-                             f"({self.max_val})")
+        if self.min_val > self.max_val:  # torch's message: "cannot be greater than"
+            raise ValueError(f"hardtanh: min_val ({self.min_val}) cannot be greater than "
+                             f"max_val ({self.max_val})")
 
     def _line(self):
         return 1.0, 0.0, self.min_val, self.max_val
@@ -872,14 +902,17 @@ class _FeatureAxis(Activation):
         self.dim = int(self.dim)
 
     def _axis(self, z: np.ndarray) -> int:
+        """``dim``, checked as torch checks it: in [-ndim, ndim) (a 0-d input counts as one
+        axis, so -1 and 0), also for a 0-d or empty input."""
         ndim = max(z.ndim, 1)
         if not -ndim <= self.dim < ndim:
             raise ValueError(f"{self.name}: dim {self.dim} is out of range for an input of "
-                             f"shape {z.shape}")
+                             f"shape {z.shape} (valid: {-ndim} to {ndim - 1})")
         return self.dim
 
     def forward(self, z: np.ndarray) -> np.ndarray:
         z = as_real_array(z, "z", allow_complex=True)
+        self._axis(z)
         if z.size == 0:
             return z.copy()
         if z.ndim == 0:  # torch treats a 0-d input as one feature
@@ -898,6 +931,7 @@ class _FeatureAxis(Activation):
         if g.shape != z.shape:
             raise ValueError(f"{self.name}.backward: grad_out has shape {g.shape}, expected "
                              f"the shape of z {z.shape}")
+        self._axis(z)
         if z.size == 0:
             return np.zeros_like(z)
         if z.ndim == 0:

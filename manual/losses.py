@@ -16,7 +16,8 @@ Names, keyword arguments and defaults are those of ``torch.nn.functional``; the
 default reduction is torch's ``"mean"``: over all elements for elementwise losses, over
 samples for classification losses, and over the *weights* of the samples when a class
 ``weight`` is given (torch's weighted mean). Classification losses take ``pred`` as
-(N, C) or (C,), classes on the last axis.
+(N, C) or (C,), as torch; cross-entropy and NLL also take torch's spatial
+(N, C, d1, d2, ...) with labels (N, d1, d2, ...): the classes are on axis 1.
 
 Every loss is written so that it also runs on complex input (branches test the real
 part), which lets the complex-step oracle differentiate it.
@@ -85,6 +86,29 @@ def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
 def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     r""":math:`\mathrm{softmax}(z)_i = e^{z_i - m} / \sum_j e^{z_j - m}`, stable at any input."""
     return _softmax(z, axis)
+
+
+def _class_axis(ndim: int) -> int:
+    """torch's class axis: 0 for an unbatched (C,) input, else 1 ((N, C), (N, C, d1, ...))."""
+    return 0 if ndim == 1 else 1
+
+
+def _label_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape of the labels (and of the unreduced loss) for an input of ``shape``: the
+    class axis removed."""
+    axis = _class_axis(len(shape))
+    return shape[:axis] + shape[axis + 1:]
+
+
+def _classes_last(a: np.ndarray) -> np.ndarray:
+    """``a`` with torch's class axis moved to the end, (N, d1, ..., C): the code below works
+    on the last axis. A view; (C,) and (N, C) are unchanged."""
+    return np.moveaxis(a, _class_axis(a.ndim), -1) if a.ndim > 2 else a
+
+
+def _classes_back(a: np.ndarray) -> np.ndarray:
+    """The inverse of :func:`_classes_last`: (N, d1, ..., C) back to (N, C, d1, ...)."""
+    return np.moveaxis(a, -1, 1) if a.ndim > 2 else a
 
 
 def _take(a: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -202,11 +226,19 @@ class Loss(Configurable):
                              f"reduction={self._reduction()!r}, got shape {np.shape(g)}")
         g = pred.dtype.type(g)
         denominator = self._denominator(pred, target)
-        if denominator == 0:  # every term ignored (or zero weight): torch's gradient is 0
-            return np.zeros_like(per_term)
+        if denominator == 0:  # weights summing to 0, or every sample ignored
+            return self._gradient_over_zero(per_term, g, target)
         if denominator is not None:
             g = g / pred.dtype.type(denominator)
         return per_term * g
+
+    def _gradient_over_zero(self, per_term: np.ndarray, g: Any, target: np.ndarray
+                            ) -> np.ndarray:
+        """The mean's gradient when its denominator is 0 (all weights 0, or summing to 0):
+        torch divides by it all the same, so ``per_term * (g / 0)``: NaN where the term's
+        gradient is 0, +-inf elsewhere."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return per_term * (g / per_term.dtype.type(0))
 
     # -- validation at the boundary ---------------------------------------------
     def _validate(self, pred: Any, target: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -242,16 +274,23 @@ class Loss(Configurable):
                                  f"{target[idx]!r} at index {idx}")
         return target
 
+    #: the input ranks a class loss accepts: (C,) and (N, C); cross-entropy and NLL add
+    #: torch's spatial (N, C, d1, d2, ...)
+    max_ndim: ClassVar[int | None] = 2
+
     def _validate_labels(self, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
-        if pred.ndim not in (1, 2):
-            raise ValueError(f"{self.name}: pred must be (N, C) or (C,), got shape {pred.shape}")
+        if pred.ndim < 1 or (self.max_ndim is not None and pred.ndim > self.max_ndim):
+            shapes = "(N, C) or (C,)" if self.max_ndim == 2 else "(C,), (N, C) or (N, C, d1, ...)"
+            raise ValueError(f"{self.name}: pred must be {shapes}, got shape {pred.shape}")
         if target.dtype.kind not in "iu":
             raise TypeError(f"{self.name}: target must hold integer class labels, got dtype "
                             f"{target.dtype}")
-        if target.shape != pred.shape[:-1]:
+        expected = _label_shape(pred.shape)
+        if target.shape != expected:
             raise ValueError(f"{self.name}: target has shape {target.shape}, expected "
-                             f"{pred.shape[:-1]} (one label per row of pred {pred.shape})")
-        n_classes = pred.shape[-1]
+                             f"{expected} (one label per sample of pred {pred.shape}, classes "
+                             f"on axis {_class_axis(pred.ndim)})")
+        n_classes = pred.shape[_class_axis(pred.ndim)]
         bad = ((target < 0) | (target >= n_classes)) & (target != self._ignored_label())
         if bad.any():
             idx = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -517,9 +556,11 @@ class GaussianNLL(Loss):
 
     torch takes ``var`` as a third input. Here it is a keyword of ``forward``,
     ``backward`` and :meth:`backward_var` (default 1: unit variance, which is what the
-    network matrix uses), of pred's shape or broadcastable to it. As torch: var is
-    clamped at ``eps`` without stopping its gradient, must be >= 0, and the mean is
-    over all elements.
+    network matrix uses), in one of torch's three layouts: pred's shape; pred's shape
+    without the last axis (one variance per row, also when N = C); or pred's shape with
+    one axis of size 1. Any other shape is rejected, as torch. As torch: var is clamped
+    at ``eps`` without stopping its gradient, must be >= 0, and the mean is over all
+    elements.
     """
 
     name = "gaussian_nll"
@@ -531,14 +572,41 @@ class GaussianNLL(Loss):
             raise TypeError(f"gaussian_nll: full must be True or False, got {self.full!r}")
         self.eps = check_number(self.name, "eps", self.eps, low=0.0)
 
+    @staticmethod
+    def _var_layout(var_shape: tuple[int, ...], pred_shape: tuple[int, ...]
+                    ) -> tuple[int, ...] | None:
+        """The shape var takes before broadcasting against pred, by torch's rule (None if
+        torch rejects it): pred's shape; pred's shape without its last axis (one variance
+        per row: a trailing axis is added, also when N = C); or pred's rank with exactly
+        one axis of size 1 where pred's differs (one variance shared along that axis)."""
+        if var_shape == pred_shape:
+            return var_shape
+        if var_shape == pred_shape[:-1]:
+            return var_shape + (1,)
+        if len(var_shape) == len(pred_shape) and sum(
+                v for p, v in zip(pred_shape, var_shape) if p != v) == 1:
+            return var_shape
+        return None
+
     def _var(self, pred: np.ndarray, var: Any) -> np.ndarray:
-        """var checked (finite, >= 0, broadcastable), broadcast and clamped at eps."""
+        """var checked as torch checks it, laid out by :meth:`_var_layout`, broadcast to
+        pred's shape and clamped at eps. A Python number is one variance for every
+        element (torch: a float; an int is accepted here too)."""
+        if isinstance(var, (int, float)) and not isinstance(var, bool):
+            if var < 0:
+                raise ValueError("gaussian_nll: var has negative entries")
+            return np.full(pred.shape, max(float(var), self.eps), dtype=pred.dtype)
         v = as_real_array(var, "gaussian_nll: var")
         check_finite(v, "gaussian_nll: var")
         if (v < 0).any():
             raise ValueError("gaussian_nll: var has negative entries")
+        layout = self._var_layout(v.shape, pred.shape)
+        if layout is None:
+            raise ValueError(f"gaussian_nll: var of shape {v.shape} does not fit pred's shape "
+                             f"{pred.shape}; torch takes pred's shape, pred's shape without "
+                             f"its last axis, or pred's shape with one axis of size 1")
         try:
-            v = np.broadcast_to(v, pred.shape)
+            v = np.broadcast_to(v.reshape(layout), pred.shape)
         except ValueError:
             raise ValueError(f"gaussian_nll: var of shape {v.shape} does not broadcast to "
                              f"pred's shape {pred.shape}") from None
@@ -554,16 +622,23 @@ class GaussianNLL(Loss):
         return self._chain_reduction((pred - target) / v, pred, target, grad_out)
 
     def backward_var(self, pred, target, var: Any = 1.0, grad_out=None) -> np.ndarray:
-        r""":math:`\partial L/\partial\,\text{var}`, of pred's shape (sum it over broadcast
-        axes for a smaller var)."""
+        r""":math:`\partial L/\partial\,\text{var}`, in var's own shape: summed over the
+        axes var was broadcast along (a Python-number var gets pred's shape)."""
         pred, target = self._validate(pred, target)
         v = self._var(pred, var)
         d = pred - target
-        return self._chain_reduction(0.5 * (1 / v - d * d / (v * v)), pred, target, grad_out)
+        full = self._chain_reduction(0.5 * (1 / v - d * d / (v * v)), pred, target, grad_out)
+        if not isinstance(var, np.ndarray):
+            return full
+        layout = self._var_layout(var.shape, pred.shape)
+        summed = np.sum(full, axis=tuple(i for i, (p, n) in enumerate(zip(pred.shape, layout))
+                                         if n == 1 and p != 1), keepdims=True)
+        return summed.reshape(var.shape)
 
     def value(self, pred, target, var: Any = 1.0):
-        v = np.maximum(np.broadcast_to(np.asarray(var, dtype=np.float64), np.shape(pred)),
-                       self.eps)
+        v = np.asarray(var, dtype=np.float64)
+        layout = self._var_layout(v.shape, np.shape(pred)) if v.ndim else ()
+        v = np.maximum(np.broadcast_to(v.reshape(layout), np.shape(pred)), self.eps)
         return self._reduce(self._terms(pred, target, v), pred, target)
 
     def _terms(self, pred, target, v):
@@ -738,7 +813,8 @@ class BCEWithLogits(Loss):
 # multiclass classification
 # ======================================================================================
 class _ClassLoss(Loss):
-    """Losses with one term per sample and classes on the last axis of pred."""
+    """Losses with one term per sample. Their ``_forward``/``_backward`` see the classes on
+    the last axis (the public methods move torch's class axis there and back)."""
 
     target_kind = "class_index"
 
@@ -761,8 +837,42 @@ class _WeightedClassLoss(_ClassLoss):
             raise TypeError(f"{self.name}: ignore_index must be an integer, got "
                             f"{self.ignore_index!r}")
 
+    max_ndim = None  # torch's spatial (N, C, d1, d2, ...) too
+
     def _ignored_label(self):
         return self.ignore_index
+
+    @staticmethod
+    def _probabilities(target) -> bool:
+        return np.asarray(target).dtype.kind in "fc"
+
+    def _target_last(self, target):
+        """Probability targets have pred's layout: their class axis moves too."""
+        return _classes_last(target) if self._probabilities(target) else target
+
+    def value(self, pred, target):
+        return super().value(_classes_last(pred), self._target_last(target))
+
+    def backward(self, pred, target, grad_out=None):
+        pred, target = self._validate(pred, target)
+        p, t = _classes_last(pred), self._target_last(target)  # (N, d1, ..., C)
+        return _classes_back(self._chain_reduction(self._backward(p, t), p, t, grad_out))
+
+    def _reaches(self, per_term: np.ndarray, keep: np.ndarray, labels: np.ndarray
+                 ) -> np.ndarray:
+        """Where torch's backward divides by the mean's denominator: every class of a kept
+        sample (the log-softmax spreads it)."""
+        return np.broadcast_to(keep[..., None], per_term.shape)
+
+    def _gradient_over_zero(self, per_term, g, target):
+        """All kept weights 0 (or every sample ignored): torch's 0/0 is NaN on the entries
+        its backward divides, and ignored samples keep their 0."""
+        if self._probabilities(target):
+            return super()._gradient_over_zero(per_term, g, target)
+        keep, labels = self._kept_labels(target)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            over = per_term * (g / per_term.dtype.type(0))
+        return np.where(self._reaches(per_term, keep, labels), over, 0).astype(per_term.dtype)
 
     def _kept_labels(self, target):
         """(mask of non-ignored samples, labels with ignored ones replaced by class 0)."""
@@ -795,7 +905,11 @@ class CrossEntropy(_WeightedClassLoss):
     non-ignored samples (their count without weights), both terms alike — torch's
     weighted mean.
 
-    With **probability targets** :math:`t` (floating, pred's shape; no ``ignore_index``),
+    Inputs (C,), (N, C) or torch's spatial (N, C, d1, ...) with labels (N, d1, ...),
+    the classes on axis 1 as torch.
+
+    With **probability targets** :math:`t` (floating, pred's shape; ``ignore_index`` is
+    rejected, as torch),
     :math:`t' = (1 - \varepsilon)\,t + \varepsilon/C` and
 
     .. math::
@@ -822,19 +936,19 @@ class CrossEntropy(_WeightedClassLoss):
         target = np.asarray(target)
         if target.dtype.kind == "f":  # class probabilities
             pred = as_real_array(pred, f"{self.name}: pred")
-            if target.shape == pred.shape[:-1] != pred.shape:
+            if pred.ndim < 1:
+                raise ValueError(f"{self.name}: pred must be (C,), (N, C) or (N, C, d1, ...), "
+                                 f"got shape {pred.shape}")
+            if target.shape == _label_shape(pred.shape) != pred.shape:
                 raise TypeError(f"{self.name}: target must hold integer class labels (or class "
                                 f"probabilities of pred's shape {pred.shape}), got dtype "
                                 f"{target.dtype} of shape {target.shape}")
-            if pred.ndim not in (1, 2):
-                raise ValueError(f"{self.name}: pred must be (N, C) or (C,), got shape "
-                                 f"{pred.shape}")
+            if self.ignore_index != self.defaults["ignore_index"]:
+                # torch: "ignore_index is not supported for floating point target"
+                raise ValueError(f"{self.name}: ignore_index ({self.ignore_index}) is not "
+                                 f"supported with probability targets")
             return pred, self._validate_float_target(pred, target)
         return super()._validate(pred, target)
-
-    @staticmethod
-    def _probabilities(target) -> bool:
-        return np.asarray(target).dtype.kind in "fc"
 
     def _smoothed(self, pred, target):
         eps, C = self.label_smoothing, pred.shape[-1]
@@ -885,6 +999,10 @@ class NLL(_WeightedClassLoss):
     name = "nll"
     defaults = {"weight": None, "ignore_index": -100, "reduction": "mean"}
     natural_range = (-np.inf, 0.0)
+
+    def _reaches(self, per_term, keep, labels):
+        """torch's backward divides only the label's entry of each kept sample."""
+        return keep[..., None] & (self._one_hot(per_term, labels) > 0)
 
     def _forward(self, pred, target):
         keep, labels = self._kept_labels(target)

@@ -125,10 +125,8 @@ def test_mish_second_derivative_at_large_z_equals_torch():
 
 @pytest.mark.parametrize("name, kwargs, error, match", [
     ("leaky_relu", {"slope": 0.1}, TypeError, "unexpected keyword.*slope.*valid: negative_slope"),
-    ("softplus", {"beta": 0.0}, ValueError, "beta must be > 0"),
-    ("softplus", {"beta": -1.0}, ValueError, "beta must be > 0"),
     ("celu", {"alpha": 0.0}, ValueError, "alpha must not be 0"),
-    ("hardtanh", {"min_val": 2.0, "max_val": 1.0}, ValueError, "min_val .* must be < max_val"),
+    ("hardtanh", {"min_val": 2.0, "max_val": 1.0}, ValueError, "cannot be greater than max_val"),
     ("softshrink", {"lambd": -0.5}, ValueError, "lambd must be >= 0"),
     ("elu", {"alpha": "big"}, TypeError, "alpha must be a number"),
     ("elu", {"alpha": float("nan")}, ValueError, "alpha must be finite"),

@@ -50,8 +50,10 @@ def test_bce_at_exactly_zero_and_one_matches_torchs_clamp(dtype):
     _ok(compare_loss(losses.get("bce", reduction="sum"), pred, target))
 
 
-@pytest.mark.parametrize("var_shape", [(5, 3), (5, 1), ()])
+@pytest.mark.parametrize("var_shape", [(5, 3), (5, 1), (1, 3), (5,), ()])
 def test_gaussian_nll_gradient_for_var_matches_autograd(var_shape):
+    """var in each of torch's layouts (a 0-d var stands for torch's Python-float var); the
+    var gradient comes back in var's own shape."""
     pred, target = RNG.standard_normal((2, 5, 3))
     var = RNG.uniform(0.5, 2.0, var_shape)
     if var_shape:
@@ -61,12 +63,12 @@ def test_gaussian_nll_gradient_for_var_matches_autograd(var_shape):
     value_t = F.gaussian_nll_loss(pt, torch.tensor(target), vt.expand(pred.shape) if
                                   var_shape == () else vt, full=True)
     gp, gv = torch.autograd.grad(value_t, (pt, vt))
-    np.testing.assert_allclose(loss.forward(pred, target, var=var), value_t.item(), rtol=1e-12)
-    np.testing.assert_allclose(loss.backward(pred, target, var=var), gp.numpy(), rtol=1e-12)
-    dvar = loss.backward_var(pred, target, var=var)  # pred's shape: sum over broadcast axes
-    summed = dvar.sum(axis=tuple(i for i, n in enumerate(var_shape) if n == 1)
-                      ).reshape(var_shape) if var_shape else dvar.sum()
-    np.testing.assert_allclose(summed, gv.numpy(), rtol=1e-10, atol=1e-14)
+    mine = var if var_shape else float(var)
+    np.testing.assert_allclose(loss.forward(pred, target, var=mine), value_t.item(), rtol=1e-12)
+    np.testing.assert_allclose(loss.backward(pred, target, var=mine), gp.numpy(), rtol=1e-12)
+    dvar = loss.backward_var(pred, target, var=mine)
+    np.testing.assert_allclose(dvar if var_shape else dvar.sum(), gv.numpy(), rtol=1e-10,
+                               atol=1e-14)
 
 
 def test_cross_entropy_probability_targets_with_smoothing_and_weight():

@@ -1,0 +1,112 @@
+"""Inputs torch accepts get torch's answer; inputs torch rejects are rejected (issue 11's
+list of accept/reject mismatches and silent differences, each pinned against torch)."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from manual import activations, losses
+
+
+def _grad(value, x):
+    (g,) = torch.autograd.grad(value, x)
+    return g.numpy()
+
+
+def test_gaussian_nll_var_per_row_when_n_equals_c():
+    """torch's "one fewer dimension" var is one variance per row, also when N = C."""
+    pred, target, var = np.array([[0.0, 1.0], [2.0, 3.0]]), np.zeros((2, 2)), np.array([0.5, 2])
+    expected = F.gaussian_nll_loss(torch.tensor(pred), torch.tensor(target), torch.tensor(var),
+                                   reduction="sum").item()
+    got = losses.get("gaussian_nll", reduction="sum").forward(pred, target, var=var)
+    np.testing.assert_allclose(got, expected, rtol=1e-15)
+
+
+@pytest.mark.parametrize("pred_shape, var_shape", [((2, 3), (1, 1)), ((2, 3), ()),
+                                                   ((2, 3), (3,)), ((4, 2, 3), (2, 3))])
+def test_gaussian_nll_rejects_var_shapes_torch_rejects(pred_shape, var_shape):
+    pred = np.zeros(pred_shape)
+    with pytest.raises(ValueError, match="var is of incorrect size"):
+        F.gaussian_nll_loss(torch.tensor(pred), torch.tensor(pred), torch.ones(var_shape,
+                                                                                dtype=torch.float64))
+    with pytest.raises(ValueError, match=r"var of shape .* does not fit pred's shape"):
+        losses.get("gaussian_nll").forward(pred, pred, var=np.ones(var_shape))
+
+
+@pytest.mark.parametrize("name, torch_fn, kwargs, target", [
+    ("mse", F.mse_loss, {"weight": np.zeros((2, 3))}, np.zeros((2, 3))),
+    ("mae", F.l1_loss, {"weight": np.zeros((2, 3))}, np.zeros((2, 3))),
+    ("nll", F.nll_loss, {"weight": np.zeros(3)}, np.array([0, 2])),
+    ("cross_entropy", F.cross_entropy, {"weight": np.zeros(3)}, np.array([0, 2])),
+    ("cross_entropy", F.cross_entropy, {"weight": np.array([0.0, 1.0, 1.0]), "ignore_index": 2},
+     np.array([0, 2])),
+    ("cross_entropy", F.cross_entropy, {"ignore_index": 1, "label_smoothing": 0.2},
+     np.array([1, 1])),
+], ids=["mse", "mae", "nll", "cross_entropy", "ce-one-ignored", "ce-all-ignored"])
+def test_weighted_mean_over_zero_weight_is_torchs_nan(name, torch_fn, kwargs, target):
+    """All weights 0: torch divides 0 by 0 (NaN loss, NaN gradient where its backward divides);
+    every sample ignored: NaN loss, gradient 0."""
+    pred = np.random.default_rng(0).standard_normal((2, 3))
+    pt = torch.tensor(pred, requires_grad=True)
+    value_t = torch_fn(pt, torch.tensor(target), **{k: torch.as_tensor(v) for k, v in
+                                                     kwargs.items()})
+    loss = losses.get(name, **kwargs)
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(loss.forward(pred, target), value_t.detach().numpy())
+        np.testing.assert_array_equal(loss.backward(pred, target), _grad(value_t, pt))
+
+
+def test_cross_entropy_probability_targets_reject_ignore_index_as_torch():
+    pred, target = np.zeros((2, 3)), np.full((2, 3), 1 / 3)
+    with pytest.raises(RuntimeError, match="ignore_index is not supported"):
+        F.cross_entropy(torch.tensor(pred), torch.tensor(target), ignore_index=1)
+    with pytest.raises(ValueError, match="ignore_index .* not supported with probability"):
+        losses.get("cross_entropy", ignore_index=1).forward(pred, target)
+    losses.get("cross_entropy").forward(pred, target)  # the default -100 is accepted
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "softmin"])
+@pytest.mark.parametrize("shape, dim", [((), 1), ((), -2), ((0, 3), 2), ((0, 3), -3)])
+def test_softmax_family_checks_dim_on_0d_and_empty_input(name, shape, dim):
+    z = np.zeros(shape)
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        getattr(F, name)(torch.tensor(z), dim=dim)
+    act = activations.get(name, dim=dim)
+    with pytest.raises(ValueError, match=f"dim {dim} is out of range"):
+        act.forward(z)
+    with pytest.raises(ValueError, match=f"dim {dim} is out of range"):
+        act.backward(z, z)
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("softplus", {"beta": -1.0}), ("softplus", {"beta": -2.0, "threshold": 5.0}),
+    ("softplus", {"beta": 0.0}), ("hardtanh", {"min_val": 0.5, "max_val": 0.5}),
+])
+def test_hyperparameters_torch_computes_with(name, kwargs):
+    from comparisons import compare_activation, failures
+
+    z = np.array([-30.0, -2.5, -1.0, 0.0, 0.5, 1.0, 2.5, 30.0])
+    rows = compare_activation(activations.get(name, **kwargs), z)
+    assert rows and not failures(rows), "\n".join(failures(rows))
+
+
+def test_hardtanh_min_above_max_is_rejected_as_torch():
+    with pytest.raises(ValueError, match="min_val cannot be greater than max_val"):
+        F.hardtanh(torch.zeros(2), 2.0, 1.0)
+    with pytest.raises(ValueError, match="cannot be greater than max_val"):
+        activations.get("hardtanh", min_val=2.0, max_val=1.0)
+
+
+@pytest.mark.parametrize("alpha", [0.3, 1.7, -1.3])
+def test_celu_backward_uses_torchs_float32_alpha(alpha):
+    """Reproduced (not a documented deviation): torch's celu backward takes 1/fl32(alpha);
+    exact to rounding against torch, while the textbook e^{z/alpha} is not."""
+    z = np.array([-5.0, -2.0, -0.5, -1e-3])
+    zt = torch.tensor(z, requires_grad=True)
+    (d1,) = torch.autograd.grad(F.celu(zt, alpha=alpha).sum(), zt)
+    act = activations.get("celu", alpha=alpha)
+    np.testing.assert_allclose(act.derivative(z), d1.numpy(), rtol=1e-15, atol=0)
+    textbook = np.exp(z / alpha)
+    assert np.max(np.abs(textbook - d1.numpy()) / np.abs(d1.numpy())) > 1e-9
+    assert act.analytic is False and activations.get("celu", alpha=2.0).analytic is True
