@@ -396,8 +396,10 @@ def compare_loss(loss: Any, pred: np.ndarray, target: np.ndarray, *,
     pred = np.asarray(pred)
     fn = torch_fn or reference.losses.get(name, **torch_kwargs(loss, pred.dtype))
     extra = {**extra_inputs(loss), **(extra or {})}
-    extra_t = {k: torch.as_tensor(v) if isinstance(v, np.ndarray) else v
-               for k, v in extra.items()}
+    # array inputs (var) are differentiated too, where the loss has backward_<name>
+    extra_t = {k: torch.tensor(v, requires_grad=hasattr(loss, f"backward_{k}"))
+               if isinstance(v, np.ndarray) else v for k, v in extra.items()}
+    wrt = [k for k, v in extra_t.items() if isinstance(v, torch.Tensor) and v.requires_grad]
     tol = tolerance_for(pred.dtype, "torch")
     pt = _torch_input(pred)
     tt = (torch.as_tensor(target, dtype=torch.int64) if np.asarray(target).dtype.kind in "iu"
@@ -405,11 +407,16 @@ def compare_loss(loss: Any, pred: np.ndarray, target: np.ndarray, *,
     value_t = fn(pt, tt, **extra_t)
     rng = np.random.default_rng(seed)
     g = rng.standard_normal(tuple(value_t.shape)).astype(pred.dtype)
-    (grad_t,) = torch.autograd.grad(value_t, pt, torch.as_tensor(g))
+    grad_t, *extra_grads = torch.autograd.grad(value_t, [pt, *(extra_t[k] for k in wrt)],
+                                               torch.as_tensor(g))
     value_m = loss.forward(pred, target, **extra)
-    grad_m = loss.backward(pred, target, g if g.ndim else g[()], **extra)
+    g_m = g if g.ndim else g[()]
+    grad_m = loss.backward(pred, target, g_m, **extra)
     rows = [("torch", compare_arrays(value_m, value_t.detach().numpy(), tol, "value")),
             ("torch", compare_arrays(grad_m, grad_t.numpy(), tol, "gradient"))]
+    for k, grad_k in zip(wrt, extra_grads):  # e.g. "gradient_var", in var's own shape
+        mine = getattr(loss, f"backward_{k}")(pred, target, grad_out=g_m, **extra)
+        rows.append(("torch", compare_arrays(mine, grad_k.numpy(), tol, f"gradient_{k}")))
     lo, hi = getattr(loss, "pred_range", (-np.inf, np.inf))
     at_edge = bool(np.any(np.minimum(np.abs(pred - lo), np.abs(pred - hi)) < KINK_MARGIN))
     # derivative oracles need room on both sides: not at the edge of the domain (bce at 0)

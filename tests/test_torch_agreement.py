@@ -1,5 +1,7 @@
-"""Inputs torch accepts get torch's answer; inputs torch rejects are rejected (issue 11's
-list of accept/reject mismatches and silent differences, each pinned against torch)."""
+"""Inputs torch rejects are rejected, with a ValueError naming the argument (issue 11's list
+of accept/reject mismatches). What torch accepts is compared with torch's answer in the
+case table (comparisons/cases/components.py: gaussian_nll's var layouts, all-zero weights,
+softplus with beta <= 0, hardtanh with min_val == max_val, celu with alpha = 0.3)."""
 
 import numpy as np
 import pytest
@@ -7,20 +9,6 @@ import torch
 import torch.nn.functional as F
 
 from manual import activations, losses
-
-
-def _grad(value, x):
-    (g,) = torch.autograd.grad(value, x)
-    return g.numpy()
-
-
-def test_gaussian_nll_var_per_row_when_n_equals_c():
-    """torch's "one fewer dimension" var is one variance per row, also when N = C."""
-    pred, target, var = np.array([[0.0, 1.0], [2.0, 3.0]]), np.zeros((2, 2)), np.array([0.5, 2])
-    expected = F.gaussian_nll_loss(torch.tensor(pred), torch.tensor(target), torch.tensor(var),
-                                   reduction="sum").item()
-    got = losses.get("gaussian_nll", reduction="sum").forward(pred, target, var=var)
-    np.testing.assert_allclose(got, expected, rtol=1e-15)
 
 
 @pytest.mark.parametrize("pred_shape, var_shape", [((2, 3), (1, 1)), ((2, 3), ()),
@@ -32,29 +20,6 @@ def test_gaussian_nll_rejects_var_shapes_torch_rejects(pred_shape, var_shape):
                                                                                 dtype=torch.float64))
     with pytest.raises(ValueError, match=r"var of shape .* does not fit pred's shape"):
         losses.get("gaussian_nll").forward(pred, pred, var=np.ones(var_shape))
-
-
-@pytest.mark.parametrize("name, torch_fn, kwargs, target", [
-    ("mse", F.mse_loss, {"weight": np.zeros((2, 3))}, np.zeros((2, 3))),
-    ("mae", F.l1_loss, {"weight": np.zeros((2, 3))}, np.zeros((2, 3))),
-    ("nll", F.nll_loss, {"weight": np.zeros(3)}, np.array([0, 2])),
-    ("cross_entropy", F.cross_entropy, {"weight": np.zeros(3)}, np.array([0, 2])),
-    ("cross_entropy", F.cross_entropy, {"weight": np.array([0.0, 1.0, 1.0]), "ignore_index": 2},
-     np.array([0, 2])),
-    ("cross_entropy", F.cross_entropy, {"ignore_index": 1, "label_smoothing": 0.2},
-     np.array([1, 1])),
-], ids=["mse", "mae", "nll", "cross_entropy", "ce-one-ignored", "ce-all-ignored"])
-def test_weighted_mean_over_zero_weight_is_torchs_nan(name, torch_fn, kwargs, target):
-    """All weights 0: torch divides 0 by 0 (NaN loss, NaN gradient where its backward divides);
-    every sample ignored: NaN loss, gradient 0."""
-    pred = np.random.default_rng(0).standard_normal((2, 3))
-    pt = torch.tensor(pred, requires_grad=True)
-    value_t = torch_fn(pt, torch.tensor(target), **{k: torch.as_tensor(v) for k, v in
-                                                     kwargs.items()})
-    loss = losses.get(name, **kwargs)
-    with np.errstate(invalid="ignore"):
-        np.testing.assert_array_equal(loss.forward(pred, target), value_t.detach().numpy())
-        np.testing.assert_array_equal(loss.backward(pred, target), _grad(value_t, pt))
 
 
 def test_cross_entropy_probability_targets_reject_ignore_index_as_torch():
@@ -77,18 +42,6 @@ def test_softmax_family_checks_dim_on_0d_and_empty_input(name, shape, dim):
         act.forward(z)
     with pytest.raises(ValueError, match=f"dim {dim} is out of range"):
         act.backward(z, z)
-
-
-@pytest.mark.parametrize("name, kwargs", [
-    ("softplus", {"beta": -1.0}), ("softplus", {"beta": -2.0, "threshold": 5.0}),
-    ("softplus", {"beta": 0.0}), ("hardtanh", {"min_val": 0.5, "max_val": 0.5}),
-])
-def test_hyperparameters_torch_computes_with(name, kwargs):
-    from comparisons import compare_activation, failures
-
-    z = np.array([-30.0, -2.5, -1.0, 0.0, 0.5, 1.0, 2.5, 30.0])
-    rows = compare_activation(activations.get(name, **kwargs), z)
-    assert rows and not failures(rows), "\n".join(failures(rows))
 
 
 def test_hardtanh_min_above_max_is_rejected_as_torch():

@@ -5,8 +5,9 @@ knows about it:
 
 - ``torch``: torch's own callable (``F.softplus``; a composition of torch ops only where
   torch has no built-in, and then ``torch_note`` says so);
-- ``module``: the ``torch.nn`` class whose constructor's argument names and defaults ours
-  must have (``default_differences``: the documented exceptions, with reasons);
+- ``signature_of``: the torch callable or ``torch.nn`` class whose argument names and
+  defaults ours must have (``default_differences``: the documented exceptions, with
+  reasons; :mod:`comparisons.signatures` compares them);
 - ``variants``: keyword-argument sets checked besides the defaults (every reduction a loss
   offers is added to each);
 - ``samples``: the sample inputs besides ``points`` (see :data:`SAMPLES`): random points,
@@ -150,12 +151,21 @@ def _labels(shape: tuple[int, ...]) -> Callable[[Any, np.dtype], Inputs]:
     return make
 
 
-def _var_per_row(loss: Any, dtype: np.dtype) -> Inputs:
-    """gaussian_nll with torch's one-variance-per-row var, (N,) for a (N, C) pred with
-    N = C (where broadcasting along the wrong axis would still run)."""
-    rng = np.random.default_rng(5)
-    pred, target = rng.standard_normal((2, 4, 4)).astype(dtype)
-    return {"pred": pred, "target": target, "extra": {"var": rng.uniform(0.5, 2.0, 4)}}
+def _var(shape: tuple[int, ...]) -> Callable[[Any, np.dtype], Inputs]:
+    """gaussian_nll with an array var in one of torch's layouts for a (4, 4) pred: (4,),
+    one variance per row (N = C, where broadcasting along the wrong axis would still run);
+    (1, 4), one shared along an axis; (4, 4), one per element. The first entry is below eps
+    (clamped, its gradient passing through, as torch); where it applies the target equals
+    the prediction, so that the loss stays O(1) and finite differences stay exact."""
+    def make(loss: Any, dtype: np.dtype) -> Inputs:
+        rng = np.random.default_rng(5)
+        pred, target = rng.standard_normal((2, 4, 4)).astype(dtype)
+        var = rng.uniform(0.5, 2.0, shape)
+        var.flat[0] = 1e-9
+        layout = losses.GaussianNLL._var_layout(shape, pred.shape)
+        target = np.where(np.broadcast_to(var.reshape(layout), pred.shape) < 1e-6, pred, target)
+        return {"pred": pred, "target": target, "extra": {"var": var.astype(dtype)}}
+    return make
 
 
 @dataclass(frozen=True)
@@ -194,7 +204,9 @@ SAMPLES: dict[str, Sample] = {s.name: s for s in [
            "plain"),
     Sample("unbatched", _labels((4,)), ("float64",)),
     Sample("spatial", _labels((2, 4, 1, 2)), ("float64",)),
-    Sample("var-per-row", _var_per_row, variants="plain"),
+    Sample("var-per-row", _var((4,)), variants="plain"),
+    Sample("var-per-column", _var((1, 4)), ("float64",), "plain"),
+    Sample("var-per-element", _var((4, 4)), ("float64",), "plain"),
 ]}
 
 
@@ -257,7 +269,8 @@ class ComponentInfo:
     kind: str  # "activation" or "loss"
     name: str
     torch: Callable[..., Any]
-    module: type | None = None  # torch.nn class whose constructor signature ours follows
+    #: the torch function or torch.nn class whose argument names and defaults ours follow
+    signature_of: Callable[..., Any] | None = None
     torch_note: str = ""  # where torch has no built-in: what ``torch`` composes
     variants: tuple[dict[str, Any], ...] = ()
     samples: tuple[str, ...] = ()
@@ -409,6 +422,9 @@ def _pair(make: Callable[[np.random.Generator], tuple[np.ndarray, np.ndarray]]
 
 
 _DERIVATIVE = frozenset({("torch", "derivative"), ("torch", "backward")})
+#: a wrong f' fails the torch-free oracles twice: against f, and as the f that f'' derives
+_FREE_BOTH = frozenset({(o, q) for o in ("fd", "complex-step")
+                        for q in ("derivative", "second_derivative")})
 _GRADIENT = frozenset({("torch", "gradient"), ("fd", "gradient"), ("complex-step", "gradient")})
 
 # ---- the table ---------------------------------------------------------------------------
@@ -433,8 +449,10 @@ def _act(name: str, fn: Callable[..., Any], module: str | None = None, **kw: Any
                          **kw)
 
 
-def _loss(name: str, fn: Callable[..., Any], **kw: Any) -> ComponentInfo:
-    return ComponentInfo("loss", name, fn, **kw)
+def _loss(name: str, fn: Callable[..., Any], signature_of: Callable[..., Any] | None = None,
+          **kw: Any) -> ComponentInfo:
+    return ComponentInfo("loss", name, fn, signature_of or (None if "torch_note" in kw else fn),
+                         **kw)
 
 
 _SHAPES = ("shape-0d", "shape-empty", "shape-3d")
@@ -451,8 +469,11 @@ COMPONENTS: dict[str, ComponentInfo] = {c.name: c for c in [
         PlantedBug("sigmoid-exponent-sign", FlippedExponentSigmoid, _z(np.linspace(-4, 4, 9)),
                    frozenset({("torch", "forward"), ("fd", "derivative"),
                               ("complex-step", "derivative")})),
+        # 1e-7 relative: beyond torch's float64 tolerance and the complex step's, within
+        # finite differences' 1e-6
         PlantedBug("sigmoid-one-part-in-1e7", NearlyRightSigmoid, _z(np.linspace(-3, 3, 11)),
-                   _DERIVATIVE | {("torch", "second_derivative")}),
+                   _DERIVATIVE | {("torch", "second_derivative"),
+                                  ("complex-step", "derivative")}),
     )),
     _act("tanh", torch.tanh, "Tanh", samples=_SHAPES, bugs=(
         PlantedBug("tanh-derivative-not-squared", TanhNotSquared, _z(np.linspace(-3, 3, 13)),
@@ -473,8 +494,7 @@ COMPONENTS: dict[str, ComponentInfo] = {c.name: c for c in [
     _act("elu", F.elu, "ELU", samples=_SHAPES, variants=({"alpha": 0.5},),
          default_differences={"inplace": _INPLACE}, bugs=(
              PlantedBug("elu-alpha-forgotten", ELUWithoutAlpha, _z([-2.0, -0.5, 0.5, 1.0]),
-                        _DERIVATIVE | {("fd", "derivative"), ("complex-step", "derivative")},
-                        (("alpha", 0.5),)),
+                        _DERIVATIVE | _FREE_BOTH, (("alpha", 0.5),)),
          )),
     _act("selu", F.selu, "SELU", samples=_SHAPES, default_differences={"inplace": _INPLACE}),
     # alpha = 0.3 is not exact in float32: torch's backward rounds it (reproduced)
@@ -482,15 +502,20 @@ COMPONENTS: dict[str, ComponentInfo] = {c.name: c for c in [
          default_differences={"inplace": _INPLACE}),
     _act("gelu", partial(F.gelu, approximate="none"), "GELU", samples=_SHAPES,
          default_differences={"approximate": _SPLIT_GELU}, bugs=(
+             # f'' (right) is no longer the derivative of the (wrong) f' either
              PlantedBug("gelu-product-rule", GeluWithoutDensityTerm, _z(np.linspace(-3, 3, 7)),
-                        _DERIVATIVE | {("fd", "derivative"), ("complex-step", "derivative")}),
+                        _DERIVATIVE | _FREE_BOTH),
          )),
     _act("gelu_tanh", partial(F.gelu, approximate="tanh"), "GELU", samples=_SHAPES,
          default_differences={"approximate": _SPLIT_GELU}),
     _act("softplus", F.softplus, "Softplus", samples=_SHAPES,
-         variants=({"beta": 2.0, "threshold": 5.0}, {"beta": -1.0}), bugs=(
+         # any real beta, as torch: beta < 0 mirrors the curve, beta = 0 gives log 2 / 0 = inf
+         variants=({"beta": 2.0, "threshold": 5.0}, {"beta": -1.0},
+                   {"beta": -2.0, "threshold": 5.0}, {"beta": 0.0}), bugs=(
+             # above the threshold f = z: the torch-free oracles see f' = 1 and f'' = 0 there
              PlantedBug("softplus-threshold", SoftplusAlwaysCurved,
-                        _z([-1.0, 0.5, 2.5, 30.0]), _DERIVATIVE, (("threshold", 2.0),)),
+                        _z([-1.0, 0.5, 2.5, 30.0]), _DERIVATIVE | _FREE_BOTH,
+                        (("threshold", 2.0),)),
          )),
     _act("silu", F.silu, "SiLU", samples=_SHAPES, default_differences={"inplace": _INPLACE}),
     _act("mish", F.mish, "Mish", samples=_SHAPES, default_differences={"inplace": _INPLACE},
@@ -524,7 +549,9 @@ COMPONENTS: dict[str, ComponentInfo] = {c.name: c for c in [
     _act("softmin", F.softmin, "Softmin", samples=_SHAPES,
          variants=({"dim": 0}, {"dim": 1}), default_differences={"dim": _SOFTMAX_DIM}),
     # ---- losses ----
-    _loss("mse", F.mse_loss, samples=_LOSS_SHAPES, variants=({"weight": _WEIGHT_6x4},), bugs=(
+    # all-zero weights: torch's weighted mean is 0/0, NaN, and so is its gradient
+    _loss("mse", F.mse_loss, samples=_LOSS_SHAPES,
+          variants=({"weight": _WEIGHT_6x4}, {"weight": np.zeros((6, 4))}), bugs=(
         PlantedBug("mean-forgotten", MSEWithoutMean,
                    _pair(lambda rng: tuple(rng.standard_normal((2, 4, 3)))), _GRADIENT),
     )),
@@ -535,7 +562,8 @@ COMPONENTS: dict[str, ComponentInfo] = {c.name: c for c in [
           torch_note="torch has no built-in: C = 1/(2N) sum_n ||yhat_n - y_n||^2 with N the "
                      "number of rows, F.mse_loss(reduction='sum') / 2 / N (cross-checked with "
                      "finite differences)"),
-    _loss("mae", F.l1_loss, samples=_LOSS_SHAPES, variants=({"weight": _WEIGHT_6x4},)),
+    _loss("mae", F.l1_loss, samples=_LOSS_SHAPES,
+          variants=({"weight": _WEIGHT_6x4}, {"weight": np.zeros((6, 4))})),
     _loss("huber", F.huber_loss, samples=_LOSS_SHAPES,
           variants=({"delta": 0.5}, {"weight": _WEIGHT_6x4}), bugs=(
               PlantedBug("huber-wrong-slope", SteepHuber,
@@ -544,7 +572,8 @@ COMPONENTS: dict[str, ComponentInfo] = {c.name: c for c in [
           )),
     _loss("smooth_l1", F.smooth_l1_loss, samples=_LOSS_SHAPES,
           variants=({"beta": 0.5}, {"beta": 0.0})),
-    _loss("gaussian_nll", F.gaussian_nll_loss, samples=_LOSS_SHAPES + ("var-per-row",),
+    _loss("gaussian_nll", F.gaussian_nll_loss,
+          samples=_LOSS_SHAPES + ("var-per-row", "var-per-column", "var-per-element"),
           variants=({"full": True},)),
     _loss("poisson_nll", F.poisson_nll_loss, samples=_LOSS_SHAPES,
           variants=({"log_input": False}, {"full": True})),
@@ -558,18 +587,19 @@ COMPONENTS: dict[str, ComponentInfo] = {c.name: c for c in [
           samples=("extreme-logits", "probability-targets", "spatial-probability-targets",
                    "unbatched", "spatial"),
           variants=({"weight": _CLASS_WEIGHT}, {"ignore_index": 2}, {"label_smoothing": 0.1},
-                    {"weight": _CLASS_WEIGHT, "ignore_index": 0, "label_smoothing": 0.2}),
+                    {"weight": _CLASS_WEIGHT, "ignore_index": 0, "label_smoothing": 0.2},
+                    {"weight": np.zeros(4)}),  # 0/0: NaN, as torch
           bugs=(PlantedBug("ce-smoothing-forgotten", NoSmoothingGradient,
                            _pair(lambda rng: (rng.standard_normal((6, 4)),
                                               rng.integers(0, 4, 6))),
                            _GRADIENT, (("label_smoothing", 0.2),)),)),
     _loss("nll", F.nll_loss, samples=("unbatched", "spatial"),
-          variants=({"weight": _CLASS_WEIGHT}, {"ignore_index": 1}),
+          variants=({"weight": _CLASS_WEIGHT}, {"ignore_index": 1}, {"weight": np.zeros(4)}),
           bugs=(PlantedBug("nll-weight-dropped", UnweightedNLLGradient,
                            _pair(lambda rng: (-rng.uniform(0.1, 3, (6, 4)),
                                               rng.integers(0, 4, 6))),
                            _GRADIENT, (("weight", _CLASS_WEIGHT),)),)),
-    _loss("kl_div", reference.losses.kl_div, samples=("loss-3d",),
+    _loss("kl_div", reference.losses.kl_div, F.kl_div, samples=("loss-3d",),
           variants=({"reduction": "batchmean"}, {"log_target": True})),
     _loss("multi_margin", F.multi_margin_loss, samples=("unbatched",),
           variants=({"p": 2}, {"margin": 0.5}, {"weight": _CLASS_WEIGHT},
