@@ -19,6 +19,12 @@ samples for classification losses, and over the *weights* of the samples when a 
 (N, C) or (C,), as torch; cross-entropy and NLL also take torch's spatial
 (N, C, d1, d2, ...) with labels (N, d1, d2, ...): the classes are on axis 1.
 
+Where we stay stricter than torch, on purpose (each choice is listed with its reason in
+``comparisons.cases.components.STRICTER_THAN_TORCH`` and tested): pred and target must
+have the same shape (torch broadcasts them with only a warning); targets must be finite,
+counts and probabilities non-negative; ``eps`` (poisson_nll, gaussian_nll) and
+``label_smoothing`` must not be negative.
+
 Every loss is written so that it also runs on complex input (branches test the real
 part), which lets the complex-step oracle differentiate it.
 

@@ -63,3 +63,40 @@ def test_celu_backward_uses_torchs_float32_alpha(alpha):
     textbook = np.exp(z / alpha)
     assert np.max(np.abs(textbook - d1.numpy()) / np.abs(d1.numpy())) > 1e-9
     assert act.analytic is False and activations.get("celu", alpha=2.0).analytic is True
+
+
+def _stricter_cases():
+    x, t = np.full((2, 3), 0.5), np.full((2, 3), 0.25)
+    yield ("poisson_nll", "eps"), lambda: losses.get("poisson_nll", eps=-1.0), (x, t), \
+        lambda: F.poisson_nll_loss(torch.tensor(x), torch.tensor(t), eps=-1.0)
+    yield ("gaussian_nll", "eps"), lambda: losses.get("gaussian_nll", eps=-1.0), (x, t), \
+        lambda: F.gaussian_nll_loss(torch.tensor(x), torch.tensor(t), 1.0, eps=-1.0)
+    yield ("cross_entropy", "label_smoothing"), \
+        lambda: losses.get("cross_entropy", label_smoothing=-0.1), (x, np.array([0, 1])), \
+        lambda: F.cross_entropy(torch.tensor(x), torch.tensor([0, 1]), label_smoothing=-0.1)
+    yield ("kl_div", "target"), lambda: losses.get("kl_div"), (-x, -t), \
+        lambda: F.kl_div(torch.tensor(-x), torch.tensor(-t))
+    yield ("poisson_nll", "target"), lambda: losses.get("poisson_nll"), (x, -t), \
+        lambda: F.poisson_nll_loss(torch.tensor(x), torch.tensor(-t))
+    yield ("*", "target shape"), lambda: losses.get("mse"), (x, t[:1]), \
+        lambda: F.mse_loss(torch.tensor(x), torch.tensor(t[:1]))
+    yield ("*", "non-finite target"), lambda: losses.get("mse"), (x, t * np.nan), \
+        lambda: F.mse_loss(torch.tensor(x), torch.tensor(t * np.nan))
+
+
+@pytest.mark.parametrize("key, ours, inputs, theirs", list(_stricter_cases()),
+                         ids=lambda v: "-".join(v) if isinstance(v, tuple) and
+                         isinstance(v[0], str) else None)
+def test_where_we_stay_stricter_than_torch_it_is_documented(key, ours, inputs, theirs):
+    """torch computes (with at most a warning); we raise, naming the problem: each such
+    choice is listed with its reason in the case table's STRICTER_THAN_TORCH."""
+    import warnings
+
+    from comparisons.cases.components import STRICTER_THAN_TORCH
+
+    assert STRICTER_THAN_TORCH[key]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs()  # torch accepts
+    with pytest.raises((ValueError, TypeError)):
+        ours().forward(*inputs)

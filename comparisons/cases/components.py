@@ -622,3 +622,23 @@ for _info in COMPONENTS.values():
 _gnll = COMPONENTS["gaussian_nll"].default_differences
 _gnll["var"] = ("torch's third input, here a keyword of forward/backward with default 1.0 "
                 "(unit variance), so that the loss fits the two-argument loss protocol")
+
+#: where we deliberately stay stricter than torch: (component, argument or input) -> why.
+#: Each is a documented, tested choice (tests/test_torch_agreement.py); the property tests
+#: (tests/test_properties.py) allow exactly these "we reject, torch computes" outcomes.
+STRICTER_THAN_TORCH: dict[tuple[str, str], str] = {
+    ("poisson_nll", "eps"): "eps guards log(rate + eps); a negative eps can only make the log "
+                            "undefined, torch computes with it anyway",
+    ("gaussian_nll", "eps"): "eps is the floor var is clamped at; a negative floor means no "
+                             "clamp, which is what eps exists to prevent",
+    ("cross_entropy", "label_smoothing"): "a negative smoothing is not a distribution; torch "
+                                          "rejects only values above 1",
+    ("kl_div", "target"): "probability targets must be >= 0 (torch returns NaN for a "
+                          "negative one)",
+    ("poisson_nll", "target"): "counts must be >= 0 (torch computes a meaningless loss)",
+    ("*", "target shape"): "pred and target must have the same shape: torch broadcasts them "
+                           "with only a warning, the classic silent (N,) vs (N, 1) bug",
+    ("*", "non-finite target"): "a NaN or inf target is reported with its index at the API "
+                                "boundary, where torch propagates NaN",
+}
+__all__ += ["STRICTER_THAN_TORCH"]
