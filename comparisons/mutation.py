@@ -56,7 +56,7 @@ COMPUTING = {
     "_update", "_grad", "_decoupled_decay", "_lerp_", "_next_lr", "_anneal", "_prepare",
     "step", "_sigmoid", "_softplus", "_exp_neg_abs", "_sech2", "erfc", "_softmax",
     "_log_softmax", "_softmax_vjp", "_softmax_jacobian", "_sign", "_abs", "_take",
-    "_one_hot", "_w", "_weight", "_broadcast", "_class_weight", "_kept_labels",
+    "_one_hot", "_broadcast_weight", "_class_weight", "_kept_labels",
 }
 
 

@@ -318,6 +318,22 @@ class Loss(Configurable):
                              f"{w.shape}")
         self.weight = w
 
+    def _broadcast_weight(self, value: np.ndarray | None, pred: np.ndarray,
+                          what: str = "weight", exact: bool = False) -> np.ndarray | int:
+        """An elementwise weight (``weight``, ``pos_weight``) for ``pred``: 1 when None, else
+        broadcast to pred's shape in pred's real dtype (real even for complex-step input).
+        ``exact``: it must have pred's shape, as torch 2.13's weight of mse, l1 and huber."""
+        if value is None:
+            return 1
+        if exact and value.shape != pred.shape:
+            raise ValueError(f"{self.name}: {what} has shape {value.shape}, expected pred's "
+                             f"shape {pred.shape} (torch: the same size as the input)")
+        try:
+            return np.broadcast_to(value, pred.shape).astype(np.real(pred).dtype)
+        except ValueError:
+            raise ValueError(f"{self.name}: {what} of shape {value.shape} does not broadcast "
+                             f"to pred's shape {pred.shape}") from None
+
     def _class_weight(self, pred: np.ndarray) -> np.ndarray:
         """The per-class weights (ones when none are given), checked against C."""
         C, dtype = pred.shape[-1], np.real(pred).dtype  # real even for complex-step input
@@ -347,24 +363,18 @@ class _ElementWeighted(Loss):
         super()._check_params()
         self._check_weight()
 
-    def _w(self, pred: np.ndarray) -> np.ndarray | int:
-        if self.weight is None:
-            return 1
-        if self.weight.shape != pred.shape:
-            raise ValueError(f"{self.name}: weight has shape {self.weight.shape}, expected "
-                             f"pred's shape {pred.shape} (torch: the same size as the input)")
-        return self.weight.astype(np.real(pred).dtype)
-
     def _mean_denominator(self, pred, target):
         if self.weight is None or not self.weighted_mean:
             return super()._mean_denominator(pred, target)
         return float(np.sum(self.weight))
 
     def _forward(self, pred, target):
-        return self._w(pred) * self._term(pred - target)
+        w = self._broadcast_weight(self.weight, pred, exact=True)
+        return w * self._term(pred - target)
 
     def _backward(self, pred, target):
-        return self._w(pred) * self._term_derivative(pred - target)
+        w = self._broadcast_weight(self.weight, pred, exact=True)
+        return w * self._term_derivative(pred - target)
 
     def _term(self, d: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -739,15 +749,6 @@ class BCE(Loss):
         super()._check_params()
         self._check_weight()
 
-    def _weight(self, pred: np.ndarray) -> np.ndarray | float:
-        if self.weight is None:
-            return 1
-        try:
-            return np.broadcast_to(self.weight, pred.shape).astype(np.real(pred).dtype)
-        except ValueError:
-            raise ValueError(f"bce: weight of shape {self.weight.shape} does not broadcast to "
-                             f"pred's shape {pred.shape}") from None
-
     @staticmethod
     def _clamped_log(x, log1p: bool = False):
         """log(x) (or log1p(x)) clamped at -100, as torch (branch on the real part)."""
@@ -758,12 +759,13 @@ class BCE(Loss):
     def _forward(self, pred, target):
         # log1p(-p), as torch: exact for tiny p, where log(1 - p) would round 1 - p first
         log_p, log_1mp = self._clamped_log(pred), self._clamped_log(-pred, log1p=True)
-        return -self._weight(pred) * (target * log_p + (1 - target) * log_1mp)
+        w = self._broadcast_weight(self.weight, pred)
+        return -w * (target * log_p + (1 - target) * log_1mp)
 
     def _backward(self, pred, target):
         q = pred * (1 - pred)
         denom = np.where(np.real(q) < self.EPSILON, self.EPSILON, q)
-        return self._weight(pred) * (pred - target) / denom
+        return self._broadcast_weight(self.weight, pred) * (pred - target) / denom
 
 
 @register
@@ -795,23 +797,14 @@ class BCEWithLogits(Loss):
             self.pos_weight = as_real_array(self.pos_weight, "bce_with_logits: pos_weight")
             check_finite(self.pos_weight, "bce_with_logits: pos_weight")
 
-    def _broadcast(self, value, pred: np.ndarray, what: str):
-        if value is None:
-            return 1
-        try:
-            return np.broadcast_to(value, pred.shape).astype(np.real(pred).dtype)
-        except ValueError:
-            raise ValueError(f"bce_with_logits: {what} of shape {value.shape} does not broadcast "
-                             f"to pred's shape {pred.shape}") from None
-
     def _forward(self, pred, target):
-        w = self._broadcast(self.weight, pred, "weight")
-        p = self._broadcast(self.pos_weight, pred, "pos_weight")
+        w = self._broadcast_weight(self.weight, pred)
+        p = self._broadcast_weight(self.pos_weight, pred, "pos_weight")
         return w * (p * target * _softplus(-pred) + (1 - target) * _softplus(pred))
 
     def _backward(self, pred, target):
-        w = self._broadcast(self.weight, pred, "weight")
-        p = self._broadcast(self.pos_weight, pred, "pos_weight")
+        w = self._broadcast_weight(self.weight, pred)
+        p = self._broadcast_weight(self.pos_weight, pred, "pos_weight")
         return w * ((1 - target) * _sigmoid(pred) - p * target * _sigmoid(-pred))
 
 
