@@ -70,21 +70,27 @@ class Target:
     component_of: Callable[[Any], list[str]]  # the class the mutant is in -> test filter
 
 
-def _registered(registry_module: str) -> Callable[[Any], list[str]]:
+def _registered(*registry_modules: str) -> Callable[[Any], list[str]]:
     """class -> the registered names of it and its subclasses (every name for None: a
     module-level helper)."""
     def names(cls: Any) -> list[str]:
-        registry = importlib.import_module(registry_module)._REGISTRY
-        return [n for n, c in registry.items() if cls is None or issubclass(c, cls)]
+        out = []
+        for module in registry_modules:
+            registry = importlib.import_module(module)._REGISTRY
+            out += [n for n, c in registry.items() if cls is None or issubclass(c, cls)]
+        return out
     return names
 
 
 TARGETS: dict[str, Target] = {t.family: t for t in [
+    Target("numerics", "manual._numerics",
+           "tests/test_components.py::test_component_matches_torch",
+           _registered("manual.activations.base", "manual.losses.base")),
     Target("activations", "manual.activations",
            "tests/test_components.py::test_component_matches_torch",
-           _registered("manual.activations")),
+           _registered("manual.activations.base")),
     Target("losses", "manual.losses", "tests/test_components.py::test_component_matches_torch",
-           _registered("manual.losses")),
+           _registered("manual.losses.base")),
     Target("optimizers", "manual.optimizers",
            "tests/test_optimizers.py::test_matches_torch_under_identical_gradients",
            _registered("manual.optimizers")),

@@ -38,7 +38,7 @@ import reference
 from comparisons.data import EXTREME, KINK_MARGIN, TARGET_SAMPLERS
 from manual import activations, losses
 from manual.activations import ELU, GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Softplus, Tanh
-from manual.activations import _sigmoid as _stable_sigmoid
+from manual._numerics import _sigmoid as _stable_sigmoid
 from manual.losses import MSE, NLL, CrossEntropy, Huber
 
 __all__ = ["COMPONENTS", "DEFAULT_BUGS", "PLANTED_BUGS", "SAMPLES", "ComponentInfo",
