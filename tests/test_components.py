@@ -85,3 +85,32 @@ def test_activation_keeps_dtype(name, dtype):
     if act.elementwise:
         outs += [act.derivative(z)]
     assert all(out.dtype == np.dtype(dtype) for out in outs)
+
+
+def _activation_points(name):
+    act = activations.get(name)
+    z = next(c for c in COMPONENT_CASES if c.name == name and c.sample == "points"
+             and c.dtype == "float64" and not c.kwargs).inputs()["z"]
+    return act, z
+
+
+@pytest.mark.parametrize("name", [n for n in activations.names() if activations.get(n).kinks])
+def test_kinks_are_where_a_derivative_jumps(name):
+    """``kinks`` says where finite differences must keep away and where the samples test
+    torch's one-sided choice: each listed kink is a real jump of f' or f''."""
+    act = activations.get(name)
+    for k in act.kinks:
+        # 1e-12 to either side: a smooth f' changes by ~1e-12 there, the smallest real jump
+        # (softplus at its threshold: 1 - sigma(20) = 2e-9) is far larger
+        side = np.array([k - 1e-12, k + 1e-12])
+        jumps = [np.abs(np.diff(d(side)))[0] for d in (act.derivative, act.second_derivative)]
+        assert max(jumps) > 1e-10, f"{name}: no jump at the listed kink {k}"
+
+
+@pytest.mark.parametrize("name", activations.names())
+def test_outputs_lie_in_the_declared_range(name):
+    """``output_range`` decides which losses an activation may feed in the matrix."""
+    act, z = _activation_points(name)
+    lo, hi = act.output_range
+    out = act.forward(z)
+    assert np.all((out >= lo) & (out <= hi)), (name, out.min(), out.max(), lo, hi)

@@ -168,6 +168,12 @@ def _var(shape: tuple[int, ...]) -> Callable[[Any, np.dtype], Inputs]:
     return make
 
 
+def _var_float(loss: Any, dtype: np.dtype) -> Inputs:
+    """gaussian_nll with a Python-float var other than 1 (one variance for every element)."""
+    pred, target = np.random.default_rng(6).standard_normal((2, 3, 4)).astype(dtype)
+    return {"pred": pred, "target": target, "extra": {"var": 0.5}}
+
+
 @dataclass(frozen=True)
 class Sample:
     """A named set of sample inputs: ``make(component, dtype) -> inputs``. ``dtypes`` are
@@ -201,12 +207,13 @@ SAMPLES: dict[str, Sample] = {s.name: s for s in [
     Sample("probability-targets", _probability_targets((5, 4)), ("float64",),
            rejects_kwargs=("ignore_index",)),
     Sample("spatial-probability-targets", _probability_targets((2, 4, 1, 2)), ("float64",),
-           "plain"),
+           rejects_kwargs=("ignore_index",)),
     Sample("unbatched", _labels((4,)), ("float64",)),
     Sample("spatial", _labels((2, 4, 1, 2)), ("float64",)),
     Sample("var-per-row", _var((4,)), variants="plain"),
     Sample("var-per-column", _var((1, 4)), ("float64",), "plain"),
     Sample("var-per-element", _var((4, 4)), ("float64",), "plain"),
+    Sample("var-float", _var_float, ("float64",), "plain"),
 ]}
 
 
@@ -573,7 +580,8 @@ COMPONENTS: dict[str, ComponentInfo] = {c.name: c for c in [
     _loss("smooth_l1", F.smooth_l1_loss, samples=_LOSS_SHAPES,
           variants=({"beta": 0.5}, {"beta": 0.0})),
     _loss("gaussian_nll", F.gaussian_nll_loss,
-          samples=_LOSS_SHAPES + ("var-per-row", "var-per-column", "var-per-element"),
+          samples=_LOSS_SHAPES + ("var-per-row", "var-per-column", "var-per-element",
+                                  "var-float"),
           variants=({"full": True},)),
     _loss("poisson_nll", F.poisson_nll_loss, samples=_LOSS_SHAPES,
           variants=({"log_input": False}, {"full": True})),
@@ -599,7 +607,7 @@ COMPONENTS: dict[str, ComponentInfo] = {c.name: c for c in [
                            _pair(lambda rng: (-rng.uniform(0.1, 3, (6, 4)),
                                               rng.integers(0, 4, 6))),
                            _GRADIENT, (("weight", _CLASS_WEIGHT),)),)),
-    _loss("kl_div", reference.losses.kl_div, F.kl_div, samples=("loss-3d",),
+    _loss("kl_div", reference.losses.kl_div, F.kl_div, samples=_LOSS_SHAPES,
           variants=({"reduction": "batchmean"}, {"log_target": True})),
     _loss("multi_margin", F.multi_margin_loss, samples=("unbatched",),
           variants=({"p": 2}, {"margin": 0.5}, {"weight": _CLASS_WEIGHT},

@@ -300,8 +300,8 @@ class GaussianNLL(Loss):
         if not isinstance(var, np.ndarray):
             return full
         layout = self._var_layout(var.shape, pred.shape)
-        summed = np.sum(full, axis=tuple(i for i, (p, n) in enumerate(zip(pred.shape, layout))
-                                         if n == 1 and p != 1), keepdims=True)
+        summed = np.sum(full, axis=tuple(i for i, n in enumerate(layout) if n == 1),
+                        keepdims=True)  # the axes var was broadcast along
         return summed.reshape(var.shape)
 
     def value(self, pred, target, var: Any = 1.0):
