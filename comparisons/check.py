@@ -737,7 +737,6 @@ def check_layer(forward: Any, backward: Callable | None = None, inputs: Any = No
     dtype = inputs[floats[0]].dtype if floats else np.dtype(np.float64)
     info = {"case": case or (f"{fname}/{bname}" if bname else fname), "kind": "layer",
             "dtype": np.dtype(dtype).name}
-    originals = [v.copy() if isinstance(v, np.ndarray) else v for v in inputs]
     flabel = f"{fname}({', '.join(names)})"
     clock = _Clock(time_limit)
     rows: list[dict[str, Any]] = []
