@@ -680,7 +680,7 @@ def _torch_input(value: Any, requires_grad: bool) -> Any:
 
 def check_layer(forward: Any, backward: Callable | None = None, inputs: Any = None,
                 reference: Callable | None = None, *, oracles: Iterable[str] | None = None,
-                seed: int = 0, case: str | None = None,
+                seed: int = 0, case: str | None = None, names: Iterable[str] | None = None,
                 time_limit: float | None = DEFAULT_TIME_LIMIT) -> list[dict[str, Any]]:
     r"""Check a layer's forward and backward against torch and finite differences.
 
@@ -706,7 +706,8 @@ def check_layer(forward: Any, backward: Callable | None = None, inputs: Any = No
     float input and parameter. Inputs are handed over as fresh copies on every call, and
     a forward or backward that changes them in place is reported. Rows are named by the
     inputs' names in the signature (``x``, ``w``, ``b``), the output ``out`` (``out[0]``,
-    ``out[1]``, … for several), for a layer ``input`` and its parameter names.
+    ``out[1]``, … for several), for a layer ``input`` and its parameter names; ``names``
+    overrides the inputs' names. ``time_limit`` (seconds, or None) bounds the whole check.
     """
     if _is_layer(forward):
         if inputs is None and backward is not None and not callable(backward):
@@ -729,7 +730,9 @@ def check_layer(forward: Any, backward: Callable | None = None, inputs: Any = No
     if isinstance(inputs, np.ndarray) or not isinstance(inputs, (list, tuple)):
         inputs = (inputs,)
     inputs = tuple(inputs)
-    names = _input_names(forward, len(inputs))
+    names = list(names) if names is not None else _input_names(forward, len(inputs))
+    if len(names) != len(inputs):
+        raise ValueError(f"names has {len(names)} entries for {len(inputs)} inputs")
     fname = _fn_name(forward)
     bname = _fn_name(backward) if backward is not None else ""
     floats = [i for i, v in enumerate(inputs)

@@ -91,7 +91,8 @@ class Spec:
     name: str  # the test's name
     forward: str  # the function (a loss for kind "loss")
     backward: str | None
-    make: Callable[[np.random.Generator], tuple]  # the inputs
+    args: tuple[str, ...]  # the names of its arguments, as the assignment has them
+    make: Callable[[np.random.Generator], tuple]  # the inputs, in that order
     reference: Callable[..., Any] | None  # torch, of the same inputs
     kind: str = "layer"  # or "loss"
     note: str = ""
@@ -157,64 +158,85 @@ BN_PARAM = {"mode": "train", "eps": 1e-5, "momentum": 0.9}
 #: every function (pair) the command looks for, in report order
 SPECS: tuple[Spec, ...] = (
     Spec("affine", "affine_forward", "affine_backward",
+         ("x", "w", "b"),
          lambda r: (_n(r, 3, 2, 3), _n(r, 6, 4), _n(r, 4)),
          lambda x, w, b: F.linear(x.reshape(x.shape[0], -1), w.T, b)),
-    Spec("relu", "relu_forward", "relu_backward", lambda r: (_away_from_zero(r, (4, 5)),),
+    Spec("relu", "relu_forward", "relu_backward",
+         ("x",), lambda r: (_away_from_zero(r, (4, 5)),),
          torch.relu),
-    Spec("sigmoid", "sigmoid_forward", "sigmoid_backward", lambda r: (_n(r, 4, 5),),
+    Spec("sigmoid", "sigmoid_forward", "sigmoid_backward",
+         ("x",), lambda r: (_n(r, 4, 5),),
          torch.sigmoid),
-    Spec("tanh", "tanh_forward", "tanh_backward", lambda r: (_n(r, 4, 5),), torch.tanh),
+    Spec("tanh", "tanh_forward", "tanh_backward",
+         ("x",), lambda r: (_n(r, 4, 5),), torch.tanh),
     Spec("affine_relu", "affine_relu_forward", "affine_relu_backward",
+         ("x", "w", "b"),
          lambda r: (_n(r, 3, 4), _n(r, 4, 5), _n(r, 5)),
          lambda x, w, b: torch.relu(F.linear(x.reshape(x.shape[0], -1), w.T, b))),
     Spec("softmax_loss", "softmax_loss", None,
+         ("x", "y"),
          lambda r: (_n(r, 4, 5), r.integers(0, 5, size=4)),
          lambda x, y: F.cross_entropy(x, y), kind="loss"),
-    Spec("svm_loss", "svm_loss", None, _svm_inputs,
+    Spec("svm_loss", "svm_loss", None,
+         ("x", "y"), _svm_inputs,
          lambda x, y: x.shape[1] * F.multi_margin_loss(x, y), kind="loss"),
     Spec("batchnorm", "batchnorm_forward", "batchnorm_backward",
+         ("x", "gamma", "beta", "bn_param"),
          lambda r: (2 + 3 * _n(r, 6, 4), 1 + _n(r, 4), _n(r, 4), dict(BN_PARAM)), _bn,
          note="train mode; running averages are not compared (CS231n's momentum is "
               "1 - torch's, and torch's running_var is unbiased)"),
     Spec("batchnorm_alt", "batchnorm_forward", "batchnorm_backward_alt",
+         ("x", "gamma", "beta", "bn_param"),
          lambda r: (2 + 3 * _n(r, 6, 4), 1 + _n(r, 4), _n(r, 4), dict(BN_PARAM)), _bn),
     Spec("spatial_batchnorm", "spatial_batchnorm_forward", "spatial_batchnorm_backward",
+         ("x", "gamma", "beta", "bn_param"),
          lambda r: (2 + 3 * _n(r, 2, 3, 3, 2), 1 + _n(r, 3), _n(r, 3), dict(BN_PARAM)), _bn),
     Spec("layernorm", "layernorm_forward", "layernorm_backward",
+         ("x", "gamma", "beta", "ln_param"),
          lambda r: (2 + 3 * _n(r, 4, 6), 1 + _n(r, 6), _n(r, 6), {"eps": 1e-5}),
          lambda x, gamma, beta, ln_param: F.layer_norm(x, (x.shape[1],), gamma, beta,
                                                        eps=ln_param["eps"])),
     Spec("dropout_test_mode", "dropout_forward", "dropout_backward",
+         ("x", "dropout_param"),
          lambda r: (_n(r, 4, 5), {"mode": "test", "p": 0.5}),
          lambda x, param: F.dropout(x, param["p"], training=False)),
     Spec("dropout_train_mode", "dropout_forward", "dropout_backward",
+         ("x", "dropout_param"),
          lambda r: (_n(r, 4, 5), {"mode": "train", "p": 0.5, "seed": 123}), None,
          note="train mode with dropout_param['seed'] fixed: torch cannot replay the "
               "student's mask, so the backward is checked by finite differences only"),
     Spec("conv_naive", "conv_forward_naive", "conv_backward_naive",
+         ("x", "w", "b", "conv_param"),
          lambda r: (_n(r, 2, 3, 5, 5), _n(r, 2, 3, 3, 3), _n(r, 2), {"stride": 2, "pad": 1}),
          lambda x, w, b, p: F.conv2d(x, w, b, stride=p["stride"], padding=p["pad"])),
     Spec("max_pool_naive", "max_pool_forward_naive", "max_pool_backward_naive",
+         ("x", "pool_param"),
          lambda r: (_distinct(r, (2, 2, 4, 4)),
                     {"pool_height": 2, "pool_width": 2, "stride": 2}),
          lambda x, p: F.max_pool2d(x, (p["pool_height"], p["pool_width"]), p["stride"])),
     Spec("rnn_step", "rnn_step_forward", "rnn_step_backward",
+         ("x", "prev_h", "Wx", "Wh", "b"),
          lambda r: (_n(r, 3, 4), _n(r, 3, 5), 0.5 * _n(r, 4, 5), 0.5 * _n(r, 5, 5), _n(r, 5)),
          lambda x, h, Wx, Wh, b: torch.rnn_tanh_cell(x, h, Wx.T, Wh.T, b, torch.zeros_like(b))),
     Spec("rnn", "rnn_forward", "rnn_backward",
+         ("x", "h0", "Wx", "Wh", "b"),
          lambda r: (_n(r, 2, 3, 4), _n(r, 2, 5), 0.5 * _n(r, 4, 5), 0.5 * _n(r, 5, 5),
                     _n(r, 5)),
          _rnn_reference),
     Spec("lstm_step", "lstm_step_forward", "lstm_step_backward",
+         ("x", "prev_h", "prev_c", "Wx", "Wh", "b"),
          lambda r: (_n(r, 3, 4), _n(r, 3, 5), _n(r, 3, 5), 0.5 * _n(r, 4, 20),
                     0.5 * _n(r, 5, 20), _n(r, 20)),
          _lstm_step_reference),
     Spec("word_embedding", "word_embedding_forward", "word_embedding_backward",
+         ("x", "W"),
          lambda r: (r.integers(0, 5, size=(2, 4)), _n(r, 5, 3)), F.embedding),
     Spec("temporal_affine", "temporal_affine_forward", "temporal_affine_backward",
+         ("x", "w", "b"),
          lambda r: (_n(r, 2, 3, 4), _n(r, 4, 5), _n(r, 5)),
          lambda x, w, b: F.linear(x, w.T, b)),
     Spec("temporal_softmax_loss", "temporal_softmax_loss", None,
+         ("x", "y", "mask"),
          lambda r: (_n(r, 2, 3, 5), r.integers(0, 5, size=(2, 3)),
                     np.array([[True, True, False], [True, False, True]])),
          _temporal_softmax_reference, kind="loss"),
@@ -280,7 +302,7 @@ def run_spec(spec: Spec, module: Any, seed: int, time_limit: float | None
                      "note": f"{spec.backward} not found: {spec.forward} checked alone"})
     if oracles:
         rows += check_layer(fwd, bwd, inputs, spec.reference, oracles=oracles, seed=seed,
-                            case=spec.name, time_limit=time_limit)
+                            case=spec.name, names=spec.args, time_limit=time_limit)
     if spec.note:  # the caveat, on the passing rows only: a failure's note is its message
         for row in rows:
             if row.get("status") == "pass":
@@ -298,10 +320,10 @@ def _check_loss(spec: Spec, fn: Callable, inputs: tuple, time_limit: float | Non
         return [{"case": spec.name, "kind": "loss", "oracle": "student",
                  "parameter": "signature", "passed": False, "status": "fail",
                  "note": f"{spec.forward}{inspect.signature(fn)} cannot be called as "
-                         f"{spec.forward}(x, {', '.join(_arg_names(spec))})"}]
+                         f"{spec.forward}({', '.join(spec.args)})"}]
     except ValueError:
         pass
-    label = f"{spec.forward}(x, {', '.join(_arg_names(spec))})"
+    label = f"{spec.forward}({', '.join(spec.args)})"
     originals = [np.array(v, copy=True) for v in rest]
 
     def loss_and_grads():
@@ -318,11 +340,6 @@ def _check_loss(spec: Spec, fn: Callable, inputs: tuple, time_limit: float | Non
     for row in rows:
         row["kind"] = "loss"
     return rows
-
-
-def _arg_names(spec: Spec) -> list[str]:
-    return {"softmax_loss": ["y"], "svm_loss": ["y"],
-            "temporal_softmax_loss": ["y", "mask"]}.get(spec.forward, [])
 
 
 # --------------------------------------------------------------------------------------
