@@ -34,6 +34,7 @@ class Network(object):
                 for k in range(0, n, mini_batch_size)]
             for mini_batch in mini_batches:
                 self.update_mini_batch(mini_batch, eta, lmbda, n)
+            print("Epoch {0} complete".format(j))
 
     def update_mini_batch(self, mini_batch, eta, lmbda, n):
         nabla_b, nabla_w = self.gradient(mini_batch, lmbda, n)
