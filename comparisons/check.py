@@ -576,6 +576,7 @@ def _check_gradients(loss_and_grads, params, reference, chosen, leaves, valid, s
 
     # 3. sanity of the loss as a function of params: deterministic, and reading the arrays
     stage(f"the calls of {label} that probe the live arrays")
+    probing = [""]
     try:
         again = student_loss()
         if again != loss and abs(again - loss) > 1e-12 * max(abs(loss), 1.0):
@@ -589,6 +590,8 @@ def _check_gradients(loss_and_grads, params, reference, chosen, leaves, valid, s
         for leaf in f64:
             if not leaf.array.size:
                 continue
+            probing[0] = (f" (while probing whether {leaf.ref} is live, all of it perturbed "
+                          f"by about 1e-3)")
             p = leaf.array
             p[...] = saved[leaf.path] + 1e-3 * (1 + np.abs(saved[leaf.path])) * \
                 rng.standard_normal(p.shape)
@@ -603,9 +606,8 @@ def _check_gradients(loss_and_grads, params, reference, chosen, leaves, valid, s
                         f"does not depend on {leaf.name}, and its gradient, which is not 0, "
                         f"is wrong)"), array=p))
     except StudentCodeError as e:
-        where = _perturbed_at(f64, saved)
         _restore(valid, saved)
-        rows.append(_row(info, "student", "loss", f"{e}{where}"))
+        rows.append(_row(info, "student", "loss", f"{e}{probing[0]}"))
         return rows
     live = [leaf for leaf in f64 if leaf.path not in dead]
 
@@ -710,8 +712,10 @@ def check_layer(forward: Any, backward: Callable | None = None, inputs: Any = No
     overrides the inputs' names. ``time_limit`` (seconds, or None) bounds the whole check.
     """
     if _is_layer(forward):
-        if inputs is None and backward is not None and not callable(backward):
-            inputs, backward = backward, None  # check_layer(layer, x)
+        if backward is not None and not callable(backward):  # check_layer(layer, x, ref)
+            if reference is None and inputs is not None:
+                reference = inputs
+            inputs, backward = backward, None
         if backward is not None:
             raise TypeError("check_layer(layer, inputs=x): a layer object brings its own "
                             "backward")
