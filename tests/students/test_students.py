@@ -14,7 +14,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from comparisons import check_gradients
+from comparisons import check_gradients, failures
 from comparisons.testing import assert_gradients_match
 
 
@@ -134,3 +134,27 @@ def test_nielsen_params_as_a_list_are_named_by_position(rng):
     assert {r["parameter"] for r in rows} == {f"params[{i}][{l}]" for i in (0, 1)
                                               for l in (0, 1)}
     assert all(r["status"] == "pass" for r in rows)
+
+
+# --------------------------------------------------------------------------------------
+# the README's section runs as written
+# --------------------------------------------------------------------------------------
+def readme_blocks():
+    import re
+    readme = (HERE.parents[1] / "README.md").read_text()
+    section = readme[readme.index("## Check your own implementation"):]
+    section = section[:section.index("\n## ", 3)]
+    return re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+
+
+def test_readme_examples_run(rng):
+    cs231n, nielsen, helpers = readme_blocks()
+    net, X, y = two_layer_net("two_layer_net", rng)
+    namespace = {"net": net, "X": X, "y": y, "reg": 0.05}
+    exec(cs231n, namespace)  # noqa: S102 - our own README
+    assert len(namespace["rows"]) == 13 and not failures(namespace["rows"])
+    net, data = nielsen_network("network", rng)
+    namespace.update(net=net, data=data, lmbda=0.5, reference=nielsen_reference(data, 0.5))
+    exec(nielsen, namespace)  # noqa: S102 - after the first block, as in the README
+    assert len(namespace["rows"]) == 13 and not failures(namespace["rows"])
+    compile(helpers, "README.md", "exec")
