@@ -293,9 +293,6 @@ def _match_grads(params: Any, grads: Any, leaves: list[_Leaf], label: str
             extra.extend(f"{gref} has an entry {k!r} that {_ref('params', path)} lacks"
                          for k in g if k not in p)
         elif isinstance(p, (list, tuple)):
-            if isinstance(g, np.ndarray) and g.dtype != object and len(p) and any(
-                    isinstance(v, np.ndarray) for v in p):
-                g = list(g) if g.ndim and len(g) == len(p) else g
             if not isinstance(g, (list, tuple)):
                 fail(path, f"{gref} is {_kind(g)}, but {_ref('params', path)} is a "
                            f"{type(p).__name__} of {len(p)}: grads must mirror params")
@@ -350,13 +347,12 @@ def _perturbed_at(leaves: list[_Leaf], saved: dict[tuple, np.ndarray]) -> str:
     return ""
 
 
-def _to_torch(node: Any, leaves_by_id: dict[int, _Leaf], tensors: dict[tuple, torch.Tensor],
-              path: tuple = ()) -> Any:
+def _to_torch(node: Any, tensors: dict[tuple, torch.Tensor], path: tuple = ()) -> Any:
     """The same structure with each valid array as a leaf tensor requiring grad."""
     if isinstance(node, Mapping):
-        return {k: _to_torch(v, leaves_by_id, tensors, path + (k,)) for k, v in node.items()}
+        return {k: _to_torch(v, tensors, path + (k,)) for k, v in node.items()}
     if isinstance(node, (list, tuple)):
-        seq = [_to_torch(v, leaves_by_id, tensors, path + (i,)) for i, v in enumerate(node)]
+        seq = [_to_torch(v, tensors, path + (i,)) for i, v in enumerate(node)]
         return seq if isinstance(node, list) else tuple(seq)
     if isinstance(node, np.ndarray) and node.dtype in (np.float32, np.float64):
         t = torch.tensor(node, requires_grad=True)
@@ -536,7 +532,7 @@ def _check_gradients(loss_and_grads, params, reference, chosen, leaves, valid, s
     if "torch" in chosen:
         stage("the reference's call")
         tensors: dict[tuple, torch.Tensor] = {}
-        tparams = _to_torch(params, {}, tensors)
+        tparams = _to_torch(params, tensors)
         try:
             loss_t = _torch_scalar(_call("reference(params)", reference, tparams,
                                          clock=clock), "reference(params)")
