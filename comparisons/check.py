@@ -767,7 +767,7 @@ def check_layer(forward: Any, backward: Callable | None = None, inputs: Any = No
 def _outputs(result: Any, label: str, with_cache: bool = True) -> list[np.ndarray]:
     """A forward's outputs (the cache, last, dropped), each a float64 copy."""
     if with_cache:
-        if not isinstance(result, tuple) or len(result) < 2:
+        if not isinstance(result, (tuple, list)) or len(result) < 2:
             raise StudentCodeError(f"{label} returned {_kind(result)}, not (out, cache)")
         result = result[:-1]
     else:

@@ -370,9 +370,13 @@ def _gradescope(results: list[tuple[str, list[dict[str, Any]]]], path: Path) -> 
 
 
 def _parser() -> argparse.ArgumentParser:
+    doc = __doc__ or ""
+    signatures = doc[doc.index("The signatures expected"):doc.index("Each ``*_forward`` found")]
     p = argparse.ArgumentParser(prog="backprop-compare check",
                                 description="check a CS231n-style layer file against torch "
-                                            "and finite differences")
+                                            "and finite differences",
+                                epilog=signatures.replace("``", ""),
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("student", type=Path, help="the student's .py file")
     p.add_argument("--out", type=Path, default=Path("."),
                    help="folder for check.csv (and results.json); default: current folder")

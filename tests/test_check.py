@@ -335,6 +335,11 @@ def test_check_layer_catches_a_wrong_backward_and_bad_returns():
     assert notes(check_layer(no_cache, affine_backward, inputs, ref)) == [
         "no_cache(x, w, b) returned a ndarray, not (out, cache)"]
 
+    def raises(x, w, b):
+        return np.linalg.inv(w), None  # w is (4, 2)
+    assert notes(check_layer(raises, affine_backward, inputs, ref))[0].startswith(
+        "raises(x, w, b) raised LinAlgError: ")
+
     def mutates_dout(dout, cache):
         dout *= 1.0
         dout[0] = 0.0
