@@ -361,6 +361,12 @@ def test_check_layer_accepts_the_layer_protocol():
             self.grads["bias"] = self.grads["bias"] + 1.0
             return dx
 
+    # float32: compared with torch in float32, finite differences on the float64 twin
+    rows = assert_layer_matches(Linear(4, 3, dtype=np.float32, rng=0),
+                                inputs=x.astype(np.float32),
+                                reference=torch.nn.Linear(4, 3, dtype=torch.float32))
+    assert {(r["oracle"], r["rtol"]) for r in rows} == {("torch", 1e-5), ("fd", 1e-5)}
+
     rows = check_layer(Broken(4, 3, rng=0), x, lambda x, p: F.linear(x, p["weight"], p["bias"]))
     assert {(r["oracle"], r["parameter"]) for r in rows if r["status"] == "fail"} == {
         ("torch", "bias"), ("fd", "bias")}
