@@ -810,7 +810,7 @@ def _check_pair(forward, backward, inputs, reference, chosen, names, floats, inf
                     rows.append(_row(info, "student", names[i], (
                         f"{flabel} changed its input {names[i]} in place: a caller's array (and "
                         f"what the cache keeps of it) is overwritten; compute into a new array "
-                        f"(np.maximum(x, 0), not x[x < 0] = 0)")))
+                        f"(e.g. np.maximum(x, 0) rather than x[x < 0] = 0)")))
         return outs, result[-1]
 
     try:
