@@ -313,7 +313,9 @@ OPTIMIZER_SETTINGS: dict[str, list[tuple[str, dict[str, Any]]]] = {
              ("amsgrad", {"lr": 0.01, "amsgrad": True}),
              ("wd", {"lr": 0.01, "weight_decay": 1e-2}),
              ("decoupled-wd", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True}),
-             ("maximize", {"lr": 0.001, "maximize": True})],
+             ("maximize", {"lr": 0.001, "maximize": True}),
+             # beta1 < 0.5: torch's lerp takes its other branch, end - (end - start)(1 - w)
+             ("low-beta1", {"lr": 0.01, "betas": (0.3, 0.999)})],
     "adamw": [("", {"lr": 0.01}),
               ("amsgrad", {"lr": 0.01, "amsgrad": True, "weight_decay": 0.1})],
     "adamax": [("", {"lr": 0.02}),

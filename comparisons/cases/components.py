@@ -168,6 +168,15 @@ def _var(shape: tuple[int, ...]) -> Callable[[Any, np.dtype], Inputs]:
     return make
 
 
+def _zero_targets(loss: Any, dtype: np.dtype) -> Inputs:
+    """kl_div with target probabilities that are exactly 0 (0 log 0 = 0, as torch's xlogy)."""
+    inputs = _loss_points(loss, dtype)
+    target = inputs["target"].copy()
+    target[::2, 1:3] = 0
+    inputs["target"] = (target / target.sum(axis=-1, keepdims=True)).astype(dtype)
+    return inputs
+
+
 def _var_float(loss: Any, dtype: np.dtype) -> Inputs:
     """gaussian_nll with a Python-float var other than 1 (one variance for every element)."""
     pred, target = np.random.default_rng(6).standard_normal((2, 3, 4)).astype(dtype)
@@ -214,6 +223,7 @@ SAMPLES: dict[str, Sample] = {s.name: s for s in [
     Sample("var-per-column", _var((1, 4)), ("float64",), "plain"),
     Sample("var-per-element", _var((4, 4)), ("float64",), "plain"),
     Sample("var-float", _var_float, ("float64",), "plain"),
+    Sample("zero-targets", _zero_targets, ("float64",), rejects_kwargs=("log_target",)),
 ]}
 
 
@@ -607,7 +617,7 @@ COMPONENTS: dict[str, ComponentInfo] = {c.name: c for c in [
                            _pair(lambda rng: (-rng.uniform(0.1, 3, (6, 4)),
                                               rng.integers(0, 4, 6))),
                            _GRADIENT, (("weight", _CLASS_WEIGHT),)),)),
-    _loss("kl_div", reference.losses.kl_div, F.kl_div, samples=_LOSS_SHAPES,
+    _loss("kl_div", reference.losses.kl_div, F.kl_div, samples=_LOSS_SHAPES + ("zero-targets",),
           variants=({"reduction": "batchmean"}, {"log_target": True})),
     _loss("multi_margin", F.multi_margin_loss, samples=("unbatched",),
           variants=({"p": 2}, {"margin": 0.5}, {"weight": _CLASS_WEIGHT},
