@@ -170,19 +170,29 @@ def torch_names(tnet: Any) -> dict[str, str]:
 
 
 def optimizer_from_manual(optimizer: Any, tnet: Any) -> torch.optim.Optimizer:
-    """The torch optimizer matching a manual one (its ``name`` and constructor
-    ``kwargs``), over ``tnet``'s parameters in the manual order."""
+    """The torch optimizer matching a manual one (its ``name`` and the arguments it was
+    given), over ``tnet``'s parameters in the manual order."""
     name = getattr(optimizer, "name", None)
     if not isinstance(name, str):
         raise TypeError(f"the optimizer needs a .name naming its torch counterpart, got "
                         f"{optimizer!r}")
     params = [p for p, _ in manual_named_parameters(tnet).values()]
-    return reference.optimizers.get(name, params, **dict(getattr(optimizer, "kwargs", {}) or {}))
+    return reference.optimizers.get(name, params, **_given(optimizer))
 
 
 def schedule_from_manual(schedule: Any, optimizer: torch.optim.Optimizer):
-    """The torch schedule matching a manual one (its ``name`` and ``kwargs``)."""
-    return reference.schedules.get(schedule.name, optimizer, **dict(schedule.kwargs))
+    """The torch schedule matching a manual one (its ``name`` and the arguments it was
+    given)."""
+    return reference.schedules.get(schedule.name, optimizer, **_given(schedule))
+
+
+def _given(obj: Any) -> dict[str, Any]:
+    """The arguments a manual optimizer or schedule was built with (``explicit_kwargs``):
+    torch's own defaults fill the rest, so that a wrong default of ours shows (an object
+    without them, a student's own: all of its ``kwargs``)."""
+    if hasattr(obj, "explicit_kwargs"):
+        return dict(obj.explicit_kwargs)
+    return dict(getattr(obj, "kwargs", {}) or {})
 
 
 def _to_numpy(value: Any, transpose: bool) -> Any:
