@@ -138,8 +138,10 @@ CASES: list[Case] = _MATRIX + _classics()
 # single activations and losses, each compared on its own
 # --------------------------------------------------------------------------------------
 def _short(value: Any) -> str:
-    """A keyword value as it appears in an id: arrays as 'array4'."""
-    return f"array{np.size(value)}" if isinstance(value, np.ndarray) else str(value)
+    """A keyword value as it appears in an id: arrays as 'array4' ('zeros4' when all 0)."""
+    if isinstance(value, np.ndarray):
+        return f"{'array' if np.any(value) else 'zeros'}{np.size(value)}"
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -224,7 +226,8 @@ def _component_cases() -> list[ComponentCase]:
                     for dtype in dtypes:
                         cases.append(ComponentCase(kind, name, dtype, tuple(kwargs.items()),
                                                    sample_name))
-    return cases
+    unique = {c.id: c for c in cases}  # kl_div's batchmean is a variant and a reduction
+    return list(unique.values())
 
 
 COMPONENT_CASES: list[ComponentCase] = _component_cases()
