@@ -19,11 +19,12 @@ function's code object replaces the live function's ``__code__`` (so every refer
 it, in any module, runs the mutant) until the tests have run; then the original code is
 put back. The tests are the suite's own test functions, called directly with their
 ``pytest.mark.parametrize`` arguments, restricted to the component the mutant lives in:
-``tests/test_components.py::test_component_matches_torch`` (every sample of the case table)
-for activations and losses, ``tests/test_optimizers.py::test_matches_torch_under_identical_
-gradients`` for optimizers, ``tests/test_schedules.py::test_schedule_matches_torch_bit_for_
-bit`` for schedules. A mutant is *killed* when a test fails (an assertion, an exception,
-a RuntimeWarning, as under pytest) and *survives* otherwise; the report lists survivors.
+for activations and losses, ``test_component_matches_torch`` (every sample of the case
+table) and the checks of the kinks and output ranges, in ``tests/test_components.py``; for
+optimizers, ``tests/test_optimizers.py::test_matches_torch_under_identical_gradients``; for
+schedules, ``tests/test_schedules.py::test_schedule_matches_torch_bit_for_bit``. A mutant
+is *killed* when a test fails (an assertion, an exception, a RuntimeWarning, as under
+pytest) and *survives* otherwise; the report lists survivors.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ class Target:
 
     family: str
     package: str  # manual.activations: the module, or the package whose modules are mutated
-    test: str  # "tests/test_x.py::test_name"
+    tests: tuple[str, ...]  # "tests/test_x.py::test_name", ...
     component_of: Callable[[Any], list[str]]  # the class the mutant is in -> test filter
 
 
@@ -82,20 +83,22 @@ def _registered(*registry_modules: str) -> Callable[[Any], list[str]]:
     return names
 
 
+#: the case table's rows, and the metadata the harness relies on (kinks, output ranges)
+_COMPONENT_TESTS = ("tests/test_components.py::test_component_matches_torch",
+                    "tests/test_components.py::test_kinks_are_where_a_derivative_jumps",
+                    "tests/test_components.py::test_outputs_lie_in_the_declared_range")
+
 TARGETS: dict[str, Target] = {t.family: t for t in [
-    Target("numerics", "manual._numerics",
-           "tests/test_components.py::test_component_matches_torch",
+    Target("numerics", "manual._numerics", _COMPONENT_TESTS,
            _registered("manual.activations.base", "manual.losses.base")),
-    Target("activations", "manual.activations",
-           "tests/test_components.py::test_component_matches_torch",
+    Target("activations", "manual.activations", _COMPONENT_TESTS,
            _registered("manual.activations.base")),
-    Target("losses", "manual.losses", "tests/test_components.py::test_component_matches_torch",
-           _registered("manual.losses.base")),
+    Target("losses", "manual.losses", _COMPONENT_TESTS, _registered("manual.losses.base")),
     Target("optimizers", "manual.optimizers",
-           "tests/test_optimizers.py::test_matches_torch_under_identical_gradients",
+           ("tests/test_optimizers.py::test_matches_torch_under_identical_gradients",),
            _registered("manual.optimizers")),
     Target("schedules", "manual.schedules",
-           "tests/test_schedules.py::test_schedule_matches_torch_bit_for_bit",
+           ("tests/test_schedules.py::test_schedule_matches_torch_bit_for_bit",),
            _registered("manual.schedules")),
 ]}
 
@@ -301,7 +304,7 @@ def run_mutant(m: Mutant, timeout: float = 60.0) -> tuple[bool, str]:
     target = TARGETS[m.family]
     func, owner = _live_function(m)
     wanted = set(target.component_of(owner))
-    calls = _test_calls(target.test, wanted)
+    calls = [call for test in target.tests for call in _test_calls(test, wanted)]
     if not calls:
         return False, "no test covers it"
     original = func.__code__
