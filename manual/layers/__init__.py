@@ -8,15 +8,21 @@
 - :mod:`~manual.layers.activation` — every activation as a layer (``ReLU``, ``GELU``, …).
 - :mod:`~manual.layers.shape` — ``Flatten``.
 - :mod:`~manual.layers.container` — ``Sequential``, with the loss a network trains with.
+- :mod:`~manual.layers.attention` — ``scaled_dot_product_attention`` (with the
+  ``attention_forward``/``attention_backward`` pair) and ``MultiheadAttention``.
+- :mod:`~manual.layers.transformer` — ``TransformerEncoderLayer``.
 """
 
 from manual.layers.activation import *  # noqa: F403
 from manual.layers.activation import __all__ as _activation_all
+from manual.layers.attention import (MultiheadAttention, attention_backward, attention_forward,
+                                     scaled_dot_product_attention)
 from manual.layers.base import Layer
 from manual.layers.container import Sequential
 from manual.layers.linear import (Dense, Identity, Linear, affine_backward, affine_forward,
                                   linear_backward, linear_forward)
 from manual.layers.shape import Flatten
 
-__all__ = ["Dense", "Flatten", "Identity", "Layer", "Linear", "Sequential", "affine_backward",
-           "affine_forward", "linear_backward", "linear_forward", *_activation_all]
+__all__ = ["Dense", "Flatten", "Identity", "Layer", "Linear", "MultiheadAttention", "Sequential",
+           "affine_backward", "affine_forward", "attention_backward", "attention_forward",
+           "linear_backward", "linear_forward", "scaled_dot_product_attention", *_activation_all]
