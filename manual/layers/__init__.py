@@ -6,6 +6,13 @@
 - :mod:`~manual.layers.linear` — ``Linear`` (torch's (out, in) weight), ``Identity``, and the
   MLP's ``Dense`` with the CS231n-style ``affine_forward``/``affine_backward``.
 - :mod:`~manual.layers.activation` — every activation as a layer (``ReLU``, ``GELU``, …).
+- :mod:`~manual.layers.normalization` — ``BatchNorm1d``, ``BatchNorm2d``, ``LayerNorm``,
+  ``GroupNorm``, with ``batchnorm_forward``/``batchnorm_backward`` (the three-term
+  backward), ``layernorm_*`` and ``groupnorm_*``.
+- :mod:`~manual.layers.dropout` — ``Dropout`` (its own seed, or a mask handed to it), with
+  ``dropout_forward``/``dropout_backward``.
+- :mod:`~manual.layers.embedding` — ``Embedding`` (padding_idx, repeated indices that
+  accumulate), with ``word_embedding_forward``/``word_embedding_backward``.
 - :mod:`~manual.layers.shape` — ``Flatten``.
 - :mod:`~manual.layers.container` — ``Sequential``, with the loss a network trains with.
 - :mod:`~manual.layers.attention` — ``scaled_dot_product_attention`` (with the
@@ -21,8 +28,20 @@ from manual.layers.base import Layer
 from manual.layers.container import Sequential
 from manual.layers.linear import (Dense, Identity, Linear, affine_backward, affine_forward,
                                   linear_backward, linear_forward)
+from manual.layers.dropout import Dropout, dropout_backward, dropout_forward
+from manual.layers.embedding import Embedding, word_embedding_backward, word_embedding_forward
+from manual.layers.normalization import (BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm,
+                                         batchnorm_backward, batchnorm_forward,
+                                         groupnorm_backward, groupnorm_forward,
+                                         layernorm_backward, layernorm_forward)
 from manual.layers.shape import Flatten
+from manual.layers.transformer import TransformerEncoderLayer
 
-__all__ = ["Dense", "Flatten", "Identity", "Layer", "Linear", "MultiheadAttention", "Sequential",
-           "affine_backward", "affine_forward", "attention_backward", "attention_forward",
-           "linear_backward", "linear_forward", "scaled_dot_product_attention", *_activation_all]
+__all__ = ["Dense", "Flatten", "Identity", "Layer", "Linear", "Sequential", "affine_backward",
+           "affine_forward", "linear_backward", "linear_forward", *_activation_all]
+__all__ += ["BatchNorm1d", "BatchNorm2d", "Dropout", "Embedding", "GroupNorm", "LayerNorm",
+            "batchnorm_backward", "batchnorm_forward", "dropout_backward", "dropout_forward",
+            "groupnorm_backward", "groupnorm_forward", "layernorm_backward", "layernorm_forward",
+            "word_embedding_backward", "word_embedding_forward"]
+__all__ += ["MultiheadAttention", "TransformerEncoderLayer", "attention_backward",
+            "attention_forward", "scaled_dot_product_attention"]

@@ -197,7 +197,8 @@ class TransformerEncoderLayer(Layer):
     def backward(self, dout: np.ndarray) -> np.ndarray | None:
         r""":math:`\partial L/\partial\,\text{src}`; every sub-layer's parameter gradient
         lands in ``grads``. Each residual sum :math:`z = a + f(a)` gives
-        :math:`\partial L/\partial a = \partial L/\partial z + \mathrm{vjp}_f(\partial L/\partial z)`."""
+        :math:`\partial L/\partial a = \partial L/\partial z
+        + \mathrm{vjp}_f(\partial L/\partial z)`."""
         g = self.check_dout(dout)
         if self.norm_first:
             dx1 = g + self.norm2.backward(self._ff_backward(g))  # y = x1 + FF(LN2(x1))
