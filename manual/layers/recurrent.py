@@ -343,6 +343,7 @@ class _RNNBase(Layer):
         self.rng = as_rng(rng)  # also draws the dropout masks in train mode
         self._dtype = layer_dtype(owner, dtype)
         self.dropout_masks: list[Array] = []
+        self.fixed_dropout_masks: list[Array] | None = None
         gate = _MODES[self.mode] * self.hidden_size
         self.real_hidden_size = self.proj_size or self.hidden_size
         bound = 1 / math.sqrt(self.hidden_size)  # torch: U(-1/sqrt(H), 1/sqrt(H)) for all
@@ -421,8 +422,10 @@ class _RNNBase(Layer):
 
         Dropout (``dropout > 0``, train mode) zeroes the outputs of every layer but the last
         and scales the kept ones by :math:`1/(1-p)`; the keep masks (0/1, shape (L, N,
-        num_directions·H_out), one per layer boundary) are drawn from ``self.rng`` or taken
-        from ``dropout_masks``, and recorded in ``self.dropout_masks``."""
+        num_directions·H_out), one per layer boundary) are taken from ``dropout_masks``, else
+        from the attribute ``fixed_dropout_masks`` (kept for every forward until set to None:
+        the same noise again, for finite differences, or torch's own masks), else drawn from
+        ``self.rng``; the masks used are recorded in ``self.dropout_masks``."""
         owner = type(self).__name__
         x, batched = self._check_x(x)
         if batched and self.batch_first:
@@ -434,6 +437,8 @@ class _RNNBase(Layer):
         if state is None:
             state = tuple(np.zeros(s, dtype=self.dtype) for s in self._state_shapes(N))
         drop = self.training and self.dropout > 0 and self.num_layers > 1
+        if dropout_masks is None:
+            dropout_masks = self.fixed_dropout_masks
         masks = self._masks(dropout_masks, (L, N, self.num_directions * self.real_hidden_size),
                             owner) if drop else []
         finals: list[list[Array]] = [[] for _ in state]
@@ -519,7 +524,10 @@ class _RNNBase(Layer):
         :math:`(\partial L/\partial h_n, \partial L/\partial c_n)`, either may be None), or
         None for zero. Stores every parameter's gradient in ``grads`` and returns ``(dx,
         dhx)``: dx shaped like the input (None with ``needs_input_grad = False``), dhx like
-        ``hx`` (the gradient of the initial state, also when ``hx`` was None)."""
+        ``hx`` (the gradient of the initial state, also when ``hx`` was None). The pair
+        ``(d_output, d_hx)`` may also come as one tuple shaped like forward's return."""
+        if isinstance(d_output, tuple) and d_hx is None:  # the output's own structure,
+            d_output, d_hx = d_output  # (d_output, d_hx), as a harness hands it back
         dout = self.check_dout(d_output)
         caches, batched, masks, x_shape = self._cache
         N = x_shape[1]
