@@ -18,6 +18,8 @@
 - :mod:`~manual.layers.attention` — ``scaled_dot_product_attention`` (with the
   ``attention_forward``/``attention_backward`` pair) and ``MultiheadAttention``.
 - :mod:`~manual.layers.transformer` — ``TransformerEncoderLayer``.
+- :mod:`~manual.layers.recurrent` — ``RNN``, ``LSTM``, ``GRU`` (backpropagation through time),
+  their cells and the CS231n-style step functions.
 """
 
 from manual.layers.activation import *  # noqa: F403
@@ -34,11 +36,17 @@ from manual.layers.normalization import (BatchNorm1d, BatchNorm2d, GroupNorm, La
                                          batchnorm_backward, batchnorm_forward,
                                          groupnorm_backward, groupnorm_forward,
                                          layernorm_backward, layernorm_forward)
+from manual.layers.recurrent import (GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell,
+                                     gru_step_backward, gru_step_forward, lstm_step_backward,
+                                     lstm_step_forward, rnn_step_backward, rnn_step_forward)
 from manual.layers.shape import Flatten
 from manual.layers.transformer import TransformerEncoderLayer
 
-__all__ = ["Dense", "Flatten", "Identity", "Layer", "Linear", "Sequential", "affine_backward",
-           "affine_forward", "linear_backward", "linear_forward", *_activation_all]
+__all__ = ["Dense", "Flatten", "GRU", "GRUCell", "Identity", "LSTM", "LSTMCell", "Layer",
+           "Linear", "RNN", "RNNCell", "Sequential", "affine_backward", "affine_forward",
+           "gru_step_backward", "gru_step_forward", "linear_backward", "linear_forward",
+           "lstm_step_backward", "lstm_step_forward", "rnn_step_backward", "rnn_step_forward",
+           *_activation_all]
 __all__ += ["BatchNorm1d", "BatchNorm2d", "Dropout", "Embedding", "GroupNorm", "LayerNorm",
             "batchnorm_backward", "batchnorm_forward", "dropout_backward", "dropout_forward",
             "groupnorm_backward", "groupnorm_forward", "layernorm_backward", "layernorm_forward",
