@@ -7,7 +7,7 @@ import pytest
 from manual.layers import MultiheadAttention, TransformerEncoderLayer, scaled_dot_product_attention
 
 RNG = np.random.default_rng(0)
-Q, K, V = RNG.standard_normal((2, 3, 4)), RNG.standard_normal((2, 5, 4)), RNG.standard_normal((2, 5, 6))
+Q, K, V = (RNG.standard_normal(s) for s in ((2, 3, 4), (2, 5, 4), (2, 5, 6)))
 
 
 def _mha(**kw):
