@@ -335,6 +335,11 @@ class MultiheadAttention(Layer):
     or uses ``self.dropout_mask`` (N, H, L, S) when set (e.g. torch's).
     """
 
+    #: the attention kernel, a pair of plain functions: a variant (a student's, a negative
+    #: control) replaces them on a subclass without copying the projections around them
+    attention_forward = staticmethod(attention_forward)
+    attention_backward = staticmethod(attention_backward)
+
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
                  add_bias_kv: bool = False, add_zero_attn: bool = False,
                  kdim: int | None = None, vdim: int | None = None, batch_first: bool = False,
@@ -498,9 +503,9 @@ class MultiheadAttention(Layer):
         Vh = V.reshape(N, S, H, d).transpose(0, 2, 1, 3)
         p_drop = self.dropout if self.training else 0.0
         # need_weights: torch's explicit softmax (NaN on a fully masked row); else SDPA (zeros)
-        Oh, att = attention_forward(Qh, Kh, Vh, mask, p_drop, causal,
-                                    dropout_mask=self.dropout_mask, rng=self._rng,
-                                    safe_softmax=not need_weights)
+        Oh, att = self.attention_forward(Qh, Kh, Vh, mask, p_drop, causal,
+                                         dropout_mask=self.dropout_mask, rng=self._rng,
+                                         safe_softmax=not need_weights)
         O = Oh.transpose(0, 2, 1, 3).reshape(N, L, H * d)  # heads back together: (N, L, E)
         wo, bo = self.params["out_proj.weight"], self.params.get("out_proj.bias")
         Y = O @ wo.T + (0 if bo is None else bo)  # (N, L, E)
@@ -560,7 +565,7 @@ class MultiheadAttention(Layer):
         grads["out_proj.weight"] = dY.reshape(-1, E).T @ O.reshape(-1, E)  # (E, E)
         dO = dY @ wo  # (N, L, E)
         dOh = dO.reshape(N, L, H, d).transpose(0, 2, 1, 3)  # (N, H, L, d)
-        dQh, dKh, dVh = attention_backward(dOh, c["att"], dP)
+        dQh, dKh, dVh = self.attention_backward(dOh, c["att"], dP)
         dQ = dQh.transpose(0, 2, 1, 3).reshape(N, L, E)  # heads merged back: (N, L, E)
         S = dKh.shape[2]
         dK = dKh.transpose(0, 2, 1, 3).reshape(N, S, E)
