@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ATTENTION_CASES", "AttentionCase", "draw_mask"]
+__all__ = ["ATTENTION_CASES", "AttentionCase", "attention_controls", "draw_mask"]
 
 DTYPES = ("float64", "float32")
 ORACLES = ("torch", "fd", "taylor")
@@ -91,6 +91,19 @@ class AttentionCase:
         return {"sdpa": "ScaledDotProductAttention", "mha": "MultiheadAttention",
                 "encoder": "TransformerEncoderLayer"}[self.family]
 
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        """Row names of the input gradients: ``grad_query``, ``grad_key``, ``grad_value``."""
+        return ("src",) if self.family == "encoder" else ("query", "key", "value")
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        if self.family != "mha":
+            return ("output",)
+        if dict(self.call).get("need_weights", True):
+            return ("attn_output", "attn_weights")
+        return ("attn_output",)
+
     def masks(self) -> dict[str, Any]:
         """The forward options with every mask spec drawn."""
         rng = np.random.default_rng(3000 + self.seed)
@@ -113,7 +126,7 @@ class AttentionCase:
             layer = cls(**dict(self.config), dtype=dtype, rng=self.seed, call=call)
         noise = np.random.default_rng(4000 + self.seed)
         for p in layer.params.values():  # in place: the layer computes with these arrays
-            p += (0.3 * noise.standard_normal(p.shape)).astype(p.dtype)
+            p += (0.1 * noise.standard_normal(p.shape)).astype(p.dtype)
         return layer.train(self.mode == "train")
 
     def inputs(self) -> tuple[np.ndarray, ...]:
@@ -162,8 +175,8 @@ MHA_CASES = _cases("mha", [
     ("kdim-vdim", {**_E, "kdim": 5, "vdim": 6}, ((3, 2, 8), (4, 2, 5), (4, 2, 6)), {}, {}),
     ("attn_mask-bool", _E, _LNE, {"attn_mask": ("block", (3, 4))}, {}),
     ("attn_mask-float-per-head", _E, _LNE, {"attn_mask": ("float", (4, 3, 4))}, {}),
-    ("kpm-float-attn_mask-bool", _E, _LNE,
-     {"key_padding_mask": ("float", (2, 4)), "attn_mask": ("block", (3, 4))}, {}),
+    ("kpm-float-attn_mask-float", _E, _LNE,
+     {"key_padding_mask": ("float", (2, 4)), "attn_mask": ("float", (3, 4))}, {}),
     ("no-weights", _E, _LNE, {**_NO_W, "attn_mask": ("block", (3, 4))}, {}),
     ("per-head-weights", _E, _LNE, {"average_attn_weights": False}, {}),
     ("causal", _E, ((4, 2, 8),) * 3,
@@ -181,17 +194,69 @@ MHA_CASES = _cases("mha", [
 ])
 
 # --------------------------------------------------------------------------------------
-# nn.TransformerEncoderLayer: d_model 8, 2 heads, feed-forward 16, dropout 0
+# nn.TransformerEncoderLayer: d_model 4, 2 heads, feed-forward 8, dropout 0, L = 3, batch 2
 # --------------------------------------------------------------------------------------
-_ENC = {"d_model": 8, "nhead": 2, "dim_feedforward": 16, "dropout": 0.0}
+_ENC = {"d_model": 4, "nhead": 2, "dim_feedforward": 8, "dropout": 0.0}
+_SRC = ((3, 2, 4),)
+_SLOW = {"exhaustive": True}
 ENCODER_CASES = _cases("encoder", [
-    ("post-norm-relu", _ENC, ((4, 2, 8),), {}, {}),
-    ("pre-norm-relu", {**_ENC, "norm_first": True}, ((4, 2, 8),),
-     {"src_key_padding_mask": ("pad", (2, 4))}, {}),
-    ("post-norm-gelu-batch_first", {**_ENC, "activation": "gelu", "batch_first": True},
-     ((2, 4, 8),), {"src_key_padding_mask": ("pad", (2, 4))}, {}),
-    ("pre-norm-gelu-causal", {**_ENC, "activation": "gelu", "norm_first": True}, ((4, 2, 8),),
-     {"src_mask": ("causal-block", (4, 4)), "is_causal": True}, {}),
-])
+    ("post-norm-relu", _ENC, _SRC, {}, {}),
+    ("pre-norm-gelu-causal", {**_ENC, "activation": "gelu", "norm_first": True}, _SRC,
+     {"src_mask": ("causal-block", (3, 3)), "is_causal": True}, {}),
+], ("float64",)) + _cases("encoder", [
+    ("post-norm-relu", _ENC, _SRC, {}, {}),
+], ("float32",)) + _cases("encoder", [
+    ("pre-norm-relu-kpm", {**_ENC, "norm_first": True}, _SRC,
+     {"src_key_padding_mask": ("pad", (2, 3))}, _SLOW),
+    ("post-norm-gelu-batch_first-kpm", {**_ENC, "activation": "gelu", "batch_first": True},
+     ((2, 3, 4),), {"src_key_padding_mask": ("pad", (2, 3))}, _SLOW),
+    ("pre-norm-gelu-causal", {**_ENC, "activation": "gelu", "norm_first": True}, _SRC,
+     {"src_mask": ("causal-block", (3, 3)), "is_causal": True}, _SLOW),
+], ("float32",)) + _cases("encoder", [
+    ("pre-norm-relu-kpm", {**_ENC, "norm_first": True}, _SRC,
+     {"src_key_padding_mask": ("pad", (2, 3))}, {}),
+    ("post-norm-gelu-batch_first-kpm", {**_ENC, "activation": "gelu", "batch_first": True},
+     ((2, 3, 4),), {"src_key_padding_mask": ("pad", (2, 3))}, {}),
+], ("float64",))
 
 ATTENTION_CASES: list[AttentionCase] = SDPA_CASES + MHA_CASES + ENCODER_CASES
+
+
+# --------------------------------------------------------------------------------------
+# negative controls: the classic attention slips (comparisons/attention_slips.py) must fail
+# exactly these rows, and the correct kernel must pass the same case
+# --------------------------------------------------------------------------------------
+def _fails(oracles: tuple[str, ...], params: tuple[str, ...]) -> frozenset[tuple[str, str]]:
+    return frozenset((o, p) for o in oracles for p in params)
+
+
+def _case(case_id: str) -> AttentionCase:
+    return next(c for c in ATTENTION_CASES if c.id == case_id)
+
+
+def attention_controls() -> list[Any]:
+    """The controls as :class:`comparisons.cases.layers.LayerControl` records (built on call:
+    that module appends them to its table while it is being imported)."""
+    from comparisons.cases.layers import LayerControl
+
+    qk = ("grad_query", "grad_key")
+    return [
+        LayerControl("softmax backward without the - p (p . g) term",
+                     "SdpaSoftmaxBackwardWithoutSubtraction", _case("sdpa-float64"),
+                     _fails(ORACLES, qk)),
+        # the projections of q and k inherit the wrong score gradient; v and the output
+        # projection do not depend on it
+        LayerControl("softmax backward without the - p (p . g) term, inside multi-head attention",
+                     "MhaSoftmaxBackwardWithoutSubtraction", _case("mha-float64"),
+                     _fails(ORACLES, qk + ("in_proj_weight", "in_proj_bias"))),
+        LayerControl("1/sqrt(d) scale missing in the backward pass",
+                     "SdpaScaleMissingInBackward", _case("sdpa-float64"), _fails(ORACLES, qk)),
+        LayerControl("custom scale missing in the backward pass", "SdpaScaleMissingInBackward",
+                     _case("sdpa-scale-float64"), _fails(ORACLES, qk)),
+        # a forward bug: torch sees the output (and every gradient) differ; finite
+        # differences differentiate the broken forward itself, so they see only the
+        # gradients that assumed a softmax (q and k), not v's, which is consistent with it
+        LayerControl("causal mask applied after the softmax", "SdpaCausalMaskAfterSoftmax",
+                     _case("sdpa-causal-float64"),
+                     _fails(("torch",), ("output", "grad_value")) | _fails(ORACLES, qk)),
+    ]
