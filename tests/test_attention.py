@@ -4,6 +4,8 @@ training trajectory, and the one place where Adam cannot follow torch (the key b
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -116,3 +118,14 @@ def test_adam_cannot_follow_torch_on_the_key_bias_only():
     E = 8
     assert all(E <= int(i.strip("(),")) < 2 * E for i in failing["worst_index"])
     assert (failing["param_max_abs_err"] < 1e-9).all()  # noise, not a wrong gradient
+
+
+def test_readme_example_runs():
+    """The course example of the README's "Attention and transformers" section."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme[readme.index("### Attention and transformers"):]
+    code = section[section.index("```python") + len("```python"):]
+    code = code[:code.index("```")]
+    namespace: dict = {}
+    exec(code, namespace)  # noqa: S102 (our own README)
+    assert not namespace["failures"](namespace["rows"])
