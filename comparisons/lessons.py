@@ -249,6 +249,10 @@ def lesson_rows(name: str) -> list[dict[str, Any]]:
             cols = _trajectory_columns(t)
             rows.append(_row(name, f"{inputs} inputs: w, b, C and gradient, "
                              f"{targets_and_scaling.SCALING_STEPS} steps", h[cols], t[cols]))
+    elif name == "gradients_through_time":  # self-contained: its own module
+        from comparisons.lesson_gradients_through_time import lesson_rows as bptt_rows
+
+        rows += bptt_rows()
     else:
         from manual.lessons import LESSONS
 
