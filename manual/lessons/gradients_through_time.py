@@ -19,8 +19,9 @@ initialisation :math:`U(\pm 1/\sqrt{H})`, :math:`\|W_{hh}\|_2 < 1` and tanh′ �
 *vanishes* — about ×0.5 per step, so the first step gets ~10⁻¹⁶ of the last one's and the
 layer cannot learn long dependencies. A ReLU RNN with :math:`W_{hh} = 1.1\,I` multiplies the
 (active) gradient by up to 1.1 per step: it *explodes*, ~70× over 50 steps, its parameter
-gradient is ~10⁵, and one update along it throws the weights far away. The LSTM's cell state has an additive path,
-:math:`\partial L/\partial c_{t-1} = \bar c_t \odot f_t`: no matrix, just the forget gate.
+gradient is ~10⁵, and one update along it throws the weights far away. The LSTM's cell state
+has an additive path, :math:`\partial L/\partial c_{t-1} = \bar c_t \odot f_t`: no matrix,
+just the forget gate.
 With torch's default init :math:`f \approx \sigma(0) = \tfrac12` and that path vanishes too
 (~10⁻¹⁰ after 50 steps); with the forget-gate bias set to 3 (:math:`f \approx 0.95`, the
 usual "forget bias" trick) the gradient reaching :math:`c_0` is still a sizeable fraction
@@ -90,10 +91,11 @@ def data(seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
 
 def state_gradients(net: RNN | LSTM, x: np.ndarray, g: np.ndarray) -> pd.DataFrame:
     r"""Per step t = 0 … T: :math:`\|\partial L/\partial h_t\|` (and, for an LSTM, the
-    total :math:`\|\partial L/\partial c_t\|`, through :math:`h_t` and :math:`c_{t+1}`), by BPTT written out with the
-    classroom's step functions (:func:`~manual.layers.recurrent.rnn_step_forward`, …) on the
-    layer's own weights: the loop backward hands :math:`\partial L/\partial h_{t-1}` from
-    step to step, and we record its norm on the way."""
+    total :math:`\|\partial L/\partial c_t\|`, through :math:`h_t` and :math:`c_{t+1}`), by
+    BPTT written out with the classroom's step functions
+    (:func:`~manual.layers.recurrent.rnn_step_forward`, …) on the layer's own weights: the
+    loop backward hands :math:`\partial L/\partial h_{t-1}` from step to step, and we record
+    its norm on the way."""
     lstm = isinstance(net, LSTM)
     w = [net.params[k] for k in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")]
     h = c = np.zeros((BATCH, HIDDEN))
