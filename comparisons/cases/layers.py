@@ -1,0 +1,226 @@
+"""The layer case table: single layers (``LAYER_CASES``), whole ``Sequential`` networks with a
+loss (``NETWORK_CASES``) and the negative controls (``LAYER_CONTROLS``), all data.
+
+Each layer case names a class of :mod:`manual.layers` and its torch constructor arguments,
+the input shape(s), how the inputs are drawn (``kind``: hard spots such as ties in a
+max-pooling window), the dtype and the seed; its id (``conv2d-stride2-pad1-float64``) is
+the pytest id and the ``case`` column of ``layers.csv``. ``exhaustive=True`` marks the
+slow variants that run only on request (``pytest -m exhaustive``, ``backprop-compare
+--exhaustive``). Other families append their cases to these lists.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["INPUT_KINDS", "LAYER_CASES", "LAYER_CONTROLS", "NETWORK_CASES", "LayerCase",
+           "LayerControl", "NetworkCase", "layer_cases"]
+
+DTYPES = ("float64", "float32")
+ORACLES = ("torch", "fd", "taylor")
+NETWORK_ORACLES = ("torch", "vjp", "fd", "taylor")
+
+
+def _normal(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    return rng.standard_normal(shape)
+
+
+def _distinct(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Distinct values 0.01 apart, shuffled, none within 0.005 of 0: no ties (max pooling's
+    argmax stays put under a finite-difference step) and no kink at 0 (ReLU)."""
+    n = int(np.prod(shape))
+    return rng.permutation((np.arange(n) - n // 2 + 0.5) * 0.01).reshape(shape)
+
+
+def _ties(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Small integers: most pooling windows hold a tie for the maximum."""
+    return rng.integers(-2, 3, size=shape).astype(np.float64)
+
+
+#: input kind -> draw(rng, shape) (float64; cast to the case's dtype unless integer)
+INPUT_KINDS: dict[str, Callable[[np.random.Generator, tuple[int, ...]], np.ndarray]] = {
+    "normal": _normal, "distinct": _distinct, "ties": _ties,
+}
+
+
+def _kw(config: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    return tuple(config.items())
+
+
+def _build_layer(name: str, config: tuple[tuple[str, Any], ...], dtype: str, seed: int,
+                 factory: Callable[..., Any] | None = None) -> Any:
+    from manual import layers
+
+    cls = factory or getattr(layers, name)
+    kwargs = dict(config)
+    params = inspect.signature(cls).parameters
+    if "dtype" in params:
+        kwargs["dtype"] = np.dtype(dtype)
+    if "rng" in params:
+        kwargs["rng"] = seed
+    return cls(**kwargs)
+
+
+@dataclass(frozen=True)
+class LayerCase:
+    """One layer compared with its torch module on seeded inputs."""
+
+    layer: str  # class name in manual.layers (and torch.nn)
+    config: tuple[tuple[str, Any], ...] = ()  # torch constructor arguments
+    shapes: tuple[tuple[int, ...], ...] = ((4, 5),)  # one shape per forward input
+    dtype: str = "float64"
+    kind: str | tuple[str, ...] = "normal"  # INPUT_KINDS, one for all inputs or one each
+    seed: int = 0
+    exhaustive: bool = False
+    variant: str = ""  # readable id part: "stride2-pad1"
+    oracles: tuple[str, ...] = ORACLES
+    mode: str = "train"  # "train" or "eval"
+
+    @property
+    def id(self) -> str:
+        """e.g. ``conv2d-stride2-pad1-float64``."""
+        return "-".join(p for p in (self.layer.lower(), self.variant, self.dtype) if p)
+
+    @property
+    def np_dtype(self) -> np.dtype:
+        return np.dtype(self.dtype)
+
+    def build(self, factory: Callable[..., Any] | None = None) -> Any:
+        """The manual layer (``factory``: another class taking the same arguments, e.g. a
+        negative control's broken subclass), in the case's mode."""
+        layer = _build_layer(self.layer, self.config, self.dtype, self.seed, factory)
+        return layer.train(self.mode == "train")
+
+    def inputs(self) -> tuple[np.ndarray, ...]:
+        rng = np.random.default_rng(1000 + self.seed)
+        kinds = (self.kind,) * len(self.shapes) if isinstance(self.kind, str) else self.kind
+        out = []
+        for shape, kind in zip(self.shapes, kinds):
+            a = INPUT_KINDS[kind](rng, tuple(shape))
+            out.append(a.astype(self.dtype) if a.dtype.kind == "f" else a)
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class NetworkCase:
+    """A ``Sequential`` of layers with a loss, compared like the MLP."""
+
+    arch: str  # "cnn", "depthwise-separable", …
+    layers: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]
+    loss: str
+    input_shape: tuple[int, ...]
+    dtype: str = "float64"
+    n_classes: int = 3  # class-index targets for cross_entropy/nll; else targets like the output
+    seed: int = 0
+    mode: str = "train"
+    exhaustive: bool = False
+    oracles: tuple[str, ...] = NETWORK_ORACLES
+    note: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"{self.arch}-{self.dtype}"
+
+    def build(self, factories: dict[int, Callable[..., Any]] | None = None) -> Any:
+        """The manual network; ``factories`` replaces the class of some layers (by index)."""
+        from manual.layers import Sequential
+
+        factories = factories or {}
+        layers = [_build_layer(name, config, self.dtype, self.seed + i, factories.get(i))
+                  for i, (name, config) in enumerate(self.layers)]
+        return Sequential(*layers, loss=self.loss).train(self.mode == "train")
+
+    def data(self) -> tuple[np.ndarray, np.ndarray]:
+        rng = np.random.default_rng(2000 + self.seed)
+        X = rng.standard_normal(self.input_shape).astype(self.dtype)
+        if self.loss in ("cross_entropy", "nll"):
+            y = rng.integers(0, self.n_classes, size=self.input_shape[0])
+        else:
+            out = self.build().forward(X)
+            y = rng.standard_normal(np.shape(out)).astype(self.dtype)
+        return X, y
+
+
+@dataclass(frozen=True)
+class LayerControl:
+    """A negative control: a deliberately broken layer (``broken``, a class in
+    :mod:`comparisons.layer_slips`) in place of the correct one in ``case`` must fail
+    exactly the rows ``fails`` ((oracle, parameter) pairs); the correct layer passes.
+    For a network case, ``layer_index`` says which layer is replaced and
+    ``first_divergence`` what the torch rows must name."""
+
+    slip: str  # what went wrong, in words
+    broken: str
+    case: LayerCase | NetworkCase
+    fails: frozenset[tuple[str, str]]
+    layer_index: int | None = None
+    first_divergence: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"{self.broken}-{self.case.id}"
+
+
+def layer_cases(layer: str, variants: list[tuple[str, dict[str, Any], tuple, dict[str, Any]]],
+                dtypes: tuple[str, ...] = DTYPES) -> list[LayerCase]:
+    """``LayerCase`` for every (variant, config, shapes, extra fields) x dtype."""
+    return [LayerCase(layer, _kw(config), shapes, dtype, variant=variant, **extra)
+            for variant, config, shapes, extra in variants for dtype in dtypes]
+
+
+# --------------------------------------------------------------------------------------
+# dense layers, activations, shape
+# --------------------------------------------------------------------------------------
+LAYER_CASES: list[LayerCase] = []
+LAYER_CASES += layer_cases("Linear", [
+    ("", {"in_features": 5, "out_features": 3}, ((4, 5),), {}),
+    ("nobias-3d", {"in_features": 5, "out_features": 2, "bias": False}, ((2, 3, 5),), {}),
+    ("unbatched", {"in_features": 4, "out_features": 3}, ((4,),), {}),
+    ("empty-batch", {"in_features": 4, "out_features": 3}, ((0, 4),), {}),
+])
+for _name, _config in [("ReLU", {}), ("Tanh", {}), ("Sigmoid", {}), ("GELU", {}),
+                       ("LeakyReLU", {"negative_slope": 0.2}), ("Softmax", {"dim": 1})]:
+    LAYER_CASES += layer_cases(_name, [("", _config, ((3, 4, 2),), {"kind": "distinct"})])
+LAYER_CASES += layer_cases("Flatten", [
+    ("", {}, ((2, 3, 2, 2),), {}),
+    ("dims0-1", {"start_dim": 0, "end_dim": 1}, ((2, 3, 2),), {}),
+])
+
+NETWORK_CASES: list[NetworkCase] = []
+NETWORK_CASES += [
+    NetworkCase("mlp-relu", (("Linear", _kw({"in_features": 4, "out_features": 6})),
+                             ("ReLU", ()),
+                             ("Linear", _kw({"in_features": 6, "out_features": 3}))),
+                "cross_entropy", (8, 4), dtype)
+    for dtype in DTYPES]
+
+def _fails(oracles: tuple[str, ...], params: tuple[str, ...]) -> frozenset[tuple[str, str]]:
+    return frozenset((o, p) for o in oracles for p in params)
+
+
+_SQUARE = LayerCase("Linear", _kw({"in_features": 4, "out_features": 4}), ((5, 4),),
+                    variant="square")
+_MLP_SQUARE = NetworkCase("mlp-square", (("Linear", _kw({"in_features": 4, "out_features": 4})),
+                                         ("Tanh", ()),
+                                         ("Linear", _kw({"in_features": 4, "out_features": 4})),
+                                         ("Tanh", ()),
+                                         ("Linear", _kw({"in_features": 4, "out_features": 3}))),
+                          "cross_entropy", (6, 4))
+LAYER_CONTROLS: list[LayerControl] = [
+    LayerControl("Linear weight gradient not transposed to torch's (out, in) layout",
+                 "LinearWeightGradTransposed", _SQUARE, _fails(ORACLES, ("weight",))),
+    LayerControl("Linear input gradient with W transposed", "LinearInputGradUntransposed",
+                 _SQUARE, _fails(ORACLES, ("grad_input",))),
+    # in a network the wrong input gradient of layer 2 corrupts every gradient below it
+    LayerControl("Linear input gradient with W transposed, inside a network",
+                 "LinearInputGradUntransposed", _MLP_SQUARE,
+                 _fails(NETWORK_ORACLES, ("0.weight", "0.bias")), layer_index=2,
+                 first_divergence="backward dJ/d(input of 2.LinearInputGradUntransposed)"),
+]
+
+
