@@ -18,7 +18,7 @@ from torch import nn
 import reference
 
 __all__ = ["TWIN_BUILDERS", "TWIN_SYNC", "TorchSequential", "load_manual_state", "module_state",
-           "register_twin", "torch_dtype", "torch_twin", "twin_name"]
+           "register_twin", "torch_dtype", "torch_rnn_dropout_masks", "torch_twin", "twin_name"]
 
 # --------------------------------------------------------------------------------------
 # layers and Sequential models (the layer protocol of manual.layers)
@@ -208,6 +208,60 @@ class TorchSequential:
                                    allow_unused=True)
         return {k: (np.zeros(tuple(p.shape)) if g is None else g.numpy().copy())
                 for (k, p), g in zip(named, vjps)}
+
+
+# --------------------------------------------------------------------------------------
+# recurrent layers: torch's dropout masks between layers
+# --------------------------------------------------------------------------------------
+def _recurrent_builder(name: str) -> Callable[[Any, torch.dtype], nn.Module]:
+    """``nn.RNN``/``nn.LSTM``/``nn.GRU`` as usual, plus a forward pre-hook that saves torch's
+    random state: the dropout masks between layers are drawn inside torch's fused kernel,
+    and :func:`_recurrent_sync` replays them from that state."""
+
+    def build(layer: Any, dtype: torch.dtype) -> nn.Module:
+        module = getattr(nn, name)(**layer.config, dtype=dtype)
+        module.register_forward_pre_hook(
+            lambda m, args: setattr(m, "_rng_before_forward", torch.get_rng_state()))
+        return module
+
+    return build
+
+
+def torch_rnn_dropout_masks(module: nn.Module, x: torch.Tensor) -> list[np.ndarray]:
+    """The keep-masks torch drew in ``module``'s last train-mode forward on ``x``: one per
+    layer boundary, (L, N, num_directions * H_out), time first.
+
+    ATen's recurrent kernel (``_rnn_impl``, CPU) applies ``at::dropout`` to the output of
+    every layer but the last, which draws ``empty_like(output).bernoulli_(1 - p)`` from the
+    default generator, in layer order, and nothing else; replaying those draws from the
+    state saved before the forward gives the same masks (the output comparison would show
+    at once if it did not). The generator is put back where torch left it."""
+    p, layers = float(module.dropout), int(module.num_layers)
+    if not (module.training and p > 0 and layers > 1):
+        return []
+    L, N = (x.shape[0], 1) if x.dim() == 2 else (
+        (x.shape[1], x.shape[0]) if module.batch_first else (x.shape[0], x.shape[1]))
+    width = (2 if module.bidirectional else 1) * (getattr(module, "proj_size", 0)
+                                                  or module.hidden_size)
+    after = torch.get_rng_state()
+    torch.set_rng_state(module._rng_before_forward)
+    try:
+        masks = [torch.empty((L, N, width), dtype=x.dtype).bernoulli_(1 - p).numpy()
+                 for _ in range(layers - 1)]
+    finally:
+        torch.set_rng_state(after)
+    return masks
+
+
+def _recurrent_sync(layer: Any, module: nn.Module, inputs: tuple, outputs: Any) -> None:
+    """Hand torch's dropout masks to the manual layer (kept for every later forward, so that
+    the finite differences see the same noise)."""
+    masks = torch_rnn_dropout_masks(module, inputs[0])
+    layer.fixed_dropout_masks = masks or None
+
+
+for _name in ("RNN", "LSTM", "GRU"):
+    register_twin(_name, _recurrent_builder(_name), _recurrent_sync)
 
 
 # --------------------------------------------------------------------------------------

@@ -319,7 +319,9 @@ def run_layer_case(case: Any, oracles: Iterable[str] | None = None) -> list[dict
     (``oracles`` narrows the case's own list)."""
     use = tuple(o for o in case.oracles if oracles is None or o in tuple(oracles))
     layer = case.build()
-    return compare_layer(layer, case.inputs(), oracles=use, case=case.id, seed=case.seed)
+    return compare_layer(layer, case.inputs(), oracles=use, case=case.id, seed=case.seed,
+                         input_names=getattr(case, "input_names", None),
+                         output_names=getattr(case, "output_names", None))
 
 
 def run_network_case(case: Any, oracles: Iterable[str] | None = None) -> list[dict[str, Any]]:

@@ -416,3 +416,15 @@ from comparisons.cases.layers import (  # noqa: E402  (the table imports nothing
 
 __all__ += ["LAYER_CASES", "LAYER_CONTROLS", "NETWORK_CASES", "LayerCase", "LayerControl",
             "NetworkCase"]
+
+# --------------------------------------------------------------------------------------
+# recurrent layers (the table lives in comparisons/cases/recurrent.py)
+# --------------------------------------------------------------------------------------
+from comparisons.cases.recurrent import (  # noqa: E402
+    RECURRENT_CASES,
+    RECURRENT_CONTROLS,
+)
+
+LAYER_CASES += RECURRENT_CASES  # in place: the one list every consumer reads
+LAYER_CONTROLS += RECURRENT_CONTROLS
+__all__ += ["RECURRENT_CASES", "RECURRENT_CONTROLS"]

@@ -359,6 +359,16 @@ class _RNNBase(Layer):
                 for name, shape in shapes.items():  # torch's order: named_parameters()
                     self.params[name] = uniform_init(self.rng, bound, shape, self._dtype)
 
+    # the step, one level down: the module's recurrence functions (a method, so that a
+    # variant, e.g. a negative control, can replace it)
+    def _recurrence(self, xw: Array, state: tuple[Array, ...], w_hh: Array,
+                    b_hh: Array | None) -> tuple[tuple[Array, ...], tuple]:
+        return _step(self.mode, xw, state, w_hh, b_hh)
+
+    def _recurrence_back(self, dstate: tuple[Array, ...], cache: tuple
+                         ) -> tuple[Array, Array, tuple[Array, ...]]:
+        return _step_back(self.mode, dstate, cache)
+
     def _base_config(self) -> dict[str, Any]:
         return {"input_size": self.input_size, "hidden_size": self.hidden_size,
                 "num_layers": self.num_layers, "bias": self.bias,
@@ -508,7 +518,7 @@ class _RNNBase(Layer):
         out = np.empty(inp.shape[:2] + (self.real_hidden_size,), dtype=self.dtype)
         steps, raw = [], []
         for t in (range(L - 1, -1, -1) if d else range(L)):
-            new, cache = _step(self.mode, xw[t], state, w_hh, b_hh)
+            new, cache = self._recurrence(xw[t], state, w_hh, b_hh)
             if w_hr is not None:  # LSTM projection: h_t = (o * tanh c_t) W_hr^T
                 raw.append(new[0])
                 new = (new[0] @ w_hr.T, *new[1:])
@@ -605,7 +615,7 @@ class _RNNBase(Layer):
             if dproj is not None:
                 dproj.append(dh)
                 dh = dh @ w_hr  # back through the projection, to o * tanh(c_t)
-            dxw[t], dhw[t], dstate = _step_back(self.mode, (dh, *dstate[1:]), step_cache)
+            dxw[t], dhw[t], dstate = self._recurrence_back((dh, *dstate[1:]), step_cache)
             prev_h[t] = h_prev
         sfx = f"l{k}" + ("_reverse" if d else "")
         # why after the loop: the weights are shared by all steps, so their gradients are
@@ -712,6 +722,16 @@ class _CellBase(Layer):
         self.config = {"input_size": self.input_size, "hidden_size": self.hidden_size,
                        "bias": self.bias}
 
+    # the step, one level down: the module's recurrence functions (a method, so that a
+    # variant, e.g. a negative control, can replace it)
+    def _recurrence(self, xw: Array, state: tuple[Array, ...], w_hh: Array,
+                    b_hh: Array | None) -> tuple[tuple[Array, ...], tuple]:
+        return _step(self.mode, xw, state, w_hh, b_hh)
+
+    def _recurrence_back(self, dstate: tuple[Array, ...], cache: tuple
+                         ) -> tuple[Array, Array, tuple[Array, ...]]:
+        return _step_back(self.mode, dstate, cache)
+
     def forward(self, x: Any, hx: Any = None) -> Any:
         """``forward(input, hx=None)`` as torch: ``input`` (N, in) or (in,); ``hx`` (N, H)
         (LSTMCell: ``(h, c)``), zeros if None. Returns h' (LSTMCell: ``(h', c')``)."""
@@ -743,7 +763,7 @@ class _CellBase(Layer):
             state = tuple(state)
         p = self.params
         xw = _affine(xb, p["weight_ih"], p.get("bias_ih"))
-        new, cache = _step(self.mode, xw, state, p["weight_hh"], p.get("bias_hh"))
+        new, cache = self._recurrence(xw, state, p["weight_hh"], p.get("bias_hh"))
         self._cache = (xb, state[0], cache, batched)
         out = new if batched else tuple(s[0] for s in new)
         self._out_shape = out[0].shape
@@ -770,7 +790,7 @@ class _CellBase(Layer):
             _check_shape(owner, f"d_out ({label})", part, tuple(self._out_shape),
                          "the shape of the output")
             ds.append(part if batched else part[None])
-        dxw, dhw, dprev = _step_back(self.mode, tuple(ds), cache)
+        dxw, dhw, dprev = self._recurrence_back(tuple(ds), cache)
         p = self.params
         dx, dwi, dwh, dbi, dbh = _step_param_grads(xb, prev_h, dxw, dhw, p["weight_ih"],
                                                    self.bias)
