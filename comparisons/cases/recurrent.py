@@ -78,7 +78,8 @@ def _state_shapes(layer: str, config: dict[str, Any], L: int, N: int | None
 def recurrent_case(layer: str, variant: str, config: dict[str, Any], *, L: int = 5,
                    N: int | None = 3, hx: bool = True, kind: str = "normal",
                    dtypes: tuple[str, ...] = ("float64", "float32"), exhaustive: bool = False,
-                   mode: str = "train", seed: int = 0) -> list[RecurrentCase]:
+                   mode: str = "train", seed: int = 0,
+                   oracles: tuple[str, ...] = ALL_ORACLES) -> list[RecurrentCase]:
     """The case in each dtype (torch, fd and Taylor in float64; torch alone in float32, whose
     torch-free checks are the float64 twin's). ``N=None``: unbatched input."""
     config = {"input_size": 3, "hidden_size": 4, **config}
@@ -92,7 +93,7 @@ def recurrent_case(layer: str, variant: str, config: dict[str, Any], *, L: int =
     shapes = [x_shape] + (_state_shapes(layer, config, L, N) if hx else [])
     kinds = (kind,) + ("normal",) * (len(shapes) - 1)
     return [RecurrentCase(layer, _kw(config), tuple(shapes), dtype, kinds, seed, exhaustive,
-                          variant, ALL_ORACLES if dtype == "float64" else ("torch",), mode)
+                          variant, oracles if dtype == "float64" else ("torch",), mode)
             for dtype in dtypes]
 
 
@@ -100,7 +101,8 @@ RECURRENT_CASES: list[RecurrentCase] = []
 for _layer in ("RNN", "LSTM", "GRU"):
     RECURRENT_CASES += recurrent_case(_layer, "", {})
     RECURRENT_CASES += recurrent_case(_layer, "bidirectional-2layer",
-                                      {"num_layers": 2, "bidirectional": True})
+                                      {"num_layers": 2, "bidirectional": True,
+                                       "input_size": 2, "hidden_size": 3}, L=4, N=2)
     RECURRENT_CASES += recurrent_case(_layer, "batch-first-no-hx", {"batch_first": True},
                                       hx=False)
     RECURRENT_CASES += recurrent_case(_layer, "nobias-unbatched", {"bias": False}, N=None)
@@ -109,8 +111,14 @@ for _layer in ("RNN", "LSTM", "GRU"):
     RECURRENT_CASES += recurrent_case(_layer, "saturated", {}, kind="saturating",
                                       dtypes=("float64",))
     RECURRENT_CASES += recurrent_case(_layer, "batch1", {}, N=1, dtypes=("float64",))
+    # T = 50 by default for the LSTM against torch and the Taylor test (finite differences
+    # over 50 steps take seconds: in the exhaustive run, as for RNN and GRU)
     RECURRENT_CASES += recurrent_case(_layer, "T50", {}, L=50, N=2, dtypes=("float64",),
-                                      exhaustive=_layer != "LSTM")
+                                      exhaustive=_layer != "LSTM",
+                                      oracles=("torch", "taylor") if _layer == "LSTM"
+                                      else ALL_ORACLES)
+    RECURRENT_CASES += recurrent_case(_layer, "T50-fd", {}, L=50, N=2, dtypes=("float64",),
+                                      exhaustive=True) if _layer == "LSTM" else []
     # the exhaustive variants: every option together, both dtypes, long sequences
     RECURRENT_CASES += recurrent_case(_layer, "T50", {}, L=50, N=2, dtypes=("float32",),
                                       exhaustive=True)
@@ -130,7 +138,8 @@ RECURRENT_CASES += recurrent_case("RNN", "relu-2layer-bidirectional",
                                    "bidirectional": True}, exhaustive=True)
 RECURRENT_CASES += recurrent_case("LSTM", "proj", {"proj_size": 2})
 RECURRENT_CASES += recurrent_case("LSTM", "proj-bidirectional-2layer",
-                                  {"proj_size": 2, "num_layers": 2, "bidirectional": True},
+                                  {"proj_size": 2, "num_layers": 2, "bidirectional": True,
+                                   "input_size": 2, "hidden_size": 3}, L=4, N=2,
                                   dtypes=("float64",))
 RECURRENT_CASES += recurrent_case("LSTM", "proj-unbatched-no-hx", {"proj_size": 3}, N=None,
                                   hx=False, exhaustive=True)
