@@ -1,4 +1,4 @@
-"""Lesson 9 (:mod:`manual.lessons.gradients_through_time`) against torch: every
+"""Lesson 11 (:mod:`manual.lessons.gradients_through_time`) against torch: every
 :math:`\\|\\partial L/\\partial h_t\\|` and :math:`\\|\\partial L/\\partial c_t\\|` by autograd
 through torch's own ``nn.RNNCell``/``nn.LSTMCell`` stepped over time, and the clipped parameter
 gradients and total norm against ``torch.nn.utils.clip_grad_norm_``.

@@ -1,4 +1,4 @@
-"""Lesson 9 (vanishing and exploding gradients through time): its claims checked from the
+"""Lesson 11 (vanishing and exploding gradients through time): its claims checked from the
 math and every number against torch; a broken step backward must fail against torch."""
 
 import numpy as np

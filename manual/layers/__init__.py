@@ -6,6 +6,13 @@
 - :mod:`~manual.layers.linear` — ``Linear`` (torch's (out, in) weight), ``Identity``, and the
   MLP's ``Dense`` with the CS231n-style ``affine_forward``/``affine_backward``.
 - :mod:`~manual.layers.activation` — every activation as a layer (``ReLU``, ``GELU``, …).
+- :mod:`~manual.layers.normalization` — ``BatchNorm1d``, ``BatchNorm2d``, ``LayerNorm``,
+  ``GroupNorm``, with ``batchnorm_forward``/``batchnorm_backward`` (the three-term
+  backward), ``layernorm_*`` and ``groupnorm_*``.
+- :mod:`~manual.layers.dropout` — ``Dropout`` (its own seed, or a mask handed to it), with
+  ``dropout_forward``/``dropout_backward``.
+- :mod:`~manual.layers.embedding` — ``Embedding`` (padding_idx, repeated indices that
+  accumulate), with ``word_embedding_forward``/``word_embedding_backward``.
 - :mod:`~manual.layers.shape` — ``Flatten``.
 - :mod:`~manual.layers.container` — ``Sequential``, with the loss a network trains with.
 - :mod:`~manual.layers.recurrent` — ``RNN``, ``LSTM``, ``GRU`` (backpropagation through time),
@@ -18,13 +25,24 @@ from manual.layers.base import Layer
 from manual.layers.container import Sequential
 from manual.layers.linear import (Dense, Identity, Linear, affine_backward, affine_forward,
                                   linear_backward, linear_forward)
-from manual.layers.recurrent import (GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell,
-                                     gru_step_backward, gru_step_forward, lstm_step_backward,
-                                     lstm_step_forward, rnn_step_backward, rnn_step_forward)
+from manual.layers.dropout import Dropout, dropout_backward, dropout_forward
+from manual.layers.embedding import Embedding, word_embedding_backward, word_embedding_forward
+from manual.layers.normalization import (BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm,
+                                         batchnorm_backward, batchnorm_forward,
+                                         groupnorm_backward, groupnorm_forward,
+                                         layernorm_backward, layernorm_forward)
 from manual.layers.shape import Flatten
 
-__all__ = ["Dense", "Flatten", "GRU", "GRUCell", "Identity", "LSTM", "LSTMCell", "Layer",
-           "Linear", "RNN", "RNNCell", "Sequential", "affine_backward", "affine_forward",
-           "gru_step_backward", "gru_step_forward", "linear_backward", "linear_forward",
-           "lstm_step_backward", "lstm_step_forward", "rnn_step_backward", "rnn_step_forward",
-           *_activation_all]
+__all__ = ["Dense", "Flatten", "Identity", "Layer", "Linear", "Sequential", "affine_backward",
+           "affine_forward", "linear_backward", "linear_forward", *_activation_all]
+__all__ += ["BatchNorm1d", "BatchNorm2d", "Dropout", "Embedding", "GroupNorm", "LayerNorm",
+            "batchnorm_backward", "batchnorm_forward", "dropout_backward", "dropout_forward",
+            "groupnorm_backward", "groupnorm_forward", "layernorm_backward", "layernorm_forward",
+            "word_embedding_backward", "word_embedding_forward"]
+from manual.layers.recurrent import (GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell,  # noqa: E402
+                                     gru_step_backward, gru_step_forward, lstm_step_backward,
+                                     lstm_step_forward, rnn_step_backward, rnn_step_forward)
+
+__all__ += ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell", "gru_step_backward",
+            "gru_step_forward", "lstm_step_backward", "lstm_step_forward", "rnn_step_backward",
+            "rnn_step_forward"]

@@ -1,4 +1,4 @@
-r"""Lesson 9 — vanishing and exploding gradients through time.
+r"""Lesson 11 — vanishing and exploding gradients through time.
 
 Question: a recurrent layer runs the same step 50 times. The loss
 :math:`L = \langle g, h_T\rangle` (a fixed random :math:`g`) reads only the last hidden
@@ -50,7 +50,7 @@ from manual.lessons._common import figure, main_for, save_figure
 __all__ = ["CONFIGS", "MAX_NORM", "STEPS", "TITLE", "clipped", "data", "layer", "norms", "plot",
            "state_gradients", "summary", "table", "tables"]
 
-TITLE = "Lesson 9: vanishing and exploding gradients through time (RNN vs LSTM, clipping)"
+TITLE = "Lesson 11: vanishing and exploding gradients through time (RNN vs LSTM, clipping)"
 STEPS, BATCH, INPUT, HIDDEN = 50, 4, 3, 16
 MAX_NORM = 50.0  # clip_grad_norm_'s max_norm: above every gradient here but the exploding one
 SEED = 0
