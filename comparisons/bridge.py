@@ -174,10 +174,14 @@ class TorchSequential:
 
     def _forward(self, X: Any) -> tuple[torch.Tensor, list[torch.Tensor]]:
         outputs: list[torch.Tensor] = []
-        hooks = [sub.register_forward_hook(lambda m, i, o: outputs.append(o))
-                 for sub in self.module]
+        # a recurrent module returns (output, h_n): its output is what is recorded
+        hooks = [sub.register_forward_hook(
+            lambda m, i, o: outputs.append(o[0] if isinstance(o, tuple) else o))
+            for sub in self.module]
         try:
-            out = self.module(torch.as_tensor(np.asarray(X), dtype=self.dtype))
+            X = np.asarray(X)  # integer inputs (an embedding's indices) stay int64
+            out = self.module(torch.as_tensor(X, dtype=torch.int64 if X.dtype.kind in "iu"
+                                              else self.dtype))
         finally:
             for h in hooks:
                 h.remove()
@@ -281,6 +285,22 @@ def _recurrent_sync(layer: Any, module: nn.Module, inputs: tuple, outputs: Any) 
 
 for _name in ("RNN", "LSTM", "GRU"):
     register_twin(_name, _recurrent_builder(_name), _recurrent_sync)
+
+
+class TorchLastTimeStep(nn.Module):
+    """The twin of ``manual.layers.LastTimeStep``: ``output[:, -1]`` or ``output[-1]`` of a
+    recurrent module's ``(output, h_n)``, torch's usual indexing (no built-in module)."""
+
+    def __init__(self, batch_first: bool = False) -> None:
+        super().__init__()
+        self.batch_first = batch_first
+
+    def forward(self, x: tuple) -> torch.Tensor:
+        out = x[0]
+        return out[:, -1] if (self.batch_first and out.dim() == 3) else out[-1]
+
+
+register_twin("LastTimeStep", lambda layer, dtype: TorchLastTimeStep(**layer.config))
 
 
 # --------------------------------------------------------------------------------------

@@ -18,9 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from comparisons.cases.layers import (INPUT_KINDS, LayerCase, LayerControl, _kw)
+from comparisons.cases.layers import INPUT_KINDS, LayerCase, LayerControl, NetworkCase, _kw
 
-__all__ = ["RECURRENT_CASES", "RECURRENT_CONTROLS", "RecurrentCase", "recurrent_case"]
+__all__ = ["RECURRENT_CASES", "RECURRENT_CONTROLS", "RECURRENT_NETWORKS", "RecurrentCase",
+           "TokenNetworkCase", "recurrent_case", "sequence_classifier"]
 
 ALL_ORACLES = ("torch", "fd", "taylor")
 _GATES = {"RNN": 1, "LSTM": 4, "GRU": 3, "RNNCell": 1, "LSTMCell": 4, "GRUCell": 3}
@@ -180,3 +181,34 @@ RECURRENT_CONTROLS: list[LayerControl] = [
                  "GRUResetBeforeProduct", _GRU,
                  _rows(("torch",), ("output", "h_n", *_GRU_GRADS))),
 ]
+
+
+# --------------------------------------------------------------------------------------
+# network: embedding -> LSTM -> linear, a sequence classifier
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TokenNetworkCase(NetworkCase):
+    """A network case on token sequences: ``X`` int64 (N, L) in [0, vocab), class labels."""
+
+    vocab: int = 6
+
+    def data(self) -> tuple[np.ndarray, np.ndarray]:
+        rng = np.random.default_rng(2000 + self.seed)
+        X = rng.integers(0, self.vocab, size=self.input_shape).astype(np.int64)
+        return X, rng.integers(0, self.n_classes, size=self.input_shape[0])
+
+
+def sequence_classifier(vocab: int = 6, embed: int = 3, hidden: int = 4, classes: int = 3
+                        ) -> tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]:
+    """``Embedding(vocab, embed) -> LSTM(embed, hidden, batch_first=True) ->
+    LastTimeStep(batch_first=True) -> Linear(hidden, classes)``, as layer specs."""
+    return (("Embedding", _kw({"num_embeddings": vocab, "embedding_dim": embed})),
+            ("LSTM", _kw({"input_size": embed, "hidden_size": hidden, "batch_first": True})),
+            ("LastTimeStep", _kw({"batch_first": True})),
+            ("Linear", _kw({"in_features": hidden, "out_features": classes})))
+
+
+RECURRENT_NETWORKS: list[TokenNetworkCase] = [
+    TokenNetworkCase("embedding-lstm-linear", sequence_classifier(), "cross_entropy", (5, 6),
+                     dtype)
+    for dtype in ("float64", "float32")]

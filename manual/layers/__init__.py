@@ -39,10 +39,11 @@ __all__ += ["BatchNorm1d", "BatchNorm2d", "Dropout", "Embedding", "GroupNorm", "
             "batchnorm_backward", "batchnorm_forward", "dropout_backward", "dropout_forward",
             "groupnorm_backward", "groupnorm_forward", "layernorm_backward", "layernorm_forward",
             "word_embedding_backward", "word_embedding_forward"]
-from manual.layers.recurrent import (GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell,  # noqa: E402
+from manual.layers.recurrent import (GRU, LSTM, RNN, GRUCell, LSTMCell,  # noqa: E402
+                                     LastTimeStep, RNNCell,
                                      gru_step_backward, gru_step_forward, lstm_step_backward,
                                      lstm_step_forward, rnn_step_backward, rnn_step_forward)
 
-__all__ += ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell", "gru_step_backward",
-            "gru_step_forward", "lstm_step_backward", "lstm_step_forward", "rnn_step_backward",
-            "rnn_step_forward"]
+__all__ += ["GRU", "GRUCell", "LSTM", "LSTMCell", "LastTimeStep", "RNN", "RNNCell",
+            "gru_step_backward", "gru_step_forward", "lstm_step_backward", "lstm_step_forward",
+            "rnn_step_backward", "rnn_step_forward"]

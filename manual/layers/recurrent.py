@@ -84,7 +84,8 @@ from manual._checks import as_real_array, check_finite
 from manual.activations import _sigmoid
 from manual.layers.base import Layer, as_rng, check_positive_int, layer_dtype, uniform_init
 
-__all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell", "gru_recurrence_backward",
+__all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "LastTimeStep", "RNNCell",
+           "gru_recurrence_backward",
            "gru_recurrence_forward", "gru_step_backward", "gru_step_forward",
            "lstm_recurrence_backward", "lstm_recurrence_forward", "lstm_step_backward",
            "lstm_step_forward", "rnn_recurrence_backward", "rnn_recurrence_forward",
@@ -832,3 +833,52 @@ class GRUCell(_CellBase):
     (:func:`gru_step_forward`)."""
 
     mode = "GRU"
+
+
+# --------------------------------------------------------------------------------------
+# a recurrent layer inside a Sequential: its last time step
+# --------------------------------------------------------------------------------------
+class LastTimeStep(Layer):
+    r"""The output at the last time step of a recurrent layer's ``(output, h_n)`` return:
+    ``output[-1]`` ((L, N, H) layout), ``output[:, -1]`` with ``batch_first`` — what a
+    sequence classifier reads (``output[:, -1]`` in torch code; torch has no module for
+    it). Backward puts :math:`\partial L/\partial y` at the last step and zeros elsewhere,
+    and returns ``(d_output, None)`` (no gradient on the final state), the structure the
+    recurrent layer's backward takes.
+
+    >>> import numpy as np
+    >>> from manual.layers import LSTM, Linear, Sequential
+    >>> net = Sequential(LSTM(3, 5, batch_first=True, rng=0), LastTimeStep(batch_first=True),
+    ...                  Linear(5, 2, rng=1), loss="cross_entropy")
+    >>> loss, grads = net.gradients(np.ones((4, 7, 3)), np.array([0, 1, 1, 0]))
+    >>> grads["0.weight_hh_l0"].shape
+    (20, 5)
+    """
+
+    def __init__(self, batch_first: bool = False) -> None:
+        super().__init__()
+        self.batch_first = bool(batch_first)
+        self.config = {"batch_first": self.batch_first}
+
+    def forward(self, x: Any) -> Array:
+        if not isinstance(x, tuple) or len(x) != 2:
+            raise TypeError(f"LastTimeStep: input must be a recurrent layer's (output, h_n) "
+                            f"tuple, got {type(x).__name__}")
+        out = np.asarray(x[0])
+        if out.ndim not in (2, 3):
+            raise ValueError(f"LastTimeStep: output must be (L, N, H), (N, L, H) with "
+                             f"batch_first, or (L, H); got shape {out.shape}")
+        self._dtype = out.dtype
+        self._cache = self._in_shape = out.shape
+        y = out[:, -1] if (self.batch_first and out.ndim == 3) else out[-1]
+        self._out_shape = y.shape
+        return y
+
+    def backward(self, dout: Any) -> tuple[Array, None]:
+        dout = self.check_dout(dout)
+        d = np.zeros(self._in_shape, dtype=dout.dtype)  # only the last step was read
+        if self.batch_first and d.ndim == 3:
+            d[:, -1] = dout
+        else:
+            d[-1] = dout
+        return d, None
