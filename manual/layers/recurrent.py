@@ -414,8 +414,10 @@ class _RNNBase(Layer):
         for part, label, shape in zip(parts, labels, self._state_shapes(N)):
             part = _array(owner, f"{name} ({label})", part, self.dtype)
             want = shape if batched else (shape[0], shape[2])
+            where = (f"batch {N} = input dimension {0 if self.batch_first else 1}, "
+                     f"batch_first={self.batch_first}, ")
             why = (f"num_layers * num_directions = {shape[0]}, "
-                   f"{'batch ' + str(N) + ', ' if batched else ''}"
+                   f"{where if batched else ''}"
                    f"{'hidden_size' if label == 'c' or not self.proj_size else 'proj_size'}"
                    f" = {shape[2]}")
             _check_shape(owner, f"{name} ({label})", part, want, why)
