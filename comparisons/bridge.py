@@ -18,7 +18,7 @@ from torch import nn
 import reference
 
 __all__ = ["TWIN_BUILDERS", "TWIN_SYNC", "TorchSequential", "load_manual_state", "module_state",
-           "register_twin", "torch_dtype", "torch_twin", "twin_name"]
+           "register_twin", "torch_dtype", "torch_rnn_dropout_masks", "torch_twin", "twin_name"]
 
 # --------------------------------------------------------------------------------------
 # layers and Sequential models (the layer protocol of manual.layers)
@@ -174,10 +174,14 @@ class TorchSequential:
 
     def _forward(self, X: Any) -> tuple[torch.Tensor, list[torch.Tensor]]:
         outputs: list[torch.Tensor] = []
-        hooks = [sub.register_forward_hook(lambda m, i, o: outputs.append(o))
-                 for sub in self.module]
+        # a recurrent module returns (output, h_n): its output is what is recorded
+        hooks = [sub.register_forward_hook(
+            lambda m, i, o: outputs.append(o[0] if isinstance(o, tuple) else o))
+            for sub in self.module]
         try:
-            out = self.module(torch.as_tensor(np.asarray(X), dtype=self.dtype))
+            X = np.asarray(X)  # integer inputs (an embedding's indices) stay int64
+            out = self.module(torch.as_tensor(X, dtype=torch.int64 if X.dtype.kind in "iu"
+                                              else self.dtype))
         finally:
             for h in hooks:
                 h.remove()
@@ -227,6 +231,76 @@ class TorchSequential:
 
 
 register_twin("Dropout", sync=_dropout_sync)
+
+
+# --------------------------------------------------------------------------------------
+# recurrent layers: torch's dropout masks between layers
+# --------------------------------------------------------------------------------------
+def _recurrent_builder(name: str) -> Callable[[Any, torch.dtype], nn.Module]:
+    """``nn.RNN``/``nn.LSTM``/``nn.GRU`` as usual, plus a forward pre-hook that saves torch's
+    random state: the dropout masks between layers are drawn inside torch's fused kernel,
+    and :func:`_recurrent_sync` replays them from that state."""
+
+    def build(layer: Any, dtype: torch.dtype) -> nn.Module:
+        module = getattr(nn, name)(**layer.config, dtype=dtype)
+        module.register_forward_pre_hook(
+            lambda m, args: setattr(m, "_rng_before_forward", torch.get_rng_state()))
+        return module
+
+    return build
+
+
+def torch_rnn_dropout_masks(module: nn.Module, x: torch.Tensor) -> list[np.ndarray]:
+    """The keep-masks torch drew in ``module``'s last train-mode forward on ``x``: one per
+    layer boundary, (L, N, num_directions * H_out), time first.
+
+    ATen's recurrent kernel (``_rnn_impl``, CPU) applies ``at::dropout`` to the output of
+    every layer but the last, which draws ``empty_like(output).bernoulli_(1 - p)`` from the
+    default generator, in layer order, and nothing else; replaying those draws from the
+    state saved before the forward gives the same masks (the output comparison would show
+    at once if it did not). The generator is put back where torch left it."""
+    p, layers = float(module.dropout), int(module.num_layers)
+    if not (module.training and p > 0 and layers > 1):
+        return []
+    L, N = (x.shape[0], 1) if x.dim() == 2 else (
+        (x.shape[1], x.shape[0]) if module.batch_first else (x.shape[0], x.shape[1]))
+    width = (2 if module.bidirectional else 1) * (getattr(module, "proj_size", 0)
+                                                  or module.hidden_size)
+    after = torch.get_rng_state()
+    torch.set_rng_state(module._rng_before_forward)
+    try:
+        masks = [torch.empty((L, N, width), dtype=x.dtype).bernoulli_(1 - p).numpy()
+                 for _ in range(layers - 1)]
+    finally:
+        torch.set_rng_state(after)
+    return masks
+
+
+def _recurrent_sync(layer: Any, module: nn.Module, inputs: tuple, outputs: Any) -> None:
+    """Hand torch's dropout masks to the manual layer (kept for every later forward, so that
+    the finite differences see the same noise)."""
+    masks = torch_rnn_dropout_masks(module, inputs[0])
+    layer.fixed_dropout_masks = masks or None
+
+
+for _name in ("RNN", "LSTM", "GRU"):
+    register_twin(_name, _recurrent_builder(_name), _recurrent_sync)
+
+
+class TorchLastTimeStep(nn.Module):
+    """The twin of ``manual.layers.LastTimeStep``: ``output[:, -1]`` or ``output[-1]`` of a
+    recurrent module's ``(output, h_n)``, torch's usual indexing (no built-in module)."""
+
+    def __init__(self, batch_first: bool = False) -> None:
+        super().__init__()
+        self.batch_first = batch_first
+
+    def forward(self, x: tuple) -> torch.Tensor:
+        out = x[0]
+        return out[:, -1] if (self.batch_first and out.dim() == 3) else out[-1]
+
+
+register_twin("LastTimeStep", lambda layer, dtype: TorchLastTimeStep(**layer.config))
 
 
 # --------------------------------------------------------------------------------------

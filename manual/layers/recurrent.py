@@ -84,7 +84,8 @@ from manual._checks import as_real_array, check_finite
 from manual.activations import _sigmoid
 from manual.layers.base import Layer, as_rng, check_positive_int, layer_dtype, uniform_init
 
-__all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell", "gru_recurrence_backward",
+__all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "LastTimeStep", "RNNCell",
+           "gru_recurrence_backward",
            "gru_recurrence_forward", "gru_step_backward", "gru_step_forward",
            "lstm_recurrence_backward", "lstm_recurrence_forward", "lstm_step_backward",
            "lstm_step_forward", "rnn_recurrence_backward", "rnn_recurrence_forward",
@@ -359,6 +360,16 @@ class _RNNBase(Layer):
                 for name, shape in shapes.items():  # torch's order: named_parameters()
                     self.params[name] = uniform_init(self.rng, bound, shape, self._dtype)
 
+    # the step, one level down: the module's recurrence functions (a method, so that a
+    # variant, e.g. a negative control, can replace it)
+    def _recurrence(self, xw: Array, state: tuple[Array, ...], w_hh: Array,
+                    b_hh: Array | None) -> tuple[tuple[Array, ...], tuple]:
+        return _step(self.mode, xw, state, w_hh, b_hh)
+
+    def _recurrence_back(self, dstate: tuple[Array, ...], cache: tuple
+                         ) -> tuple[Array, Array, tuple[Array, ...]]:
+        return _step_back(self.mode, dstate, cache)
+
     def _base_config(self) -> dict[str, Any]:
         return {"input_size": self.input_size, "hidden_size": self.hidden_size,
                 "num_layers": self.num_layers, "bias": self.bias,
@@ -403,8 +414,10 @@ class _RNNBase(Layer):
         for part, label, shape in zip(parts, labels, self._state_shapes(N)):
             part = _array(owner, f"{name} ({label})", part, self.dtype)
             want = shape if batched else (shape[0], shape[2])
+            where = (f"batch {N} = input dimension {0 if self.batch_first else 1}, "
+                     f"batch_first={self.batch_first}, ")
             why = (f"num_layers * num_directions = {shape[0]}, "
-                   f"{'batch ' + str(N) + ', ' if batched else ''}"
+                   f"{where if batched else ''}"
                    f"{'hidden_size' if label == 'c' or not self.proj_size else 'proj_size'}"
                    f" = {shape[2]}")
             _check_shape(owner, f"{name} ({label})", part, want, why)
@@ -508,7 +521,7 @@ class _RNNBase(Layer):
         out = np.empty(inp.shape[:2] + (self.real_hidden_size,), dtype=self.dtype)
         steps, raw = [], []
         for t in (range(L - 1, -1, -1) if d else range(L)):
-            new, cache = _step(self.mode, xw[t], state, w_hh, b_hh)
+            new, cache = self._recurrence(xw[t], state, w_hh, b_hh)
             if w_hr is not None:  # LSTM projection: h_t = (o * tanh c_t) W_hr^T
                 raw.append(new[0])
                 new = (new[0] @ w_hr.T, *new[1:])
@@ -605,7 +618,7 @@ class _RNNBase(Layer):
             if dproj is not None:
                 dproj.append(dh)
                 dh = dh @ w_hr  # back through the projection, to o * tanh(c_t)
-            dxw[t], dhw[t], dstate = _step_back(self.mode, (dh, *dstate[1:]), step_cache)
+            dxw[t], dhw[t], dstate = self._recurrence_back((dh, *dstate[1:]), step_cache)
             prev_h[t] = h_prev
         sfx = f"l{k}" + ("_reverse" if d else "")
         # why after the loop: the weights are shared by all steps, so their gradients are
@@ -712,6 +725,16 @@ class _CellBase(Layer):
         self.config = {"input_size": self.input_size, "hidden_size": self.hidden_size,
                        "bias": self.bias}
 
+    # the step, one level down: the module's recurrence functions (a method, so that a
+    # variant, e.g. a negative control, can replace it)
+    def _recurrence(self, xw: Array, state: tuple[Array, ...], w_hh: Array,
+                    b_hh: Array | None) -> tuple[tuple[Array, ...], tuple]:
+        return _step(self.mode, xw, state, w_hh, b_hh)
+
+    def _recurrence_back(self, dstate: tuple[Array, ...], cache: tuple
+                         ) -> tuple[Array, Array, tuple[Array, ...]]:
+        return _step_back(self.mode, dstate, cache)
+
     def forward(self, x: Any, hx: Any = None) -> Any:
         """``forward(input, hx=None)`` as torch: ``input`` (N, in) or (in,); ``hx`` (N, H)
         (LSTMCell: ``(h, c)``), zeros if None. Returns h' (LSTMCell: ``(h', c')``)."""
@@ -743,7 +766,7 @@ class _CellBase(Layer):
             state = tuple(state)
         p = self.params
         xw = _affine(xb, p["weight_ih"], p.get("bias_ih"))
-        new, cache = _step(self.mode, xw, state, p["weight_hh"], p.get("bias_hh"))
+        new, cache = self._recurrence(xw, state, p["weight_hh"], p.get("bias_hh"))
         self._cache = (xb, state[0], cache, batched)
         out = new if batched else tuple(s[0] for s in new)
         self._out_shape = out[0].shape
@@ -770,7 +793,7 @@ class _CellBase(Layer):
             _check_shape(owner, f"d_out ({label})", part, tuple(self._out_shape),
                          "the shape of the output")
             ds.append(part if batched else part[None])
-        dxw, dhw, dprev = _step_back(self.mode, tuple(ds), cache)
+        dxw, dhw, dprev = self._recurrence_back(tuple(ds), cache)
         p = self.params
         dx, dwi, dwh, dbi, dbh = _step_param_grads(xb, prev_h, dxw, dhw, p["weight_ih"],
                                                    self.bias)
@@ -812,3 +835,52 @@ class GRUCell(_CellBase):
     (:func:`gru_step_forward`)."""
 
     mode = "GRU"
+
+
+# --------------------------------------------------------------------------------------
+# a recurrent layer inside a Sequential: its last time step
+# --------------------------------------------------------------------------------------
+class LastTimeStep(Layer):
+    r"""The output at the last time step of a recurrent layer's ``(output, h_n)`` return:
+    ``output[-1]`` ((L, N, H) layout), ``output[:, -1]`` with ``batch_first`` — what a
+    sequence classifier reads (``output[:, -1]`` in torch code; torch has no module for
+    it). Backward puts :math:`\partial L/\partial y` at the last step and zeros elsewhere,
+    and returns ``(d_output, None)`` (no gradient on the final state), the structure the
+    recurrent layer's backward takes.
+
+    >>> import numpy as np
+    >>> from manual.layers import LSTM, Linear, Sequential
+    >>> net = Sequential(LSTM(3, 5, batch_first=True, rng=0), LastTimeStep(batch_first=True),
+    ...                  Linear(5, 2, rng=1), loss="cross_entropy")
+    >>> loss, grads = net.gradients(np.ones((4, 7, 3)), np.array([0, 1, 1, 0]))
+    >>> grads["0.weight_hh_l0"].shape
+    (20, 5)
+    """
+
+    def __init__(self, batch_first: bool = False) -> None:
+        super().__init__()
+        self.batch_first = bool(batch_first)
+        self.config = {"batch_first": self.batch_first}
+
+    def forward(self, x: Any) -> Array:
+        if not isinstance(x, tuple) or len(x) != 2:
+            raise TypeError(f"LastTimeStep: input must be a recurrent layer's (output, h_n) "
+                            f"tuple, got {type(x).__name__}")
+        out = np.asarray(x[0])
+        if out.ndim not in (2, 3):
+            raise ValueError(f"LastTimeStep: output must be (L, N, H), (N, L, H) with "
+                             f"batch_first, or (L, H); got shape {out.shape}")
+        self._dtype = out.dtype
+        self._cache = self._in_shape = out.shape
+        y = out[:, -1] if (self.batch_first and out.ndim == 3) else out[-1]
+        self._out_shape = y.shape
+        return y
+
+    def backward(self, dout: Any) -> tuple[Array, None]:
+        dout = self.check_dout(dout)
+        d = np.zeros(self._in_shape, dtype=dout.dtype)  # only the last step was read
+        if self.batch_first and d.ndim == 3:
+            d[:, -1] = dout
+        else:
+            d[-1] = dout
+        return d, None
