@@ -117,3 +117,17 @@ def test_readme_example_runs():
     namespace: dict = {}
     exec(code, namespace)  # noqa: S102 (our own README)
     assert not namespace["failures"](namespace["rows"])
+
+
+def test_empty_batch_and_empty_key_sequence_as_torch():
+    """A batch of 0 passes through; no keys at all (S = 0) gives zeros, as torch."""
+    q, k = RNG.standard_normal((2, 3, 4)), np.zeros((2, 0, 4))
+    out = scaled_dot_product_attention(q, k, np.zeros((2, 0, 5)))
+    tout = F.scaled_dot_product_attention(torch.tensor(q), torch.tensor(k),
+                                          torch.zeros(2, 0, 5, dtype=torch.float64))
+    assert out.shape == (2, 3, 5) and np.array_equal(out, tout.numpy())
+    mha = MultiheadAttention(4, 2, rng=0)
+    x = np.zeros((3, 0, 4))  # (L, N = 0, E)
+    y, w = mha.forward(x, x, x)
+    assert y.shape == (3, 0, 4) and w.shape == (0, 3, 3)
+    assert [d.shape for d in mha.backward(np.zeros(y.shape))] == [(3, 0, 4)] * 3

@@ -70,6 +70,8 @@ def _softmax_rows(scores: np.ndarray, safe: bool) -> np.ndarray:
     :mod:`manual.activations`' softmax). A row of only :math:`-\\infty` gives zeros when
     ``safe`` (torch's scaled dot-product attention), NaN otherwise (a plain softmax, as
     ``nn.MultiheadAttention`` with ``need_weights=True``)."""
+    if scores.shape[-1] == 0:  # no keys at all: nothing to weigh, the output is zeros
+        return scores.copy()
     if not safe:
         with np.errstate(invalid="ignore"):  # -inf - (-inf) = NaN on a fully masked row
             return _softmax(scores, -1)
