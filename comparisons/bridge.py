@@ -306,3 +306,64 @@ register_twin("LastTimeStep", lambda layer, dtype: TorchLastTimeStep(**layer.con
 # --------------------------------------------------------------------------------------
 # the MLP, optimizer state and training histories
 # --------------------------------------------------------------------------------------
+
+
+# --------------------------------------------------------------------------------------
+# attention: the calls of comparisons.attention (fixed masks and flags) as torch modules
+# --------------------------------------------------------------------------------------
+def _mask_tensor(mask: Any, dt: torch.dtype) -> Any:
+    """A NumPy mask as a tensor: bool stays bool, a float mask takes the compared dtype."""
+    if not isinstance(mask, np.ndarray):
+        return mask
+    return torch.as_tensor(mask) if mask.dtype == np.bool_ else torch.as_tensor(mask, dtype=dt)
+
+
+class _SDPATwin(nn.Module):
+    """``F.scaled_dot_product_attention`` with fixed mask and options."""
+
+    def __init__(self, attn_mask: Any, config: dict[str, Any], dt: torch.dtype) -> None:
+        super().__init__()
+        self.attn_mask, self.config = _mask_tensor(attn_mask, dt), dict(config)
+
+    def forward(self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor) -> Any:
+        return nn.functional.scaled_dot_product_attention(query, key, value,
+                                                          attn_mask=self.attn_mask,
+                                                          **self.config)
+
+
+class _MultiheadAttentionTwin(nn.MultiheadAttention):
+    """``nn.MultiheadAttention`` called with fixed options; returns the output alone when
+    ``need_weights=False`` (as :class:`comparisons.attention.MultiheadAttentionCall`)."""
+
+    def forward(self, query, key, value):  # type: ignore[override]
+        out, weights = super().forward(query, key, value, **self.call)
+        return out if weights is None else (out, weights)
+
+
+class _TransformerEncoderLayerTwin(nn.TransformerEncoderLayer):
+    """``nn.TransformerEncoderLayer`` called with fixed masks."""
+
+    def forward(self, src):  # type: ignore[override]
+        return super().forward(src, **self.call)
+
+
+def _call_tensors(layer: Any, dt: torch.dtype) -> dict[str, Any]:
+    return {k: _mask_tensor(v, dt) for k, v in layer.call.items()}
+
+
+def _build_mha(layer: Any, dt: torch.dtype) -> nn.Module:
+    module = _MultiheadAttentionTwin(**layer.config, dtype=dt)
+    module.call = _call_tensors(layer, dt)
+    return module
+
+
+def _build_encoder(layer: Any, dt: torch.dtype) -> nn.Module:
+    module = _TransformerEncoderLayerTwin(**layer.config, dtype=dt)
+    module.call = _call_tensors(layer, dt)
+    return module
+
+
+register_twin("ScaledDotProductAttention",
+              lambda layer, dt: _SDPATwin(layer.attn_mask, layer.config, dt))
+register_twin("MultiheadAttentionCall", _build_mha)
+register_twin("TransformerEncoderLayerCall", _build_encoder)

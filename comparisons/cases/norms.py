@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 
 from comparisons.cases.layers import (INPUT_KINDS, LAYER_SETUPS, ORACLES, LayerCase,
-                                      LayerControl, layer_cases)
+                                      LayerControl, NetworkCase, layer_cases)
 
-__all__ = ["NORM_CASES", "NORM_CONTROLS"]
+__all__ = ["NORM_CASES", "NORM_CONTROLS", "NORM_NETWORK_CASES"]
 
 N_TOKENS = 6  # num_embeddings of the embedding cases
 
@@ -168,3 +168,39 @@ NORM_CONTROLS: list[LayerControl] = [
                        variant="control", kind="tokens"),
                  _fails(ORACLES, ("weight",))),
 ]
+
+# --------------------------------------------------------------------------------------
+# networks and exhaustive variants
+# --------------------------------------------------------------------------------------
+#: Sequential networks with normalisation layers (dropout's networks are trained step by
+#: step in comparisons.model_trajectories, with torch's masks)
+NORM_NETWORK_CASES: list[NetworkCase] = [
+    NetworkCase(f"bn-ln-mlp{'-eval' if mode == 'eval' else ''}",
+                (("Linear", (("in_features", 5), ("out_features", 6), ("bias", False))),
+                 ("BatchNorm1d", (("num_features", 6),)),
+                 ("Tanh", ()),
+                 ("Linear", (("in_features", 6), ("out_features", 4))),
+                 ("LayerNorm", (("normalized_shape", 4),)),
+                 ("Linear", (("in_features", 4), ("out_features", 3)))),
+                "cross_entropy", (8, 5), dtype, mode=mode)
+    for mode in ("train", "eval") for dtype in ("float64", "float32")]
+
+# more seeds and larger inputs, on request (pytest -m exhaustive, backprop-compare
+# --exhaustive)
+for _seed in (1, 2, 3):
+    NORM_CASES += layer_cases("BatchNorm2d", [
+        (f"seed{_seed}", {"num_features": 4}, ((6, 4, 5, 5),),
+         {"setup": "stats", "seed": _seed, "exhaustive": True}),
+        (f"momentum-none-seed{_seed}", {"num_features": 4, "momentum": None}, ((6, 4, 5, 5),),
+         {"setup": "stats", "seed": _seed, "exhaustive": True})])
+    NORM_CASES += layer_cases("LayerNorm", [
+        (f"dims2-seed{_seed}", {"normalized_shape": (6, 5)}, ((4, 3, 6, 5),),
+         {"setup": "affine", "seed": _seed, "exhaustive": True})])
+    NORM_CASES += layer_cases("GroupNorm", [
+        (f"seed{_seed}", {"num_groups": 3, "num_channels": 6}, ((4, 6, 4, 4),),
+         {"setup": "affine", "seed": _seed, "exhaustive": True})])
+    NORM_CASES += layer_cases("Embedding", [
+        (f"seed{_seed}", {"num_embeddings": N_TOKENS, "embedding_dim": 8}, ((16, 12),),
+         {"kind": "tokens", "seed": _seed, "exhaustive": True})])
+    NORM_CASES += layer_cases("Dropout", [
+        (f"seed{_seed}", {"p": 0.5}, ((16, 32),), {"seed": _seed, "exhaustive": True})])
