@@ -14,9 +14,7 @@ from comparisons.norm_slips import *  # noqa: F403  (batch norm, layer norm, dro
 from comparisons.norm_slips import __all__ as _norm_slips
 from manual.layers import Linear
 
-__all__ = ["GRUResetBeforeProduct", "LSTMCellStateGradDropped", "LSTMGatesSwappedInBackward",
-           "LSTMWeightHHLastStepOnly", "LinearInputGradUntransposed",
-           "LinearWeightGradTransposed", *_norm_slips]
+__all__ = ["LinearInputGradUntransposed", "LinearWeightGradTransposed", *_norm_slips]
 
 
 class LinearWeightGradTransposed(Linear):
@@ -39,10 +37,20 @@ class LinearInputGradUntransposed(Linear):
             dx = np.asarray(dout) @ self.params["weight"].T
         return dx
 
+# the attention kernels' slips live beside the attention calls they plug into
+from comparisons.attention_slips import *  # noqa: E402,F403
+from comparisons.attention_slips import __all__ as _attention_all  # noqa: E402
+
+__all__ += _attention_all
+
+
 # --------------------------------------------------------------------------------------
 # recurrent layers: the classic slips of backpropagation through time
 # --------------------------------------------------------------------------------------
 from manual.layers.recurrent import GRU, LSTM, _sigmoid  # noqa: E402
+
+__all__ += ["GRUResetBeforeProduct", "LSTMCellStateGradDropped", "LSTMGatesSwappedInBackward",
+            "LSTMWeightHHLastStepOnly"]
 
 
 class LSTMGatesSwappedInBackward(LSTM):
@@ -119,10 +127,3 @@ class GRUResetBeforeProduct(GRU):
         H = self.hidden_size
         self.grads["weight_hh_l0"][2 * H:] = sum(dn.T @ rh for dn, rh in self._n_terms)
         return result
-
-
-# the attention kernels' slips live beside the attention calls they plug into
-from comparisons.attention_slips import *  # noqa: E402,F403
-from comparisons.attention_slips import __all__ as _attention_all  # noqa: E402
-
-__all__ += _attention_all

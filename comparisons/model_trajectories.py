@@ -41,7 +41,6 @@ from comparisons.tolerances import trajectory_tolerance
 from comparisons.trajectories import (TRAJECTORY_COLUMNS, _kwargs_text, _non_default,
                                       compare_histories)
 from manual import optimizers
-from manual.clipping import clip_grad_norm_
 from manual.training import History, batch_order, flat_state
 
 __all__ = ["MODEL_BUILDERS", "MODEL_TRAJECTORY_CASES", "ModelProblem", "ModelTrajectoryCase",
@@ -85,7 +84,10 @@ class ModelTrajectoryCase:
     batch_size: int = 32
     seed: int = 0
     exhaustive: bool = False
-    clip_grad_norm: float | None = None  # max_norm of clip_grad_norm_ before every step
+    #: clip the gradients before every step (``torch.nn.utils``' functions on both sides;
+    #: by value first when both are given)
+    clip_grad_norm: float | None = None
+    clip_grad_value: float | None = None
 
     @property
     def id(self) -> str:
@@ -160,7 +162,9 @@ def _record_state(opt_state: Mapping[str, Any], buffers: Mapping[str, np.ndarray
 
 def _manual_run(net: Any, X: np.ndarray, y: np.ndarray, opt: Any,
                 order: list[list[np.ndarray]], seeds: _DropoutSeeds,
-                clip_grad_norm: float | None = None) -> History:
+                clip: tuple[float | None, float | None] = (None, None)) -> History:
+    from manual.clipping import clip_grad_norm_, clip_grad_value_
+
     losses, lrs, epochs = [], [], []
     hist = History(np.empty(0), np.empty(0), np.empty(0, dtype=int), order)
     t = 0
@@ -172,8 +176,10 @@ def _manual_run(net: Any, X: np.ndarray, y: np.ndarray, opt: Any,
                 loss, grads = net.gradients(X[idx], y[idx])
             if not np.isfinite(loss):
                 raise ValueError(f"the manual loss is {float(loss)} at step {t}")
-            if clip_grad_norm is not None:
-                clip_grad_norm_(grads, clip_grad_norm)
+            if clip[1] is not None:
+                clip_grad_value_(grads, clip[1])
+            if clip[0] is not None:
+                clip_grad_norm_(grads, clip[0])
             lrs.append(float(opt.lr))
             opt.step(grads)
             losses.append(float(loss))
@@ -187,7 +193,7 @@ def _manual_run(net: Any, X: np.ndarray, y: np.ndarray, opt: Any,
 
 def _torch_run(tnet: Any, X: np.ndarray, y: np.ndarray, topt: torch.optim.Optimizer,
                order: list[list[np.ndarray]], seeds: _DropoutSeeds,
-               clip_grad_norm: float | None = None) -> History:
+               clip: tuple[float | None, float | None] = (None, None)) -> History:
     from comparisons.bridge import module_state
 
     named = {k: (p, False) for k, p in tnet.module.named_parameters()}
@@ -204,8 +210,10 @@ def _torch_run(tnet: Any, X: np.ndarray, y: np.ndarray, topt: torch.optim.Optimi
             J.backward()
             if not torch.isfinite(J):
                 raise ValueError(f"the torch loss is {J.item()} at step {t}")
-            if clip_grad_norm is not None:
-                torch.nn.utils.clip_grad_norm_(tnet.module.parameters(), clip_grad_norm)
+            if clip[1] is not None:
+                torch.nn.utils.clip_grad_value_(tnet.module.parameters(), clip[1])
+            if clip[0] is not None:
+                torch.nn.utils.clip_grad_norm_(tnet.module.parameters(), clip[0])
             lrs.append(float(topt.param_groups[0]["lr"]))
             topt.step()
             losses.append(J.item())
@@ -251,15 +259,16 @@ def compare_model_training(net: Any, X: np.ndarray, y: np.ndarray, optimizer: An
                            epochs: int, batch_size: int, *, seed: int = 0,
                            X_eval: np.ndarray | None = None, y_eval: np.ndarray | None = None,
                            case: str = "custom", info: Mapping[str, Any] | None = None,
-                           clip_grad_norm: float | None = None) -> pd.DataFrame:
+                           clip_grad_norm: float | None = None,
+                           clip_grad_value: float | None = None) -> pd.DataFrame:
     """Train ``net`` (a manual model with a loss, e.g. :class:`manual.layers.Sequential`)
     with ``optimizer`` (a fresh :mod:`manual.optimizers` optimizer on ``net.params``) and
     its torch twin with ``torch.optim``'s counterpart, on the same shuffled batches; one
     row per step (:data:`comparisons.trajectories.TRAJECTORY_COLUMNS`), then, with
     ``X_eval``/``y_eval``, one eval-mode row (case ``<case>-eval``). ``clip_grad_norm``
-    clips the gradients before every step (``manual.clipping.clip_grad_norm_`` against
-    ``torch.nn.utils.clip_grad_norm_``). Training changes
-    ``net``; it is left in eval mode when an eval row was made."""
+    (2-norm) and ``clip_grad_value`` clip the gradients before every step, with
+    :mod:`manual.clipping` and ``torch.nn.utils``'s own functions (by value first). Training
+    changes ``net``; it is left in eval mode when an eval row was made."""
     from comparisons.bridge import TorchSequential
 
     dtype = np.dtype(net.dtype)
@@ -278,8 +287,9 @@ def compare_model_training(net: Any, X: np.ndarray, y: np.ndarray, optimizer: An
     seeds = _DropoutSeeds(net, tnet.module, seed)
     try:
         with _one_thread():
-            hist_m = _manual_run(net, X, y, optimizer, order, seeds, clip_grad_norm)
-            hist_r = _torch_run(tnet, np.asarray(X), y, topt, order, seeds, clip_grad_norm)
+            clip = (clip_grad_norm, clip_grad_value)
+            hist_m = _manual_run(net, X, y, optimizer, order, seeds, clip)
+            hist_r = _torch_run(tnet, np.asarray(X), y, topt, order, seeds, clip)
     except ValueError as err:
         row = {**{k: v for k, v in info.items() if k in TRAJECTORY_COLUMNS},
                "dtype": dtype.name, "passed": False, "note": str(err)}
@@ -404,15 +414,6 @@ if _has_layers("Conv2d", "MaxPool2d", "AdaptiveAvgPool2d"):  # the conv and pool
           for dt in ("float64", "float32")),
     ]
 
-# the LSTM sequence classifier with gradient clipping (issue 9): 8 steps per epoch, 13 epochs
-MODEL_TRAJECTORY_CASES += [
-    *(ModelTrajectoryCase("lstm-parity", "adam", dt, (("lr", 0.02),), "clip1", epochs=13,
-                          clip_grad_norm=1.0, exhaustive=dt == "float32")
-      for dt in ("float64", "float32")),
-    ModelTrajectoryCase("lstm-parity", "sgd", "float64", (("lr", 0.5), ("momentum", 0.9)),
-                        "momentum-clip0.5", epochs=13, clip_grad_norm=0.5, exhaustive=True),
-]
-
 
 # --------------------------------------------------------------------------------------
 # a one-block transformer encoder on a synthetic sequence task (issue 9)
@@ -463,6 +464,18 @@ MODEL_TRAJECTORY_CASES += [
     ModelTrajectoryCase("transformer-seq", "sgd", "float32", (("lr", 0.05), ("momentum", 0.9)),
                         "momentum-clip", epochs=4, batch_size=16, clip_grad_norm=1.0,
                         exhaustive=True),
+    ModelTrajectoryCase("transformer-seq", "sgd", "float64", (("lr", 0.05), ("momentum", 0.9)),
+                        "momentum-clip-value", epochs=4, batch_size=16, clip_grad_value=0.5,
+                        exhaustive=True),
+]
+
+# the LSTM sequence classifier with gradient clipping (issue 9): 8 steps per epoch, 13 epochs
+MODEL_TRAJECTORY_CASES += [
+    *(ModelTrajectoryCase("lstm-parity", "adam", dt, (("lr", 0.02),), "clip1", epochs=13,
+                          clip_grad_norm=1.0, exhaustive=dt == "float32")
+      for dt in ("float64", "float32")),
+    ModelTrajectoryCase("lstm-parity", "sgd", "float64", (("lr", 0.5), ("momentum", 0.9)),
+                        "momentum-clip0.5", epochs=13, clip_grad_norm=0.5, exhaustive=True),
 ]
 
 
@@ -475,7 +488,8 @@ def run_model_trajectory(case: ModelTrajectoryCase) -> pd.DataFrame:
     return compare_model_training(prob.net, prob.X, prob.y, opt, case.epochs, case.batch_size,
                                   seed=case.seed, X_eval=prob.X_eval, y_eval=prob.y_eval,
                                   case=case.id, info={"dataset": prob.dataset},
-                                  clip_grad_norm=case.clip_grad_norm)
+                                  clip_grad_norm=case.clip_grad_norm,
+                                  clip_grad_value=case.clip_grad_value)
 
 
 def run_model_trajectories(cases: Iterable[ModelTrajectoryCase]) -> pd.DataFrame:

@@ -21,6 +21,15 @@ so the direction changes.
 Backward: clipping happens *after* backpropagation, on the finished gradients; it has no
 derivative to take. :func:`manual.train` applies either, between the backward pass and the
 optimizer step (``clip_grad_norm=``, ``clip_grad_value=``).
+
+>>> import numpy as np
+>>> grads = {"w": np.array([3.0, 0.0]), "b": np.array([4.0])}
+>>> float(clip_grad_norm_(grads, max_norm=1.0))   # the norm before clipping
+5.0
+>>> np.round(grads["w"], 6).tolist(), np.round(grads["b"], 6).tolist()
+([0.6, 0.0], [0.8])
+>>> clip_grad_value_(grads, 0.7); grads["b"].tolist()
+[0.7]
 """
 
 from __future__ import annotations

@@ -203,3 +203,16 @@ def test_clipping_is_active_in_the_classifier_run_and_torch_follows(monkeypatch)
     monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", lambda params, max_norm: None)
     df = _short_run()
     assert not df["passed"].iloc[0] and df["worst_param"].iloc[0] != ""
+
+
+def test_the_readme_recurrent_example_runs():
+    """The example of the README's "Recurrent layers" section."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme[readme.index("### Recurrent layers: RNN, LSTM, GRU"):]
+    code = re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
+    namespace: dict = {}
+    exec(code, namespace)  # noqa: S102 (our own README)
+    assert namespace["dx"].shape == (7, 2, 3) and float(namespace["total"]) > 0

@@ -209,6 +209,6 @@ def sequence_classifier(vocab: int = 6, embed: int = 3, hidden: int = 4, classes
 
 
 RECURRENT_NETWORKS: list[TokenNetworkCase] = [
-    TokenNetworkCase("embedding-lstm-linear", sequence_classifier(), "cross_entropy", (5, 6),
-                     dtype)
+    TokenNetworkCase("embedding-lstm-classifier", sequence_classifier(), "cross_entropy",
+                     (5, 6), dtype)
     for dtype in ("float64", "float32")]

@@ -609,7 +609,9 @@ class _RNNBase(Layer):
         steps, raw = cache
         G = w_hh.shape[0]
         dxw = np.empty(inp.shape[:2] + (G,), dtype=self.dtype)  # (L, N, G H)
-        dhw = np.empty_like(dxw)
+        # RNN and LSTM: the input and hidden projections enter the gates alike, so their
+        # gradients are one array; GRU's differ in the n block (the factor r)
+        dhw = np.empty_like(dxw) if self.mode == "GRU" else dxw
         prev_h = np.empty(inp.shape[:2] + (w_hh.shape[1],), dtype=self.dtype)  # (L, N, H)
         dproj = [] if w_hr is not None else None
         for j in range(len(steps) - 1, -1, -1):  # the steps in the order they ran, reversed
@@ -618,7 +620,10 @@ class _RNNBase(Layer):
             if dproj is not None:
                 dproj.append(dh)
                 dh = dh @ w_hr  # back through the projection, to o * tanh(c_t)
-            dxw[t], dhw[t], dstate = self._recurrence_back((dh, *dstate[1:]), step_cache)
+            dxw_t, dhw_t, dstate = self._recurrence_back((dh, *dstate[1:]), step_cache)
+            dxw[t] = dxw_t
+            if dhw is not dxw:
+                dhw[t] = dhw_t
             prev_h[t] = h_prev
         sfx = f"l{k}" + ("_reverse" if d else "")
         # why after the loop: the weights are shared by all steps, so their gradients are
