@@ -52,6 +52,7 @@ def test_eval_mode_needs_only_the_direct_term():
 def test_flipped_kernel_is_the_definition_and_unflipped_is_not():
     df = conv_lesson.table()
     assert (df["flipped kernel: max err"] <= 1e-12 * df["max |Jᵀδ|"]).all(), df
+    assert (df["conv2d_backward: max err"] <= 1e-12 * df["max |Jᵀδ|"]).all(), df
     assert (df["unflipped kernel: max err"] > 0.1 * df["max |Jᵀδ|"]).all(), df
 
 
