@@ -363,7 +363,8 @@ MODEL_TRAJECTORY_CASES: list[ModelTrajectoryCase] = [
     *(ModelTrajectoryCase("cnn-digits", "sgd", dt, (("lr", 0.05), ("momentum", 0.9)),
                           "momentum", epochs=3, exhaustive=True)
       for dt in ("float64", "float32")),
-    ModelTrajectoryCase("bn-mlp-digits", "adamw", "float64", (("lr", 0.01),), epochs=3),
+    ModelTrajectoryCase("bn-mlp-digits", "adamw", "float64", (("lr", 0.01),), epochs=3,
+                        exhaustive=True),
     ModelTrajectoryCase("bn-mlp-digits", "sgd", "float32", (("lr", 0.05), ("momentum", 0.9)),
                         "momentum", epochs=3, exhaustive=True),
 ]
