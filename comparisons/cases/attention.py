@@ -14,7 +14,7 @@ ones and zeros are generic numbers too.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -200,6 +200,13 @@ MHA_CASES = _cases("mha", [
     # dropout 0.3 on the attention weights, with the mask torch drew (bridge._sync_mha)
     ("dropout", {**_E, "dropout": 0.3}, _LNE, {"key_padding_mask": ("pad", (2, 4))}, {}),
 ])
+
+#: float32 runs in the default set: these variants; the other float32 ones are exhaustive
+#: (budget: float64 checks every option against torch and both torch-free oracles)
+_MHA_FLOAT32_DEFAULT = {"", "batch_first-kpm", "kdim-vdim", "unbatched", "dropout"}
+MHA_CASES = [replace(c, exhaustive=True)
+             if c.dtype == "float32" and c.variant not in _MHA_FLOAT32_DEFAULT else c
+             for c in MHA_CASES]
 
 # --------------------------------------------------------------------------------------
 # nn.TransformerEncoderLayer: d_model 4, 2 heads, feed-forward 8, dropout 0, L = 3, batch 2
