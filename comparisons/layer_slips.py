@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from manual.layers import Conv2d, ConvTranspose2d, Linear, MaxPool2d
-from manual.layers.conv import (cols_times_weight, conv2d_backward, im2col, input_grad,
-                                weight_grad)
+from manual.layers.conv import (cols_times_weight, conv2d_backward, im2col,
+                                input_grad_flipped, weight_grad)
 from manual.layers.pooling import avg_pool2d_backward
 
 __all__ = ["Conv2dKernelTransposed", "Conv2dUnflippedKernel", "ConvTranspose2dPaddingOffByOne",
@@ -53,8 +53,8 @@ class Conv2dUnflippedKernel(Conv2d):
     def _backward(dout: np.ndarray, cache: tuple, need_dx: bool) -> tuple:
         dx, dw, db = conv2d_backward(dout, cache, need_dx)
         x_shape, w, _, stride, pads, dilation, groups, _ = cache
-        if need_dx:  # input_grad flips its kernel: hand it the pre-flipped one
-            dx = input_grad(dout, w[:, :, ::-1, ::-1], x_shape[2:], stride,
+        if need_dx:  # input_grad_flipped flips its kernel: hand it the pre-flipped one
+            dx = input_grad_flipped(dout, w[:, :, ::-1, ::-1], x_shape[2:], stride,
                             (pads[0][0], pads[1][0]), dilation, groups)
         return dx, dw, db
 
@@ -69,7 +69,7 @@ class Conv2dKernelTransposed(Conv2d):
         x_shape, w, _, stride, pads, dilation, groups, _ = cache
         if need_dx:
             wt = np.ascontiguousarray(w.transpose(0, 1, 3, 2))[:, :, ::-1, ::-1]
-            dx = input_grad(dout, wt, x_shape[2:], stride, (pads[0][0], pads[1][0]),
+            dx = input_grad_flipped(dout, wt, x_shape[2:], stride, (pads[0][0], pads[1][0]),
                             dilation, groups)
         return dx, dw, db
 
