@@ -36,3 +36,10 @@ class LinearInputGradUntransposed(Linear):
         if dx is not None:
             dx = np.asarray(dout) @ self.params["weight"].T
         return dx
+
+
+# convolution and pooling (comparisons/conv_slips.py)
+from comparisons.conv_slips import *  # noqa: E402,F403
+from comparisons.conv_slips import __all__ as _conv_slips  # noqa: E402
+
+__all__ += _conv_slips

@@ -138,3 +138,17 @@ def test_cli_layers_part_writes_a_deterministic_csv(tmp_path, capsys):
     assert list(df.columns) == ROW_COLUMNS and (df["status"] == "pass").all()
     assert set(df["kind"]) == {"layer"} and set(df["oracle"]) == {"torch", "fd", "taylor"}
     assert "layers: " in capsys.readouterr().out
+
+
+def test_the_readme_layers_example_runs():
+    """The course example of the README's "Layers" section."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme[readme.index("## Layers"):readme.index("## Lessons")]
+    code = re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
+    namespace: dict = {}
+    exec(code, namespace)  # noqa: S102 (our own README)
+    assert namespace["grads"]["3.weight"].shape == (8, 4, 3, 3)
+    assert {r["oracle"] for r in namespace["rows"]} == {"torch", "vjp", "fd", "taylor"}
