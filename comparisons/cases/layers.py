@@ -298,23 +298,28 @@ LAYER_CASES += layer_cases("AdaptiveAvgPool2d", [
 
 def _exhaustive_conv2d() -> list[LayerCase]:
     """Every combination of stride, padding, dilation and groups on odd-sized inputs, two
-    seeds: opt-in (``pytest -m exhaustive``)."""
+    seeds: opt-in (``pytest -m exhaustive``). The convolutions run in float64 only: their
+    weight and bias gradients sum 150 and more products with heavy cancellation, and in
+    float32 both sides then stray past the float32 policy (atol 1e-6: ~100 roundings) —
+    measured on conv2d s1-p2-d1-g1 seed 1, torch's float32 weight gradient lay 1.3e-5 from
+    the float64 value and ours 4.3e-6. The default table covers float32 on shapes within
+    the policy."""
     cases = []
     for stride, padding, dilation, groups, seed in itertools.product(
             (1, 2, 3), (0, 1, 2), (1, 2), (1, 2), (0, 1)):
         config = {"in_channels": 4, "out_channels": 6, "kernel_size": 3, "stride": stride,
                   "padding": padding, "dilation": dilation, "groups": groups}
         variant = f"s{stride}-p{padding}-d{dilation}-g{groups}-seed{seed}"
-        cases += [LayerCase("Conv2d", _kw(config), ((3, 4, 9, 8),), dtype, seed=seed,
-                            exhaustive=True, variant=variant) for dtype in DTYPES]
+        cases.append(LayerCase("Conv2d", _kw(config), ((3, 4, 9, 8),), "float64", seed=seed,
+                               exhaustive=True, variant=variant))
     for stride, padding, outpad, seed in itertools.product((1, 2, 3), (0, 1, 2), (0, 1), (0,)):
         if outpad >= stride:  # torch: output_padding < max(stride, dilation)
             continue
         config = {"in_channels": 4, "out_channels": 6, "kernel_size": 3, "stride": stride,
                   "padding": padding, "output_padding": outpad, "groups": 2}
         variant = f"s{stride}-p{padding}-op{outpad}-g2-seed{seed}"
-        cases += [LayerCase("ConvTranspose2d", _kw(config), ((3, 4, 5, 4),), dtype, seed=seed,
-                            exhaustive=True, variant=variant) for dtype in DTYPES]
+        cases.append(LayerCase("ConvTranspose2d", _kw(config), ((3, 4, 5, 4),), "float64",
+                               seed=seed, exhaustive=True, variant=variant))
     for k, stride, padding, ceil, seed in itertools.product((2, 3), (1, 2, 3), (0, 1),
                                                             (False, True), (0, 1)):
         config = {"kernel_size": k, "stride": stride, "padding": padding, "ceil_mode": ceil}
