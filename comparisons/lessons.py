@@ -251,6 +251,10 @@ def lesson_rows(name: str) -> list[dict[str, Any]]:
                              f"{targets_and_scaling.SCALING_STEPS} steps", h[cols], t[cols]))
     elif name in _layer_lessons():
         rows += _layer_lessons()[name](name)
+    elif name == "gradients_through_time":  # self-contained: its own module
+        from comparisons.lesson_gradients_through_time import lesson_rows as bptt_rows
+
+        rows += bptt_rows()
     else:
         from manual.lessons import LESSONS
 
