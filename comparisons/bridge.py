@@ -47,6 +47,22 @@ def register_twin(name: str, build: Callable[[Any, torch.dtype], nn.Module] | No
         TWIN_SYNC[name] = sync
 
 
+def _dropout_sync(layer: Any, module: nn.Module, inputs: tuple, output: Any) -> None:
+    """Dropout: hand the mask torch's ``nn.Dropout`` just drew to the manual layer, read
+    from torch's own output (kept elements are x/(1-p), dropped ones 0). It stays the
+    layer's mask (``mask_source``) for every later train-mode forward, so the torch-free
+    oracles differentiate the same function. An input element exactly 0 would hide
+    whether it was kept, so such an input is refused."""
+    if not module.training or module.p == 0.0:
+        return  # the identity: no mask drawn
+    x = inputs[0].detach()
+    if bool((x == 0).any()):
+        raise ValueError("Dropout twin: an input element is exactly 0, so torch's mask cannot "
+                         "be read from its output there; use inputs without zeros")
+    mask = (output.detach() != 0).numpy()
+    layer.mask_source = lambda shape, dtype: mask
+
+
 def torch_dtype(dtype: Any) -> torch.dtype:
     """The torch dtype of a NumPy float32/float64 dtype (a torch dtype passes through)."""
     if isinstance(dtype, torch.dtype):
@@ -208,6 +224,9 @@ class TorchSequential:
                                    allow_unused=True)
         return {k: (np.zeros(tuple(p.shape)) if g is None else g.numpy().copy())
                 for (k, p), g in zip(named, vjps)}
+
+
+register_twin("Dropout", sync=_dropout_sync)
 
 
 # --------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ import pandas as pd
 
 from comparisons.compare import describe
 from comparisons.layers import run_layer_cases
+from comparisons.model_trajectories import MODEL_TRAJECTORY_CASES, run_model_trajectories
 from comparisons.registry import (CASES, COMPONENT_CASES, LAYER_CASES, NETWORK_CASES,
                                  REAL_DATA_CASES, SKIPPED, TRAJECTORY_CASES)
 from comparisons.runner import NETWORK_ORACLES, run_cases, run_components
@@ -87,8 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     real_data = sklearn_available()
     trajectories = [c for c in TRAJECTORY_CASES + (REAL_DATA_CASES if real_data else [])
                     if args.only in c.id] if "trajectories" in parts else []
+    model_runs = [c for c in MODEL_TRAJECTORY_CASES if args.only in c.id and (
+        args.exhaustive or not c.exhaustive)] if "trajectories" in parts and real_data else []
     if not cases and not components and not trajectories and not layer_cases \
-            and not network_cases:
+            and not network_cases and not model_runs:
         if not real_data and any(args.only in c.id for c in REAL_DATA_CASES):
             _parser().error(f"the cases matching {args.only!r} train on data sets bundled with "
                             f"scikit-learn, which is not installed "
@@ -102,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     if "layers" in parts and (layer_cases or network_cases):
         failed_lines += _layers(layer_cases, network_cases, oracles, args)
     if "trajectories" in parts:
-        failed_lines += _trajectories(trajectories, args, real_data)
+        failed_lines += _trajectories(trajectories, args, real_data, model_runs)
     for line in failed_lines[:20]:
         print("FAIL", line)
     return 1 if failed_lines else 0
@@ -169,9 +172,12 @@ def _layers(layer_cases: list, network_cases: list, oracles: list[str],
     return [describe(row) for row in failed.to_dict("records")]
 
 
-def _trajectories(cases: list, args: argparse.Namespace, real_data: bool) -> list[str]:
+def _trajectories(cases: list, args: argparse.Namespace, real_data: bool,
+                  model_runs: list | None = None) -> list[str]:
     start = time.perf_counter()
     df = run_trajectories(cases)
+    if model_runs:  # whole models (a CNN with batch norm and dropout) on digits
+        df = pd.concat([df, run_model_trajectories(model_runs)], ignore_index=True)
     write_csv(df, args.out / "trajectories.csv")
     failures = trajectory_failures(df)
     n_cases = df["case"].nunique()

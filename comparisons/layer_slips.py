@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from comparisons.norm_slips import *  # noqa: F403  (batch norm, layer norm, dropout, embedding)
+from comparisons.norm_slips import __all__ as _norm_slips
 from manual.layers import Linear
 
-__all__ = ["LinearInputGradUntransposed", "LinearWeightGradTransposed"]
+__all__ = ["LinearInputGradUntransposed", "LinearWeightGradTransposed", *_norm_slips]
 
 
 class LinearWeightGradTransposed(Linear):

@@ -414,5 +414,11 @@ from comparisons.cases.layers import (  # noqa: E402  (the table imports nothing
     NetworkCase,
 )
 
+from comparisons.cases.norms import NORM_CASES, NORM_CONTROLS, NORM_NETWORK_CASES  # noqa: E402
+
+LAYER_CASES += NORM_CASES  # in place: the one list every consumer reads
+NETWORK_CASES += NORM_NETWORK_CASES
+LAYER_CONTROLS += NORM_CONTROLS
+
 __all__ += ["LAYER_CASES", "LAYER_CONTROLS", "NETWORK_CASES", "LayerCase", "LayerControl",
             "NetworkCase"]

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["INPUT_KINDS", "LAYER_CASES", "LAYER_CONTROLS", "NETWORK_CASES", "LayerCase",
-           "LayerControl", "NetworkCase", "layer_cases"]
+__all__ = ["INPUT_KINDS", "LAYER_CASES", "LAYER_CONTROLS", "LAYER_SETUPS", "NETWORK_CASES",
+           "LayerCase", "LayerControl", "NetworkCase", "layer_cases"]
 
 DTYPES = ("float64", "float32")
 ORACLES = ("torch", "fd", "taylor")
@@ -47,6 +47,12 @@ def _ties(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
 INPUT_KINDS: dict[str, Callable[[np.random.Generator, tuple[int, ...]], np.ndarray]] = {
     "normal": _normal, "distinct": _distinct, "ties": _ties,
 }
+
+
+#: setup name -> ``setup(layer, rng)``, run on a case's freshly built layer: state that no
+#: constructor argument gives (batch norm's affine parameters away from torch's 1 and 0,
+#: running statistics as after some training)
+LAYER_SETUPS: dict[str, Callable[[Any, np.random.Generator], None]] = {}
 
 
 def _kw(config: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
@@ -81,6 +87,7 @@ class LayerCase:
     variant: str = ""  # readable id part: "stride2-pad1"
     oracles: tuple[str, ...] = ORACLES
     mode: str = "train"  # "train" or "eval"
+    setup: str = ""  # a key of LAYER_SETUPS: run on the built layer (random affine, stats)
 
     @property
     def id(self) -> str:
@@ -95,6 +102,8 @@ class LayerCase:
         """The manual layer (``factory``: another class taking the same arguments, e.g. a
         negative control's broken subclass), in the case's mode."""
         layer = _build_layer(self.layer, self.config, self.dtype, self.seed, factory)
+        if self.setup:
+            LAYER_SETUPS[self.setup](layer, np.random.default_rng(3000 + self.seed))
         return layer.train(self.mode == "train")
 
     def inputs(self) -> tuple[np.ndarray, ...]:

@@ -10,6 +10,13 @@
   pairs ``conv2d_forward``/``conv2d_backward``, … (im2col and one matrix product).
 - :mod:`~manual.layers.pooling` — ``MaxPool1d``, ``MaxPool2d``, ``AvgPool2d``,
   ``AdaptiveAvgPool2d`` and their functional pairs.
+- :mod:`~manual.layers.normalization` — ``BatchNorm1d``, ``BatchNorm2d``, ``LayerNorm``,
+  ``GroupNorm``, with ``batchnorm_forward``/``batchnorm_backward`` (the three-term
+  backward), ``layernorm_*`` and ``groupnorm_*``.
+- :mod:`~manual.layers.dropout` — ``Dropout`` (its own seed, or a mask handed to it), with
+  ``dropout_forward``/``dropout_backward``.
+- :mod:`~manual.layers.embedding` — ``Embedding`` (padding_idx, repeated indices that
+  accumulate), with ``word_embedding_forward``/``word_embedding_backward``.
 - :mod:`~manual.layers.shape` — ``Flatten``.
 - :mod:`~manual.layers.container` — ``Sequential``, with the loss a network trains with.
 """
@@ -27,6 +34,12 @@ from manual.layers.pooling import (AdaptiveAvgPool2d, AvgPool2d, MaxPool1d, MaxP
                                    adaptive_avg_pool2d_backward, adaptive_avg_pool2d_forward,
                                    avg_pool2d_backward, avg_pool2d_forward, max_pool1d_backward,
                                    max_pool1d_forward, max_pool2d_backward, max_pool2d_forward)
+from manual.layers.dropout import Dropout, dropout_backward, dropout_forward
+from manual.layers.embedding import Embedding, word_embedding_backward, word_embedding_forward
+from manual.layers.normalization import (BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm,
+                                         batchnorm_backward, batchnorm_forward,
+                                         groupnorm_backward, groupnorm_forward,
+                                         layernorm_backward, layernorm_forward)
 from manual.layers.shape import Flatten
 
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose2d", "conv1d_backward", "conv1d_forward",
@@ -38,3 +51,7 @@ __all__ += ["AdaptiveAvgPool2d", "AvgPool2d", "MaxPool1d", "MaxPool2d",
             "max_pool2d_backward", "max_pool2d_forward"]
 __all__ += ["Dense", "Flatten", "Identity", "Layer", "Linear", "Sequential", "affine_backward",
            "affine_forward", "linear_backward", "linear_forward", *_activation_all]
+__all__ += ["BatchNorm1d", "BatchNorm2d", "Dropout", "Embedding", "GroupNorm", "LayerNorm",
+            "batchnorm_backward", "batchnorm_forward", "dropout_backward", "dropout_forward",
+            "groupnorm_backward", "groupnorm_forward", "layernorm_backward", "layernorm_forward",
+            "word_embedding_backward", "word_embedding_forward"]
