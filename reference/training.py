@@ -37,7 +37,8 @@ class Record:
 def train(module: Any, X: np.ndarray, y: np.ndarray, optimizer: torch.optim.Optimizer,
           order: list[list[np.ndarray]], scheduler: Any = None, *,
           schedule_every: str = "step", freeze: Mapping[str, Iterable[int]] | None = None,
-          record: bool = False) -> Record:
+          record: bool = False, clip_grad_norm: float | None = None,
+          clip_grad_value: float | None = None) -> Record:
     """Train ``module`` (a torch module with ``loss_fn``, ``dtype`` and ``target_tensor``,
     such as :class:`reference.MLP`) on the batches of ``order`` (one list of index arrays
     per epoch).
@@ -46,7 +47,9 @@ def train(module: Any, X: np.ndarray, y: np.ndarray, optimizer: torch.optim.Opti
     gradient of every parameter frozen at this step (``freeze``: torch parameter name ->
     steps, counted from 1) is set to ``None``; then ``optimizer.step()`` and, per step or
     per epoch, ``scheduler.step()``. A non-finite loss or parameter raises ``ValueError``
-    naming the step.
+    naming the step. ``clip_grad_value``/``clip_grad_norm`` clip the gradients before the
+    step with torch's own ``torch.nn.utils.clip_grad_value_``/``clip_grad_norm_`` (by value
+    first).
     """
     named = dict(module.named_parameters())
     unknown = [k for k in (freeze or {}) if k not in named]
@@ -56,7 +59,7 @@ def train(module: Any, X: np.ndarray, y: np.ndarray, optimizer: torch.optim.Opti
     frozen = {k: frozenset(int(t) for t in steps) for k, steps in (freeze or {}).items()}
     with _one_thread():
         return _train(module, named, X, y, optimizer, order, scheduler, schedule_every, frozen,
-                      record)
+                      record, clip_grad_norm, clip_grad_value)
 
 
 @contextmanager
@@ -77,7 +80,7 @@ def _copy(value: Any) -> Any:
 
 
 def _train(module, named, X, y, optimizer, order, scheduler, schedule_every, frozen,
-           record) -> Record:
+           record, clip_grad_norm=None, clip_grad_value=None) -> Record:
     Xt = torch.as_tensor(np.asarray(X), dtype=module.dtype)
     yt = module.target_tensor(np.asarray(y))
     by_param = {id(p): k for k, p in named.items()}
@@ -97,6 +100,11 @@ def _train(module, named, X, y, optimizer, order, scheduler, schedule_every, fro
             for key, steps in frozen.items():
                 if t in steps:
                     named[key].grad = None  # torch skips a parameter without .grad
+            params = [p for group in optimizer.param_groups for p in group["params"]]
+            if clip_grad_value is not None:
+                torch.nn.utils.clip_grad_value_(params, clip_grad_value)
+            if clip_grad_norm is not None:
+                torch.nn.utils.clip_grad_norm_(params, clip_grad_norm)
             out.lr.append(float(optimizer.param_groups[0]["lr"]))
             optimizer.step()
             for key, p in named.items():
