@@ -17,11 +17,12 @@ purpose is listed, with its reason: per component in the case table
 from __future__ import annotations
 
 import inspect
+import typing
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["LAYER_DIFFERENCES", "NO_TORCH_LAYER", "REQUIRED", "layer_arguments",
-           "signature_mismatches", "torch_arguments"]
+__all__ = ["LAYER_DIFFERENCES", "LAYER_SPECIFIC_DIFFERENCES", "NO_TORCH_LAYER", "REQUIRED",
+           "layer_arguments", "signature_mismatches", "torch_arguments"]
 
 #: marks an argument without a default (a required one)
 REQUIRED = inspect.Parameter.empty
@@ -46,7 +47,24 @@ NO_TORCH_LAYER: dict[str, str] = {
     "ActivationLayer": "the base class of the activation layers",
     "Dense": "the MLP's affine layer in the (in, out) layout of the textbook derivation "
              "(torch's is Linear, (out, in), also here)",
+    "LastTimeStep": "picks a recurrent layer's last time step for a classifier head; torch "
+                    "has no module for it (one indexes the output)",
     "LeCunTanh": "torch has no LeCun tanh (LeCun et al. 1998)",
+}
+
+#: (layer class, argument) -> why that one layer differs from its torch module
+LAYER_SPECIFIC_DIFFERENCES: dict[tuple[str, str], str] = {
+    ("Conv1d", "output_padding"): "a keyword-only extra of the manual convolution (its code "
+                                  "is shared with ConvTranspose2d); torch's Conv1d has none",
+    ("Conv2d", "output_padding"): "a keyword-only extra of the manual convolution (its code "
+                                  "is shared with ConvTranspose2d); torch's Conv2d has none",
+    ("BatchNorm1d", "bias"): "torch 2.13's keyword-only bias flag (affine without the shift) "
+                             "is not implemented yet",
+    ("BatchNorm2d", "bias"): "torch 2.13's keyword-only bias flag (affine without the shift) "
+                             "is not implemented yet",
+    ("TransformerEncoderLayer", "activation"): "given by name ('relu', 'gelu'); torch's "
+                                               "default is the function F.relu, which the "
+                                               "name 'relu' stands for",
 }
 
 _SELF = {"self", "cls", "input", "target", "params", "optimizer"}
@@ -57,9 +75,18 @@ def torch_arguments(obj: Callable[..., Any]) -> dict[str, Any]:
     (:data:`REQUIRED` when it has none), in order, leaving out ``self``, the inputs and
     ``*args``/``**kwargs``."""
     fn = obj.__init__ if isinstance(obj, type) else obj
+    named = _named(fn)
+    overloads = typing.get_overloads(fn)
+    if not named and overloads:  # torch.nn.RNN, GRU, LSTM: (*args, **kwargs), documented
+        named = _named(overloads[0])  # by their first overload
+    return named
+
+
+def _named(fn: Callable[..., Any]) -> dict[str, Any]:
     params = inspect.signature(fn).parameters
     return {k: p.default for k, p in params.items()
-            if k not in _SELF and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+            if k not in _SELF and not k.startswith("_")  # torch-internal (Embedding's _weight)
+            and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
 
 
 def layer_arguments(cls: type) -> dict[str, Any]:
