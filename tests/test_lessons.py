@@ -14,7 +14,7 @@ import torch
 
 import reference
 from comparisons import compare_arrays, compare_network, failures, tolerance_for
-from comparisons.lessons import Reference321, lesson_rows, lessons_vs_torch
+from comparisons.teaching.lessons import Reference321, lesson_rows, lessons_vs_torch
 from comparisons.runner import finite_difference_gradients
 from manual import MLP
 from manual.lessons import (
@@ -54,7 +54,7 @@ def test_lesson_numbers_match_torch(name):
 
 
 def test_comparisons_lessons_command(capsys):
-    from comparisons import lessons as cmd
+    from comparisons.teaching import lessons as cmd
 
     assert cmd.main(["--only", "network_321"]) == 0
     out = capsys.readouterr().out
