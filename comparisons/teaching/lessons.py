@@ -13,7 +13,7 @@ twins here are built from torch's built-ins (``torch.sigmoid``, ``F.mse_loss``,
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -37,8 +37,9 @@ from manual.lessons import (
 )
 from manual.lessons.network_321 import Network321
 
-__all__ = ["COLUMNS", "Reference321", "lessons_vs_torch", "main", "torch_derivative",
-           "torch_gd_1d", "torch_layer_norms", "torch_neuron_history", "torch_train_mlp"]
+__all__ = ["COLUMNS", "LESSON_CHECKS", "Reference321", "lesson_rows", "lessons_vs_torch",
+           "main", "torch_derivative", "torch_gd_1d", "torch_layer_norms",
+           "torch_neuron_history", "torch_train_mlp"]
 
 TOL = tolerance_for(np.float64, "torch")
 COLUMNS = ["lesson", "quantity", "oracle", "size", "max_abs_err", "max_rel_err", "rtol", "atol",
@@ -170,90 +171,143 @@ def _trajectory_columns(h: pd.DataFrame) -> list[str]:
     return [c for c in h.columns if c not in ("step", "accuracy")]
 
 
-def lesson_rows(name: str) -> list[dict[str, Any]]:
-    """The comparisons of one lesson (a name of :data:`manual.lessons.LESSONS`)."""
-    rows: list[dict[str, Any]] = []
-    if name == "derivative_as_limit":
-        for act in ("sigmoid", "tanh"):
-            _, x0, exact = derivative_as_limit.derivative_problems(np.float64)[act]
-            rows.append(_row(name, f"{act}'({float(x0)}) (analytic)", exact,
-                             torch_derivative(act, float(x0))))
-        net, X, y = derivative_as_limit.example_network(np.float64)
-        _, grads_t = reference.MLP.from_manual(net).gradients(X, y)
-        exact = derivative_as_limit.derivative_problems(np.float64)["network loss dJ/dW1[0,0]"][2]
-        rows.append(_row(name, "network dJ/dW1[0,0] (analytic)", exact, grads_t["W1"][0, 0]))
-    elif name == "gradient_descent_1d":
-        for lr in gradient_descent_1d.LEARNING_RATES:
-            rows.append(_row(name, f"x_k, lr = {lr}, {gradient_descent_1d.STEPS} steps",
-                             gradient_descent_1d.trajectory(lr)["x"], torch_gd_1d(lr)))
-    elif name == "single_neuron":
-        X, y = single_neuron.dataset()
-        h = single_neuron.history()
-        t = torch_neuron_history(np.zeros(1), 0.0, X, y, single_neuron.LR, single_neuron.STEPS)
+def _derivative_as_limit() -> list[dict[str, Any]]:
+    """Lesson 1: the analytic derivatives the finite differences are measured against."""
+    name = "derivative_as_limit"
+    rows = []
+    for act in ("sigmoid", "tanh"):
+        _, x0, exact = derivative_as_limit.derivative_problems(np.float64)[act]
+        rows.append(_row(name, f"{act}'({float(x0)}) (analytic)", exact,
+                         torch_derivative(act, float(x0))))
+    net, X, y = derivative_as_limit.example_network(np.float64)
+    _, grads_t = reference.MLP.from_manual(net).gradients(X, y)
+    exact = derivative_as_limit.derivative_problems(np.float64)["network loss dJ/dW1[0,0]"][2]
+    rows.append(_row(name, "network dJ/dW1[0,0] (analytic)", exact, grads_t["W1"][0, 0]))
+    return rows
+
+
+def _gradient_descent_1d() -> list[dict[str, Any]]:
+    """Lesson 2: the iterates of gradient descent against torch.optim.SGD."""
+    name = "gradient_descent_1d"
+    return [_row(name, f"x_k, lr = {lr}, {gradient_descent_1d.STEPS} steps",
+                 gradient_descent_1d.trajectory(lr)["x"], torch_gd_1d(lr))
+            for lr in gradient_descent_1d.LEARNING_RATES]
+
+
+def _single_neuron() -> list[dict[str, Any]]:
+    """Lesson 3: the neuron's first gradient and its whole training run."""
+    name = "single_neuron"
+    X, y = single_neuron.dataset()
+    h = single_neuron.history()
+    t = torch_neuron_history(np.zeros(1), 0.0, X, y, single_neuron.LR, single_neuron.STEPS)
+    cols = _trajectory_columns(t)
+    return [_row(name, "dC/dw, dC/db at the start", h.loc[0, ["dC/dw", "dC/db"]],
+                 t.loc[0, ["dC/dw", "dC/db"]]),
+            _row(name, f"w, b, C and gradient, {single_neuron.STEPS} steps of SGD",
+                 h[cols], t[cols])]
+
+
+def _network_321() -> list[dict[str, Any]]:
+    """Lesson 4: J and the eleven named gradients, against torch and the torch-free oracles."""
+    net = network_321.seed_network(0)
+    X, y = network_321.example_data(0)
+    return _summarise("network_321", "J and dJ/d(w14 ... b6)",
+                      compare_network(net, X, y, case="network_321",
+                                      reference_net=Reference321(net)))
+
+
+def _why_nonlinear() -> list[dict[str, Any]]:
+    """Lesson 5: the collapsed affine map, and the XOR training runs."""
+    name = "why_nonlinear"
+    rows = [_collapse_row(name)]
+    X, y = why_nonlinear.xor_data()
+    for act, (lr, steps) in why_nonlinear.RUNS.items():
+        losses_t, params_t = torch_train_mlp(why_nonlinear.xor_network(act), X, y, lr, steps)
+        net = why_nonlinear.xor_network(act)
+        losses_m = _train(net, X, y, lr, steps)
+        rows.append(_row(name, f"XOR MSE per step, {act}, {steps} steps", losses_m, losses_t))
+        rows.append(_row(name, f"XOR final parameters, {act}", _flat(net.params),
+                         _flat(params_t)))
+    return rows
+
+
+def _constant_derivative() -> list[dict[str, Any]]:
+    """Lesson 6: the hidden units' learning signals, and the training runs."""
+    name = "constant_derivative"
+    rows = []
+    X, y = constant_derivative.dataset()
+    for act in constant_derivative.ACTIVATIONS:
+        net = constant_derivative.network(act)
+        tnet = reference.MLP.from_manual(net)
+        tnet.gradients(X, y)
+        net.gradients(X, y)
+        rows.append(_row(name, f"dJ/dz1 at the start, {act}", net.intermediates["dJ/dz1"],
+                         tnet.intermediates["dJ/dz1"]))
+        losses_t, _ = torch_train_mlp(constant_derivative.network(act), X, y,
+                                      constant_derivative.LR, constant_derivative.STEPS)
+        losses_m = _train(constant_derivative.network(act), X, y, constant_derivative.LR,
+                          constant_derivative.STEPS)
+        rows.append(_row(name, f"MSE per step, {act}, {constant_derivative.STEPS} steps",
+                         losses_m, losses_t))
+    return rows
+
+
+def _vanishing_gradients() -> list[dict[str, Any]]:
+    """Lesson 7: the per-layer gradient norms, every init and activation."""
+    name = "vanishing_gradients"
+    rows = []
+    X, y = vanishing_gradients.data()
+    for init in vanishing_gradients.INITS:
+        for act in vanishing_gradients.ACTIVATIONS:
+            m = vanishing_gradients.layer_norms(vanishing_gradients.network(act, init), X, y)
+            t = torch_layer_norms(vanishing_gradients.network(act, init), X, y)
+            rows.append(_row(name, f"|dJ/dW_l|, |dJ/dz_l| per layer, {init}/{act}",
+                             m[["|dJ/dW|", "|dJ/dz|"]], t[["|dJ/dW|", "|dJ/dz|"]]))
+    return rows
+
+
+def _targets_and_scaling() -> list[dict[str, Any]]:
+    """Lesson 8: the neuron's runs for each target pair and each input scaling."""
+    name = "targets_and_scaling"
+    rows = []
+    for targets, h in targets_and_scaling.target_runs().items():
+        X, y = targets_and_scaling.targets_data(targets)
+        t = torch_neuron_history(np.zeros(1), 0.0, X, y, targets_and_scaling.TARGETS_LR,
+                                 targets_and_scaling.TARGETS_STEPS)
         cols = _trajectory_columns(t)
-        rows.append(_row(name, "dC/dw, dC/db at the start", h.loc[0, ["dC/dw", "dC/db"]],
-                         t.loc[0, ["dC/dw", "dC/db"]]))
-        rows.append(_row(name, f"w, b, C and gradient, {single_neuron.STEPS} steps of SGD",
-                         h[cols], t[cols]))
-    elif name == "network_321":
-        net = network_321.seed_network(0)
-        X, y = network_321.example_data(0)
-        rows += _summarise(name, "J and dJ/d(w14 ... b6)",
-                           compare_network(net, X, y, case="network_321",
-                                           reference_net=Reference321(net)))
-    elif name == "why_nonlinear":
-        rows.append(_collapse_row(name))
-        X, y = why_nonlinear.xor_data()
-        for act, (lr, steps) in why_nonlinear.RUNS.items():
-            losses_t, params_t = torch_train_mlp(why_nonlinear.xor_network(act), X, y, lr, steps)
-            net = why_nonlinear.xor_network(act)
-            losses_m = _train(net, X, y, lr, steps)
-            rows.append(_row(name, f"XOR MSE per step, {act}, {steps} steps", losses_m, losses_t))
-            rows.append(_row(name, f"XOR final parameters, {act}", _flat(net.params),
-                             _flat(params_t)))
-    elif name == "constant_derivative":
-        X, y = constant_derivative.dataset()
-        for act in constant_derivative.ACTIVATIONS:
-            net = constant_derivative.network(act)
-            tnet = reference.MLP.from_manual(net)
-            tnet.gradients(X, y)
-            net.gradients(X, y)
-            rows.append(_row(name, f"dJ/dz1 at the start, {act}", net.intermediates["dJ/dz1"],
-                             tnet.intermediates["dJ/dz1"]))
-            losses_t, _ = torch_train_mlp(constant_derivative.network(act), X, y,
-                                          constant_derivative.LR, constant_derivative.STEPS)
-            losses_m = _train(constant_derivative.network(act), X, y, constant_derivative.LR,
-                              constant_derivative.STEPS)
-            rows.append(_row(name, f"MSE per step, {act}, {constant_derivative.STEPS} steps",
-                             losses_m, losses_t))
-    elif name == "vanishing_gradients":
-        X, y = vanishing_gradients.data()
-        for init in vanishing_gradients.INITS:
-            for act in vanishing_gradients.ACTIVATIONS:
-                m = vanishing_gradients.layer_norms(vanishing_gradients.network(act, init), X, y)
-                t = torch_layer_norms(vanishing_gradients.network(act, init), X, y)
-                rows.append(_row(name, f"|dJ/dW_l|, |dJ/dz_l| per layer, {init}/{act}",
-                                 m[["|dJ/dW|", "|dJ/dz|"]], t[["|dJ/dW|", "|dJ/dz|"]]))
-    elif name == "targets_and_scaling":
-        for targets, h in targets_and_scaling.target_runs().items():
-            X, y = targets_and_scaling.targets_data(targets)
-            t = torch_neuron_history(np.zeros(1), 0.0, X, y, targets_and_scaling.TARGETS_LR,
-                                     targets_and_scaling.TARGETS_STEPS)
-            cols = _trajectory_columns(t)
-            rows.append(_row(name, f"targets {targets}: w, b, C and gradient, "
-                             f"{targets_and_scaling.TARGETS_STEPS} steps", h[cols], t[cols]))
-        for inputs, (D, y, h) in targets_and_scaling.scaling_runs().items():
-            t = torch_neuron_history(targets_and_scaling.initial_weights(), 0.0, D, y,
-                                     targets_and_scaling.SCALING_LR,
-                                     targets_and_scaling.SCALING_STEPS)
-            cols = _trajectory_columns(t)
-            rows.append(_row(name, f"{inputs} inputs: w, b, C and gradient, "
-                             f"{targets_and_scaling.SCALING_STEPS} steps", h[cols], t[cols]))
-    else:
+        rows.append(_row(name, f"targets {targets}: w, b, C and gradient, "
+                         f"{targets_and_scaling.TARGETS_STEPS} steps", h[cols], t[cols]))
+    for inputs, (D, y, h) in targets_and_scaling.scaling_runs().items():
+        t = torch_neuron_history(targets_and_scaling.initial_weights(), 0.0, D, y,
+                                 targets_and_scaling.SCALING_LR,
+                                 targets_and_scaling.SCALING_STEPS)
+        cols = _trajectory_columns(t)
+        rows.append(_row(name, f"{inputs} inputs: w, b, C and gradient, "
+                         f"{targets_and_scaling.SCALING_STEPS} steps", h[cols], t[cols]))
+    return rows
+
+
+#: one check per lesson: lesson name -> the function making its rows against torch
+LESSON_CHECKS: dict[str, Callable[[], list[dict[str, Any]]]] = {
+    "derivative_as_limit": _derivative_as_limit,
+    "gradient_descent_1d": _gradient_descent_1d,
+    "single_neuron": _single_neuron,
+    "network_321": _network_321,
+    "why_nonlinear": _why_nonlinear,
+    "constant_derivative": _constant_derivative,
+    "vanishing_gradients": _vanishing_gradients,
+    "targets_and_scaling": _targets_and_scaling,
+}
+
+
+def lesson_rows(name: str) -> list[dict[str, Any]]:
+    """The comparisons of one lesson (a name of :data:`manual.lessons.LESSONS`), made by its
+    check in :data:`LESSON_CHECKS`."""
+    if name not in LESSON_CHECKS:
         from manual.lessons import LESSONS
 
         raise ValueError(f"unknown lesson {name!r}; valid: {', '.join(LESSONS)}")
-    return rows
+    return LESSON_CHECKS[name]()
 
 
 def _train(net: Any, X: np.ndarray, y: np.ndarray, lr: float, steps: int) -> np.ndarray:
