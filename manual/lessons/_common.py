@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import inspect
-import re
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -26,6 +25,8 @@ from typing import Any, TextIO
 
 import numpy as np
 import pandas as pd
+
+from manual._cli import plain
 
 __all__ = ["DEFAULT_OUT", "figure", "gradient_descent_step", "lesson_name", "main_for",
            "matplotlib_available", "print_lesson", "run_lesson", "save_figure", "train"]
@@ -86,14 +87,11 @@ def save_figure(fig: Any, path: Path) -> Path:
 
 
 def _question_and_answer(module: ModuleType) -> str:
-    """The docstring from its "Question" paragraph on, with the reST markup (``:math:`x```,
-    ``.. math::`` directives, double back-quotes) stripped for the terminal."""
+    """The docstring from its "Question" paragraph on, as plain console text: Sphinx roles
+    and double back-quotes stripped, the math rendered in Unicode (∂J/∂w₁₄)."""
     doc = inspect.cleandoc(module.__doc__ or "")
     start = doc.find("Question")
-    text = doc[start:] if start >= 0 else doc
-    text = re.sub(r"^\.\. math::[ \t]*\n", "", text, flags=re.MULTILINE)
-    text = re.sub(r":math:`([^`]*)`", r"\1", text)
-    return text.replace("``", "")
+    return plain(doc[start:] if start >= 0 else doc)
 
 
 def print_lesson(module: ModuleType, stream: TextIO | None = None) -> dict[str, pd.DataFrame]:
