@@ -1,26 +1,40 @@
-"""``backprop-compare``: run every registry case and write the CSV report.
+"""backprop-compare: run the registry's cases against torch and the torch-free oracles, write
+the CSV reports and a summary picture, print a summary.
 
-    backprop-compare [--out reports] [--only SUBSTRING] [--oracles torch,vjp,fd,taylor]
-                     [--parts gradients,components,trajectories]
+By default every case of every part runs (about 40 s on 2 cores). The output folder gets
 
-Writes to the output folder
+  gradients.csv     one row per network case x parameter x oracle (torch, vjp, fd, taylor),
+                    plus one row per skipped activation-loss pair of the matrix
+  components.csv    each activation and loss on its own, one row per case x quantity
+  trajectories.csv  training runs, manual optimizers against torch.optim, one row per step
+                    (the real-data runs only when scikit-learn is installed)
+  summary.png       the worst error/tolerance per activation x loss, every row's error
+                    against its tolerance line, and the trajectories' error per step
+                    (needs matplotlib, the 'plots' extra; --plots writes each panel large)
 
-- ``gradients.csv``: one row per network case x parameter x oracle, plus one row per
-  skipped pair of the matrix;
-- ``components.csv``: each activation and loss on its own (forward, derivative,
-  backward; value and gradient), one row per case x quantity;
-- ``trajectories.csv``: training runs with the manual optimizers against ``torch.optim``,
-  one row per case x step (the real-data cases when scikit-learn is installed);
+A report is written only by a run that made it: a selection that leaves a part empty
+leaves that part's CSV as it was.
 
-prints a short summary and exits with status 1 if any comparison fails.
+Select cases with --only: exact ids, shell-style patterns or a comma-separated list of
+either, e.g. --only 'sigmoid-mse-*'  or  --only 'tanh-mse-small-float64,*adam*'.
+--list prints the selected ids without running anything.
+
+A row passes when err_over_tol <= 1: the error of its worst element (the one furthest
+beyond its tolerance) divided by that element's tolerance atol + rtol*|reference|.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
+import fnmatch
+import os
 import sys
 import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -30,9 +44,13 @@ from comparisons.registry import (CASES, COMPONENT_CASES, REAL_DATA_CASES, SKIPP
 from comparisons.runner import NETWORK_ORACLES, run_cases, run_components
 from comparisons.tolerances import TAYLOR_MIN_SLOPE
 from comparisons.trajectories import run_trajectories, trajectory_failures, trajectory_summary
+from manual._cli import EXIT_CODES, HelpFormatter, fail, out_dir_problem
 from manual.datasets import sklearn_available
 
-__all__ = ["main", "write_csv"]
+__all__ = ["PARTS", "Part", "main", "select_ids", "write_csv"]
+
+PLOTS_HINT = ("pictures skipped: matplotlib is not installed "
+              "(pip install 'backprop-reference-suite[plots]' to get summary.png)")
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:
@@ -41,107 +59,123 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
     df.to_csv(path, index=False, lineterminator="\n")  # floats as shortest round-trip repr
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="backprop-compare", description=__doc__.split("\n\n")[0])
-    p.add_argument("--out", type=Path, default=Path("reports"),
-                   help="folder for the CSV reports (default: reports)")
-    p.add_argument("--only", default="",
-                   help="run only the cases whose id contains this substring")
-    p.add_argument("--oracles", default=",".join(NETWORK_ORACLES),
-                   help=f"comma-separated network oracles: {', '.join(NETWORK_ORACLES)} "
-                        f"(default: all)")
-    p.add_argument("--parts", default=",".join(PARTS),
-                   help=f"comma-separated reports to make: {', '.join(PARTS)} (default: all)")
-    return p
+# --------------------------------------------------------------------------------------
+# case selection: exact ids, shell-style patterns, comma-separated lists
+# --------------------------------------------------------------------------------------
+def _tokens(spec: str) -> list[str]:
+    return [t.strip() for t in spec.split(",") if t.strip()]
 
 
-PARTS = ("gradients", "components", "trajectories")
+def select_ids(ids: Sequence[str], spec: str) -> list[str]:
+    """The ids matching ``spec`` (all for an empty spec), in their order: ``spec`` is a
+    comma-separated list of exact ids and shell-style patterns (``*``, ``?``, ``[...]``)."""
+    tokens = _tokens(spec)
+    if not tokens:
+        return list(ids)
+    return [i for i in ids if any(fnmatch.fnmatchcase(i, t) for t in tokens)]
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    oracles = [o.strip() for o in args.oracles.split(",") if o.strip()]
-    bad = sorted(set(oracles) - set(NETWORK_ORACLES))
-    if bad or not oracles:
-        _parser().error(f"unknown oracle(s) {bad}; valid: {', '.join(NETWORK_ORACLES)}")
-    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
-    bad = sorted(set(parts) - set(PARTS))
-    if bad or not parts:
-        _parser().error(f"unknown part(s) {bad}; valid: {', '.join(PARTS)}")
-    cases = [c for c in CASES if args.only in c.id] if "gradients" in parts else []
-    components = ([c for c in COMPONENT_CASES if args.only in c.id]
-                  if "components" in parts else [])
-    real_data = sklearn_available()
-    trajectories = [c for c in TRAJECTORY_CASES + (REAL_DATA_CASES if real_data else [])
-                    if args.only in c.id] if "trajectories" in parts else []
-    if not cases and not components and not trajectories:
-        if not real_data and any(args.only in c.id for c in REAL_DATA_CASES):
-            _parser().error(f"the cases matching {args.only!r} train on data sets bundled with "
-                            f"scikit-learn, which is not installed "
-                            f"(pip install 'backprop-reference-suite[data]')")
-        _parser().error(f"no case id contains {args.only!r}")
-    failed_lines: list[str] = []
-    if "gradients" in parts:
-        failed_lines += _gradients(cases, oracles, args)
-    if "components" in parts:
-        failed_lines += _components(components, args)
-    if "trajectories" in parts:
-        failed_lines += _trajectories(trajectories, args, real_data)
-    for line in failed_lines[:20]:
-        print("FAIL", line)
-    return 1 if failed_lines else 0
+def unmatched(ids: Sequence[str], spec: str) -> dict[str, list[str]]:
+    """Each token of ``spec`` that matches no id -> the closest ids (difflib)."""
+    out = {}
+    for token in _tokens(spec):
+        if not any(fnmatch.fnmatchcase(i, token) for i in ids):
+            close = difflib.get_close_matches(token, ids, n=5, cutoff=0.5)
+            if not close:  # a fragment of an id: show ids that contain it
+                close = [i for i in ids if token.strip("*?") in i][:5]
+            out[token] = close
+    return out
 
 
-def _gradients(cases: list, oracles: list[str], args: argparse.Namespace) -> list[str]:
-    start = time.perf_counter()
-    df = run_cases(cases, oracles, include_skipped=not args.only)
-    write_csv(df, args.out / "gradients.csv")
-    elapsed = time.perf_counter() - start
+# --------------------------------------------------------------------------------------
+# the parts of the report: one entry per CSV
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Part:
+    """One report: its name (for --parts), its CSV, its cases (each with an ``id``), the
+    function that runs the selected ones into a DataFrame, the one that turns the frame
+    into failure lines, and the one that prints its summary."""
 
+    name: str
+    csv: str
+    cases: Callable[[], list]
+    run: Callable[[list, argparse.Namespace], pd.DataFrame]
+    failures: Callable[[pd.DataFrame], list[str]]
+    summary: Callable[[pd.DataFrame, list, argparse.Namespace], None]
+
+
+def _row_failures(df: pd.DataFrame) -> list[str]:
+    return [describe(r) for r in df[df["status"].isin(["fail", "xpass"])].to_dict("records")]
+
+
+def _n(value: Any) -> float:
+    return float("nan") if value is None or value == "" else float(value)
+
+
+def print_worst(df: pd.DataFrame, indent: str = "  ") -> None:
+    """Per dtype and oracle: the worst err_over_tol (the figure that decides pass or fail),
+    the worst absolute and relative errors, and the case and parameter of each."""
+    rows = df[df["err_over_tol"].notna() & (df["oracle"] != "taylor")]
+    if rows.empty:
+        return
+    print(f"{indent}worst per dtype and oracle: error/tolerance (passes when <= 1; decides), "
+          f"abs err, rel err (n/a: reference 0), each with its case and parameter")
+
+    def where(r: pd.Series) -> str:
+        return f"{r['case']} {r['parameter']}"
+
+    for (dtype, oracle), g in rows.groupby(["dtype", "oracle"], sort=True):
+        ratio = g.loc[pd.to_numeric(g["err_over_tol"]).idxmax()]
+        ab = g.loc[pd.to_numeric(g["max_abs_err"]).idxmax()]
+        rel = pd.to_numeric(g["max_rel_err"])
+        text = (f"{indent}  {dtype} vs {oracle:12s} error/tol {_n(ratio['err_over_tol']):.2e} "
+                f"({where(ratio)}); abs {_n(ab['max_abs_err']):.2e} ({where(ab)}); ")
+        if rel.notna().any():
+            r = g.loc[rel.idxmax()]
+            text += f"rel {_n(r['max_rel_err']):.2e} ({where(r)})"
+        else:
+            text += "rel n/a"
+        print(text)
+
+
+def _run_gradients(cases: list, args: argparse.Namespace) -> pd.DataFrame:
+    return run_cases(cases, args.oracle_list, include_skipped=not args.only)
+
+
+def _gradients_summary(df: pd.DataFrame, cases: list, args: argparse.Namespace) -> None:
     checked = df[df["kind"] == "network"]
     failed = checked[checked["status"].isin(["fail", "xpass"])]
     print(f"gradients: {len(cases)} cases, {len(checked)} comparisons "
-          f"({checked['case'].nunique()} cases x parameters x oracles), "
-          f"{len(checked) - len(failed)} passed, {len(failed)} failed; "
-          f"{0 if args.only else len(SKIPPED)} activation-loss pairs skipped (reasons in the CSV)")
-    for (dtype, oracle), group in checked[checked["oracle"] != "taylor"].groupby(
-            ["dtype", "oracle"]):
-        worst = group.loc[group["max_abs_err"].idxmax()]
-        print(f"  worst {dtype} vs {oracle}: abs err {worst['max_abs_err']:.2e} "
-              f"({worst['case']} {worst['parameter']}), max rel err "
-              f"{group['max_rel_err'].max():.2e}")
+          f"(cases x parameters x oracles), {len(checked) - len(failed)} passed, "
+          f"{len(failed)} failed; {0 if args.only else len(SKIPPED)} activation-loss pairs "
+          f"skipped (reasons in the CSV)")
+    print_worst(checked)
     slopes = checked.loc[checked["oracle"] == "taylor", "taylor_slope"]
     if len(slopes):
         curved = slopes[slopes >= TAYLOR_MIN_SLOPE]
-        print(f"  Taylor remainder: {len(curved)} rows fall like eps^2 (slope min "
-              f"{curved.min():.3f}, median {curved.median():.3f}); {len(slopes) - len(curved)} "
-              f"directions where L is (piecewise) linear, first-order residual within tolerance")
-    print(f"wrote {args.out / 'gradients.csv'} in {elapsed:.1f} s")
-    return [describe(row) for row in failed.to_dict("records")]
+        if len(curved):
+            print(f"  Taylor remainder: {len(curved)} rows fall like eps^2 (slope min "
+                  f"{curved.min():.3f}, median {curved.median():.3f}); ", end="")
+        else:
+            print("  Taylor remainder: ", end="")
+        print(f"{len(slopes) - len(curved)} directions where L is (piecewise) linear, "
+              f"first-order residual within tolerance")
 
 
-def _components(components: list, args: argparse.Namespace) -> list[str]:
-    start = time.perf_counter()
-    comp = run_components(components)
-    write_csv(comp, args.out / "components.csv")
-    comp_failed = comp[comp["status"].isin(["fail", "xpass"])]
-    n_xfail = int((comp["status"] == "xfail").sum())
-    print(f"components: {len(components)} activation/loss cases, {len(comp)} comparisons, "
-          f"{(comp['status'] == 'pass').sum()} passed, {len(comp_failed)} failed, {n_xfail} "
-          f"documented deviations from torch (xfail, reasons in the CSV); wrote "
-          f"{args.out / 'components.csv'} in {time.perf_counter() - start:.1f} s")
-    return [describe(row) for row in comp_failed.to_dict("records")]
+def _components_summary(df: pd.DataFrame, cases: list, args: argparse.Namespace) -> None:
+    failed = df[df["status"].isin(["fail", "xpass"])]
+    n_xfail = int((df["status"] == "xfail").sum())
+    print(f"components: {len(cases)} activation/loss cases, {len(df)} comparisons, "
+          f"{(df['status'] == 'pass').sum()} passed, {len(failed)} failed, {n_xfail} "
+          f"documented deviations from torch (xfail, reasons in the CSV)")
+    print_worst(df[df["status"] != "xfail"])
 
 
-def _trajectories(cases: list, args: argparse.Namespace, real_data: bool) -> list[str]:
-    start = time.perf_counter()
-    df = run_trajectories(cases)
-    write_csv(df, args.out / "trajectories.csv")
+def _trajectory_summary(df: pd.DataFrame, cases: list, args: argparse.Namespace) -> None:
     failures = trajectory_failures(df)
     n_cases = df["case"].nunique()
     print(f"trajectories: {n_cases} training runs, {len(df)} steps compared with torch.optim, "
-          f"{n_cases - len(failures)} runs passed, {len(failures)} failed; wrote "
-          f"{args.out / 'trajectories.csv'} in {time.perf_counter() - start:.1f} s")
+          f"{n_cases - len(failures)} runs passed, {len(failures)} failed")
     if len(df):
         summary = trajectory_summary(df)
         print("  worst per optimizer: float64 max rel err of any parameter element at any "
@@ -159,11 +193,133 @@ def _trajectories(cases: list, args: argparse.Namespace, real_data: bool) -> lis
                                                              "abs_err_last"))
                 text += f" | float32 {growth}"
             print(text)
-    if not real_data:
+    if not args.real_data:
         print(f"  real data: scikit-learn is not installed, so the {len(REAL_DATA_CASES)} runs "
               f"on iris, digits, breast_cancer and diabetes were skipped "
               f"(pip install 'backprop-reference-suite[data]')")
-    return failures
+
+
+def _trajectory_cases() -> list:
+    return TRAJECTORY_CASES + (REAL_DATA_CASES if sklearn_available() else [])
+
+
+#: the report's parts, in run order (a new part is one more entry here)
+PARTS: dict[str, Part] = {p.name: p for p in (
+    Part("gradients", "gradients.csv", lambda: list(CASES), _run_gradients, _row_failures,
+         _gradients_summary),
+    Part("components", "components.csv", lambda: list(COMPONENT_CASES),
+         lambda cases, args: run_components(cases), _row_failures, _components_summary),
+    Part("trajectories", "trajectories.csv", _trajectory_cases,
+         lambda cases, args: run_trajectories(cases), trajectory_failures,
+         _trajectory_summary),
+)}
+
+
+# --------------------------------------------------------------------------------------
+# the command
+# --------------------------------------------------------------------------------------
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="backprop-compare", description=__doc__,
+                                formatter_class=HelpFormatter, epilog=EXIT_CODES)
+    p.add_argument("--out", type=Path, default=Path("reports"), metavar="DIR",
+                   help="folder for the CSV reports and summary.png")
+    p.add_argument("--only", default="", metavar="IDS",
+                   help="run only these cases: exact ids, shell-style patterns ('sigmoid-mse-*'), "
+                        "comma-separated; empty: every case")
+    p.add_argument("--list", action="store_true",
+                   help="print the ids --only selects (one per line) and exit without running")
+    p.add_argument("--oracles", default=",".join(NETWORK_ORACLES), metavar="LIST",
+                   help=f"comma-separated network oracles, of {', '.join(NETWORK_ORACLES)}")
+    p.add_argument("--parts", default=",".join(PARTS), metavar="LIST",
+                   help=f"comma-separated reports to make, of {', '.join(PARTS)}")
+    p.add_argument("--plots", action="store_true",
+                   help="besides summary.png, write each of its panels as a large PNG "
+                        "(heatmap.png, errors.png, trajectories.png)")
+    return p
+
+
+def _list_arg(parser: argparse.ArgumentParser, value: str, valid: Sequence[str],
+              what: str) -> list[str]:
+    items = _tokens(value)
+    bad = [i for i in items if i not in valid]
+    if bad or not items:
+        parser.error(f"unknown {what} {', '.join(bad) or '(none given)'}; valid: "
+                     f"{', '.join(valid)}")
+    return items
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    args.oracle_list = _list_arg(parser, args.oracles, NETWORK_ORACLES, "oracle(s)")
+    parts = [PARTS[n] for n in _list_arg(parser, args.parts, list(PARTS), "part(s)")]
+    args.real_data = sklearn_available()
+    if not args.list:
+        problem = out_dir_problem(args.out)
+        if problem:
+            fail(parser.prog, problem)
+
+    # the selection, part by part, checked before anything runs
+    every = {p.name: p.cases() for p in parts}
+    all_ids = [c.id for cases in every.values() for c in cases]
+    selected = {name: [c for c in cases if c.id in set(select_ids([c.id for c in cases],
+                                                                  args.only))]
+                for name, cases in every.items()}
+    missing_real = [c.id for c in REAL_DATA_CASES] if not args.real_data and any(
+        p.name == "trajectories" for p in parts) else []
+    lost = unmatched(all_ids, args.only)
+    if lost:
+        if missing_real and not unmatched(missing_real, ",".join(lost)):
+            fail(parser.prog, f"the cases matching {', '.join(lost)} train on data sets bundled "
+                              f"with scikit-learn, which is not installed "
+                              f"(pip install 'backprop-reference-suite[data]')")
+        hints = "; ".join(f"{t!r} matches no case id" + (f" (closest: {', '.join(c)})" if c
+                                                           else "")
+                          for t, c in lost.items())
+        fail(parser.prog, f"{hints}. --only takes exact ids or patterns such as 'sigmoid-mse-*'; "
+                     f"--list prints the ids")
+    if args.list:
+        try:
+            print("\n".join(c.id for cases in selected.values() for c in cases))
+        except BrokenPipeError:  # `--list | head`: the reader left, nothing more to say
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (stops the error at exit)
+        return 0
+
+    failed_lines: list[str] = []
+    frames: dict[str, pd.DataFrame] = {}
+    for part in parts:
+        cases = selected[part.name]
+        path = args.out / part.csv
+        if not cases:
+            print(f"{part.name}: no case selected; {path} left as it was")
+            continue
+        start = time.perf_counter()
+        df = part.run(cases, args)
+        write_csv(df, path)
+        frames[part.name] = df
+        part.summary(df, cases, args)
+        print(f"  wrote {path} in {time.perf_counter() - start:.1f} s")
+        failed_lines += part.failures(df)
+    _pictures(frames, args)
+    for line in failed_lines[:20]:
+        print("FAIL", line)
+    if len(failed_lines) > 20:
+        print(f"... and {len(failed_lines) - 20} more failures (the CSV has them all)")
+    return 1 if failed_lines else 0
+
+
+def _pictures(frames: dict[str, pd.DataFrame], args: argparse.Namespace) -> None:
+    from manual.lessons._common import matplotlib_available
+
+    if not matplotlib_available():
+        print(PLOTS_HINT)
+        return
+    from comparisons import plots
+
+    start = time.perf_counter()
+    written = plots.write_summary(frames, args.out, large=args.plots)
+    names = ", ".join(str(p) for p in written)
+    print(f"pictures: wrote {names} in {time.perf_counter() - start:.1f} s")
 
 
 if __name__ == "__main__":

@@ -15,13 +15,18 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import sys
 from pathlib import Path
+from typing import NoReturn
 
-__all__ = ["EXIT_CODES", "HelpFormatter", "latex_to_unicode", "out_dir_problem", "plain"]
+__all__ = ["EXIT_CODES", "HelpFormatter", "fail", "latex_to_unicode", "out_dir_problem", "plain"]
 
 #: the exit codes every command documents in its --help
-EXIT_CODES = ("exit status: 0 all comparisons passed; 1 a comparison failed; 2 bad arguments "
-              "(unknown flag, nothing selected, an --out that is a file or not writable)")
+EXIT_CODES = """exit status:
+  0  every comparison passed
+  1  a comparison failed (the FAIL lines and the CSV say which)
+  2  bad arguments: an unknown flag, a selection that matches nothing, an --out that is
+     a file or not writable (one line on stderr; nothing is run)"""
 
 _SYMBOLS = {
     "partial": "∂", "sigma": "σ", "eta": "η", "sum": "Σ", "delta": "δ", "theta": "θ",
@@ -159,9 +164,24 @@ def plain(text: str) -> str:
     return re.sub(r"[ \t]+$", "", text, flags=re.MULTILINE)
 
 
-class HelpFormatter(argparse.RawDescriptionHelpFormatter,
-                    argparse.ArgumentDefaultsHelpFormatter):
-    """Descriptions keep their line breaks; every option's help ends with its default."""
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Descriptions and epilogs keep their line breaks; every option with a value shows its
+    default (flags and empty defaults say nothing)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if ("%(default)" not in text and default not in (None, False, "", argparse.SUPPRESS)
+                and action.option_strings and action.nargs != 0):
+            text += " (default: %(default)s)"
+        return text
+
+
+def fail(prog: str, message: str) -> NoReturn:
+    """Exit with status 2 after one line on stderr, ``prog: error: message`` (argparse's
+    form, without the usage block)."""
+    print(f"{prog}: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
 
 
 def out_dir_problem(path: Path) -> str | None:
