@@ -147,8 +147,8 @@ def _gradients_summary(df: pd.DataFrame, cases: list, args: argparse.Namespace) 
     failed = checked[checked["status"].isin(["fail", "xpass"])]
     print(f"gradients: {len(cases)} cases, {len(checked)} comparisons "
           f"(cases x parameters x oracles), {len(checked) - len(failed)} passed, "
-          f"{len(failed)} failed; {0 if args.only else len(SKIPPED)} activation-loss pairs "
-          f"skipped (reasons in the CSV)")
+          f"{len(failed)} failed" + ("" if args.only else f"; {len(SKIPPED)} activation-loss "
+                                     f"pairs skipped (reasons in the CSV)"))
     print_worst(checked)
     slopes = checked.loc[checked["oracle"] == "taylor", "taylor_slope"]
     if len(slopes):
