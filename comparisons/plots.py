@@ -199,14 +199,17 @@ def write_summary(frames: Mapping[str, pd.DataFrame], out: Path,
     if large:
         if has_heat:
             fig = Figure(figsize=(16, 8), layout="constrained")
+            fig.suptitle("The worst error / tolerance of every network case, per activation x loss")
             heatmap(fig.subplots(1, 2), fig, grad)
             written.append(_save(fig, out / "heatmap.png"))
         if has_err:
             fig = Figure(figsize=(12, 10), layout="constrained")
+            fig.suptitle("Each comparison's worst element against its tolerance line, per oracle")
             errors(fig.subplots(2, 2).ravel(), rows)
             written.append(_save(fig, out / "errors.png"))
         if has_traj:
             fig = Figure(figsize=(14, 5.5), layout="constrained")
+            fig.suptitle("Training trajectories against torch.optim: error per step and its bound")
             trajectories(fig.subplots(1, 2), traj)
             written.append(_save(fig, out / "trajectories.png"))
     return written
