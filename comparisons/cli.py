@@ -26,8 +26,6 @@ beyond its tolerance) divided by that element's tolerance atol + rtol*|reference
 from __future__ import annotations
 
 import argparse
-import difflib
-import fnmatch
 import os
 import sys
 import time
@@ -44,7 +42,8 @@ from comparisons.registry import (CASES, COMPONENT_CASES, REAL_DATA_CASES, SKIPP
 from comparisons.runner import NETWORK_ORACLES, run_cases, run_components
 from comparisons.tolerances import TAYLOR_MIN_SLOPE
 from comparisons.trajectories import run_trajectories, trajectory_failures, trajectory_summary
-from manual._cli import EXIT_CODES, HelpFormatter, fail, out_dir_problem
+from manual._cli import (EXIT_CODES, HelpFormatter, fail, out_dir_problem, select_ids,
+                         tokens, unmatched)
 from manual.datasets import sklearn_available
 
 __all__ = ["PARTS", "Part", "main", "select_ids", "write_csv"]
@@ -57,34 +56,6 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
     """Write a report deterministically: fixed column order, exact floats, no index."""
     path.parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(path, index=False, lineterminator="\n")  # floats as shortest round-trip repr
-
-
-# --------------------------------------------------------------------------------------
-# case selection: exact ids, shell-style patterns, comma-separated lists
-# --------------------------------------------------------------------------------------
-def _tokens(spec: str) -> list[str]:
-    return [t.strip() for t in spec.split(",") if t.strip()]
-
-
-def select_ids(ids: Sequence[str], spec: str) -> list[str]:
-    """The ids matching ``spec`` (all for an empty spec), in their order: ``spec`` is a
-    comma-separated list of exact ids and shell-style patterns (``*``, ``?``, ``[...]``)."""
-    tokens = _tokens(spec)
-    if not tokens:
-        return list(ids)
-    return [i for i in ids if any(fnmatch.fnmatchcase(i, t) for t in tokens)]
-
-
-def unmatched(ids: Sequence[str], spec: str) -> dict[str, list[str]]:
-    """Each token of ``spec`` that matches no id -> the closest ids (difflib)."""
-    out = {}
-    for token in _tokens(spec):
-        if not any(fnmatch.fnmatchcase(i, token) for i in ids):
-            close = difflib.get_close_matches(token, ids, n=5, cutoff=0.5)
-            if not close:  # a fragment of an id: show ids that contain it
-                close = [i for i in ids if token.strip("*?") in i][:5]
-            out[token] = close
-    return out
 
 
 # --------------------------------------------------------------------------------------
@@ -240,7 +211,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _list_arg(parser: argparse.ArgumentParser, value: str, valid: Sequence[str],
               what: str) -> list[str]:
-    items = _tokens(value)
+    items = tokens(value)
     bad = [i for i in items if i not in valid]
     if bad or not items:
         parser.error(f"unknown {what} {', '.join(bad) or '(none given)'}; valid: "

@@ -13,20 +13,36 @@ and renders the math in Unicode:
 from __future__ import annotations
 
 import argparse
+import difflib
+import fnmatch
 import os
 import re
 import sys
+import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-__all__ = ["EXIT_CODES", "HelpFormatter", "fail", "latex_to_unicode", "out_dir_problem", "plain"]
+__all__ = ["EXIT_CODES", "HelpFormatter", "exit_codes", "fail", "latex_to_unicode",
+           "out_dir_problem", "plain", "select_ids", "tokens", "unmatched"]
 
-#: the exit codes every command documents in its --help
-EXIT_CODES = """exit status:
-  0  every comparison passed
-  1  a comparison failed (the FAIL lines and the CSV say which)
-  2  bad arguments: an unknown flag, a selection that matches nothing, an --out that is
-     a file or not writable (one line on stderr; nothing is run)"""
+
+def exit_codes(passed: str = "every comparison passed",
+               failed: str | None = "a comparison failed (the FAIL lines and the CSV say "
+                                    "which)",
+               bad: str = "an unknown flag, a selection that matches nothing, an --out that "
+                          "is a file or not writable") -> str:
+    """The "exit status" block every command's --help ends with (``failed=None``: a
+    command that has no status 1)."""
+    items = [("0", passed), ("1", failed),
+             ("2", f"bad arguments: {bad} (one line on stderr; nothing is run)")]
+    return "exit status:\n" + "\n".join(
+        textwrap.fill(text, width=88, initial_indent=f"  {code}  ", subsequent_indent=" " * 5)
+        for code, text in items if text)
+
+
+#: the exit codes of backprop-compare
+EXIT_CODES = exit_codes()
 
 _SYMBOLS = {
     "partial": "∂", "sigma": "σ", "eta": "η", "sum": "Σ", "delta": "δ", "theta": "θ",
@@ -162,6 +178,34 @@ def plain(text: str) -> str:
     text = re.sub(r"(?<=\S)::$", ":", text, flags=re.MULTILINE)
     text = re.sub(r"^::\n", "", text, flags=re.MULTILINE)
     return re.sub(r"[ \t]+$", "", text, flags=re.MULTILINE)
+
+
+# selection: exact ids, shell-style patterns, comma-separated lists
+def tokens(spec: str) -> list[str]:
+    """The comma-separated items of ``spec``, stripped, empty ones dropped."""
+    return [t.strip() for t in spec.split(",") if t.strip()]
+
+
+def select_ids(ids: Sequence[str], spec: str) -> list[str]:
+    """The ids matching ``spec`` (all for an empty spec), in their order: ``spec`` is a
+    comma-separated list of exact ids and shell-style patterns (``*``, ``?``, ``[...]``)."""
+    items = tokens(spec)
+    if not items:
+        return list(ids)
+    return [i for i in ids if any(fnmatch.fnmatchcase(i, t) for t in items)]
+
+
+def unmatched(ids: Sequence[str], spec: str) -> dict[str, list[str]]:
+    """Each token of ``spec`` that matches no id -> the closest ids (difflib)."""
+    out = {}
+    for token in tokens(spec):
+        if not any(fnmatch.fnmatchcase(i, token) for i in ids):
+            close = difflib.get_close_matches(token, ids, n=5, cutoff=0.5)
+            if not close:  # a fragment of an id: show ids that contain it
+                close = [i for i in ids if token.strip("*?") in i][:5]
+            out[token] = close
+    return out
+
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):

@@ -357,16 +357,35 @@ def main(argv: list[str] | None = None) -> int:
     """Print the lessons-against-torch table; exit status 1 if any comparison fails."""
     import argparse
 
-    p = argparse.ArgumentParser(prog="python -m comparisons.lessons",
-                                description="The lessons' numbers against torch.")
-    p.add_argument("--only", default="", help="lessons whose name contains this substring")
-    args = p.parse_args(argv)
+    from manual._cli import HelpFormatter, exit_codes, fail, select_ids, unmatched
     from manual.lessons import LESSONS
 
-    df = lessons_vs_torch([n for n in LESSONS if args.only in n])
-    with pd.option_context("display.width", 160, "display.max_colwidth", 70,
-                           "display.max_rows", 200):
-        print(df.drop(columns=["rtol", "atol"]).to_string(index=False))
+    p = argparse.ArgumentParser(
+        prog="python -m comparisons.lessons", formatter_class=HelpFormatter,
+        description="The lessons' numbers against torch: every number a lesson reports that "
+                    "torch can\ncompute (derivatives by autograd, training runs by "
+                    "torch.optim.SGD, gradient norms),\ncompared in float64 under the "
+                    "tolerance policy. One line per compared quantity:\nerror/tol is the "
+                    "worst element's error over its tolerance (<= 1 passes).",
+        epilog=exit_codes(bad="an unknown flag, an --only that matches no lesson"))
+    p.add_argument("--only", default="", metavar="NAMES",
+                   help="lessons: exact names or shell-style patterns, comma-separated; "
+                        "empty: all")
+    args = p.parse_args(argv)
+    lost = unmatched(LESSONS, args.only)
+    if lost:
+        fail(p.prog, "; ".join(f"{t!r} matches no lesson" + (
+            f" (closest: {', '.join(c)})" if c else "") for t, c in lost.items()))
+    df = lessons_vs_torch(select_ids(LESSONS, args.only))
+    for lesson, g in df.groupby("lesson", sort=False):
+        print(f"{lesson}:")
+        for r in g.to_dict("records"):
+            flag = "ok  " if r["passed"] else "FAIL"
+            ratio = (f"{r['err_over_tol']:8.2e}" if r["err_over_tol"] == r["err_over_tol"]
+                     else "n/a     ")  # Taylor rows: the slope decides
+            print(f"  {flag} error/tol {ratio}  max abs err "
+                  f"{r['max_abs_err']:8.2e}  [{r['oracle']}] {r['quantity']}"
+                  + (f"  ({r['note']})" if r["note"] else ""))
     failed = int((~df["passed"].astype(bool)).sum())
     print(f"\n{len(df)} comparisons, {len(df) - failed} passed, {failed} failed "
           f"(tolerance: float64 against torch, rtol {TOL.rtol:g}, atol {TOL.atol:g})")

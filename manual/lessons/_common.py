@@ -26,7 +26,7 @@ from typing import Any, TextIO
 import numpy as np
 import pandas as pd
 
-from manual._cli import plain
+from manual._cli import HelpFormatter, exit_codes, fail, out_dir_problem, plain
 
 __all__ = ["DEFAULT_OUT", "figure", "gradient_descent_step", "lesson_name", "main_for",
            "matplotlib_available", "print_lesson", "run_lesson", "save_figure", "train"]
@@ -138,11 +138,21 @@ def main_for(module_name: str) -> Callable[[list[str] | None], int]:
 
     def main(argv: list[str] | None = None) -> int:
         module = sys.modules[module_name]
-        p = argparse.ArgumentParser(prog=f"python -m manual.lessons.{lesson_name(module)}",
-                                    description=module.TITLE)
-        p.add_argument("--out", type=Path, default=DEFAULT_OUT,
-                       help=f"folder for the PNG plot (default: {DEFAULT_OUT})")
+        name = lesson_name(module)
+        first = inspect.cleandoc(module.__doc__ or "").split("\n\n")[0]
+        p = argparse.ArgumentParser(
+            prog=f"python -m manual.lessons.{name}", formatter_class=HelpFormatter,
+            description=f"{plain(first)}\n\nPrints the question, the answer and the tables, "
+                        f"and writes the plot as {name}.png in --out\n(when matplotlib, the "
+                        f"'plots' extra, is installed).",
+            epilog=exit_codes(passed="the lesson ran", failed=None,
+                              bad="an unknown flag, an --out that is a file or not writable"))
+        p.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
+                       help="folder for the PNG plot")
         args = p.parse_args(argv)
+        problem = out_dir_problem(args.out)
+        if problem:
+            fail(p.prog, problem)
         run_lesson(module, args.out)
         return 0
 
