@@ -43,7 +43,7 @@ from comparisons.runner import NETWORK_ORACLES, run_cases, run_components
 from comparisons.tolerances import TAYLOR_MIN_SLOPE
 from comparisons.trajectories import run_trajectories, trajectory_failures, trajectory_summary
 from manual._cli import (EXIT_CODES, HelpFormatter, fail, out_dir_problem, select_ids,
-                         tokens, unmatched)
+                         selection_error, tokens, unmatched)
 from manual.datasets import sklearn_available
 
 __all__ = ["PARTS", "Part", "main", "select_ids", "write_csv"]
@@ -203,9 +203,12 @@ def _parser() -> argparse.ArgumentParser:
                    help=f"comma-separated network oracles, of {', '.join(NETWORK_ORACLES)}")
     p.add_argument("--parts", default=",".join(PARTS), metavar="LIST",
                    help=f"comma-separated reports to make, of {', '.join(PARTS)}")
-    p.add_argument("--plots", action="store_true",
-                   help="besides summary.png, write each of its panels as a large PNG "
-                        "(heatmap.png, errors.png, trajectories.png)")
+    pictures = p.add_mutually_exclusive_group()
+    pictures.add_argument("--plots", action="store_true",
+                          help="besides summary.png, write each of its panels as a large PNG "
+                               "(heatmap.png, errors.png, trajectories.png)")
+    pictures.add_argument("--no-plots", action="store_true",
+                          help="write the CSV reports only, no summary.png")
     return p
 
 
@@ -244,11 +247,7 @@ def main(argv: list[str] | None = None) -> int:
             fail(parser.prog, f"the cases matching {', '.join(lost)} train on data sets bundled "
                               f"with scikit-learn, which is not installed "
                               f"(pip install 'backprop-reference-suite[data]')")
-        hints = "; ".join(f"{t!r} matches no case id" + (f" (closest: {', '.join(c)})" if c
-                                                           else "")
-                          for t, c in lost.items())
-        fail(parser.prog, f"{hints}. --only takes exact ids or patterns such as 'sigmoid-mse-*'; "
-                     f"--list prints the ids")
+        fail(parser.prog, selection_error(all_ids, args.only) + "; --list prints the ids")
     if args.list:
         try:
             print("\n".join(c.id for cases in selected.values() for c in cases))
@@ -271,7 +270,8 @@ def main(argv: list[str] | None = None) -> int:
         part.summary(df, cases, args)
         print(f"  wrote {path} in {time.perf_counter() - start:.1f} s")
         failed_lines += part.failures(df)
-    _pictures(frames, args)
+    if not args.no_plots:
+        _pictures(frames, args)
     for line in failed_lines[:20]:
         print("FAIL", line)
     if len(failed_lines) > 20:

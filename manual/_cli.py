@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import NoReturn
 
 __all__ = ["EXIT_CODES", "HelpFormatter", "exit_codes", "fail", "latex_to_unicode",
-           "out_dir_problem", "plain", "select_ids", "tokens", "unmatched"]
+           "out_dir_problem", "plain", "select_ids", "selection_error", "tokens",
+           "unmatched"]
 
 
 def exit_codes(passed: str = "every comparison passed",
@@ -196,16 +197,37 @@ def select_ids(ids: Sequence[str], spec: str) -> list[str]:
 
 
 def unmatched(ids: Sequence[str], spec: str) -> dict[str, list[str]]:
-    """Each token of ``spec`` that matches no id -> the closest ids (difflib)."""
+    """Each token of ``spec`` that matches no id -> the closest ids: those containing it
+    (the token as a fragment), else difflib's closest."""
     out = {}
     for token in tokens(spec):
         if not any(fnmatch.fnmatchcase(i, token) for i in ids):
-            close = difflib.get_close_matches(token, ids, n=5, cutoff=0.5)
-            if not close:  # a fragment of an id: show ids that contain it
-                close = [i for i in ids if token.strip("*?") in i][:5]
-            out[token] = close
+            fragment = token.strip("*?")
+            close = [i for i in ids if fragment and fragment in i]
+            out[token] = close or difflib.get_close_matches(token, list(ids), n=5, cutoff=0.5)
     return out
 
+
+def selection_error(ids: Sequence[str], spec: str, what: str = "case id") -> str | None:
+    """The one-line complaint about the tokens of ``spec`` that match no id (None if all
+    match): the closest ids, and for a fragment of ids the pattern that selects them."""
+    lost = unmatched(ids, spec)
+    if not lost:
+        return None
+    parts = []
+    for token, close in lost.items():
+        text = f"{token!r} matches no {what}"
+        fragment = token.strip("*?")
+        if close and fragment and all(fragment in c for c in close):
+            n = sum(fragment in i for i in ids)
+            verb = "contains" if n == 1 else "contain"
+            more = ", ..." if n > 3 else ""
+            text += (f"; {n} {verb} it ({', '.join(close[:3])}{more}): select them with the "
+                     f"pattern '*{fragment}*'")
+        elif close:
+            text += f" (closest: {', '.join(close)})"
+        parts.append(text)
+    return "; ".join(parts) + " (exact ids or shell-style patterns, comma-separated)"
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):

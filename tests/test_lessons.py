@@ -505,7 +505,7 @@ def test_plots_are_skipped_with_a_note_without_matplotlib(tmp_path, monkeypatch,
     from manual.lessons import _common
 
     monkeypatch.setattr(_common, "matplotlib_available", lambda: False)
-    assert runner.main(["--out", str(tmp_path), "--only", "gradient_descent"]) == 0
+    assert runner.main(["--out", str(tmp_path), "--only", "gradient_descent_1d"]) == 0
     assert "plot skipped: matplotlib is not installed" in capsys.readouterr().out
     assert not list(tmp_path.iterdir())
 

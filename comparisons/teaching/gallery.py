@@ -32,7 +32,7 @@ from comparisons.runner import compare_activation, compare_loss, compare_network
 from manual import MLP
 from manual.activations import ReLU, Sigmoid, Softmax, Tanh, _sigmoid
 from manual.layers import Dense
-from manual._cli import HelpFormatter, exit_codes, fail, select_ids, unmatched
+from manual._cli import HelpFormatter, exit_codes, fail, select_ids, selection_error
 from manual.lessons.network_321 import Network321, example_data, seed_network
 from manual.losses import MSE
 
@@ -401,11 +401,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     ids = [s.id for s in GALLERY]
     chosen = [s for s in GALLERY if s.id in set(select_ids(ids, args.only))]
-    lost = unmatched(ids, args.only)
-    if lost:
-        fail(parser.prog, "; ".join(f"{t!r} matches no slip" + (
-            f" (closest: {', '.join(c)})" if c else "") for t, c in lost.items())
-             + f"; slips: {', '.join(ids)}")
+    problem = selection_error(ids, args.only, "slip")
+    if problem:
+        fail(parser.prog, f"{problem}; slips: {', '.join(ids)}")
     if args.list:
         print("\n".join(s.id for s in chosen))
         return 0

@@ -357,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     """Print the lessons-against-torch table; exit status 1 if any comparison fails."""
     import argparse
 
-    from manual._cli import HelpFormatter, exit_codes, fail, select_ids, unmatched
+    from manual._cli import HelpFormatter, exit_codes, fail, select_ids, selection_error
     from manual.lessons import LESSONS
 
     p = argparse.ArgumentParser(
@@ -372,10 +372,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="lessons: exact names or shell-style patterns, comma-separated; "
                         "empty: all")
     args = p.parse_args(argv)
-    lost = unmatched(LESSONS, args.only)
-    if lost:
-        fail(p.prog, "; ".join(f"{t!r} matches no lesson" + (
-            f" (closest: {', '.join(c)})" if c else "") for t, c in lost.items()))
+    problem = selection_error(LESSONS, args.only, "lesson")
+    if problem:
+        fail(p.prog, f"{problem}; lessons: {', '.join(LESSONS)}")
     df = lessons_vs_torch(select_ids(LESSONS, args.only))
     for lesson, g in df.groupby("lesson", sort=False):
         print(f"{lesson}:")

@@ -7,7 +7,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from manual._cli import HelpFormatter, exit_codes, fail, out_dir_problem, select_ids, unmatched
+from manual._cli import (HelpFormatter, exit_codes, fail, out_dir_problem, select_ids,
+                         selection_error)
 from manual.lessons import LESSONS, lesson
 from manual.lessons._common import DEFAULT_OUT, run_lesson
 
@@ -38,11 +39,9 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     p = parser()
     args = p.parse_args(argv)
-    lost = unmatched(LESSONS, args.only)
-    if lost:
-        fail(p.prog, "; ".join(f"{t!r} matches no lesson" + (
-            f" (closest: {', '.join(c)})" if c else "") for t, c in lost.items())
-             + f"; lessons: {', '.join(LESSONS)}")
+    problem = selection_error(LESSONS, args.only, "lesson")
+    if problem:
+        fail(p.prog, f"{problem}; lessons: {', '.join(LESSONS)}")
     names = select_ids(LESSONS, args.only)
     if args.list:
         print("\n".join(names))
