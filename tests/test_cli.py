@@ -14,8 +14,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_cli_writes_csv_and_is_deterministic(tmp_path, capsys):
-    assert cli.main(["--out", str(tmp_path / "a"), "--only", "*-small-float*"]) == 0
-    assert cli.main(["--out", str(tmp_path / "b"), "--only", "*-small-float*"]) == 0
+    assert cli.main(["--no-plots", "--out", str(tmp_path / "a"), "--only", "*-small-float*"]) == 0
+    assert cli.main(["--no-plots", "--out", str(tmp_path / "b"), "--only", "*-small-float*"]) == 0
     first = (tmp_path / "a" / "gradients.csv").read_bytes()
     assert first == (tmp_path / "b" / "gradients.csv").read_bytes()
     df = pd.read_csv(tmp_path / "a" / "gradients.csv")
@@ -27,7 +27,7 @@ def test_cli_writes_csv_and_is_deterministic(tmp_path, capsys):
 
 
 def test_full_report_lists_skipped_pairs(tmp_path):
-    assert cli.main(["--out", str(tmp_path), "--oracles", "torch",
+    assert cli.main(["--no-plots", "--out", str(tmp_path), "--oracles", "torch",
                      "--parts", "gradients,components"]) == 0  # trajectories: test_trajectory_cli
     df = pd.read_csv(tmp_path / "gradients.csv")
     skipped = df[df["kind"] == "skipped"]
@@ -40,7 +40,7 @@ def test_cli_exits_nonzero_on_mismatch(tmp_path, monkeypatch, capsys):
     from manual.activations import Tanh
 
     monkeypatch.setattr(Tanh, "_derivative", lambda self, z: 1 - __import__("numpy").tanh(z))
-    assert cli.main(["--out", str(tmp_path), "--only", "tanh-mse-small-float64"]) == 1
+    assert cli.main(["--no-plots", "--out", str(tmp_path), "--only", "tanh-mse-small-float64"]) == 1
     out = capsys.readouterr().out
     assert "FAIL tanh-mse-small-float64 [torch] W2" in out
     df = pd.read_csv(tmp_path / "gradients.csv")
