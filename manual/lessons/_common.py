@@ -69,12 +69,16 @@ def matplotlib_available() -> bool:
     return importlib.util.find_spec("matplotlib") is not None
 
 
-def figure(ncols: int = 1, nrows: int = 1, width: float = 5.0, height: float = 3.8):
+def figure(ncols: int = 1, nrows: int = 1, width: float = 5.0, height: float = 3.8,
+           title: str | None = None):
     """A matplotlib ``Figure`` and its axes, built without pyplot (no global state, no
-    display needed). matplotlib is imported here, never at module import."""
+    display needed), with ``title`` over all panels (the lesson's ``TITLE``). matplotlib is
+    imported here, never at module import."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(width * ncols, height * nrows), layout="constrained")
+    if title:
+        fig.suptitle(title, fontsize=12)
     axes = fig.subplots(nrows, ncols, squeeze=False)
     return fig, axes
 

@@ -132,7 +132,7 @@ def plot(path: Path) -> Path:
     ReLU (identity: copies of one curve)."""
     X, y = dataset()
     runs = training_runs()
-    fig, axes = figure(ncols=3, width=4.2)
+    fig, axes = figure(ncols=3, width=4.2, title=TITLE)
     left, mid, right = axes[0]
     grid = np.linspace(-2.2, 2.2, 200)[:, None]
     left.plot(X[:, 0], y[:, 0], "ko", ms=3, label="y = x²")
