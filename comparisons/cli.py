@@ -227,18 +227,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.oracle_list = _list_arg(parser, args.oracles, NETWORK_ORACLES, "oracle(s)")
     parts = [PARTS[n] for n in _list_arg(parser, args.parts, list(PARTS), "part(s)")]
-    args.real_data = sklearn_available()
     if not args.list:
         problem = out_dir_problem(args.out)
         if problem:
             fail(parser.prog, problem)
+    args.real_data = sklearn_available()
 
     # the selection, part by part, checked before anything runs
     every = {p.name: p.cases() for p in parts}
     all_ids = [c.id for cases in every.values() for c in cases]
-    selected = {name: [c for c in cases if c.id in set(select_ids([c.id for c in cases],
-                                                                  args.only))]
-                for name, cases in every.items()}
+    selected = {}
+    for name, cases in every.items():
+        chosen = set(select_ids([c.id for c in cases], args.only))
+        selected[name] = [c for c in cases if c.id in chosen]
     missing_real = [c.id for c in REAL_DATA_CASES] if not args.real_data and any(
         p.name == "trajectories" for p in parts) else []
     lost = unmatched(all_ids, args.only)

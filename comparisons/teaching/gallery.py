@@ -400,7 +400,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     ids = [s.id for s in GALLERY]
-    chosen = [s for s in GALLERY if s.id in set(select_ids(ids, args.only))]
+    picked = set(select_ids(ids, args.only))
+    chosen = [s for s in GALLERY if s.id in picked]
     problem = selection_error(ids, args.only, "slip")
     if problem:
         fail(parser.prog, f"{problem}; slips: {', '.join(ids)}")
