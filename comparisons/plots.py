@@ -34,6 +34,18 @@ ORACLE_TITLES = {"torch": "torch autograd (through the loss)",
 DTYPE_COLOURS = {"float64": "tab:blue", "float32": "tab:orange"}
 
 
+def _plain_log(ax, axis: str = "y", every: int = 1) -> None:
+    """Log-axis tick labels as plain text ("1e-12"): mathtext labels cost more to lay out
+    than the rest of the figure."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_locator(LogLocator(base=10.0 ** every))
+    target.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0e}".replace("e-0", "e-")
+                                             .replace("e+0", "e").replace("e+", "e")))
+    target.set_minor_formatter(NullFormatter())
+
+
 def _num(df: pd.DataFrame, col: str) -> np.ndarray:
     return pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=np.float64)
 
@@ -90,8 +102,8 @@ def errors(axes, rows: pd.DataFrame) -> None:
             ref = np.maximum(np.abs(_num(d, "reference_value")), FLOOR)
             err = np.maximum(_num(d, "worst_abs_err"), FLOOR)
             ok = np.isfinite(ref) & np.isfinite(err)
-            ax.scatter(ref[ok], err[ok], s=3, alpha=0.35, color=colour, lw=0, rasterized=True,
-                       label=f"{dtype} rows ({ok.sum()})")
+            ax.plot(ref[ok], err[ok], ".", ms=2, alpha=0.35, color=colour, mew=0,
+                    label=f"{dtype} rows ({ok.sum()})")
             tol = tolerance_for(dtype, oracle if oracle in ("fd", "complex-step") else "torch")
             ax.loglog(x_all, tol.atol + tol.rtol * x_all, color=colour, lw=1.5,
                       label=f"{dtype} tolerance: {tol.atol:g} + {tol.rtol:g}·|ref|")
@@ -99,6 +111,8 @@ def errors(axes, rows: pd.DataFrame) -> None:
                title=ORACLE_TITLES[oracle], xlabel="|reference| at the worst element",
                ylabel="|error| of the worst element")
         ax.title.set_fontsize(9)
+        _plain_log(ax, "x", every=3)
+        _plain_log(ax, "y", every=2)
         ax.legend(fontsize=7, loc="upper left", markerscale=4)
         ax.text(0.98, 0.02, "above its line: fails\n0 drawn at 1e-18", transform=ax.transAxes,
                 ha="right", va="bottom", fontsize=6, color="grey")
@@ -132,6 +146,7 @@ def trajectories(axes, df: pd.DataFrame) -> None:
         ax.set(xlabel="optimizer step", title=f"training trajectories, {dtype}: worst run per "
                                               f"optimizer")
         ax.title.set_fontsize(9)
+        _plain_log(ax, "y")
         ax.legend(fontsize=6, ncol=2, loc="lower right")
 
 

@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["manual.activations", "manual.losses", "manual.network", "manual.layers"]
+MODULES = ["manual.activations", "manual.losses", "manual.network", "manual.layers", "manual._cli"]
 
 
 @pytest.mark.parametrize("name", MODULES)
