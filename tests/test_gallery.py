@@ -73,7 +73,7 @@ def test_gallery_table():
     df = gallery_table()
     assert len(df) == len(GALLERY)
     assert df["as expected"].all() and df["control passes"].all()
-    assert (df["caught by"] != "NOT CAUGHT").all() and (df["worst abs err"] > 0).all()
+    assert (df["caught by"] != "NOT CAUGHT").all() and (df["max abs err"] > 0).all()
     row = df.set_index("slip").loc["w14-without-w46"]
     assert row["where it shows"] == "backward dJ/dz1"
     assert df.set_index("slip").loc["sigmoid-exponent-sign", "where it shows"] == "forward a1"

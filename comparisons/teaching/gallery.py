@@ -363,7 +363,7 @@ def gallery_table(slips: list[Slip] | None = None) -> pd.DataFrame:
                      "where it shows": where or ", ".join(sorted({r["parameter"] for r in bad})),
                      "caught by": ", ".join(caught) if caught else "NOT CAUGHT",
                      "failing": ", ".join(f"{o}:{p}" for o, p in sorted(failing(broken))),
-                     "worst abs err": max((r["max_abs_err"] for r in bad), default=0.0),
+                     "max abs err": max((r["max_abs_err"] for r in bad), default=0.0),
                      "as expected": failing(broken) == s.expected,
                      "control passes": not failures(s.correct())})
     return pd.DataFrame(rows)
@@ -415,13 +415,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{r['slip']}: {verdict}; {control}")
         print(f"    written  {r['written']}")
         print(f"    right    {r['right']}")
-        print(f"    caught by {r['caught by']}; first shows at {r['where it shows']}; worst abs "
-              f"err {r['worst abs err']:.2e}")
+        print(f"    caught by {r['caught by']}; first shows at {r['where it shows']}; max abs "
+              f"err {r['max abs err']:.2e}")
         if args.failing:
             print(f"    failing  {r['failing']}")
     ok = bool(df["as expected"].all() and df["control passes"].all())
-    print(f"\n{len(df)} slips, {int(df['as expected'].sum())} caught exactly where expected, "
-          f"{int(df['control passes'].sum())} controls pass")
+    n, caught, controls = len(df), int(df["as expected"].sum()), int(df["control passes"].sum())
+    print(f"\n{n} slip{'s' * (n != 1)}, {caught} caught exactly where expected, {controls} "
+          f"control{'s' * (controls != 1)} pass{'es' * (controls == 1)}")
     return 0 if ok else 1
 
 
