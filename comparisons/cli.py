@@ -1,13 +1,17 @@
 """backprop-compare: run the registry's cases against torch and the torch-free oracles, write
 the CSV reports and a summary picture, print a summary.
 
-By default every case of every part runs (about 90 s on 2 cores). The output folder gets
+By default every case of every part runs (about RUNTIME on 2 cores; --exhaustive adds the
+slow layer sweeps). The output folder gets
 
   gradients.csv     one row per network case x parameter x oracle (torch, vjp, fd, taylor),
                     plus one row per skipped activation-loss pair of the matrix
   components.csv    each activation and loss on its own, one row per case x quantity
+  layers.csv        single layers (manual.layers) against their torch.nn modules, and
+                    Sequential networks with a loss, one row per case x quantity x oracle
   trajectories.csv  training runs, manual optimizers against torch.optim, one row per step
-                    (the real-data runs only when scikit-learn is installed)
+                    (the real-data runs and whole models only when scikit-learn is
+                    installed)
   summary.png       the worst error/tolerance per activation x loss, every row's error
                     against its tolerance line, and the trajectories' error per step
                     (needs matplotlib, the 'plots' extra; --plots writes each panel large)
@@ -21,6 +25,9 @@ either, e.g. --only 'sigmoid-mse-*'  or  --only 'tanh-mse-small-float64,*adam*'.
 
 A row passes when err_over_tol <= 1: the error of its worst element (the one furthest
 beyond its tolerance) divided by that element's tolerance atol + rtol*|reference|.
+
+backprop-compare check STUDENT.py checks a student's CS231n-style layer file instead
+(backprop-compare check --help).
 """
 
 from __future__ import annotations
@@ -37,8 +44,10 @@ from typing import Any
 import pandas as pd
 
 from comparisons.compare import describe
-from comparisons.registry import (CASES, COMPONENT_CASES, REAL_DATA_CASES, SKIPPED,
-                                 TRAJECTORY_CASES)
+from comparisons.layers import run_layer_cases
+from comparisons.model_trajectories import MODEL_TRAJECTORY_CASES, run_model_trajectories
+from comparisons.registry import (CASES, COMPONENT_CASES, LAYER_CASES, NETWORK_CASES,
+                                 REAL_DATA_CASES, SKIPPED, TRAJECTORY_CASES)
 from comparisons.runner import NETWORK_ORACLES, run_cases, run_components
 from comparisons.tolerances import TAYLOR_MIN_SLOPE
 from comparisons.trajectories import run_trajectories, trajectory_failures, trajectory_summary
@@ -63,13 +72,14 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
 # --------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Part:
-    """One report: its name (for --parts), its CSV, its cases (each with an ``id``), the
-    function that runs the selected ones into a DataFrame, the one that turns the frame
-    into failure lines, and the one that prints its summary."""
+    """One report: its name (for --parts), its CSV, its cases (each with an ``id``; a
+    function of the parsed arguments, for --exhaustive), the function that runs the
+    selected ones into a DataFrame, the one that turns the frame into failure lines, and
+    the one that prints its summary."""
 
     name: str
     csv: str
-    cases: Callable[[], list]
+    cases: Callable[[argparse.Namespace], list]
     run: Callable[[list, argparse.Namespace], pd.DataFrame]
     failures: Callable[[pd.DataFrame], list[str]]
     summary: Callable[[pd.DataFrame, list, argparse.Namespace], None]
@@ -142,6 +152,31 @@ def _components_summary(df: pd.DataFrame, cases: list, args: argparse.Namespace)
     print_worst(df[df["status"] != "xfail"])
 
 
+def _wanted(cases: list, args: argparse.Namespace) -> list:
+    """Without --exhaustive, the cases not marked exhaustive."""
+    return [c for c in cases if args.exhaustive or not getattr(c, "exhaustive", False)]
+
+
+def _layer_cases(args: argparse.Namespace) -> list:
+    return _wanted(LAYER_CASES + NETWORK_CASES, args)
+
+
+def _run_layers(cases: list, args: argparse.Namespace) -> pd.DataFrame:
+    networks = {id(c) for c in NETWORK_CASES}
+    return run_layer_cases([c for c in cases if id(c) not in networks],
+                           [c for c in cases if id(c) in networks], args.oracle_list)
+
+
+def _layers_summary(df: pd.DataFrame, cases: list, args: argparse.Namespace) -> None:
+    failed = df[df["status"].isin(["fail", "xpass"])]
+    n_xfail = int((df["status"] == "xfail").sum())
+    n_net = sum(c in NETWORK_CASES for c in cases)
+    print(f"layers: {len(cases) - n_net} layer cases and {n_net} networks, {len(df)} "
+          f"comparisons, {(df['status'] == 'pass').sum()} passed, {len(failed)} failed, "
+          f"{n_xfail} documented deviations (xfail)")
+    print_worst(df[df["status"] != "xfail"])
+
+
 def _trajectory_summary(df: pd.DataFrame, cases: list, args: argparse.Namespace) -> None:
     failures = trajectory_failures(df)
     n_cases = df["case"].nunique()
@@ -170,19 +205,31 @@ def _trajectory_summary(df: pd.DataFrame, cases: list, args: argparse.Namespace)
               f"(pip install 'backprop-reference-suite[data]')")
 
 
-def _trajectory_cases() -> list:
-    return TRAJECTORY_CASES + (REAL_DATA_CASES if sklearn_available() else [])
+def _trajectory_cases(args: argparse.Namespace) -> list:
+    if not sklearn_available():
+        return list(TRAJECTORY_CASES)
+    # whole models (a CNN with batch norm and dropout) train on digits, from scikit-learn
+    return TRAJECTORY_CASES + REAL_DATA_CASES + _wanted(MODEL_TRAJECTORY_CASES, args)
+
+
+def _run_trajectories(cases: list, args: argparse.Namespace) -> pd.DataFrame:
+    models = {id(c) for c in MODEL_TRAJECTORY_CASES}
+    df = run_trajectories([c for c in cases if id(c) not in models])
+    model_runs = [c for c in cases if id(c) in models]
+    if model_runs:
+        df = pd.concat([df, run_model_trajectories(model_runs)], ignore_index=True)
+    return df
 
 
 #: the report's parts, in run order (a new part is one more entry here)
 PARTS: dict[str, Part] = {p.name: p for p in (
-    Part("gradients", "gradients.csv", lambda: list(CASES), _run_gradients, _row_failures,
-         _gradients_summary),
-    Part("components", "components.csv", lambda: list(COMPONENT_CASES),
+    Part("gradients", "gradients.csv", lambda args: list(CASES), _run_gradients,
+         _row_failures, _gradients_summary),
+    Part("components", "components.csv", lambda args: list(COMPONENT_CASES),
          lambda cases, args: run_components(cases), _row_failures, _components_summary),
-    Part("trajectories", "trajectories.csv", _trajectory_cases,
-         lambda cases, args: run_trajectories(cases), trajectory_failures,
-         _trajectory_summary),
+    Part("layers", "layers.csv", _layer_cases, _run_layers, _row_failures, _layers_summary),
+    Part("trajectories", "trajectories.csv", _trajectory_cases, _run_trajectories,
+         trajectory_failures, _trajectory_summary),
 )}
 
 
@@ -203,6 +250,8 @@ def _parser() -> argparse.ArgumentParser:
                    help=f"comma-separated network oracles, of {', '.join(NETWORK_ORACLES)}")
     p.add_argument("--parts", default=",".join(PARTS), metavar="LIST",
                    help=f"comma-separated reports to make, of {', '.join(PARTS)}")
+    p.add_argument("--exhaustive", action="store_true",
+                   help="also run the exhaustive layer variants (slow)")
     pictures = p.add_mutually_exclusive_group()
     pictures.add_argument("--plots", action="store_true",
                           help="besides summary.png, write each of its panels as a large PNG "
@@ -223,6 +272,10 @@ def _list_arg(parser: argparse.ArgumentParser, value: str, valid: Sequence[str],
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["check"]:  # backprop-compare check student.py: comparisons.check_cli
+        from comparisons.check_cli import main as check_main
+        return check_main(argv[1:])
     parser = _parser()
     args = parser.parse_args(argv)
     args.oracle_list = _list_arg(parser, args.oracles, NETWORK_ORACLES, "oracle(s)")
@@ -234,14 +287,15 @@ def main(argv: list[str] | None = None) -> int:
     args.real_data = sklearn_available()
 
     # the selection, part by part, checked before anything runs
-    every = {p.name: p.cases() for p in parts}
+    every = {p.name: p.cases(args) for p in parts}
     all_ids = [c.id for cases in every.values() for c in cases]
     selected = {}
     for name, cases in every.items():
         chosen = set(select_ids([c.id for c in cases], args.only))
         selected[name] = [c for c in cases if c.id in chosen]
-    missing_real = [c.id for c in REAL_DATA_CASES] if not args.real_data and any(
-        p.name == "trajectories" for p in parts) else []
+    missing_real = ([c.id for c in REAL_DATA_CASES + MODEL_TRAJECTORY_CASES]
+                    if not args.real_data and any(p.name == "trajectories" for p in parts)
+                    else [])
     lost = unmatched(all_ids, args.only)
     if lost:
         if missing_real and not unmatched(missing_real, ",".join(lost)):

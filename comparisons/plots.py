@@ -154,7 +154,7 @@ def trajectories(axes, df: pd.DataFrame) -> None:
 # the files
 # --------------------------------------------------------------------------------------
 def _rows(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    parts = [frames[k] for k in ("gradients", "components") if k in frames]
+    parts = [frames[k] for k in ("gradients", "components", "layers") if k in frames]
     if not parts:
         return pd.DataFrame()
     rows = pd.concat(parts, ignore_index=True)

@@ -100,7 +100,8 @@ def test_only_takes_exact_ids_patterns_and_lists(capsys):
     assert cli.main(["--list", "--only", "sigmoid-mse-*"]) == 0
     ids = capsys.readouterr().out.split()
     assert ids and all(i.startswith("sigmoid-mse-") for i in ids)  # no hard/logsigmoid
-    assert cli.main(["--list", "--only", "sigmoid-mse-small-float64, tanh-float64,adam-*"]) == 0
+    assert cli.main(["--list", "--only", "sigmoid-mse-small-float64, tanh-float64,adam-*",
+                     "--parts", "gradients,components,trajectories"]) == 0
     ids = capsys.readouterr().out.split()
     assert ids[:2] == ["sigmoid-mse-small-float64", "tanh-float64"]
     assert len(ids) > 3 and all(i.startswith("adam-") for i in ids[2:])

@@ -305,7 +305,17 @@ LESSON_CHECKS: dict[str, Callable[[], list[dict[str, Any]]]] = {
     "constant_derivative": _constant_derivative,
     "vanishing_gradients": _vanishing_gradients,
     "targets_and_scaling": _targets_and_scaling,
+    # the layer lessons' checks live in comparisons.lessons_layers (imported when run)
+    "batchnorm_backward": lambda: _layer_lesson("batchnorm_backward"),
+    "conv_backward": lambda: _layer_lesson("conv_backward"),
 }
+
+
+def _layer_lesson(name: str) -> list[dict[str, Any]]:
+    """The comparisons of a layer lesson (:mod:`comparisons.lessons_layers`)."""
+    from comparisons.lessons_layers import LESSON_ROWS
+
+    return LESSON_ROWS[name](name)
 
 
 def lesson_rows(name: str) -> list[dict[str, Any]]:
