@@ -140,12 +140,25 @@ def _layer_rows(dtype: np.dtype, repeats: int, scale: float) -> list[dict]:
     return rows
 
 
+# --------------------------------------------------------------------------------------
+# attention (issue 9): the case lives in comparisons/benchmark_attention.py
+# --------------------------------------------------------------------------------------
+def _attention_rows(dtype: np.dtype, repeats: int, scale: float) -> list[dict]:
+    from comparisons import benchmark_attention
+
+    manual_call, torch_call = benchmark_attention.make(dtype, max(16, int(256 * scale)))
+    return [{"workload": benchmark_attention.NAME, "dtype": dtype.name,
+             "manual_ms": _median_ms(manual_call, repeats),
+             "torch_ms": _median_ms(torch_call, repeats)}]
+
+
 def run_benchmark(repeats: int = 7, scale: float = 1.0) -> pd.DataFrame:
     """Time every workload in float32 and float64; ``scale`` shrinks batch and array sizes."""
     rows = []
     for dtype in (np.dtype(np.float64), np.dtype(np.float32)):
         rows += _network_rows(dtype, repeats, scale) + _activation_rows(dtype, repeats, scale)
         rows += _layer_rows(dtype, repeats, scale)
+        rows += _attention_rows(dtype, repeats, scale)
     df = pd.DataFrame(rows)
     df["manual_over_torch"] = df["manual_ms"] / df["torch_ms"]
     df["torch_threads"] = torch.get_num_threads()

@@ -18,7 +18,7 @@ from torch import nn
 import reference
 
 __all__ = ["TWIN_BUILDERS", "TWIN_SYNC", "TorchSequential", "load_manual_state", "module_state",
-           "register_twin", "torch_dtype", "torch_twin", "twin_name"]
+           "register_twin", "torch_dtype", "torch_rnn_dropout_masks", "torch_twin", "twin_name"]
 
 # --------------------------------------------------------------------------------------
 # layers and Sequential models (the layer protocol of manual.layers)
@@ -174,10 +174,14 @@ class TorchSequential:
 
     def _forward(self, X: Any) -> tuple[torch.Tensor, list[torch.Tensor]]:
         outputs: list[torch.Tensor] = []
-        hooks = [sub.register_forward_hook(lambda m, i, o: outputs.append(o))
-                 for sub in self.module]
+        # a recurrent module returns (output, h_n): its output is what is recorded
+        hooks = [sub.register_forward_hook(
+            lambda m, i, o: outputs.append(o[0] if isinstance(o, tuple) else o))
+            for sub in self.module]
         try:
-            out = self.module(torch.as_tensor(np.asarray(X), dtype=self.dtype))
+            X = np.asarray(X)  # integer inputs (an embedding's indices) stay int64
+            out = self.module(torch.as_tensor(X, dtype=torch.int64 if X.dtype.kind in "iu"
+                                              else self.dtype))
         finally:
             for h in hooks:
                 h.remove()
@@ -230,5 +234,177 @@ register_twin("Dropout", sync=_dropout_sync)
 
 
 # --------------------------------------------------------------------------------------
+# recurrent layers: torch's dropout masks between layers
+# --------------------------------------------------------------------------------------
+def _recurrent_builder(name: str) -> Callable[[Any, torch.dtype], nn.Module]:
+    """``nn.RNN``/``nn.LSTM``/``nn.GRU`` as usual, plus a forward pre-hook that saves torch's
+    random state: the dropout masks between layers are drawn inside torch's fused kernel,
+    and :func:`_recurrent_sync` replays them from that state."""
+
+    def build(layer: Any, dtype: torch.dtype) -> nn.Module:
+        module = getattr(nn, name)(**layer.config, dtype=dtype)
+        module.register_forward_pre_hook(
+            lambda m, args: setattr(m, "_rng_before_forward", torch.get_rng_state()))
+        return module
+
+    return build
+
+
+def torch_rnn_dropout_masks(module: nn.Module, x: torch.Tensor) -> list[np.ndarray]:
+    """The keep-masks torch drew in ``module``'s last train-mode forward on ``x``: one per
+    layer boundary, (L, N, num_directions * H_out), time first.
+
+    ATen's recurrent kernel (``_rnn_impl``, CPU) applies ``at::dropout`` to the output of
+    every layer but the last, which draws ``empty_like(output).bernoulli_(1 - p)`` from the
+    default generator, in layer order, and nothing else; replaying those draws from the
+    state saved before the forward gives the same masks (the output comparison would show
+    at once if it did not). The generator is put back where torch left it."""
+    p, layers = float(module.dropout), int(module.num_layers)
+    if not (module.training and p > 0 and layers > 1):
+        return []
+    L, N = (x.shape[0], 1) if x.dim() == 2 else (
+        (x.shape[1], x.shape[0]) if module.batch_first else (x.shape[0], x.shape[1]))
+    width = (2 if module.bidirectional else 1) * (getattr(module, "proj_size", 0)
+                                                  or module.hidden_size)
+    after = torch.get_rng_state()
+    torch.set_rng_state(module._rng_before_forward)
+    try:
+        masks = [torch.empty((L, N, width), dtype=x.dtype).bernoulli_(1 - p).numpy()
+                 for _ in range(layers - 1)]
+    finally:
+        torch.set_rng_state(after)
+    return masks
+
+
+def _recurrent_sync(layer: Any, module: nn.Module, inputs: tuple, outputs: Any) -> None:
+    """Hand torch's dropout masks to the manual layer (kept for every later forward, so that
+    the finite differences see the same noise)."""
+    masks = torch_rnn_dropout_masks(module, inputs[0])
+    layer.fixed_dropout_masks = masks or None
+
+
+for _name in ("RNN", "LSTM", "GRU"):
+    register_twin(_name, _recurrent_builder(_name), _recurrent_sync)
+
+
+class TorchLastTimeStep(nn.Module):
+    """The twin of ``manual.layers.LastTimeStep``: ``output[:, -1]`` or ``output[-1]`` of a
+    recurrent module's ``(output, h_n)``, torch's usual indexing (no built-in module)."""
+
+    def __init__(self, batch_first: bool = False) -> None:
+        super().__init__()
+        self.batch_first = batch_first
+
+    def forward(self, x: tuple) -> torch.Tensor:
+        out = x[0]
+        return out[:, -1] if (self.batch_first and out.dim() == 3) else out[-1]
+
+
+register_twin("LastTimeStep", lambda layer, dtype: TorchLastTimeStep(**layer.config))
+
+
+# --------------------------------------------------------------------------------------
 # the MLP, optimizer state and training histories
 # --------------------------------------------------------------------------------------
+
+
+# --------------------------------------------------------------------------------------
+# attention: the calls of comparisons.attention (fixed masks and flags) as torch modules
+# --------------------------------------------------------------------------------------
+def _mask_tensor(mask: Any, dt: torch.dtype) -> Any:
+    """A NumPy mask as a tensor: bool stays bool, a float mask takes the compared dtype."""
+    if not isinstance(mask, np.ndarray):
+        return mask
+    return torch.as_tensor(mask) if mask.dtype == np.bool_ else torch.as_tensor(mask, dtype=dt)
+
+
+class _SDPATwin(nn.Module):
+    """``F.scaled_dot_product_attention`` with fixed mask and options."""
+
+    def __init__(self, attn_mask: Any, config: dict[str, Any], dt: torch.dtype,
+                 dropout_mask: Any = None) -> None:
+        super().__init__()
+        self.attn_mask, self.config = _mask_tensor(attn_mask, dt), dict(config)
+        self.dropout_mask = None if dropout_mask is None else torch.as_tensor(dropout_mask)
+
+    def forward(self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor) -> Any:
+        if self.dropout_mask is not None:  # torch's own math kernel, told which mask to use
+            mask = self.attn_mask
+            if mask is not None and mask.dtype == torch.bool:  # as F.sdpa converts it first
+                mask = torch.zeros(mask.shape, dtype=query.dtype).masked_fill(~mask,
+                                                                              float("-inf"))
+            return torch.ops.aten._scaled_dot_product_attention_math(
+                query, key, value, mask, self.config["dropout_p"],
+                self.config["is_causal"], self.dropout_mask, scale=self.config["scale"])[0]
+        return nn.functional.scaled_dot_product_attention(query, key, value,
+                                                          attn_mask=self.attn_mask,
+                                                          **self.config)
+
+
+class _MultiheadAttentionTwin(nn.MultiheadAttention):
+    """``nn.MultiheadAttention`` called with fixed options; returns the output alone when
+    ``need_weights=False`` (as :class:`comparisons.attention.MultiheadAttentionCall`)."""
+
+    def forward(self, query, key, value):  # type: ignore[override]
+        if self.training and self.dropout > 0:  # the one random draw: see _sync_mha
+            torch.manual_seed(MHA_DROPOUT_SEED)
+        out, weights = super().forward(query, key, value, **self.call)
+        return out if weights is None else (out, weights)
+
+
+class _TransformerEncoderLayerTwin(nn.TransformerEncoderLayer):
+    """``nn.TransformerEncoderLayer`` called with fixed masks."""
+
+    def forward(self, src):  # type: ignore[override]
+        return super().forward(src, **self.call)
+
+
+def _call_tensors(layer: Any, dt: torch.dtype) -> dict[str, Any]:
+    return {k: _mask_tensor(v, dt) for k, v in layer.call.items()}
+
+
+def _build_mha(layer: Any, dt: torch.dtype) -> nn.Module:
+    module = _MultiheadAttentionTwin(**layer.config, dtype=dt)
+    module.call = _call_tensors(layer, dt)
+    return module
+
+
+def _build_encoder(layer: Any, dt: torch.dtype) -> nn.Module:
+    module = _TransformerEncoderLayerTwin(**layer.config, dtype=dt)
+    module.call = _call_tensors(layer, dt)
+    return module
+
+
+#: torch's seed right before a training-mode MultiheadAttention twin with dropout runs
+MHA_DROPOUT_SEED = 90210
+
+
+def _sync_mha(layer: Any, module: nn.Module, t_in: tuple, t_out: Any) -> None:
+    """Hand the manual layer the dropout mask torch drew on the attention weights.
+
+    With ``need_weights=True`` torch's only random draw in the forward is
+    ``F.dropout(weights, p)`` on the (N·H, L, S) weights, right after the twin seeded the
+    generator: the same draw on ones gives the mask. (``need_weights=False`` runs SDPA's
+    fused kernel, whose draws cannot be replayed: not compared with dropout.)"""
+    if not (layer.training and layer.dropout > 0):
+        return
+    if not layer.call.get("need_weights", True):
+        raise ValueError("MultiheadAttentionCall: dropout is compared with need_weights=True "
+                         "only (SDPA's kernel draws its own masks)")
+    q, k = t_in[0], t_in[1]
+    batched = q.dim() == 3
+    n = (q.shape[0] if layer.batch_first else q.shape[1]) if batched else 1
+    s = 1 if (batched and layer.batch_first) else 0  # the sequence dimension
+    L, S, H = q.shape[s], k.shape[s], layer.num_heads
+    with torch.random.fork_rng():
+        torch.manual_seed(MHA_DROPOUT_SEED)
+        kept = nn.functional.dropout(torch.ones(n * H, L, S, dtype=q.dtype), layer.dropout,
+                                     training=True)
+    layer.dropout_mask = (kept != 0).numpy().reshape(n, H, L, S)
+
+
+register_twin("ScaledDotProductAttention",
+              lambda layer, dt: _SDPATwin(layer.attn_mask, layer.config, dt,
+                                          getattr(layer, "dropout_mask", None)))
+register_twin("MultiheadAttentionCall", _build_mha, _sync_mha)
+register_twin("TransformerEncoderLayerCall", _build_encoder)

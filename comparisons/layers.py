@@ -323,7 +323,15 @@ def run_layer_case(case: Any, oracles: Iterable[str] | None = None) -> list[dict
     (``oracles`` narrows the case's own list)."""
     use = tuple(o for o in case.oracles if oracles is None or o in tuple(oracles))
     layer = case.build()
-    return compare_layer(layer, case.inputs(), oracles=use, case=case.id, seed=case.seed)
+    return compare_layer(layer, case.inputs(), oracles=use, case=case.id, seed=case.seed,
+                         **case_names(case))
+
+
+def case_names(case: Any) -> dict[str, Any]:
+    """The row names a case may give its inputs and outputs (``input_names``,
+    ``output_names``: ``grad_query`` reads better than ``grad_input0``)."""
+    return {k: getattr(case, k) for k in ("input_names", "output_names")
+            if getattr(case, k, None) is not None}
 
 
 def run_network_case(case: Any, oracles: Iterable[str] | None = None) -> list[dict[str, Any]]:

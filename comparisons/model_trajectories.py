@@ -84,6 +84,10 @@ class ModelTrajectoryCase:
     batch_size: int = 32
     seed: int = 0
     exhaustive: bool = False
+    #: clip the gradients before every step (``torch.nn.utils``' functions on both sides;
+    #: by value first when both are given)
+    clip_grad_norm: float | None = None
+    clip_grad_value: float | None = None
 
     @property
     def id(self) -> str:
@@ -157,7 +161,10 @@ def _record_state(opt_state: Mapping[str, Any], buffers: Mapping[str, np.ndarray
 
 
 def _manual_run(net: Any, X: np.ndarray, y: np.ndarray, opt: Any,
-                order: list[list[np.ndarray]], seeds: _DropoutSeeds) -> History:
+                order: list[list[np.ndarray]], seeds: _DropoutSeeds,
+                clip: tuple[float | None, float | None] = (None, None)) -> History:
+    from manual.clipping import clip_grad_norm_, clip_grad_value_
+
     losses, lrs, epochs = [], [], []
     hist = History(np.empty(0), np.empty(0), np.empty(0, dtype=int), order)
     t = 0
@@ -169,6 +176,10 @@ def _manual_run(net: Any, X: np.ndarray, y: np.ndarray, opt: Any,
                 loss, grads = net.gradients(X[idx], y[idx])
             if not np.isfinite(loss):
                 raise ValueError(f"the manual loss is {float(loss)} at step {t}")
+            if clip[1] is not None:
+                clip_grad_value_(grads, clip[1])
+            if clip[0] is not None:
+                clip_grad_norm_(grads, clip[0])
             lrs.append(float(opt.lr))
             opt.step(grads)
             losses.append(float(loss))
@@ -181,7 +192,8 @@ def _manual_run(net: Any, X: np.ndarray, y: np.ndarray, opt: Any,
 
 
 def _torch_run(tnet: Any, X: np.ndarray, y: np.ndarray, topt: torch.optim.Optimizer,
-               order: list[list[np.ndarray]], seeds: _DropoutSeeds) -> History:
+               order: list[list[np.ndarray]], seeds: _DropoutSeeds,
+               clip: tuple[float | None, float | None] = (None, None)) -> History:
     from comparisons.bridge import module_state
 
     named = {k: (p, False) for k, p in tnet.module.named_parameters()}
@@ -198,6 +210,10 @@ def _torch_run(tnet: Any, X: np.ndarray, y: np.ndarray, topt: torch.optim.Optimi
             J.backward()
             if not torch.isfinite(J):
                 raise ValueError(f"the torch loss is {J.item()} at step {t}")
+            if clip[1] is not None:
+                torch.nn.utils.clip_grad_value_(tnet.module.parameters(), clip[1])
+            if clip[0] is not None:
+                torch.nn.utils.clip_grad_norm_(tnet.module.parameters(), clip[0])
             lrs.append(float(topt.param_groups[0]["lr"]))
             topt.step()
             losses.append(J.item())
@@ -245,14 +261,17 @@ def _eval_row(net: Any, tnet: Any, X: np.ndarray, y: np.ndarray, step: int, epoc
 def compare_model_training(net: Any, X: np.ndarray, y: np.ndarray, optimizer: Any,
                            epochs: int, batch_size: int, *, seed: int = 0,
                            X_eval: np.ndarray | None = None, y_eval: np.ndarray | None = None,
-                           case: str = "custom", info: Mapping[str, Any] | None = None
-                           ) -> pd.DataFrame:
+                           case: str = "custom", info: Mapping[str, Any] | None = None,
+                           clip_grad_norm: float | None = None,
+                           clip_grad_value: float | None = None) -> pd.DataFrame:
     """Train ``net`` (a manual model with a loss, e.g. :class:`manual.layers.Sequential`)
     with ``optimizer`` (a fresh :mod:`manual.optimizers` optimizer on ``net.params``) and
     its torch twin with ``torch.optim``'s counterpart, on the same shuffled batches; one
     row per step (:data:`comparisons.trajectories.TRAJECTORY_COLUMNS`), then, with
-    ``X_eval``/``y_eval``, one eval-mode row (case ``<case>-eval``). Training changes
-    ``net``; it is left in eval mode when an eval row was made."""
+    ``X_eval``/``y_eval``, one eval-mode row (case ``<case>-eval``). ``clip_grad_norm``
+    (2-norm) and ``clip_grad_value`` clip the gradients before every step, with
+    :mod:`manual.clipping` and ``torch.nn.utils``'s own functions (by value first). Training
+    changes ``net``; it is left in eval mode when an eval row was made."""
     from comparisons.bridge import TorchSequential
 
     dtype = np.dtype(net.dtype)
@@ -271,8 +290,9 @@ def compare_model_training(net: Any, X: np.ndarray, y: np.ndarray, optimizer: An
     seeds = _DropoutSeeds(net, tnet.module, seed)
     try:
         with _one_thread():
-            hist_m = _manual_run(net, X, y, optimizer, order, seeds)
-            hist_r = _torch_run(tnet, np.asarray(X), y, topt, order, seeds)
+            clip = (clip_grad_norm, clip_grad_value)
+            hist_m = _manual_run(net, X, y, optimizer, order, seeds, clip)
+            hist_r = _torch_run(tnet, np.asarray(X), y, topt, order, seeds, clip)
     except ValueError as err:
         row = {**{k: v for k, v in info.items() if k in TRAJECTORY_COLUMNS},
                "dtype": dtype.name, "passed": False, "note": str(err)}
@@ -356,6 +376,23 @@ def bn_mlp_digits(dtype: np.dtype, seed: int = 0) -> ModelProblem:
     return ModelProblem(net, *_digits(dtype), dataset="digits")
 
 
+def lstm_parity(dtype: np.dtype, seed: int = 0) -> ModelProblem:
+    """``Embedding(2, 4) -> LSTM(4, 8, batch_first=True) -> LastTimeStep -> Linear(8, 2)``,
+    cross-entropy, on the parity of 8 random bits (:func:`manual.datasets.parity`: 256
+    training sequences, 64 held out), generated from the seed."""
+    from manual import datasets, layers
+
+    X, y = datasets.parity(n=320, length=8, seed=seed)
+    net = layers.Sequential(
+        layers.Embedding(2, 4, dtype=dtype, rng=seed),
+        layers.LSTM(4, 8, batch_first=True, dtype=dtype, rng=seed + 1),
+        layers.LastTimeStep(batch_first=True),
+        layers.Linear(8, 2, dtype=dtype, rng=seed + 2),
+        loss="cross_entropy")
+    return ModelProblem(net, X[:256], y[:256], X[256:], y[256:], dataset="parity")
+
+
+register_model("lstm-parity", lstm_parity)
 register_model("cnn-digits", cnn_digits)
 register_model("bn-mlp-digits", bn_mlp_digits)
 
@@ -373,6 +410,70 @@ MODEL_TRAJECTORY_CASES: list[ModelTrajectoryCase] = [
 ]
 
 
+# --------------------------------------------------------------------------------------
+# a one-block transformer encoder on a synthetic sequence task (issue 9)
+# --------------------------------------------------------------------------------------
+def majority_sequences(n: int, length: int = 6, d: int = 8, classes: int = 3, seed: int = 0,
+                       dtype: Any = np.float64) -> tuple[np.ndarray, np.ndarray]:
+    """A synthetic sequence task drawn from ``seed``: ``n`` sequences of ``length`` tokens
+    (N, L, d); each token is the one-hot code of a symbol in ``0 .. classes-1`` (in its first
+    ``classes`` features) plus N(0, 0.1²) noise on every feature, and the label is the
+    symbol that occurs most often (ties: the smallest)."""
+    rng = np.random.default_rng(seed)
+    symbols = rng.integers(0, classes, size=(n, length))
+    X = 0.1 * rng.standard_normal((n, length, d))
+    X[np.arange(n)[:, None], np.arange(length)[None, :], symbols] += 1.0  # one-hot codes
+    counts = (symbols[..., None] == np.arange(classes)).sum(axis=1)  # (n, classes)
+    return X.astype(dtype), counts.argmax(axis=1).astype(np.int64)
+
+
+def transformer_sequences(dtype: np.dtype, seed: int = 0) -> ModelProblem:
+    r"""``TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0, batch_first=True) ->
+    Flatten -> Linear(6·8, 3)``, cross-entropy, on :func:`majority_sequences` (512
+    training and 128 held-out sequences).
+
+    Trained with SGD (momentum) and clipped gradients it follows torch within 1e-9. With
+    Adam it cannot, in one place: the key bias (``in_proj_bias[E:2E]``) has a gradient that
+    is zero in exact arithmetic (softmax ignores a shift common to all keys) and ~1e-17 in
+    floating point, different noise in any two implementations; Adam divides by
+    :math:`\sqrt{v} + \epsilon` and turns it into steps of ~:math:`lr\,g/\epsilon`, so
+    that parameter random-walks on noise (``tests/test_attention.py`` pins this down)."""
+    from manual import layers
+
+    net = layers.Sequential(
+        layers.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0,
+                                       batch_first=True, dtype=dtype, rng=seed),
+        layers.Flatten(),
+        layers.Linear(6 * 8, 3, dtype=dtype, rng=seed + 1),
+        loss="cross_entropy")
+    X, y = majority_sequences(640, seed=seed, dtype=dtype)
+    return ModelProblem(net, X[:512], y[:512], X[512:], y[512:], dataset="majority-sequences")
+
+
+register_model("transformer-seq", transformer_sequences)
+#: 512 sequences in batches of 16: 32 steps per epoch, 128 steps in all, gradients clipped
+#: before every step
+MODEL_TRAJECTORY_CASES += [
+    ModelTrajectoryCase("transformer-seq", "sgd", "float64", (("lr", 0.05), ("momentum", 0.9)),
+                        "momentum-clip", epochs=4, batch_size=16, clip_grad_norm=1.0),
+    ModelTrajectoryCase("transformer-seq", "sgd", "float32", (("lr", 0.05), ("momentum", 0.9)),
+                        "momentum-clip", epochs=4, batch_size=16, clip_grad_norm=1.0,
+                        exhaustive=True),
+    ModelTrajectoryCase("transformer-seq", "sgd", "float64", (("lr", 0.05), ("momentum", 0.9)),
+                        "momentum-clip-value", epochs=4, batch_size=16, clip_grad_value=0.5,
+                        exhaustive=True),
+]
+
+# the LSTM sequence classifier with gradient clipping (issue 9): 8 steps per epoch, 13 epochs
+MODEL_TRAJECTORY_CASES += [
+    *(ModelTrajectoryCase("lstm-parity", "adam", dt, (("lr", 0.02),), "clip1", epochs=13,
+                          clip_grad_norm=1.0, exhaustive=dt == "float32")
+      for dt in ("float64", "float32")),
+    ModelTrajectoryCase("lstm-parity", "sgd", "float64", (("lr", 0.5), ("momentum", 0.9)),
+                        "momentum-clip0.5", epochs=13, clip_grad_norm=0.5, exhaustive=True),
+]
+
+
 def run_model_trajectory(case: ModelTrajectoryCase) -> pd.DataFrame:
     """Build ``case`` from its seed and compare its training run with torch's."""
     if case.model not in MODEL_BUILDERS:
@@ -381,7 +482,9 @@ def run_model_trajectory(case: ModelTrajectoryCase) -> pd.DataFrame:
     opt = optimizers.get(case.optimizer, prob.net.params, **dict(case.optimizer_kwargs))
     return compare_model_training(prob.net, prob.X, prob.y, opt, case.epochs, case.batch_size,
                                   seed=case.seed, X_eval=prob.X_eval, y_eval=prob.y_eval,
-                                  case=case.id, info={"dataset": prob.dataset})
+                                  case=case.id, info={"dataset": prob.dataset},
+                                  clip_grad_norm=case.clip_grad_norm,
+                                  clip_grad_value=case.clip_grad_value)
 
 
 def run_model_trajectories(cases: Iterable[ModelTrajectoryCase]) -> pd.DataFrame:

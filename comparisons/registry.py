@@ -422,3 +422,17 @@ LAYER_CONTROLS += NORM_CONTROLS
 
 __all__ += ["LAYER_CASES", "LAYER_CONTROLS", "NETWORK_CASES", "LayerCase", "LayerControl",
             "NetworkCase"]
+
+# --------------------------------------------------------------------------------------
+# recurrent layers (the table lives in comparisons/cases/recurrent.py)
+# --------------------------------------------------------------------------------------
+from comparisons.cases.recurrent import (  # noqa: E402
+    RECURRENT_CASES,
+    RECURRENT_CONTROLS,
+    RECURRENT_NETWORKS,
+)
+
+LAYER_CASES += RECURRENT_CASES  # in place: the one list every consumer reads
+LAYER_CONTROLS += RECURRENT_CONTROLS
+NETWORK_CASES += RECURRENT_NETWORKS
+__all__ += ["RECURRENT_CASES", "RECURRENT_CONTROLS", "RECURRENT_NETWORKS"]

@@ -5,7 +5,8 @@ import importlib
 
 import pytest
 
-MODULES = ["manual.activations", "manual.losses", "manual.network", "manual.layers", "manual._cli"]
+MODULES = ["manual.activations", "manual.losses", "manual.network", "manual.layers",
+           "manual.layers.recurrent", "manual.clipping", "manual._cli"]
 
 
 @pytest.mark.parametrize("name", MODULES)

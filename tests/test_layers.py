@@ -39,7 +39,7 @@ def _failing(rows):
 
 def _run_control(control, broken: bool):
     from comparisons.cases.layers import NetworkCase
-    from comparisons.layers import compare_layer, compare_sequential
+    from comparisons.layers import case_names, compare_layer, compare_sequential
 
     factory = getattr(layer_slips, control.broken) if broken else None
     case = control.case
@@ -48,7 +48,7 @@ def _run_control(control, broken: bool):
         X, y = case.data()
         return compare_sequential(net, X, y, case=case.id, oracles=case.oracles)
     return compare_layer(case.build(factory), case.inputs(), oracles=case.oracles,
-                         case=case.id, seed=case.seed)
+                         case=case.id, seed=case.seed, **case_names(case))
 
 
 @pytest.mark.parametrize("control", [pytest.param(c, id=c.id) for c in LAYER_CONTROLS])

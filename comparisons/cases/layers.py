@@ -439,3 +439,11 @@ LAYER_CONTROLS: list[LayerControl] = [
 ]
 
 
+
+# --------------------------------------------------------------------------------------
+# attention and the transformer block (the table lives in comparisons/cases/attention.py)
+# --------------------------------------------------------------------------------------
+from comparisons.cases.attention import ATTENTION_CASES, attention_controls  # noqa: E402
+
+LAYER_CASES += ATTENTION_CASES
+LAYER_CONTROLS += attention_controls()

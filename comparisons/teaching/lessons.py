@@ -308,7 +308,16 @@ LESSON_CHECKS: dict[str, Callable[[], list[dict[str, Any]]]] = {
     # the layer lessons' checks live in comparisons.lessons_layers (imported when run)
     "batchnorm_backward": lambda: _layer_lesson("batchnorm_backward"),
     "conv_backward": lambda: _layer_lesson("conv_backward"),
+    "gradients_through_time": lambda: _gradients_through_time(),
 }
+
+
+def _gradients_through_time() -> list[dict[str, Any]]:
+    """The recurrent lesson's comparisons (self-contained, in
+    :mod:`comparisons.lesson_gradients_through_time`)."""
+    from comparisons.lesson_gradients_through_time import lesson_rows as bptt_rows
+
+    return bptt_rows()
 
 
 def _layer_lesson(name: str) -> list[dict[str, Any]]:
