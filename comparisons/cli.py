@@ -1,7 +1,7 @@
 """backprop-compare: run the registry's cases against torch and the torch-free oracles, write
 the CSV reports and a summary picture, print a summary.
 
-By default every case of every part runs (about 100 s on 2 cores; --exhaustive adds the
+By default every case of every part runs (about 110 s on 2 cores; --exhaustive adds the
 slow layer sweeps). The output folder gets
 
   gradients.csv     one row per network case x parameter x oracle (torch, vjp, fd, taylor),
