@@ -339,15 +339,19 @@ def steps_of(case: TrajectoryCase) -> int:
 
 
 def trajectory_summary(df: pd.DataFrame, at: Iterable[int] = (1, 50, 100, 200)) -> pd.DataFrame:
-    """The worst case per optimizer and dtype: the largest elementwise relative and
-    absolute parameter error at any step (and the case where it occurs), and how the
-    absolute error grows, as the largest error reached by step ``t`` for each ``t`` in
-    ``at`` and by the last step."""
+    """The worst case per optimizer and dtype: the largest error/tolerance ratio of a
+    parameter element (the figure that decides) and its case, the largest elementwise
+    relative and absolute parameter error at any step (and the case where it occurs), and
+    how the absolute error grows, as the largest error reached by step ``t`` for each
+    ``t`` in ``at`` and by the last step."""
     df = df[df["note"].fillna("") == ""]
     rows = []
     for (opt, dtype), g in df.groupby(["optimizer", "dtype"], sort=False):
         worst = g.loc[g["param_max_rel_err"].fillna(-1.0).idxmax()]
+        deciding = g.loc[g["param_err_over_tol"].fillna(-1.0).idxmax()]
         row = {"optimizer": opt, "dtype": dtype, "cases": g["case"].nunique(),
+               "err_over_tol": deciding["param_err_over_tol"],
+               "err_over_tol_case": deciding["case"],
                "max_rel_err": worst["param_max_rel_err"], "worst_case": worst["case"],
                "worst_step": int(worst["step"]), "max_abs_err": g["param_max_abs_err"].max()}
         for t in at:
