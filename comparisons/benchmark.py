@@ -137,12 +137,57 @@ def _attention_rows(dtype: np.dtype, repeats: int, scale: float) -> list[dict]:
     return rows
 
 
+# --------------------------------------------------------------------------------------
+# layers (issue 8): Conv2d and MaxPool2d forward+backward, manual vs torch in the same run
+# --------------------------------------------------------------------------------------
+#: (workload, manual.layers class, torch.nn class, constructor arguments); the input is a
+#: batch of 64 x 16 x 32 x 32, the upstream gradient a random array of the output's shape
+LAYER_WORKLOADS = [
+    ("Conv2d(16->32, 3x3, padding=1)", "Conv2d",
+     {"in_channels": 16, "out_channels": 32, "kernel_size": 3, "padding": 1}),
+    ("MaxPool2d(2)", "MaxPool2d", {"kernel_size": 2}),
+]
+LAYER_BATCH = (64, 16, 32, 32)
+
+
+def _layer_rows(dtype: np.dtype, repeats: int, scale: float) -> list[dict]:
+    """Forward + backward (input and parameter gradients) of each layer workload."""
+    from comparisons.bridge import torch_twin
+    from manual import layers
+
+    rows = []
+    batch = (max(1, int(LAYER_BATCH[0] * scale)),) + LAYER_BATCH[1:]
+    x = np.random.default_rng(3).standard_normal(batch).astype(dtype)
+    for label, name, config in LAYER_WORKLOADS:
+        cls = getattr(layers, name)
+        extra = {"dtype": dtype, "rng": 0} if "rng" in cls.__init__.__code__.co_varnames else {}
+        layer = cls(**config, **extra)
+        module = torch_twin(layer, dtype)
+        g = np.random.default_rng(4).standard_normal(layer.forward(x).shape).astype(dtype)
+        xt, gt = torch.from_numpy(x), torch.from_numpy(g)
+        params = list(module.parameters())
+
+        def manual_call(layer=layer, g=g):
+            layer.forward(x)
+            layer.backward(g)
+
+        def torch_call(module=module, params=params, xt=xt, gt=gt):
+            xi = xt.detach().requires_grad_()
+            torch.autograd.grad(module(xi), [xi, *params], gt)
+
+        rows.append({"workload": f"{label} forward+backward, batch {'x'.join(map(str, batch))}",
+                     "dtype": dtype.name, "manual_ms": _median_ms(manual_call, repeats),
+                     "torch_ms": _median_ms(torch_call, repeats)})
+    return rows
+
+
 def run_benchmark(repeats: int = 7, scale: float = 1.0) -> pd.DataFrame:
     """Time every workload in float32 and float64; ``scale`` shrinks batch and array sizes."""
     rows = []
     for dtype in (np.dtype(np.float64), np.dtype(np.float32)):
         rows += _network_rows(dtype, repeats, scale) + _activation_rows(dtype, repeats, scale)
         rows += _attention_rows(dtype, repeats, scale)
+        rows += _layer_rows(dtype, repeats, scale)
     df = pd.DataFrame(rows)
     df["manual_over_torch"] = df["manual_ms"] / df["torch_ms"]
     df["torch_threads"] = torch.get_num_threads()

@@ -24,6 +24,7 @@ all-ones (a sum would hide a transposed or mis-scaled Jacobian).
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -154,7 +155,9 @@ def compare_layer(layer: Any, inputs: Any, *, oracles: Iterable[str] = LAYER_ORA
         rows.extend({**info, "oracle": oracle, **c.row()} for c in comps)
 
     buffers_before = _snapshot(layer.buffers)
-    with one_thread():
+    with one_thread(), warnings.catch_warnings():
+        # torch's note that 'same' padding with an even kernel copies the input: speed only
+        warnings.filterwarnings("ignore", message="Using padding='same'", category=UserWarning)
         # torch first: a twin that draws something NumPy cannot (a dropout mask) hands it
         # to the manual layer through TWIN_SYNC before the manual forward
         if "torch" in oracles:

@@ -93,6 +93,8 @@ def _conv_rows(name: str) -> list[dict[str, Any]]:
                          conv_lesson.dx_by_definition(x, w, dy, s, p), dx_t))
         rows.append(_row(name, f"dx flipped kernel, {label}",
                          conv_lesson.dx_flipped(x, w, dy, s, p), dx_t))
+        rows.append(_row(name, f"dx manual.layers.conv2d_backward, {label}",
+                         conv_lesson._layer_dx(x, w, dy, s, p), dx_t))
         rows.append(_row(name, f"dw correlation, {label}",
                          conv_lesson.dw_correlation(x, w, dy, s, p), dw_t))
     return rows

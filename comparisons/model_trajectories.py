@@ -393,26 +393,18 @@ register_model("lstm-parity", lstm_parity)
 register_model("cnn-digits", cnn_digits)
 register_model("bn-mlp-digits", bn_mlp_digits)
 
-def _has_layers(*names: str) -> bool:
-    from manual import layers
-
-    return all(hasattr(layers, n) for n in names)
-
-
 #: 1280 training images in batches of 32: 40 steps per epoch, 3 epochs = 120 steps
 MODEL_TRAJECTORY_CASES: list[ModelTrajectoryCase] = [
-    ModelTrajectoryCase("bn-mlp-digits", "adamw", "float64", (("lr", 0.01),), epochs=3),
+    *(ModelTrajectoryCase("cnn-digits", "adam", dt, (("lr", 0.01),), epochs=3)
+      for dt in ("float64", "float32")),
+    *(ModelTrajectoryCase("cnn-digits", "sgd", dt, (("lr", 0.05), ("momentum", 0.9)),
+                          "momentum", epochs=3, exhaustive=True)
+      for dt in ("float64", "float32")),
+    ModelTrajectoryCase("bn-mlp-digits", "adamw", "float64", (("lr", 0.01),), epochs=3,
+                        exhaustive=True),
     ModelTrajectoryCase("bn-mlp-digits", "sgd", "float32", (("lr", 0.05), ("momentum", 0.9)),
                         "momentum", epochs=3, exhaustive=True),
 ]
-if _has_layers("Conv2d", "MaxPool2d", "AdaptiveAvgPool2d"):  # the conv and pooling layers
-    MODEL_TRAJECTORY_CASES += [
-        *(ModelTrajectoryCase("cnn-digits", "adam", dt, (("lr", 0.01),), epochs=3)
-          for dt in ("float64", "float32")),
-        *(ModelTrajectoryCase("cnn-digits", "sgd", dt, (("lr", 0.05), ("momentum", 0.9)),
-                              "momentum", epochs=3, exhaustive=True)
-          for dt in ("float64", "float32")),
-    ]
 
 
 # --------------------------------------------------------------------------------------

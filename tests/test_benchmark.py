@@ -10,6 +10,7 @@ def test_benchmark_writes_both_sides(tmp_path, capsys):
     df = pd.read_csv(tmp_path / "benchmark.csv")
     assert set(df["dtype"]) == {"float32", "float64"}
     assert len(df) == 2 * (len(benchmark.NETWORKS) + len(benchmark.ACTIVATIONS)
-                           + len(benchmark.ATTENTION))
+                           + len(benchmark.ATTENTION)
+                           + len(benchmark.LAYER_WORKLOADS))
     assert (df["manual_ms"] > 0).all() and (df["torch_ms"] > 0).all()
     assert "manual_over_torch" in capsys.readouterr().out

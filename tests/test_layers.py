@@ -138,3 +138,85 @@ def test_cli_layers_part_writes_a_deterministic_csv(tmp_path, capsys):
     assert list(df.columns) == ROW_COLUMNS and (df["status"] == "pass").all()
     assert set(df["kind"]) == {"layer"} and set(df["oracle"]) == {"torch", "fd", "taylor"}
     assert "layers: " in capsys.readouterr().out
+
+
+def test_the_readme_layers_example_runs():
+    """The course example of the README's "Layers" section."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme[readme.index("## Layers"):readme.index("## Lessons")]
+    code = re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
+    namespace: dict = {}
+    exec(code, namespace)  # noqa: S102 (our own README)
+    assert namespace["grads"]["3.weight"].shape == (8, 4, 3, 3)
+    assert {r["oracle"] for r in namespace["rows"]} == {"torch", "vjp", "fd", "taylor"}
+
+
+class Bilinear(layers.Layer):
+    """``nn.Bilinear(in1, in2, out)``: two inputs, y = x1^T W x2 + b (for the harness test)."""
+
+    def __init__(self, in1_features, in2_features, out_features, dtype=None, rng=0):
+        super().__init__()
+        self.config = {"in1_features": in1_features, "in2_features": in2_features,
+                       "out_features": out_features}
+        gen = np.random.default_rng(rng)
+        self.params["weight"] = gen.uniform(-0.5, 0.5, (out_features, in1_features,
+                                                        in2_features))
+        self.params["bias"] = gen.uniform(-0.5, 0.5, out_features)
+
+    def forward(self, x1, x2):
+        self._cache = (x1, x2)
+        y = np.einsum("ni,oij,nj->no", x1, self.params["weight"], x2) + self.params["bias"]
+        self._out_shape = y.shape
+        return y
+
+    def backward(self, dout):
+        x1, x2 = self._cache
+        w = self.params["weight"]
+        self.grads = {"weight": np.einsum("no,ni,nj->oij", dout, x1, x2),
+                      "bias": dout.sum(0)}
+        return np.einsum("no,oij,nj->ni", dout, w, x2), np.einsum("no,oij,ni->nj", dout, w, x1)
+
+
+def test_several_inputs_each_get_a_gradient_row():
+    rng = np.random.default_rng(0)
+    rows = compare_layer(Bilinear(3, 2, 4), (rng.standard_normal((5, 3)),
+                                             rng.standard_normal((5, 2))),
+                         input_names=("x1", "x2"))
+    assert not failures(rows)
+    assert {(r["oracle"], r["parameter"]) for r in rows} >= {
+        ("torch", "grad_x1"), ("torch", "grad_x2"), ("fd", "grad_x2"), ("taylor", "grad_x1"),
+        ("torch", "weight"), ("torch", "output")}
+
+
+class PairOut(layers.Layer):
+    """A test layer with a tuple output (y, (2y, y^2)) like LSTM's (output, (h_n, c_n))."""
+
+    def forward(self, x):
+        x = self.check_input(x, (2,))
+        self._cache, self._out_shape = x, x.shape
+        return np.tanh(x), (2 * x, x ** 2)
+
+    def backward(self, dout):
+        g1, (g2, g3) = dout
+        x = self._cache
+        return g1 * (1 - np.tanh(x) ** 2) + 2 * g2 + 2 * x * g3
+
+
+class _TorchPairOut(torch.nn.Module):
+    def forward(self, x):
+        return torch.tanh(x), (2 * x, x ** 2)
+
+
+def test_tuple_outputs_are_flattened_and_backward_gets_the_same_structure():
+    register_twin("PairOut", build=lambda layer, dt: _TorchPairOut())
+    try:
+        x = np.random.default_rng(1).standard_normal((3, 4))
+        rows = compare_layer(PairOut(), x)
+        assert not failures(rows)
+        assert {r["parameter"] for r in rows if r["oracle"] == "torch"} == {
+            "output0", "output1", "output2", "grad_input"}
+    finally:
+        TWIN_BUILDERS.pop("PairOut")

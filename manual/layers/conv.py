@@ -33,9 +33,12 @@ where :math:`\hat\delta` is :math:`\delta` with :math:`s-1` zeros inserted betwe
 entries (the stride undone) and zero outside. Substituting :math:`p \to kh-1-p` shows
 that this is a *correlation of* :math:`\hat\delta` *with the kernel flipped in both spatial
 axes and its in/out channels swapped*: the input gradient of a convolution is a
-convolution of the upstream gradient with the flipped kernel (``_input_grad``, the same
-im2col and one matrix product). It is also, exactly, the forward pass of
-:class:`ConvTranspose2d`, whose backward is in turn a plain convolution.
+convolution of the upstream gradient with the flipped kernel (:func:`input_grad_flipped`,
+the same im2col and one matrix product). The layers compute the same numbers by col2im,
+the transpose of im2col (:func:`input_grad`: :math:`W^\top\Delta` gives each receptive
+field's gradient, added back where the field was read), which is faster. It is also,
+exactly, the forward pass of :class:`ConvTranspose2d`, whose backward is in turn a plain
+convolution.
 
 Only ``padding_mode='zeros'`` is implemented; ``'reflect'``, ``'replicate'`` and
 ``'circular'`` are rejected with a ``ValueError``.
@@ -52,7 +55,8 @@ from manual.layers.base import Layer, as_rng, check_positive_int, layer_dtype, u
 
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose2d", "conv1d_backward", "conv1d_forward",
            "conv2d_backward", "conv2d_forward", "conv_transpose2d_backward",
-           "conv_transpose2d_forward"]
+           "conv_transpose2d_forward", "im2col", "input_grad", "input_grad_flipped",
+           "weight_grad"]
 
 Pads = tuple[tuple[int, int], tuple[int, int]]  # ((top, bottom), (left, right))
 
@@ -162,22 +166,65 @@ def weight_grad(dout: np.ndarray, cols: np.ndarray, w_shape: tuple[int, ...]) ->
     :math:`\Delta` the upstream gradient as an (O/G, N·Ho·Wo) matrix: every receptive field
     weighted by the gradient of the output it produced, summed over samples and positions
     by the product."""
-    G = cols.shape[0]
-    N, O = dout.shape[:2]
-    M = int(np.prod(dout.shape[2:]))  # Ho*Wo
-    d = dout.reshape(N, O, M).transpose(1, 0, 2).reshape(G, O // G, N * M)  # (G, O/G, N*Ho*Wo)
+    d = dout_matrix(dout, cols.shape[0])  # (G, O/G, N*Ho*Wo)
     # cols @ d^T, then a transpose of the small result: BLAS runs the long inner dimension
     # (N*Ho*Wo) 3x faster this way round than as d @ cols^T (measured, float32)
     dw_t = np.matmul(cols, d.transpose(0, 2, 1))  # (G, C/G*kh*kw, O/G)
     return np.ascontiguousarray(dw_t.transpose(0, 2, 1)).reshape(w_shape)
 
 
+def dout_matrix(dout: np.ndarray, groups: int) -> np.ndarray:
+    """The upstream gradient (N, O, Ho, Wo) as per-group matrices (G, O/G, N·Ho·Wo), the
+    column order of :func:`im2col`."""
+    N, O = dout.shape[:2]
+    M = int(np.prod(dout.shape[2:]))  # Ho*Wo
+    return dout.reshape(N, O, M).transpose(1, 0, 2).reshape(groups, O // groups, N * M)
+
+
 def input_grad(dout: np.ndarray, w: np.ndarray, in_hw: tuple[int, int],
                stride: tuple[int, int], pad_before: tuple[int, int],
                dilation: tuple[int, int], groups: int) -> np.ndarray:
+    r""":math:`\partial L/\partial x` of the convolution ``x -> y`` (input (N, C, *in_hw),
+    padded by ``pad_before`` at the top/left) by col2im, the transpose of im2col:
+    :math:`\partial L/\partial\,\text{cols} = W^\top \Delta` (one product per group)
+    gives every receptive field's gradient, which is then added back where the field was
+    read. Equal to :func:`input_grad_flipped`, the convolution of the stride-dilated
+    ``dout`` with the flipped kernel (a test checks it), and faster: its product has the
+    long side where BLAS wants it, 2x faster in float32 (measured).
+
+    The add-back loops over the kh·kw kernel offsets (9 for 3x3), each one vectorised add
+    of a whole (C, N, Ho, Wo) slab: receptive fields overlap, so the scatter must
+    accumulate, and NumPy's only loop-free accumulating scatters (``np.add.at``,
+    ``np.bincount`` with an index per element of ``cols``) are several times slower than
+    kh·kw strided adds."""
+    N, O, Ho, Wo = dout.shape
+    Cg, kh, kw = w.shape[1:]
+    C = Cg * groups
+    (sh, sw), (dh, dw) = stride, dilation
+    wm = w.reshape(groups, O // groups, Cg * kh * kw)  # (G, O/G, C/G*kh*kw)
+    dcols = np.matmul(wm.transpose(0, 2, 1), dout_matrix(dout, groups))  # (G, K, N*Ho*Wo)
+    dcols = dcols.reshape(C, kh, kw, N, Ho, Wo)  # rows (g, c, p, q) = (channel, p, q)
+    # a canvas holding the padded input and every position a window reaches
+    hc = max(pad_before[0] + in_hw[0], (Ho - 1) * sh + dh * (kh - 1) + 1)
+    wc = max(pad_before[1] + in_hw[1], (Wo - 1) * sw + dw * (kw - 1) + 1)
+    canvas = np.zeros((C, N, hc, wc), dtype=dcols.dtype)
+    for p in range(kh):  # kernel offsets only: each step adds one slab for all pixels
+        for q in range(kw):
+            canvas[:, :, p * dh:p * dh + (Ho - 1) * sh + 1:sh,
+                   q * dw:q * dw + (Wo - 1) * sw + 1:sw] += dcols[:, p, q]
+    dx = canvas[:, :, pad_before[0]:pad_before[0] + in_hw[0],
+                pad_before[1]:pad_before[1] + in_hw[1]]  # drop the padding
+    return np.ascontiguousarray(dx.transpose(1, 0, 2, 3))  # (N, C, H, W)
+
+
+def input_grad_flipped(dout: np.ndarray, w: np.ndarray, in_hw: tuple[int, int],
+                       stride: tuple[int, int], pad_before: tuple[int, int],
+                       dilation: tuple[int, int], groups: int) -> np.ndarray:
     """:math:`\\partial L/\\partial x` of the convolution ``x -> y`` (input (N, C, *in_hw),
     padded by ``pad_before`` at the top/left) as the correlation of the stride-dilated
-    ``dout`` with the flipped, channel-transposed kernel (module docstring).
+    ``dout`` with the flipped, channel-transposed kernel (module docstring): the textbook
+    identity, fully vectorised (one im2col of :math:`\\hat\\delta`, one product).
+    :func:`input_grad` computes the same by col2im; the layers use that one.
 
     The padding of :math:`\\hat\\delta` is chosen so that the result is the gradient of the
     *unpadded* input directly: :math:`d(k-1) - \\text{pad}` zeros before (a crop when the

@@ -109,13 +109,13 @@ def _scatter(values: np.ndarray, plane_index: np.ndarray, nc: int, plane: int) -
 # max pooling
 # --------------------------------------------------------------------------------------
 def max_pool2d_forward(x: np.ndarray, kernel_size: Any, stride: Any = None, padding: Any = 0,
-                       dilation: Any = 1, ceil_mode: bool = False
-                       ) -> tuple[np.ndarray, tuple]:
+                       dilation: Any = 1, ceil_mode: bool = False, *,
+                       owner: str = "max_pool2d") -> tuple[np.ndarray, tuple]:
     """``F.max_pool2d`` on ``x`` (N, C, H, W): ``(y, cache)``, ``y`` (N, C, Ho, Wo); the
     cache holds each window's argmax (the first maximum in row-major window order, as
-    torch)."""
-    kernel, stride, pad, dil = _pool_args("max_pool2d", kernel_size, stride, padding, dilation)
-    out, pads = _geometry("max_pool2d", x.shape, kernel, stride, pad, dil, ceil_mode)
+    torch). ``owner`` names the caller in error messages."""
+    kernel, stride, pad, dil = _pool_args(owner, kernel_size, stride, padding, dilation)
+    out, pads = _geometry(owner, x.shape, kernel, stride, pad, dil, ceil_mode)
     xp = np.pad(x, ((0, 0), (0, 0), *pads), constant_values=-np.inf)  # -inf never wins
     win = windows(xp, kernel, stride, dil)[:, :, :out[0], :out[1]]  # (N, C, Ho, Wo, kh, kw)
     win = win.reshape(*win.shape[:4], kernel[0] * kernel[1])  # (N, C, Ho, Wo, kh*kw): a copy
@@ -170,11 +170,12 @@ def _avg_divisor(size: int, out: int, kernel: int, stride: int, pad: int,
 
 def avg_pool2d_forward(x: np.ndarray, kernel_size: Any, stride: Any = None, padding: Any = 0,
                        ceil_mode: bool = False, count_include_pad: bool = True,
-                       divisor_override: int | None = None) -> tuple[np.ndarray, tuple]:
+                       divisor_override: int | None = None, *, owner: str = "avg_pool2d"
+                       ) -> tuple[np.ndarray, tuple]:
     """``F.avg_pool2d`` on ``x`` (N, C, H, W): the window sums (zero padding) over torch's
-    divisor. Returns ``(y, cache)``."""
-    kernel, stride, pad, dil = _pool_args("avg_pool2d", kernel_size, stride, padding, 1)
-    out, pads = _geometry("avg_pool2d", x.shape, kernel, stride, pad, dil, ceil_mode)
+    divisor. Returns ``(y, cache)``; ``owner`` names the caller in error messages."""
+    kernel, stride, pad, dil = _pool_args(owner, kernel_size, stride, padding, 1)
+    out, pads = _geometry(owner, x.shape, kernel, stride, pad, dil, ceil_mode)
     xp = np.pad(x, ((0, 0), (0, 0), *pads))
     win = windows(xp, kernel, stride, dil)[:, :, :out[0], :out[1]]  # (N, C, Ho, Wo, kh, kw)
     if divisor_override:
@@ -281,7 +282,7 @@ class MaxPool2d(_Pool2d):
 
     def _pool(self, x: np.ndarray) -> tuple[np.ndarray, tuple]:
         return max_pool2d_forward(x, self.kernel_size, self.stride, self.padding,
-                                  self.dilation, self.ceil_mode)
+                                  self.dilation, self.ceil_mode, owner=type(self).__name__)
 
     def forward(self, x: np.ndarray) -> Any:
         x, unbatched = self._batched(x)
@@ -314,7 +315,8 @@ class MaxPool1d(MaxPool2d):
     def _pool(self, x: np.ndarray) -> tuple[np.ndarray, tuple]:
         y, cache = max_pool2d_forward(x[:, :, None, :], (1, *self.kernel_size),
                                       (1, *self.stride), (0, *self.padding),
-                                      (1, *self.dilation), self.ceil_mode)
+                                      (1, *self.dilation), self.ceil_mode,
+                                      owner=type(self).__name__)
         return y[:, :, 0, :], cache
 
     @staticmethod
@@ -352,7 +354,7 @@ class AvgPool2d(_Pool2d):
         x, unbatched = self._batched(x)
         y, cache = avg_pool2d_forward(x, self.kernel_size, self.stride, self.padding,
                                       self.ceil_mode, self.count_include_pad,
-                                      self.divisor_override)
+                                      self.divisor_override, owner=type(self).__name__)
         return self._finish(y, unbatched, cache)
 
     @staticmethod

@@ -25,7 +25,8 @@ the forward's padding is cut off at the end. That is exactly the transposed conv
 The table builds :math:`\partial L/\partial x` three ways: from the definition
 (:math:`J^\top\delta` with the Jacobian :math:`J` assembled column by column), as the full
 correlation with the flipped kernel (equal to rounding), and with the kernel *not*
-flipped (wrong wherever the kernel is not symmetric). The tests check every gradient
+flipped (wrong wherever the kernel is not symmetric); and it checks the layer's own
+``manual.layers.conv2d_backward`` against the definition too. The tests check every gradient
 against torch's autograd (``F.conv2d``).
 """
 
@@ -126,6 +127,15 @@ def dw_correlation(x: np.ndarray, w: np.ndarray, dy: np.ndarray, stride: int,
     return np.einsum("ncijab,noij->ocab", win, dy, optimize=True)
 
 
+def _layer_dx(x: np.ndarray, w: np.ndarray, dy: np.ndarray, stride: int,
+              padding: int) -> np.ndarray:
+    """The input gradient of :func:`manual.layers.conv2d_backward`, the layer's own."""
+    from manual.layers import conv2d_backward, conv2d_forward
+
+    _, cache = conv2d_forward(x, w, None, stride, padding)
+    return conv2d_backward(dy, cache)[0]
+
+
 def table() -> pd.DataFrame:
     """Per configuration: how far the flipped-kernel and the unflipped-kernel input
     gradients are from :math:`J^\\top\\delta`."""
@@ -140,7 +150,9 @@ def table() -> pd.DataFrame:
                      "flipped kernel: max err": float(np.abs(
                          dx_flipped(x, w, dy, stride, padding) - ref).max()),
                      "unflipped kernel: max err": float(np.abs(
-                         dx_unflipped(x, w, dy, stride, padding) - ref).max())})
+                         dx_unflipped(x, w, dy, stride, padding) - ref).max()),
+                     "conv2d_backward: max err": float(np.abs(
+                         _layer_dx(x, w, dy, stride, padding) - ref).max())})
     return pd.DataFrame(rows)
 
 
