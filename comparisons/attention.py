@@ -31,16 +31,18 @@ class ScaledDotProductAttention(Layer):
     layer without parameters: ``forward(query, key, value)``, ``backward(dout) -> (dq, dk,
     dv)``. The kernel is the pair :func:`~manual.layers.attention_forward` /
     :func:`~manual.layers.attention_backward` (class attributes: a negative control
-    replaces them)."""
+    replaces them). With ``dropout_p > 0`` the keep-mask ``dropout_mask`` is fixed, and the
+    torch twin hands the same mask to torch's math kernel."""
 
     attention_forward = staticmethod(attention_forward)
     attention_backward = staticmethod(attention_backward)
 
     def __init__(self, attn_mask: np.ndarray | None = None, dropout_p: float = 0.0,
-                 is_causal: bool = False, scale: float | None = None, dtype: Any = None) -> None:
+                 is_causal: bool = False, scale: float | None = None, dtype: Any = None,
+                 dropout_mask: np.ndarray | None = None) -> None:
         super().__init__()
         self._dtype = layer_dtype("ScaledDotProductAttention", dtype)
-        self.attn_mask = attn_mask
+        self.attn_mask, self.dropout_mask = attn_mask, dropout_mask
         self.config = {"dropout_p": float(dropout_p), "is_causal": bool(is_causal),
                        "scale": scale}
 
@@ -55,7 +57,8 @@ class ScaledDotProductAttention(Layer):
                                     c["is_causal"], c["scale"], False)
         q, k, v = (x.astype(self._dtype, copy=False) for x in (q, k, v))
         out, self._cache = self.attention_forward(q, k, v, mask, c["dropout_p"],
-                                                  c["is_causal"], c["scale"])
+                                                  c["is_causal"], c["scale"],
+                                                  dropout_mask=self.dropout_mask)
         self._out_shape = out.shape
         return out
 

@@ -96,48 +96,6 @@ def _activation_rows(dtype: np.dtype, repeats: int, scale: float) -> list[dict]:
 
 
 # --------------------------------------------------------------------------------------
-# attention (issue 9): multi-head self-attention, forward + backward
-# --------------------------------------------------------------------------------------
-#: (name, batch, sequence length, embed_dim, num_heads)
-ATTENTION = [("multihead-attention", 16, 128, 128, 4)]
-
-
-def _attention_rows(dtype: np.dtype, repeats: int, scale: float) -> list[dict]:
-    """``MultiheadAttention`` self-attention (batch_first, need_weights=False) forward and
-    backward under a random upstream gradient: manual against ``nn.MultiheadAttention``."""
-    from manual.layers import MultiheadAttention
-
-    rows = []
-    for name, batch, seq, embed, heads in ATTENTION:
-        batch, seq = max(1, int(batch * scale)), max(2, int(seq * scale))
-        mha = MultiheadAttention(embed, heads, batch_first=True, dtype=dtype, rng=0)
-        tdtype = torch.float64 if dtype == np.float64 else torch.float32
-        tmha = torch.nn.MultiheadAttention(**mha.config, dtype=tdtype)
-        with torch.no_grad():
-            for key, p in tmha.named_parameters():
-                p.copy_(torch.from_numpy(mha.params[key]))
-        rng = np.random.default_rng(3)
-        x = rng.standard_normal((batch, seq, embed)).astype(dtype)
-        g = rng.standard_normal((batch, seq, embed)).astype(dtype)
-        gt = torch.from_numpy(g)
-
-        def manual_call(mha=mha, x=x, g=g):
-            mha.forward(x, x, x, need_weights=False)
-            mha.backward(g)
-
-        def torch_call(tmha=tmha, x=x, gt=gt):
-            xt = torch.from_numpy(x).requires_grad_()
-            out, _ = tmha(xt, xt, xt, need_weights=False)
-            torch.autograd.grad(out, [xt, *tmha.parameters()], gt)
-
-        rows.append({"workload": f"{name} forward+backward, batch {batch}, seq {seq}, "
-                                 f"embed {embed}, {heads} heads", "dtype": dtype.name,
-                     "manual_ms": _median_ms(manual_call, repeats),
-                     "torch_ms": _median_ms(torch_call, repeats)})
-    return rows
-
-
-# --------------------------------------------------------------------------------------
 # layers (issue 8): Conv2d and MaxPool2d forward+backward, manual vs torch in the same run
 # --------------------------------------------------------------------------------------
 #: (workload, manual.layers class, torch.nn class, constructor arguments); the input is a
@@ -181,13 +139,25 @@ def _layer_rows(dtype: np.dtype, repeats: int, scale: float) -> list[dict]:
     return rows
 
 
+# --------------------------------------------------------------------------------------
+# attention (issue 9): the case lives in comparisons/benchmark_attention.py
+# --------------------------------------------------------------------------------------
+def _attention_rows(dtype: np.dtype, repeats: int, scale: float) -> list[dict]:
+    from comparisons import benchmark_attention
+
+    manual_call, torch_call = benchmark_attention.make(dtype, max(16, int(256 * scale)))
+    return [{"workload": benchmark_attention.NAME, "dtype": dtype.name,
+             "manual_ms": _median_ms(manual_call, repeats),
+             "torch_ms": _median_ms(torch_call, repeats)}]
+
+
 def run_benchmark(repeats: int = 7, scale: float = 1.0) -> pd.DataFrame:
     """Time every workload in float32 and float64; ``scale`` shrinks batch and array sizes."""
     rows = []
     for dtype in (np.dtype(np.float64), np.dtype(np.float32)):
         rows += _network_rows(dtype, repeats, scale) + _activation_rows(dtype, repeats, scale)
-        rows += _attention_rows(dtype, repeats, scale)
         rows += _layer_rows(dtype, repeats, scale)
+        rows += _attention_rows(dtype, repeats, scale)
     df = pd.DataFrame(rows)
     df["manual_over_torch"] = df["manual_ms"] / df["torch_ms"]
     df["torch_threads"] = torch.get_num_threads()

@@ -321,11 +321,21 @@ def _mask_tensor(mask: Any, dt: torch.dtype) -> Any:
 class _SDPATwin(nn.Module):
     """``F.scaled_dot_product_attention`` with fixed mask and options."""
 
-    def __init__(self, attn_mask: Any, config: dict[str, Any], dt: torch.dtype) -> None:
+    def __init__(self, attn_mask: Any, config: dict[str, Any], dt: torch.dtype,
+                 dropout_mask: Any = None) -> None:
         super().__init__()
         self.attn_mask, self.config = _mask_tensor(attn_mask, dt), dict(config)
+        self.dropout_mask = None if dropout_mask is None else torch.as_tensor(dropout_mask)
 
     def forward(self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor) -> Any:
+        if self.dropout_mask is not None:  # torch's own math kernel, told which mask to use
+            mask = self.attn_mask
+            if mask is not None and mask.dtype == torch.bool:  # as F.sdpa converts it first
+                mask = torch.zeros(mask.shape, dtype=query.dtype).masked_fill(~mask,
+                                                                              float("-inf"))
+            return torch.ops.aten._scaled_dot_product_attention_math(
+                query, key, value, mask, self.config["dropout_p"],
+                self.config["is_causal"], self.dropout_mask, scale=self.config["scale"])[0]
         return nn.functional.scaled_dot_product_attention(query, key, value,
                                                           attn_mask=self.attn_mask,
                                                           **self.config)
@@ -336,6 +346,8 @@ class _MultiheadAttentionTwin(nn.MultiheadAttention):
     ``need_weights=False`` (as :class:`comparisons.attention.MultiheadAttentionCall`)."""
 
     def forward(self, query, key, value):  # type: ignore[override]
+        if self.training and self.dropout > 0:  # the one random draw: see _sync_mha
+            torch.manual_seed(MHA_DROPOUT_SEED)
         out, weights = super().forward(query, key, value, **self.call)
         return out if weights is None else (out, weights)
 
@@ -363,7 +375,36 @@ def _build_encoder(layer: Any, dt: torch.dtype) -> nn.Module:
     return module
 
 
+#: torch's seed right before a training-mode MultiheadAttention twin with dropout runs
+MHA_DROPOUT_SEED = 90210
+
+
+def _sync_mha(layer: Any, module: nn.Module, t_in: tuple, t_out: Any) -> None:
+    """Hand the manual layer the dropout mask torch drew on the attention weights.
+
+    With ``need_weights=True`` torch's only random draw in the forward is
+    ``F.dropout(weights, p)`` on the (N·H, L, S) weights, right after the twin seeded the
+    generator: the same draw on ones gives the mask. (``need_weights=False`` runs SDPA's
+    fused kernel, whose draws cannot be replayed: not compared with dropout.)"""
+    if not (layer.training and layer.dropout > 0):
+        return
+    if not layer.call.get("need_weights", True):
+        raise ValueError("MultiheadAttentionCall: dropout is compared with need_weights=True "
+                         "only (SDPA's kernel draws its own masks)")
+    q, k = t_in[0], t_in[1]
+    batched = q.dim() == 3
+    n = (q.shape[0] if layer.batch_first else q.shape[1]) if batched else 1
+    s = 1 if (batched and layer.batch_first) else 0  # the sequence dimension
+    L, S, H = q.shape[s], k.shape[s], layer.num_heads
+    with torch.random.fork_rng():
+        torch.manual_seed(MHA_DROPOUT_SEED)
+        kept = nn.functional.dropout(torch.ones(n * H, L, S, dtype=q.dtype), layer.dropout,
+                                     training=True)
+    layer.dropout_mask = (kept != 0).numpy().reshape(n, H, L, S)
+
+
 register_twin("ScaledDotProductAttention",
-              lambda layer, dt: _SDPATwin(layer.attn_mask, layer.config, dt))
-register_twin("MultiheadAttentionCall", _build_mha)
+              lambda layer, dt: _SDPATwin(layer.attn_mask, layer.config, dt,
+                                          getattr(layer, "dropout_mask", None)))
+register_twin("MultiheadAttentionCall", _build_mha, _sync_mha)
 register_twin("TransformerEncoderLayerCall", _build_encoder)

@@ -37,6 +37,13 @@ class LinearInputGradUntransposed(Linear):
             dx = np.asarray(dout) @ self.params["weight"].T
         return dx
 
+
+# convolution and pooling (comparisons/conv_slips.py)
+from comparisons.conv_slips import *  # noqa: E402,F403
+from comparisons.conv_slips import __all__ as _conv_slips  # noqa: E402
+
+__all__ += _conv_slips
+
 # the attention kernels' slips live beside the attention calls they plug into
 from comparisons.attention_slips import *  # noqa: E402,F403
 from comparisons.attention_slips import __all__ as _attention_all  # noqa: E402
@@ -127,10 +134,3 @@ class GRUResetBeforeProduct(GRU):
         H = self.hidden_size
         self.grads["weight_hh_l0"][2 * H:] = sum(dn.T @ rh for dn, rh in self._n_terms)
         return result
-
-
-# convolution and pooling (comparisons/conv_slips.py)
-from comparisons.conv_slips import *  # noqa: E402,F403
-from comparisons.conv_slips import __all__ as _conv_slips  # noqa: E402
-
-__all__ += _conv_slips

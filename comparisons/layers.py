@@ -23,7 +23,6 @@ all-ones (a sum would hide a transposed or mis-scaled Jacobian).
 
 from __future__ import annotations
 
-import copy
 import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -348,7 +347,3 @@ def run_layer_cases(layer_cases: Iterable[Any], network_cases: Iterable[Any] = (
     rows += [r for c in network_cases for r in run_network_case(c, oracles)]
     return pd.DataFrame(rows, columns=ROW_COLUMNS)
 
-
-def copy_layer(layer: Any) -> Any:
-    """A deep copy (a negative control's broken layer built from a correct one)."""
-    return copy.deepcopy(layer)

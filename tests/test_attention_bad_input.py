@@ -43,6 +43,8 @@ SDPA_BAD = [
     ("dropout-range", dict(dropout_p=1.5), ValueError, ["dropout_p", "1.5"]),
     ("scale-type", dict(scale="big"), TypeError, ["scale", "'big'"]),
     ("gqa", dict(enable_gqa=True), NotImplementedError, ["enable_gqa"]),
+    ("dropout-mask-shape", dict(dropout_p=0.5, dropout_mask=np.ones((3, 5), bool)), ValueError,
+     ["dropout_mask", "(2, 3, 5)", "(3, 5)"]),
 ]
 
 
@@ -100,6 +102,10 @@ MHA_BAD = [
      ["need_weights"]),
     ("dout-shape", lambda: (lambda m: (m.forward(X, X, X), m.backward(X[:3]))[1])(_mha()),
      ValueError, ["dout", "(3, 2, 8)", "(4, 2, 8)"]),
+    ("dropout-mask-shape",
+     lambda: (lambda m: (setattr(m, "dropout_mask", np.ones((2, 2, 4, 3), bool)),
+                         m.forward(X, X, X))[1])(_mha(dropout=0.5)),
+     ValueError, ["dropout_mask", "(2, 2, 4, 4)", "(2, 2, 4, 3)"]),
     ("encoder-heads", lambda: TransformerEncoderLayer(6, 4, 8), ValueError,
      ["TransformerEncoderLayer", "d_model", "nhead"]),
     ("encoder-activation", lambda: TransformerEncoderLayer(8, 2, 8, activation="tanh"),

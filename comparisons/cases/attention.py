@@ -14,7 +14,7 @@ ones and zeros are generic numbers too.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -37,13 +37,16 @@ def draw_mask(spec: tuple[Any, ...], rng: np.random.Generator) -> np.ndarray:
     - ``"float"``: standard normal, added to the scores; ``"float-inf"``: the same with
       ``-inf`` where ``"block"`` would be True;
     - ``"causal-block"``: True above the diagonal (the causal mask ``nn.MultiheadAttention``
-      takes with ``is_causal=True``).
+      takes with ``is_causal=True``);
+    - ``"keep"``: a dropout keep-mask, True with probability 0.7.
     """
     kind, shape = spec[0], tuple(spec[1])
     if kind == "causal-block":
         return np.triu(np.ones(shape, dtype=bool), k=1)
     if kind == "float":
         return rng.standard_normal(shape)
+    if kind == "keep":  # a dropout keep-mask, p = 0.3
+        return rng.random(shape) >= 0.3
     allow = rng.random(shape) < 0.7
     allow[..., 0] = True  # every row keeps a key: a fully masked row only where asked
     if kind.endswith("-dead"):
@@ -158,6 +161,9 @@ SDPA_CASES = _cases("sdpa", [
     # query 1 sees no key: torch returns a zero row and zero gradients through it
     ("all-masked-row", {}, _QKV, {"attn_mask": ("allow-dead", (3, 5))}, {}),
     ("unbatched", {}, ((3, 4), (5, 4), (5, 2)), {}, {}),
+    # dropout on the weights with a fixed keep-mask, handed to torch's math kernel too
+    ("dropout", {"dropout_p": 0.3}, _QKV,
+     {"attn_mask": ("allow", (3, 5)), "dropout_mask": ("keep", (2, 2, 3, 5))}, {}),
 ])
 
 # --------------------------------------------------------------------------------------
@@ -191,7 +197,16 @@ MHA_CASES = _cases("mha", [
     # every parameter (finite differences of a NaN loss say nothing: torch only)
     ("kpm-all-masked-weights", _E, _LNE, {"key_padding_mask": ("pad-dead", (2, 4))},
      {"oracles": ("torch",)}),
+    # dropout 0.3 on the attention weights, with the mask torch drew (bridge._sync_mha)
+    ("dropout", {**_E, "dropout": 0.3}, _LNE, {"key_padding_mask": ("pad", (2, 4))}, {}),
 ])
+
+#: float32 runs in the default set: these variants; the other float32 ones are exhaustive
+#: (budget: float64 checks every option against torch and both torch-free oracles)
+_MHA_FLOAT32_DEFAULT = {"", "batch_first-kpm", "kdim-vdim", "unbatched", "dropout"}
+MHA_CASES = [replace(c, exhaustive=True)
+             if c.dtype == "float32" and c.variant not in _MHA_FLOAT32_DEFAULT else c
+             for c in MHA_CASES]
 
 # --------------------------------------------------------------------------------------
 # nn.TransformerEncoderLayer: d_model 4, 2 heads, feed-forward 8, dropout 0, L = 3, batch 2

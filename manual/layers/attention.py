@@ -70,6 +70,8 @@ def _softmax_rows(scores: np.ndarray, safe: bool) -> np.ndarray:
     :mod:`manual.activations`' softmax). A row of only :math:`-\\infty` gives zeros when
     ``safe`` (torch's scaled dot-product attention), NaN otherwise (a plain softmax, as
     ``nn.MultiheadAttention`` with ``need_weights=True``)."""
+    if scores.shape[-1] == 0:  # no keys at all: nothing to weigh, the output is zeros
+        return scores.copy()
     if not safe:
         with np.errstate(invalid="ignore"):  # -inf - (-inf) = NaN on a fully masked row
             return _softmax(scores, -1)
@@ -285,6 +287,11 @@ def scaled_dot_product_attention(query: np.ndarray, key: np.ndarray, value: np.n
     """
     q, k, v, mask = _check_sdpa(query, key, value, attn_mask, dropout_p, is_causal, scale,
                                 enable_gqa)
+    if dropout_mask is not None:
+        want = (*np.broadcast_shapes(q.shape[:-2], k.shape[:-2]), q.shape[-2], k.shape[-2])
+        if np.shape(dropout_mask) != want:
+            raise ValueError(f"scaled_dot_product_attention: dropout_mask must have the "
+                             f"weights' shape (*, L, S) = {want}, got {np.shape(dropout_mask)}")
     out, _ = attention_forward(q, k, v, mask, float(dropout_p), bool(is_causal), scale,
                                dropout_mask=dropout_mask, rng=rng)
     return out
@@ -502,6 +509,10 @@ class MultiheadAttention(Layer):
         Kh = K.reshape(N, S, H, d).transpose(0, 2, 1, 3)
         Vh = V.reshape(N, S, H, d).transpose(0, 2, 1, 3)
         p_drop = self.dropout if self.training else 0.0
+        if p_drop > 0 and self.dropout_mask is not None \
+                and np.shape(self.dropout_mask) != (N, H, L, S):
+            raise ValueError(f"{owner}: dropout_mask must be (N, num_heads, L, S) = "
+                             f"{(N, H, L, S)}, got shape {np.shape(self.dropout_mask)}")
         # need_weights: torch's explicit softmax (NaN on a fully masked row); else SDPA (zeros)
         Oh, att = self.attention_forward(Qh, Kh, Vh, mask, p_drop, causal,
                                          dropout_mask=self.dropout_mask, rng=self._rng,
