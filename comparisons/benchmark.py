@@ -27,6 +27,7 @@ import torch
 import reference
 from comparisons.bridge import MLPTwin
 from manual import MLP, activations
+from manual._cli import HelpFormatter, exit_codes, fail, out_dir_problem, plain
 
 __all__ = ["main", "run_benchmark"]
 
@@ -170,11 +171,19 @@ def run_benchmark(repeats: int = 7, scale: float = 1.0) -> pd.DataFrame:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m comparisons.benchmark",
-                                description=__doc__.split("\n\n")[0])
-    p.add_argument("--out", type=Path, default=Path("reports"))
-    p.add_argument("--repeats", type=int, default=7)
+                                description=plain(__doc__), formatter_class=HelpFormatter,
+                                epilog=exit_codes(passed="the benchmark ran", failed=None,
+                                                  bad="an unknown flag, an --out that is a "
+                                                      "file or not writable"))
+    p.add_argument("--out", type=Path, default=Path("reports"), metavar="DIR",
+                   help="folder for benchmark.csv")
+    p.add_argument("--repeats", type=int, default=7,
+                   help="timing samples per workload (the median is reported)")
     p.add_argument("--quick", action="store_true", help="small sizes, 3 repeats (smoke test)")
     args = p.parse_args(argv)
+    problem = out_dir_problem(args.out)
+    if problem:
+        fail(p.prog, problem)
     df = run_benchmark(repeats=3 if args.quick else args.repeats,
                        scale=0.01 if args.quick else 1.0)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ import importlib
 import pytest
 
 MODULES = ["manual.activations", "manual.losses", "manual.network", "manual.layers",
-           "manual.layers.recurrent", "manual.clipping"]
+           "manual.layers.recurrent", "manual.clipping", "manual._cli"]
 #: the modules of the packages above (their classes' examples live there)
 SUBMODULES = ["manual.activations.squashing", "manual.activations.base",
               "manual.losses.base", "manual._numerics", "comparisons.signatures"]
