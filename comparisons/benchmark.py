@@ -3,7 +3,7 @@
     python -m comparisons.benchmark [--out reports] [--repeats 7] [--quick]
 
 For each workload it times one full training-step gradient (forward, loss, backward)
-of :class:`manual.MLP` and of its torch twin (``reference.MLP``, autograd), and single
+of :class:`manual.MLP` and of its torch twin (``comparisons.bridge.MLPTwin``, autograd), and single
 activations' forward+backward on a large array, and writes ``benchmark.csv``:
 median milliseconds per call on each side and their ratio (manual / torch). Timings
 vary between machines and runs, so they live in their own file, never in the
@@ -25,6 +25,7 @@ import pandas as pd
 import torch
 
 import reference
+from comparisons.bridge import MLPTwin
 from manual import MLP, activations
 from manual._cli import HelpFormatter, exit_codes, fail, out_dir_problem, plain
 
@@ -57,7 +58,7 @@ def _network_rows(dtype: np.dtype, repeats: int, scale: float) -> list[dict]:
             y = rng.integers(0, sizes[-1], batch)
         else:
             y = rng.uniform(0, 1, (batch, sizes[-1])).astype(dtype)
-        tnet = reference.MLP.from_manual(net)
+        tnet = MLPTwin.from_manual(net)
         Xt, yt = torch.from_numpy(X), tnet.target_tensor(y)
 
         def manual_step(net=net, X=X, y=y):

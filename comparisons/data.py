@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from comparisons.registry import Case, ComponentCase
+if TYPE_CHECKING:  # the registry imports this module (through the case table)
+    from comparisons.registry import Case, ComponentCase
 
 __all__ = ["EXTREME", "KINK_MARGIN", "TARGET_SAMPLERS", "activation_inputs", "case_data",
            "loss_inputs", "min_kink_distance"]
@@ -69,44 +71,15 @@ def case_data(case: Case, net=None, max_tries: int = 100) -> tuple[np.ndarray, n
 
 #: the extreme input every stable function must survive (finite, and equal to torch)
 EXTREME = 1e4
-FEATURES = 5  # width of the feature axis for activations like softmax
 
 
 def activation_inputs(case: ComponentCase) -> np.ndarray:
-    """(rows, 5) inputs: random N(0, 3^2) rows, then the special points: 0, +-1, the
-    activation's kinks (exactly, where torch's one-sided choice shows), points just
-    beside them, and +-1e4."""
-    act = case.build()
-    rng = np.random.default_rng(0)
-    special = [0.0, 1.0, -1.0, -EXTREME, EXTREME]
-    for k in getattr(act, "kinks", ()):
-        special += [k, k - KINK_MARGIN, k + KINK_MARGIN]
-    pad = (-len(special)) % FEATURES
-    special = np.concatenate([special, 3 * rng.standard_normal(pad)])
-    z = np.vstack([3 * rng.standard_normal((6, FEATURES)), special.reshape(-1, FEATURES)])
-    return z.astype(case.np_dtype)
+    """The activation case's sample input ``z`` (from the case table,
+    :mod:`comparisons.cases.components`)."""
+    return case.inputs()["z"]
 
 
-def loss_inputs(case: ComponentCase, n: int = 6, k: int = 4) -> tuple[np.ndarray, np.ndarray]:
-    """``(pred, target)`` inside the loss's natural domain: predictions N(0, 2^2);
-    U(0.02, 0.98) for a loss on probabilities; log-probabilities (a log-softmax) for
-    NLL and KL; rates U(0.1, 4) for a Poisson loss on rates. Targets from
-    :data:`TARGET_SAMPLERS`; for classification, one sample is given the
-    ``ignore_index`` label when the case sets one."""
-    loss = case.build()
-    rng = np.random.default_rng(0)
-    lo, hi = loss.natural_range
-    if np.isfinite(lo) and np.isfinite(hi):
-        pred = rng.uniform(lo + 0.02 * (hi - lo), hi - 0.02 * (hi - lo), (n, k))
-    elif hi == 0:  # log-probabilities
-        z = 2 * rng.standard_normal((n, k))
-        pred = z - np.log(np.sum(np.exp(z), axis=-1, keepdims=True))
-    elif lo == 0:  # rates
-        pred = rng.uniform(0.1, 4.0, (n, k))
-    else:
-        pred = 2 * rng.standard_normal((n, k))
-    target = TARGET_SAMPLERS[loss.target_kind](rng, n, k, case.np_dtype)
-    ignore = dict(case.kwargs).get("ignore_index")
-    if ignore is not None and loss.target_kind == "class_index":
-        target[1] = ignore
-    return pred.astype(case.np_dtype), target
+def loss_inputs(case: ComponentCase) -> tuple[np.ndarray, np.ndarray]:
+    """The loss case's sample ``(pred, target)`` (from the case table)."""
+    inputs = case.inputs()
+    return inputs["pred"], inputs["target"]

@@ -36,6 +36,7 @@ import torch
 import torch.nn.functional as F
 
 import reference
+from comparisons.bridge import state_as_manual
 from comparisons.compare import compare_arrays
 from comparisons.tolerances import trajectory_tolerance
 from comparisons.trajectories import (TRAJECTORY_COLUMNS, _kwargs_text, _non_default,
@@ -221,7 +222,7 @@ def _torch_run(tnet: Any, X: np.ndarray, y: np.ndarray, topt: torch.optim.Optimi
             params, buffers = module_state(tnet.module)
             hist.params.append(params)
             hist.state.append(_record_state(
-                reference.optimizers.state_as_manual(topt, named), buffers))
+                state_as_manual(topt, named), buffers))
     hist.loss, hist.lr = np.array(losses), np.array(lrs)
     hist.epoch = np.array(epochs, dtype=int)
     return hist

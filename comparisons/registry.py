@@ -17,9 +17,12 @@ from typing import Any
 
 import numpy as np
 
+from comparisons.cases.components import (COMPONENTS, PLANTED_BUGS, SAMPLES, ComponentInfo,
+                                         sample_inputs)
 from manual import activations, losses
 
-__all__ = ["ARCHITECTURES", "CASES", "COMPONENT_CASES", "COMPONENT_VARIANTS", "DTYPES",
+__all__ = ["ARCHITECTURES", "CASES", "COMPONENTS", "COMPONENT_CASES", "COMPONENT_VARIANTS",
+           "DTYPES", "PLANTED_BUGS",
            "KNOWN_DEVIATIONS", "SKIPPED", "Case", "ComponentCase", "Skipped", "by_id",
            "incompatibility"]
 
@@ -135,86 +138,96 @@ CASES: list[Case] = _MATRIX + _classics()
 # single activations and losses, each compared on its own
 # --------------------------------------------------------------------------------------
 def _short(value: Any) -> str:
-    """A keyword value as it appears in an id: arrays as 'array4'."""
-    return f"array{np.size(value)}" if isinstance(value, np.ndarray) else str(value)
+    """A keyword value as it appears in an id: arrays as 'array4' ('zeros4' when all 0)."""
+    if isinstance(value, np.ndarray):
+        return f"{'array' if np.any(value) else 'zeros'}{np.size(value)}"
+    return str(value)
 
 
 @dataclass(frozen=True)
 class ComponentCase:
-    """One activation or loss, with keyword arguments, in one dtype."""
+    """One activation or loss, with keyword arguments, on one sample of the case table
+    (:data:`comparisons.cases.components.SAMPLES`), in one dtype."""
 
     kind: str  # "activation" or "loss"
     name: str
     dtype: str
     kwargs: tuple[tuple[str, Any], ...] = ()
+    sample: str = "points"
 
     @property
     def id(self) -> str:
-        """e.g. ``sigmoid-float64``, ``mse-reduction=sum-float32``."""
+        """e.g. ``sigmoid-float64``, ``mse-reduction=sum-float32``,
+        ``cross_entropy-weight=array4-spatial-float64`` (the sample is named unless it is
+        the default, ``points``)."""
         args = "".join(f"-{k}={_short(v)}" for k, v in self.kwargs)
-        return f"{self.name}{args}-{self.dtype}"
+        sample = "" if self.sample == "points" else f"-{self.sample}"
+        return f"{self.name}{args}{sample}-{self.dtype}"
 
     @property
     def np_dtype(self) -> np.dtype:
         return np.dtype(self.dtype)
 
+    @property
+    def info(self) -> ComponentInfo:
+        """The case table's entry for this component."""
+        return COMPONENTS[self.name]
+
     def build(self):
         module = activations if self.kind == "activation" else losses
         return module.get(self.name, **dict(self.kwargs))
 
+    def inputs(self) -> dict[str, Any]:
+        """The sample inputs (``z``, or ``pred``, ``target`` and ``extra``)."""
+        return sample_inputs(self.kind, self.sample, self.build(), self.dtype)
+
+    def deviations(self) -> dict[tuple[str, str], str]:
+        """(quantity, oracle) -> reason, for the documented deviations this sample shows."""
+        return {(d.parameter, d.oracle): d.reason for d in self.info.deviations
+                if self.sample in d.samples}
+
 
 #: Documented deviations from torch, (activation or loss name, row parameter, oracle) ->
-#: reason. These rows are expected to FAIL, strictly: the report marks them ``xfail``,
-#: and one that starts passing (``xpass``, say after a torch fix) fails the run.
+#: reason, gathered from the case table. These rows are expected to FAIL, strictly: the
+#: report marks them ``xfail``, and one that starts passing (``xpass``, say after a torch
+#: fix) fails the run.
 KNOWN_DEVIATIONS: dict[tuple[str, str, str], str] = {
-    ("mish", "second_derivative", "torch"): (
-        "torch's double backward of mish evaluates exp(z) unguarded and returns NaN once it "
-        "overflows (z = 1e4 here); ours returns the limit, 0"),
-}
+    (name, d.parameter, d.oracle): d.reason
+    for name, info in COMPONENTS.items() for d in info.deviations}
 
-#: name -> extra keyword-argument sets checked besides the defaults (torch's names)
+#: name -> extra keyword-argument sets checked besides the defaults (torch's names), from
+#: the case table
 COMPONENT_VARIANTS: dict[str, list[dict[str, Any]]] = {
-    "leaky_relu": [{"negative_slope": 0.2}, {"negative_slope": -0.5}],
-    "elu": [{"alpha": 0.5}],
-    "celu": [{"alpha": 2.0}],
-    "softplus": [{"beta": 2.0, "threshold": 5.0}],
-    "hardtanh": [{"min_val": -2.0, "max_val": 3.0}],
-    "softshrink": [{"lambd": 1.0}],
-    "softmax": [{"dim": 0}],
-    "log_softmax": [{"dim": 0}],
-    "mse": [{"weight": np.linspace(0.5, 2.0, 24).reshape(6, 4)}],
-    "mae": [{"weight": np.linspace(0.5, 2.0, 24).reshape(6, 4)}],
-    "huber": [{"delta": 0.5}, {"weight": np.linspace(0.5, 2.0, 24).reshape(6, 4)}],
-    "smooth_l1": [{"beta": 0.5}, {"beta": 0.0}],
-    "gaussian_nll": [{"full": True}],
-    "poisson_nll": [{"log_input": False}, {"full": True}],
-    "bce": [{"weight": np.array([0.5, 1.0, 2.0, 1.5])}],
-    "bce_with_logits": [{"pos_weight": np.array([0.5, 1.0, 2.0, 3.0])},
-                        {"weight": np.array([0.5, 1.0, 2.0, 1.5]),
-                         "pos_weight": np.array([2.0, 1.0, 1.0, 0.5])}],
-    "cross_entropy": [{"weight": np.array([0.5, 1.0, 2.0, 1.5])}, {"ignore_index": 2},
-                      {"label_smoothing": 0.1},
-                      {"weight": np.array([0.5, 1.0, 2.0, 1.5]), "ignore_index": 0,
-                       "label_smoothing": 0.2}],
-    "nll": [{"weight": np.array([0.5, 1.0, 2.0, 1.5])}, {"ignore_index": 1}],
-    "kl_div": [{"reduction": "batchmean"}, {"log_target": True}],
-    "multi_margin": [{"p": 2}, {"margin": 0.5}, {"weight": np.array([0.5, 1.0, 2.0, 1.5])}],
-}
+    name: [dict(v) for v in info.variants] for name, info in COMPONENTS.items() if info.variants}
+
+
+def _with_reductions(kind: str, name: str, variants: list[dict[str, Any]]
+                     ) -> list[dict[str, Any]]:
+    """Each variant of a loss, also with every other reduction torch offers for it."""
+    if kind != "loss" or "reduction" not in losses.get(name).kwargs:
+        return variants
+    return variants + [{**v, "reduction": r} for v in variants
+                       for r in losses.get(name).reductions if r != "mean" and "reduction" not in v]
 
 
 def _component_cases() -> list[ComponentCase]:
     cases = []
     for kind, module in (("activation", activations), ("loss", losses)):
         for name in module.names():
-            variants = [{}] + COMPONENT_VARIANTS.get(name, [])
-            if kind == "loss":  # every reduction torch offers for this loss
-                reductions = module.get(name).reductions
-                if "reduction" in module.get(name).kwargs:
-                    variants += [{**v, "reduction": r} for v in variants for r in reductions
-                                 if r != "mean" and "reduction" not in v]
-            for kwargs, dtype in product(variants, DTYPES):
-                cases.append(ComponentCase(kind, name, dtype, tuple(kwargs.items())))
-    return cases
+            info = COMPONENTS[name]
+            everything = _with_reductions(kind, name, [{}] + COMPONENT_VARIANTS.get(name, []))
+            plain = _with_reductions(kind, name, [{}])
+            for sample_name in ("points", *info.samples):
+                sample = SAMPLES[sample_name]
+                for kwargs in everything if sample.variants == "all" else plain:
+                    if sample.rejects(kwargs):
+                        continue
+                    dtypes = DTYPES if sample_name == "points" else sample.dtypes
+                    for dtype in dtypes:
+                        cases.append(ComponentCase(kind, name, dtype, tuple(kwargs.items()),
+                                                   sample_name))
+    unique = {c.id: c for c in cases}  # kl_div's batchmean is a variant and a reduction
+    return list(unique.values())
 
 
 COMPONENT_CASES: list[ComponentCase] = _component_cases()
@@ -303,7 +316,9 @@ OPTIMIZER_SETTINGS: dict[str, list[tuple[str, dict[str, Any]]]] = {
              ("amsgrad", {"lr": 0.01, "amsgrad": True}),
              ("wd", {"lr": 0.01, "weight_decay": 1e-2}),
              ("decoupled-wd", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True}),
-             ("maximize", {"lr": 0.001, "maximize": True})],
+             ("maximize", {"lr": 0.001, "maximize": True}),
+             # beta1 < 0.5: torch's lerp takes its other branch, end - (end - start)(1 - w)
+             ("low-beta1", {"lr": 0.01, "betas": (0.3, 0.999)})],
     "adamw": [("", {"lr": 0.01}),
               ("amsgrad", {"lr": 0.01, "amsgrad": True, "weight_decay": 0.1})],
     "adamax": [("", {"lr": 0.02}),

@@ -26,8 +26,9 @@ import pandas as pd
 import torch
 
 import reference
+from comparisons.bridge import MLPTwin, extra_inputs, torch_kwargs
 from comparisons.compare import COMPARISON_COLUMNS, Comparison, compare_arrays, describe
-from comparisons.data import KINK_MARGIN, activation_inputs, case_data, loss_inputs
+from comparisons.data import KINK_MARGIN, case_data
 from comparisons.oracles import (COMPLEX_STEP, central_difference, complex_step,
                                  complex_step_gradient, taylor_remainders, taylor_slope_from)
 from comparisons.registry import KNOWN_DEVIATIONS, SKIPPED, Case, ComponentCase
@@ -70,17 +71,30 @@ def validate_oracles(oracles: Iterable[str], valid: Iterable[str]) -> tuple[str,
     return chosen
 
 
-def with_status(rows: list[dict[str, Any]], name: str | None = None) -> list[dict[str, Any]]:
-    """Set each row's ``status``: ``pass``, ``fail``, or ``xfail`` for a failure that is a
-    documented deviation (:data:`~comparisons.registry.KNOWN_DEVIATIONS`; a deviation
-    shows only at some inputs, and ``tests/test_activations.py`` checks strictly that
-    each one still occurs)."""
+def with_status(rows: list[dict[str, Any]], name: str | None = None,
+                deviations: dict[tuple[str, str], str] | None = None) -> list[dict[str, Any]]:
+    """Set each row's ``status``: ``pass``, ``fail``, ``xfail`` for a failure that is a
+    documented deviation, or ``xpass`` for a documented deviation that no longer occurs.
+
+    ``deviations`` ((quantity, oracle) -> reason) are the deviations the inputs are known
+    to show, strictly, as pytest's strict xfail: a listed row that passes is ``xpass``,
+    which fails the run (:func:`failures` reports it). Without them (a caller's own
+    inputs, which may or may not reach the deviation), the case table's deviations for
+    ``name`` (:data:`~comparisons.registry.KNOWN_DEVIATIONS`) turn a failure into
+    ``xfail`` and a pass stays a pass.
+    """
+    strict = deviations is not None
+    if deviations is None:
+        deviations = {(p, o): r for (n, p, o), r in KNOWN_DEVIATIONS.items() if n == name}
     for row in rows:
-        reason = KNOWN_DEVIATIONS.get((name, row.get("parameter"), row.get("oracle")))
-        if row["passed"]:
-            row["status"] = "pass"
-        elif reason is None:
-            row["status"] = "fail"
+        reason = deviations.get((row.get("parameter"), row.get("oracle")))
+        if reason is None:
+            row["status"] = "pass" if row["passed"] else "fail"
+        elif row["passed"]:
+            row["status"] = "xpass" if strict else "pass"
+            if strict:
+                row["note"] = (f"documented deviation no longer occurs (xpass): remove it "
+                               f"from the case table: {reason}")
         else:
             row["status"] = "xfail"
             row["note"] = f"known deviation from torch: {reason}"
@@ -192,7 +206,7 @@ def compare_network(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "cust
 
     tnet = None
     if "torch" in oracles or "vjp" in oracles:  # one torch twin serves both
-        tnet = reference_net if reference_net is not None else reference.MLP.from_manual(net)
+        tnet = reference_net if reference_net is not None else MLPTwin.from_manual(net)
     if "torch" in oracles:
         loss_t, grads_t = tnet.gradients(X, y)
         tol = tolerance_for(dtype, "torch")
@@ -312,13 +326,17 @@ def _smooth_points(act: Any, z: np.ndarray) -> np.ndarray:
     checked against torch)."""
     z64 = np.asarray(z, dtype=np.float64).ravel()
     keep = np.abs(z64) <= 50
+    with np.errstate(all="ignore"):  # where f itself is not finite there is no derivative
+        keep &= np.isfinite(act.forward(z64))
     for k in getattr(act, "kinks", ()):
         keep &= np.abs(z64 - k) >= KINK_MARGIN
     return z64[keep]
 
 
 def compare_activation(act: Any, z: np.ndarray, *, torch_fn: Callable | None = None,
-                       seed: int = 0, case: str | None = None) -> list[dict[str, Any]]:
+                       seed: int = 0, case: str | None = None,
+                       deviations: dict[tuple[str, str], str] | None = None
+                       ) -> list[dict[str, Any]]:
     """Compare an activation with torch at ``z``, and with the torch-free oracles.
 
     Rows (``parameter`` / ``oracle``):
@@ -334,12 +352,16 @@ def compare_activation(act: Any, z: np.ndarray, *, torch_fn: Callable | None = N
 
     At the kinks themselves (they are among the registry's points) the torch rows
     check that we return the same one-sided value as torch's autograd.
+
+    torch's callable gets only the keyword arguments ``act`` was built with
+    (:func:`torch_kwargs`): a default of ours that differs from torch's shows. See
+    :func:`with_status` for ``deviations``.
     """
     from manual import activations
 
     act = activations.get(act)
     name = getattr(act, "name", type(act).__name__)
-    fn = torch_fn or reference.activations.get(name, **getattr(act, "kwargs", {}))
+    fn = torch_fn or reference.activations.get(name, **torch_kwargs(act))
     z = np.asarray(z)
     tol = tolerance_for(z.dtype, "torch")
     g = np.random.default_rng(seed).standard_normal(z.shape).astype(z.dtype)
@@ -373,7 +395,11 @@ def compare_activation(act: Any, z: np.ndarray, *, torch_fn: Callable | None = N
                     tolerance_for(z.dtype, "complex-step"), quantity)))
     elif (hasattr(act, "jacobian") and z.ndim >= 1 and z.size
           and getattr(act, "kwargs", {}).get("dim", -1) in (-1, z.ndim - 1)):
-        jac_t = torch.vmap(torch.func.jacrev(fn))(torch.from_numpy(z.reshape(-1, z.shape[-1])))
+        # row by row: each row is a 1-d vector, whose last axis is dim -1
+        row_fn = fn if torch_fn else reference.activations.get(name, **{**torch_kwargs(act),
+                                                                          "dim": -1})
+        jac_t = torch.vmap(torch.func.jacrev(row_fn))(
+            torch.from_numpy(z.reshape(-1, z.shape[-1])))
         rows.append(("torch", compare_arrays(act.jacobian(z), jac_t.reshape(
             z.shape + (z.shape[-1],)).numpy(), tol, "jacobian")))
         zs = z.reshape(-1, z.shape[-1]).astype(np.float64)
@@ -388,12 +414,15 @@ def compare_activation(act: Any, z: np.ndarray, *, torch_fn: Callable | None = N
                 tolerance_for(z.dtype, "complex-step"), "jacobian")))
     info = {"case": case or f"{name}-{z.dtype.name}", "kind": "activation", "activation": name,
             "dtype": z.dtype.name}
-    return with_status([{**info, "oracle": oracle, **c.row()} for oracle, c in rows], name)
+    return with_status([{**info, "oracle": oracle, **c.row()} for oracle, c in rows], name,
+                       deviations)
 
 
 def compare_loss(loss: Any, pred: np.ndarray, target: np.ndarray, *,
                  torch_fn: Callable | None = None, seed: int = 0,
-                 case: str | None = None) -> list[dict[str, Any]]:
+                 case: str | None = None, extra: dict[str, Any] | None = None,
+                 deviations: dict[tuple[str, str], str] | None = None
+                 ) -> list[dict[str, Any]]:
     """Compare a loss's value and its gradient for ``pred`` with torch's, and the
     gradient with the torch-free oracles.
 
@@ -404,43 +433,65 @@ def compare_loss(loss: Any, pred: np.ndarray, target: np.ndarray, *,
     ``value``; points within ``KINK_MARGIN`` of a kink of the loss (|d| = delta for
     Huber, d = 0 for L1, margins of 0 for the hinge) are where finite differences
     disagree by design, so the built-in inputs avoid them.
+
+    ``extra`` holds a loss's further inputs (gaussian_nll's ``var``), handed to both sides
+    by name; without them, the manual loss's own defaults for them (``var=1.0``) are
+    handed to torch, whose loss has none.
     """
     from manual import losses
 
     loss = losses.get(loss)
     name = getattr(loss, "name", type(loss).__name__)
-    fn = torch_fn or reference.losses.get(name, **getattr(loss, "kwargs", {}))
     pred = np.asarray(pred)
+    fn = torch_fn or reference.losses.get(name, **torch_kwargs(loss, pred.dtype))
+    extra = {**extra_inputs(loss), **(extra or {})}
+    # array inputs (var) are differentiated too, where the loss has backward_<name>
+    extra_t = {k: torch.tensor(v, requires_grad=hasattr(loss, f"backward_{k}"))
+               if isinstance(v, np.ndarray) else v for k, v in extra.items()}
+    wrt = [k for k, v in extra_t.items() if isinstance(v, torch.Tensor) and v.requires_grad]
     tol = tolerance_for(pred.dtype, "torch")
     pt = _torch_input(pred)
     tt = (torch.as_tensor(target, dtype=torch.int64) if np.asarray(target).dtype.kind in "iu"
           else torch.as_tensor(target))
-    value_t = fn(pt, tt)
+    value_t = fn(pt, tt, **extra_t)
     rng = np.random.default_rng(seed)
     g = rng.standard_normal(tuple(value_t.shape)).astype(pred.dtype)
-    (grad_t,) = torch.autograd.grad(value_t, pt, torch.as_tensor(g))
-    value_m = loss.forward(pred, target)
-    grad_m = loss.backward(pred, target, g if g.ndim else g[()])
+    grad_t, *extra_grads = torch.autograd.grad(value_t, [pt, *(extra_t[k] for k in wrt)],
+                                               torch.as_tensor(g))
+    value_m = loss.forward(pred, target, **extra)
+    g_m = g if g.ndim else g[()]
+    grad_m = loss.backward(pred, target, g_m, **extra)
     rows = [("torch", compare_arrays(value_m, value_t.detach().numpy(), tol, "value")),
             ("torch", compare_arrays(grad_m, grad_t.numpy(), tol, "gradient"))]
+    for k, grad_k in zip(wrt, extra_grads):  # e.g. "gradient_var", in var's own shape
+        mine = getattr(loss, f"backward_{k}")(pred, target, grad_out=g_m, **extra)
+        rows.append(("torch", compare_arrays(mine, grad_k.numpy(), tol, f"gradient_{k}")))
     lo, hi = getattr(loss, "pred_range", (-np.inf, np.inf))
     at_edge = bool(np.any(np.minimum(np.abs(pred - lo), np.abs(pred - hi)) < KINK_MARGIN))
     # derivative oracles need room on both sides: not at the edge of the domain (bce at 0)
-    if np.ndim(value_m) == 0 and hasattr(loss, "value") and pred.size and not at_edge:
+    # and a finite value (a mean over no kept sample is NaN: nothing to differentiate)
+    # and not at the extremes (|pred| > 50, checked against torch: a central difference of
+    # a loss near 1e4 carries 1e4 * eps / h of rounding)
+    reduced = (getattr(loss, "kwargs", None) or {}).get("reduction") != "none"
+    extreme = bool(np.any(np.abs(pred) > 50))
+    if (reduced and np.ndim(value_m) == 0 and hasattr(loss, "value") and pred.size
+            and not at_edge and not extreme and np.isfinite(value_m)):
         p64 = pred.astype(np.float64)
         t64 = np.asarray(target)
         t64 = t64.astype(np.float64) if t64.dtype.kind == "f" else t64
-        unit = loss.backward(pred, target)
-        fd = finite_difference_gradients(lambda: loss.value(p64, t64), {"pred": p64})["pred"]
+        unit = loss.backward(pred, target, **extra)
+        fd = finite_difference_gradients(lambda: loss.value(p64, t64, **extra),
+                                         {"pred": p64})["pred"]
         rows.append(("fd", compare_arrays(unit, fd, tolerance_for(pred.dtype, "fd"),
                                           "gradient")))
         if getattr(loss, "analytic", False):
-            cs = complex_step_gradient(lambda p: loss.value(p, t64), p64)
+            cs = complex_step_gradient(lambda p: loss.value(p, t64, **extra), p64)
             rows.append(("complex-step", compare_arrays(
                 unit, cs, tolerance_for(pred.dtype, "complex-step"), "gradient")))
     info = {"case": case or f"{name}-{pred.dtype.name}", "kind": "loss", "loss": name,
             "dtype": pred.dtype.name}
-    return with_status([{**info, "oracle": oracle, **c.row()} for oracle, c in rows], name)
+    return with_status([{**info, "oracle": oracle, **c.row()} for oracle, c in rows], name,
+                       deviations)
 
 
 # --------------------------------------------------------------------------------------
@@ -457,11 +508,14 @@ def run_case(case: Case, oracles: Iterable[str] = NETWORK_ORACLES) -> list[dict[
 
 
 def run_component(case: ComponentCase) -> list[dict[str, Any]]:
-    """Compare one activation or loss of the registry with torch on its built-in inputs."""
+    """Compare one activation or loss of the case table with torch on its sample inputs;
+    the deviations the table documents for that sample are strict (``xpass`` fails)."""
+    inputs = case.inputs()
     if case.kind == "activation":
-        return compare_activation(case.build(), activation_inputs(case), case=case.id)
-    pred, target = loss_inputs(case)
-    return compare_loss(case.build(), pred, target, case=case.id)
+        return compare_activation(case.build(), inputs["z"], case=case.id,
+                                  deviations=case.deviations())
+    return compare_loss(case.build(), inputs["pred"], inputs["target"], case=case.id,
+                        extra=inputs.get("extra"), deviations=case.deviations())
 
 
 def run_components(cases: Iterable[ComponentCase]) -> pd.DataFrame:

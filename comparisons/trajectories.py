@@ -2,7 +2,8 @@ r"""Training trajectories: a manual optimizer against ``torch.optim``, step by s
 
 :func:`compare_training` trains a manual network and its torch twin from the same
 parameters, on the same batches (drawn once by :func:`manual.training.batch_order` and
-replayed by :func:`reference.training.train`), with a manual optimizer (and schedule)
+replayed by :func:`reference.training.train` via :func:`comparisons.bridge.train_twin`),
+with a manual optimizer (and schedule)
 against torch's own, and compares after **every** update:
 
 - the mini-batch loss (at the parameters before the update) and the learning rate used;
@@ -25,7 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-import reference
+from comparisons.bridge import (MLPTwin, optimizer_from_manual, schedule_from_manual,
+                                train_twin)
 from comparisons.compare import _e
 from comparisons.registry import TrajectoryCase
 from comparisons.tolerances import Tolerance, trajectory_tolerance
@@ -198,7 +200,7 @@ def compare_training(net: Any, X: np.ndarray, y: np.ndarray, optimizer: Any, epo
     """Train ``net`` with ``optimizer`` (and ``scheduler``) and its torch twin with torch's
     counterparts on the same batches; compare after every step.
 
-    ``net`` is a :class:`manual.MLP` (or any object :meth:`reference.MLP.from_manual`
+    ``net`` is a :class:`manual.MLP` (or any object :meth:`comparisons.bridge.MLPTwin.from_manual`
     accepts); ``optimizer`` a freshly built optimizer on ``net.params`` whose ``name``
     names the torch counterpart and whose ``kwargs`` are torch's keyword arguments (a
     :mod:`manual.optimizers` optimizer, or your own subclass of one); ``scheduler`` a
@@ -218,18 +220,17 @@ def compare_training(net: Any, X: np.ndarray, y: np.ndarray, optimizer: Any, epo
             "loss": getattr(net.loss_fn, "name", ""),
             "sizes": "-".join(map(str, getattr(net, "sizes", []))), **(info or {})}
     # the torch side is built before training starts, from the same starting point
-    tnet = reference.MLP.from_manual(net)
-    topt = reference.optimizers.from_manual(optimizer, tnet)
-    tsched = None if scheduler is None else reference.schedules.from_manual(scheduler, topt)
+    tnet = MLPTwin.from_manual(net)
+    topt = optimizer_from_manual(optimizer, tnet)
+    tsched = None if scheduler is None else schedule_from_manual(scheduler, topt)
     try:
         hist_m = train(net, X, y, optimizer, epochs, batch_size, shuffle, seed, scheduler,
                        schedule_every=schedule_every, freeze=freeze, record=True)
     except ValueError as err:
         return _failed_run(info, dtype, f"manual side stopped: {err}")
     try:
-        hist_r = reference.training.train(tnet, X, y, topt, hist_m.order, tsched,
-                                          schedule_every=schedule_every, freeze=freeze,
-                                          record=True)
+        hist_r = train_twin(tnet, X, y, topt, hist_m.order, tsched,
+                            schedule_every=schedule_every, freeze=freeze, record=True)
     except ValueError as err:
         return _failed_run(info, dtype, f"reference side stopped: {err}")
     frozen = {k: set(v) for k, v in (freeze or {}).items()}

@@ -55,8 +55,10 @@ class Configurable:
 
     A subclass lists its hyperparameters, with torch's names and defaults, in
     ``defaults``; the constructor rejects unknown names (listing the valid ones),
-    stores the merged values in ``self.kwargs`` and as attributes, then calls
-    ``_check_params`` for range checks.
+    stores the merged values in ``self.kwargs`` and as attributes (the arguments the
+    caller passed, alone, in ``self.explicit_kwargs``: the harness hands torch only those,
+    so that torch's own defaults meet ours), then calls ``_check_params`` for range
+    checks.
     """
 
     name: ClassVar[str] = ""
@@ -68,6 +70,7 @@ class Configurable:
             valid = ", ".join(self.defaults) or "none"
             raise TypeError(f"{self.name} got unexpected keyword argument(s) "
                             f"{', '.join(unknown)}; valid: {valid}")
+        self.explicit_kwargs: dict[str, Any] = dict(kwargs)  # what the caller passed
         self.kwargs: dict[str, Any] = {**self.defaults, **kwargs}
         for key, value in self.kwargs.items():
             setattr(self, key, value)

@@ -1,5 +1,9 @@
-"""The torch twin of :class:`manual.MLP`: ``nn.Linear`` layers, torch activations and
-``torch.nn.functional`` losses, gradients by autograd.
+"""A multilayer perceptron of torch built-ins: ``nn.Linear`` layers, torch activations and a
+``torch.nn.functional`` loss, gradients by autograd.
+
+Only torch here: building it from a :class:`manual.MLP` (copying weights in, reading
+gradients back in the manual names and layout) is the bridge's job
+(:class:`comparisons.bridge.MLPTwin`).
 """
 
 from __future__ import annotations
@@ -15,26 +19,11 @@ from reference import activations, losses
 
 __all__ = ["MLP"]
 
-_TORCH_DTYPES = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
-
-
-def _name_and_kwargs(obj: Any, what: str) -> tuple[str, dict[str, Any]]:
-    """Read ``name`` and ``kwargs`` from a manual activation or loss (or a student's own)."""
-    name = getattr(obj, "name", None)
-    if not isinstance(name, str):
-        raise TypeError(f"the network's {what} needs a .name attribute naming its torch "
-                        f"counterpart, got {obj!r}")
-    return name, dict(getattr(obj, "kwargs", {}) or {})
-
 
 class MLP(nn.Module):
-    """``sizes[0] -> ... -> sizes[-1]`` with torch built-ins; the oracle for :class:`manual.MLP`.
-
-    Weights live in ``nn.Linear`` layers in torch's (out, in) layout. Use
-    :meth:`from_manual` to copy a manual network's parameters exactly, and
-    :meth:`gradients` to get autograd's gradients back under the manual names and
-    (in, out) layout.
-    """
+    """``sizes[0] -> ... -> sizes[-1]``: ``nn.Linear`` layers (torch's (out, in) weights), the
+    activation ``activation`` after every hidden layer and ``output_activation`` after the
+    last, and the loss ``loss`` (torch names and keyword arguments, torch's defaults)."""
 
     def __init__(self, sizes: Sequence[int], activation: str = "sigmoid",
                  output_activation: str = "identity", loss: str = "mse",
@@ -52,51 +41,17 @@ class MLP(nn.Module):
         self.loss_name = loss
         self.loss_fn = losses.get(loss, **(loss_kwargs or {}))
         self.dtype = dtype
-        self.intermediates: dict[str, np.ndarray] = {}
-
-    @classmethod
-    def from_manual(cls, net: Any) -> MLP:
-        """A torch network holding exact copies of ``net.params`` (W transposed to (out, in))."""
-        params = net.params
-        n_layers = len(params) // 2
-        sizes = [params["W1"].shape[0]] + [params[f"W{l}"].shape[1]
-                                           for l in range(1, n_layers + 1)]
-        act, act_kw = _name_and_kwargs(net.activation, "activation")
-        out, out_kw = _name_and_kwargs(net.output_activation, "output activation")
-        loss, loss_kw = _name_and_kwargs(net.loss_fn, "loss")
-        dtype = _TORCH_DTYPES[np.dtype(params["W1"].dtype)]
-        tnet = cls(sizes, act, out, loss, dtype=dtype, activation_kwargs=act_kw,
-                   output_activation_kwargs=out_kw, loss_kwargs=loss_kw)
-        tnet.load_manual_params(params)
-        return tnet
-
-    @torch.no_grad()
-    def load_manual_params(self, params: dict[str, np.ndarray]) -> None:
-        """Copy manual parameters in: ``weight = W.T`` (torch stores (out, in)), ``bias = b``."""
-        for l, lin in enumerate(self.linears, start=1):
-            W, b = params[f"W{l}"], params[f"b{l}"]
-            if W.T.shape != tuple(lin.weight.shape) or b.shape != tuple(lin.bias.shape):
-                raise ValueError(f"W{l}/b{l} have shapes {W.shape}/{b.shape}, expected "
-                                 f"{tuple(lin.weight.shape[::-1])}/{tuple(lin.bias.shape)}")
-            lin.weight.copy_(torch.from_numpy(np.ascontiguousarray(W.T)))
-            lin.bias.copy_(torch.from_numpy(b))
-
-    def manual_params(self) -> dict[str, np.ndarray]:
-        """The parameters under the manual names and layout, as NumPy copies."""
-        out: dict[str, np.ndarray] = {}
-        for l, lin in enumerate(self.linears, start=1):
-            out[f"W{l}"] = lin.weight.detach().numpy().T.copy()
-            out[f"b{l}"] = lin.bias.detach().numpy().copy()
-        return out
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
-        self._trace: dict[str, torch.Tensor] = {}
+        """The output; every pre-activation ``z{l}`` and activation ``a{l}`` is kept in
+        ``trace`` (l counted from 1)."""
+        self.trace: dict[str, torch.Tensor] = {}
         a = X
         for l, lin in enumerate(self.linears, start=1):
             f = self.output_activation if l == len(self.linears) else self.activation
             z = lin(a)
             a = f(z)
-            self._trace[f"z{l}"], self._trace[f"a{l}"] = z, a
+            self.trace[f"z{l}"], self.trace[f"a{l}"] = z, a
         return a
 
     def target_tensor(self, y: np.ndarray) -> torch.Tensor:
@@ -105,42 +60,3 @@ class MLP(nn.Module):
         if y.dtype.kind in "iu":
             return torch.as_tensor(y, dtype=torch.int64)
         return torch.as_tensor(y, dtype=self.dtype)
-
-    def gradients(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """``(loss, grads)`` by autograd, grads under the manual names and (in, out) layout.
-
-        Also fills ``intermediates`` with the same keys :class:`manual.MLP` uses.
-        """
-        self.zero_grad(set_to_none=True)
-        out = self.forward(torch.as_tensor(np.asarray(X), dtype=self.dtype))
-        for t in self._trace.values():
-            if t.requires_grad:
-                t.retain_grad()
-        J = self.loss_fn(out, self.target_tensor(y))
-        J.backward()
-        trace = {k: v.detach().numpy().copy() for k, v in self._trace.items()}
-        trace["loss"] = J.detach().numpy().copy()
-        for l in range(len(self.linears), 0, -1):
-            for key in (f"a{l}", f"z{l}"):
-                g = self._trace[key].grad
-                trace[f"dJ/d{key}"] = (np.zeros_like(trace[key]) if g is None
-                                       else g.detach().numpy().copy())
-        self.intermediates = trace
-        grads: dict[str, np.ndarray] = {}
-        for l, lin in enumerate(self.linears, start=1):
-            grads[f"W{l}"] = lin.weight.grad.detach().numpy().T.copy()  # back to (in, out)
-            grads[f"b{l}"] = lin.bias.grad.detach().numpy().copy()
-        return J.detach().numpy()[()], grads
-
-    def vjp(self, X: np.ndarray, grad_out: np.ndarray) -> dict[str, np.ndarray]:
-        """Autograd's vector–Jacobian product of the network output with ``grad_out``
-        (no loss), under the manual names and (in, out) layout."""
-        out = self.forward(torch.as_tensor(np.asarray(X), dtype=self.dtype))
-        params = [p for lin in self.linears for p in (lin.weight, lin.bias)]
-        vjps = torch.autograd.grad(out, params, torch.as_tensor(grad_out, dtype=self.dtype))
-        grads: dict[str, np.ndarray] = {}
-        for l in range(1, len(self.linears) + 1):
-            dW, db = vjps[2 * (l - 1)], vjps[2 * l - 1]
-            grads[f"W{l}"] = dW.numpy().T.copy()  # back to (in, out)
-            grads[f"b{l}"] = db.numpy().copy()
-        return grads

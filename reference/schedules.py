@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch.optim import lr_scheduler
 
-__all__ = ["from_manual", "get", "names"]
+__all__ = ["get", "names"]
 
 _CLASSES: dict[str, type] = {
     "steplr": lr_scheduler.StepLR,
@@ -30,8 +30,3 @@ def get(name: str, optimizer: torch.optim.Optimizer, **kwargs: Any):
     if name not in _CLASSES:
         raise ValueError(f"unknown schedule {name!r}; valid: {', '.join(names())}")
     return _CLASSES[name](optimizer, **kwargs)
-
-
-def from_manual(schedule: Any, optimizer: torch.optim.Optimizer):
-    """The torch schedule matching a manual one (its ``name`` and ``kwargs``)."""
-    return get(schedule.name, optimizer, **dict(schedule.kwargs))

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-import reference
+from comparisons.bridge import MLPTwin, optimizer_from_manual, train_twin
 from comparisons.compare import compare_arrays
 from comparisons.tolerances import tolerance_for
 from comparisons.trajectories import compare_histories
@@ -122,10 +122,10 @@ def test_training_with_clipping_follows_torch(clip):
     X, y = xor(n=32, seed=0)
     net = MLP([2, 6, 2], activation="tanh", loss="cross_entropy", seed=0)
     opt = optimizers.get("sgd", net.params, lr=0.5, momentum=0.9)
-    tnet = reference.MLP.from_manual(net)
-    topt = reference.optimizers.from_manual(opt, tnet)
+    tnet = MLPTwin.from_manual(net)
+    topt = optimizer_from_manual(opt, tnet)
     hist_m = train(net, X, y, opt, epochs=30, batch_size=8, seed=0, record=True, **clip)
-    hist_r = reference.training.train(tnet, X, y, topt, hist_m.order, record=True, **clip)
+    hist_r = train_twin(tnet, X, y, topt, hist_m.order, record=True, **clip)
     df = compare_histories(hist_m, hist_r, np.float64)
     assert len(df) == 120 and df["passed"].all(), df[~df["passed"]].head()
     # and clipping really acted: without it, the run differs

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-import reference
+from comparisons.bridge import MLPTwin
 from comparisons import compare_arrays, compare_network, failures, tolerance_for
 from comparisons.teaching.lessons import Reference321, lesson_rows, lessons_vs_torch
 from comparisons.runner import finite_difference_gradients
@@ -521,5 +521,5 @@ def test_unknown_lesson_is_rejected():
 
 
 def test_reference_twin_of_the_xor_network_is_torch_builtins():
-    tnet = reference.MLP.from_manual(why_nonlinear.xor_network("tanh"))
+    tnet = MLPTwin.from_manual(why_nonlinear.xor_network("tanh"))
     assert tnet.activation is torch.tanh

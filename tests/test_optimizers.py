@@ -11,6 +11,7 @@ import pytest
 import torch
 
 import reference
+from comparisons.bridge import state_as_manual
 from comparisons.registry import OPTIMIZER_SETTINGS
 from comparisons.tolerances import trajectory_tolerance
 from manual import optimizers
@@ -68,7 +69,7 @@ def test_matches_torch_under_identical_gradients(name, kwargs, dtype):
             np.testing.assert_allclose(p, tparams[k].detach().numpy(), rtol=tol.rtol,
                                        atol=tol.atol, err_msg=f"{k} at step {t}")
         mine = flat_state(opt.state)
-        theirs = flat_state(reference.optimizers.state_as_manual(topt, named))
+        theirs = flat_state(state_as_manual(topt, named))
         assert mine.keys() == theirs.keys(), f"step {t}"
         for key, value in mine.items():
             np.testing.assert_allclose(value.astype(np.float64), theirs[key].astype(np.float64),

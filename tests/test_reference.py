@@ -4,12 +4,13 @@ import numpy as np
 import torch
 
 import reference
+from comparisons.bridge import MLPTwin
 from manual import MLP
 
 
 def test_from_manual_copies_parameters_exactly_with_transposed_weights():
     net = MLP([3, 5, 2], activation="tanh", dtype=np.float64, seed=3)
-    tnet = reference.MLP.from_manual(net)
+    tnet = MLPTwin.from_manual(net)
     for l, lin in enumerate(tnet.linears, start=1):
         assert lin.weight.shape == net.params[f"W{l}"].T.shape  # torch: (out, in)
         assert np.array_equal(lin.weight.detach().numpy(), net.params[f"W{l}"].T)
@@ -20,7 +21,7 @@ def test_from_manual_copies_parameters_exactly_with_transposed_weights():
 
 def test_dtype_follows_the_manual_network():
     net = MLP([3, 2], dtype=np.float32)
-    tnet = reference.MLP.from_manual(net)
+    tnet = MLPTwin.from_manual(net)
     assert tnet.linears[0].weight.dtype == torch.float32
     _, grads = tnet.gradients(np.ones((2, 3), np.float32), np.ones((2, 2), np.float32))
     assert grads["W1"].dtype == np.float32 and grads["W1"].shape == (3, 2)
@@ -49,7 +50,7 @@ def test_network_vjp_matches_autograd_under_a_random_upstream_gradient():
     X, g = rng.standard_normal((5, 4)), rng.standard_normal((5, 3))
     net.forward(X)
     mine = net.backward(grad_out=g)
-    theirs = reference.MLP.from_manual(net).vjp(X, g)
+    theirs = MLPTwin.from_manual(net).vjp(X, g)
     tol = tolerance_for(np.float64)
     for k in net.params:
         c = compare_arrays(mine[k], theirs[k], tol, k)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-import reference
+from comparisons.bridge import MLPTwin, optimizer_from_manual, train_twin
 from comparisons.trajectories import compare_training, trajectory_failures
 from manual import MLP, datasets, optimizers, schedules, train
 from manual.training import batch_order
@@ -71,11 +71,11 @@ def test_reference_training_replays_the_given_order():
     """torch's side draws nothing: given a reversed order it trains on it."""
     X, labels = datasets.xor(n=16, seed=0)
     net = MLP([2, 3, 2], activation="tanh", loss="cross_entropy")
-    tnet = reference.MLP.from_manual(net)
-    topt = reference.optimizers.from_manual(optimizers.get("sgd", net.params, lr=0.1), tnet)
+    tnet = MLPTwin.from_manual(net)
+    topt = optimizer_from_manual(optimizers.get("sgd", net.params, lr=0.1), tnet)
     order = [[np.arange(15, -1, -1)]]
-    h = reference.training.train(tnet, X, labels, topt, order)
-    tnet2 = reference.MLP.from_manual(net)
+    h = train_twin(tnet, X, labels, topt, order)
+    tnet2 = MLPTwin.from_manual(net)
     loss, _ = tnet2.gradients(X[::-1].copy(), labels[::-1].copy())
     assert h.loss[0] == pytest.approx(float(loss), rel=1e-15)
 

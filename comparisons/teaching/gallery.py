@@ -27,14 +27,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from comparisons.cases.components import (ElementwiseSoftmax, FlippedExponentSigmoid,
+                                         MSEWithoutMean, ReLUOneAtZero, TanhNotSquared)
 from comparisons.teaching.lessons import Reference321
 from comparisons.runner import compare_activation, compare_loss, compare_network, failures
 from manual import MLP
-from manual.activations import ReLU, Sigmoid, Softmax, Tanh, _sigmoid
+from manual.activations import Softmax, _sigmoid
 from manual.layers import Dense
 from manual._cli import HelpFormatter, exit_codes, fail, select_ids, selection_error
 from manual.lessons.network_321 import Network321, example_data, seed_network
-from manual.losses import MSE
 
 __all__ = [
     "GALLERY",
@@ -57,20 +58,10 @@ Rows = list[dict[str, Any]]
 
 
 # ======================================================================================
-# the slips (and, where the library has no counterpart, the correct version beside them)
+# the slips (and, where the library has no counterpart, the correct version beside them);
+# the activation and loss slips are the case table's planted bugs
+# (comparisons.cases.components.PLANTED_BUGS), imported above
 # ======================================================================================
-class FlippedExponentSigmoid(Sigmoid):
-    r"""Slip: :math:`\sigma(z) = 1/(1 + e^{z})`, the sign of the exponent flipped.
-
-    That is :math:`\sigma(-z)`: a mirror image. The derivative is left as
-    :math:`\sigma(z)(1 - \sigma(z))`, which is even in z, so only the forward pass is wrong —
-    and the backward no longer matches it (the true derivative of :math:`\sigma(-z)` is
-    :math:`-\sigma'(z)`)."""
-
-    def _forward(self, z):
-        return _sigmoid(-z)  # = 1 / (1 + e^{z}), computed stably
-
-
 class DenseWithoutInput(Dense):
     r"""Slip: :math:`\partial\hat y/\partial w = \sigma(z)(1 - \sigma(z))` without the factor x.
 
@@ -105,44 +96,6 @@ class Network321WithoutW46(Network321):
         d4 = d6 * _sigmoid(p) * _sigmoid(-p)  # should be d6 * w46 * sigma'(p)
         d5 = d6 * self.params["w56"] * _sigmoid(r) * _sigmoid(-r)
         return d4, d5
-
-
-class TanhNotSquared(Tanh):
-    r"""Slip: :math:`\tanh'(z) = 1 - \tanh(z)`, not :math:`1 - \tanh^2(z)`."""
-
-    def _derivative(self, z):
-        return 1 - np.tanh(z)
-
-
-class ElementwiseSoftmax(Softmax):
-    r"""Slip: the softmax backward treated as elementwise, :math:`g \odot s(1 - s)`.
-
-    That keeps only the diagonal :math:`\partial s_i/\partial z_i` of the Jacobian and drops
-    the off-diagonal :math:`-s_i s_k`: right for a sigmoid, wrong for a softmax (the right
-    product is :math:`s \odot (g - \langle g, s\rangle)`)."""
-
-    def _vjp(self, z, g, axis):
-        s = self._forward(z, axis)
-        return g * s * (1 - s)
-
-
-class MSEWithoutMean(MSE):
-    r"""Slip: the mean in the loss forgotten in the gradient.
-
-    The value is :math:`\frac1N\sum (\hat y - y)^2` but the gradient is returned as
-    :math:`2(\hat y - y)`, without the :math:`1/N`: every gradient N times too large."""
-
-    def _chain_reduction(self, per_element, pred, target, grad_out):
-        return per_element * (1 if grad_out is None else grad_out)  # should divide by N
-
-
-class ReLUOneAtZero(ReLU):
-    r"""Slip: ReLU'(0) taken as 1 (``z >= 0``) where torch's autograd uses 0 (``z > 0``).
-
-    Invisible wherever no pre-activation is exactly 0: caught only by testing at the kink."""
-
-    def _derivative(self, z):
-        return (np.real(z) >= 0).astype(z.dtype)
 
 
 class DenseXDelta(Dense):

@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 import reference
+from comparisons.bridge import MLPTwin
 from comparisons.compare import compare_arrays
 from comparisons.runner import compare_network
 from comparisons.tolerances import tolerance_for
@@ -97,10 +98,10 @@ def torch_neuron_history(w0: np.ndarray, b0: float, X: np.ndarray, y: np.ndarray
 
 def torch_train_mlp(net: Any, X: np.ndarray, y: np.ndarray, lr: float, steps: int
                     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Train the torch twin of ``net`` (``reference.MLP.from_manual``, so build it before
+    """Train the torch twin of ``net`` (``MLPTwin.from_manual``, so build it before
     training ``net``) with ``torch.optim.SGD``: the loss before each step and after the
     last, and the final parameters in the manual layout."""
-    tnet = reference.MLP.from_manual(net)
+    tnet = MLPTwin.from_manual(net)
     opt = torch.optim.SGD(tnet.parameters(), lr=lr)
     Xt, yt = torch.as_tensor(X, dtype=tnet.dtype), tnet.target_tensor(y)
     losses = np.empty(steps + 1)
@@ -117,7 +118,7 @@ def torch_train_mlp(net: Any, X: np.ndarray, y: np.ndarray, lr: float, steps: in
 
 def torch_layer_norms(net: Any, X: np.ndarray, y: np.ndarray) -> pd.DataFrame:
     """Per layer: ``|dJ/dW_l|`` and ``|dJ/dz_l|`` from the torch twin's autograd."""
-    tnet = reference.MLP.from_manual(net)
+    tnet = MLPTwin.from_manual(net)
     _, grads = tnet.gradients(X, y)
     n = len(tnet.linears)
     return pd.DataFrame({"layer": np.arange(1, n + 1),
@@ -134,7 +135,7 @@ class Reference321:
     :func:`comparisons.compare_network` as ``reference_net``."""
 
     def __init__(self, net: Network321) -> None:
-        self.tnet = reference.MLP.from_manual(net.to_mlp())
+        self.tnet = MLPTwin.from_manual(net.to_mlp())
         self.intermediates: dict[str, np.ndarray] = {}
 
     def gradients(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -188,7 +189,7 @@ def _derivative_as_limit() -> list[dict[str, Any]]:
         rows.append(_row(name, f"{act}'({float(x0)}) (analytic)", exact,
                          torch_derivative(act, float(x0))))
     net, X, y = derivative_as_limit.example_network(np.float64)
-    _, grads_t = reference.MLP.from_manual(net).gradients(X, y)
+    _, grads_t = MLPTwin.from_manual(net).gradients(X, y)
     exact = derivative_as_limit.derivative_problems(np.float64)["network loss dJ/dW1[0,0]"][2]
     rows.append(_row(name, "network dJ/dW1[0,0] (analytic)", exact, grads_t["W1"][0, 0]))
     return rows
@@ -246,7 +247,7 @@ def _constant_derivative() -> list[dict[str, Any]]:
     X, y = constant_derivative.dataset()
     for act in constant_derivative.ACTIVATIONS:
         net = constant_derivative.network(act)
-        tnet = reference.MLP.from_manual(net)
+        tnet = MLPTwin.from_manual(net)
         tnet.gradients(X, y)
         net.gradients(X, y)
         rows.append(_row(name, f"dJ/dz1 at the start, {act}", net.intermediates["dJ/dz1"],
@@ -359,7 +360,7 @@ def _collapse_row(lesson: str) -> dict[str, Any]:
     for l in range(1, 5):
         W, b = W @ net.params[f"W{l}"], b @ net.params[f"W{l}"] + net.params[f"b{l}"]
     with torch.no_grad():
-        out_t = reference.MLP.from_manual(net)(torch.as_tensor(X)).numpy()
+        out_t = MLPTwin.from_manual(net)(torch.as_tensor(X)).numpy()
     return _row(lesson, "x W + b (collapsed) against torch's 4-layer linear network",
                 X @ W + b, out_t)
 

@@ -1,0 +1,126 @@
+"""torch's argument names and defaults, checked: every manual activation, loss, optimizer,
+schedule and layer against the torch callable or class it follows (``inspect.signature``).
+
+A wrong default would otherwise hide: the harness hands torch only the arguments a case
+sets, but a default nobody sets is compared nowhere else. Each difference we keep on
+purpose is listed, with its reason: per component in the case table
+(``ComponentInfo.default_differences``), and for layers in :data:`LAYER_DIFFERENCES`.
+
+>>> from comparisons.signatures import signature_mismatches
+>>> import torch
+>>> signature_mismatches({"beta": 1.0, "threshold": 20.0}, torch.nn.Softplus)
+[]
+>>> signature_mismatches({"beta": 1.0, "threshold": 10.0}, torch.nn.Softplus)
+['threshold: default 10.0, torch 20.0']
+"""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from collections.abc import Callable, Mapping
+from typing import Any
+
+__all__ = ["LAYER_DIFFERENCES", "LAYER_SPECIFIC_DIFFERENCES", "NO_TORCH_LAYER", "REQUIRED",
+           "layer_arguments", "signature_mismatches", "torch_arguments"]
+
+#: marks an argument without a default (a required one)
+REQUIRED = inspect.Parameter.empty
+
+#: arguments of torch's that mean nothing to the manual side (never an argument there), or
+#: arguments the manual side adds, for every layer, with the reason
+LAYER_DIFFERENCES: dict[str, str] = {
+    "device": "NumPy arrays live in host memory: there is no device to choose",
+    "dtype": "accepted where torch has it; layers without parameters have no dtype to set",
+    "rng": "the manual layers draw their initial weights from a NumPy generator (seeded); "
+           "torch draws from its global generator",
+    "inplace": "NumPy code never overwrites its input: accepted, and changes nothing",
+    "min_value": "Hardtanh: torch's deprecated alias of min_val",
+    "max_value": "Hardtanh: torch's deprecated alias of max_val",
+    "loss": "manual.layers.Sequential also carries the loss a network trains with",
+    "loss_kwargs": "the keyword arguments of that loss",
+}
+
+#: exported manual.layers classes without a torch.nn counterpart, with the reason
+NO_TORCH_LAYER: dict[str, str] = {
+    "Layer": "the protocol's base class",
+    "ActivationLayer": "the base class of the activation layers",
+    "Dense": "the MLP's affine layer in the (in, out) layout of the textbook derivation "
+             "(torch's is Linear, (out, in), also here)",
+    "LastTimeStep": "picks a recurrent layer's last time step for a classifier head; torch "
+                    "has no module for it (one indexes the output)",
+    "LeCunTanh": "torch has no LeCun tanh (LeCun et al. 1998)",
+}
+
+#: (layer class, argument) -> why that one layer differs from its torch module
+LAYER_SPECIFIC_DIFFERENCES: dict[tuple[str, str], str] = {
+    ("Conv1d", "output_padding"): "a keyword-only extra of the manual convolution (its code "
+                                  "is shared with ConvTranspose2d); torch's Conv1d has none",
+    ("Conv2d", "output_padding"): "a keyword-only extra of the manual convolution (its code "
+                                  "is shared with ConvTranspose2d); torch's Conv2d has none",
+    ("BatchNorm1d", "bias"): "torch 2.13's keyword-only bias flag (affine without the shift) "
+                             "is not implemented yet",
+    ("BatchNorm2d", "bias"): "torch 2.13's keyword-only bias flag (affine without the shift) "
+                             "is not implemented yet",
+    ("TransformerEncoderLayer", "activation"): "given by name ('relu', 'gelu'); torch's "
+                                               "default is the function F.relu, which the "
+                                               "name 'relu' stands for",
+}
+
+_SELF = {"self", "cls", "input", "target", "params", "optimizer"}
+
+
+def torch_arguments(obj: Callable[..., Any]) -> dict[str, Any]:
+    """torch's arguments of ``obj`` (a function, or a class's constructor) -> default
+    (:data:`REQUIRED` when it has none), in order, leaving out ``self``, the inputs and
+    ``*args``/``**kwargs``."""
+    fn = obj.__init__ if isinstance(obj, type) else obj
+    named = _named(fn)
+    overloads = typing.get_overloads(fn)
+    if not named and overloads:  # torch.nn.RNN, GRU, LSTM: (*args, **kwargs), documented
+        named = _named(overloads[0])  # by their first overload
+    return named
+
+
+def _named(fn: Callable[..., Any]) -> dict[str, Any]:
+    params = inspect.signature(fn).parameters
+    return {k: p.default for k, p in params.items()
+            if k not in _SELF and not k.startswith("_")  # torch-internal (Embedding's _weight)
+            and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+
+
+def layer_arguments(cls: type) -> dict[str, Any]:
+    """A manual layer's constructor arguments -> default, in order: its ``defaults`` for
+    layers that take ``*args, **kwargs`` and check them against it (the activation
+    layers), else its ``__init__`` signature."""
+    params = inspect.signature(cls.__init__).parameters
+    takes_any = any(p.kind == p.VAR_KEYWORD for p in params.values())
+    if takes_any and isinstance(getattr(cls, "defaults", None), dict):
+        return dict(cls.defaults)
+    return {k: p.default for k, p in params.items()
+            if k != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+
+
+def signature_mismatches(ours: Mapping[str, Any], torch_obj: Callable[..., Any],
+                         allowed: Mapping[str, str] | None = None,
+                         ordered: bool = False) -> list[str]:
+    """What differs between our arguments (name -> default, :data:`REQUIRED` for none)
+    and torch's for ``torch_obj``: a missing or extra argument, a different default, and,
+    with ``ordered`` (positional arguments), a different order. Arguments named in
+    ``allowed`` (name -> reason) are left out on both sides. [] when they agree."""
+    allowed = allowed or {}
+    theirs = {k: v for k, v in torch_arguments(torch_obj).items() if k not in allowed}
+    mine = {k: v for k, v in ours.items() if k not in allowed}
+    out = [f"{k}: missing (torch's default {theirs[k]!r})" for k in theirs if k not in mine]
+    out += [f"{k}: not a torch argument" for k in mine if k not in theirs]
+    for k in theirs.keys() & mine.keys():
+        a, b = mine[k], theirs[k]
+        if a is REQUIRED or b is REQUIRED:
+            if (a is REQUIRED) != (b is REQUIRED):
+                out.append(f"{k}: required on one side only")
+        elif type(a) is not type(b) and not (isinstance(a, (int, float))
+                                             and isinstance(b, (int, float))) or a != b:
+            out.append(f"{k}: default {a!r}, torch {b!r}")
+    if ordered and not out and list(mine) != list(theirs):
+        out.append(f"order: {list(mine)}, torch {list(theirs)}")
+    return sorted(out)

@@ -1,0 +1,82 @@
+"""torch's argument names and defaults, for every activation, loss, optimizer, schedule and
+layer (comparisons.signatures), and the negative control: a planted wrong default fails."""
+
+import numpy as np
+import pytest
+import torch
+
+import manual.layers
+from comparisons.cases.components import COMPONENTS, DEFAULT_BUGS
+from comparisons.runner import compare_loss
+from comparisons.signatures import (LAYER_DIFFERENCES, LAYER_SPECIFIC_DIFFERENCES,
+                                    NO_TORCH_LAYER, REQUIRED, layer_arguments,
+                                    signature_mismatches)
+from manual import activations, losses, optimizers, schedules
+
+#: torch's implementation selectors: no meaning for a NumPy implementation
+OPTIMIZER_SELECTORS = {k: "selects torch's implementation (NumPy has one)" for k in
+                       ("foreach", "fused", "capturable", "differentiable")}
+
+
+def _component_defaults(kind: str, name: str) -> dict:
+    return dict((activations if kind == "activation" else losses).get(name).defaults)
+
+
+@pytest.mark.parametrize("info", [pytest.param(c, id=c.name) for c in COMPONENTS.values()])
+def test_component_arguments_and_defaults_are_torchs(info):
+    if info.signature_of is None:  # a composition of torch ops: nothing to compare with
+        assert info.torch_note and not _component_defaults(info.kind, info.name)
+        return
+    ours = _component_defaults(info.kind, info.name)
+    assert not signature_mismatches(ours, info.signature_of, info.default_differences)
+
+
+def test_every_component_is_in_the_table():
+    assert {c.name for c in COMPONENTS.values() if c.kind == "activation"} == set(
+        activations.names())
+    assert {c.name for c in COMPONENTS.values() if c.kind == "loss"} == set(losses.names())
+
+
+@pytest.mark.parametrize("name", optimizers.names())
+def test_optimizer_arguments_and_defaults_are_torchs(name):
+    cls = optimizers._REGISTRY[name]
+    assert not signature_mismatches(cls.defaults, getattr(torch.optim, cls.torch_name),
+                                    OPTIMIZER_SELECTORS)
+
+
+@pytest.mark.parametrize("name", schedules.names())
+def test_schedule_arguments_and_defaults_are_torchs(name):
+    cls = schedules._REGISTRY[name]
+    ours = {k: REQUIRED if v is schedules.REQUIRED else v for k, v in cls.defaults.items()}
+    assert not signature_mismatches(ours, getattr(torch.optim.lr_scheduler, cls.torch_name),
+                                    ordered=True)
+
+
+LAYERS = [n for n in manual.layers.__all__ if isinstance(getattr(manual.layers, n), type)]
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_layer_arguments_and_defaults_are_torchs(name):
+    """Every class manual.layers exports, against ``getattr(torch.nn, name)``: names,
+    defaults and positional order (layers take positional arguments, as torch's)."""
+    if name in NO_TORCH_LAYER:
+        assert not hasattr(torch.nn, name) or name == "Dense", name
+        return
+    ours = layer_arguments(getattr(manual.layers, name))
+    allowed = {**LAYER_DIFFERENCES, **{arg: why for (cls, arg), why in
+                                       LAYER_SPECIFIC_DIFFERENCES.items() if cls == name}}
+    assert not signature_mismatches(ours, getattr(torch.nn, name), allowed, ordered=True)
+
+
+@pytest.mark.parametrize("bug", DEFAULT_BUGS, ids=lambda b: b.id)
+def test_a_planted_wrong_default_is_caught(bug):
+    """The signature check names the argument, and the harness (which hands torch only the
+    arguments a case sets) sees the wrong value as well."""
+    info = COMPONENTS[bug.broken.name]
+    mismatches = signature_mismatches(bug.broken.defaults, info.signature_of,
+                                      info.default_differences)
+    assert [m.split(":")[0] for m in mismatches] == [bug.argument], mismatches
+    pred, target = 2 * np.random.default_rng(0).standard_normal((2, 6, 4))
+    failing = {r["parameter"] for r in compare_loss(bug.broken(), pred, target)
+               if r["passed"] is False}
+    assert {"value", "gradient"} <= failing
