@@ -25,6 +25,7 @@ import pandas as pd
 import torch
 
 import reference
+from comparisons.batched import BatchedLoss, mlp_batched_loss
 from comparisons.compare import Comparison, compare_arrays, describe
 from comparisons.data import KINK_MARGIN, activation_inputs, case_data, loss_inputs
 from comparisons.oracles import (COMPLEX_STEP, central_difference, complex_step,
@@ -68,14 +69,23 @@ def with_status(rows: list[dict[str, Any]], name: str | None = None) -> list[dic
 # finite differences: the second, independent oracle
 # --------------------------------------------------------------------------------------
 def finite_difference_gradients(loss: Callable[[], Any], params: dict[str, np.ndarray],
-                                h: float = FD_STEP) -> dict[str, np.ndarray]:
+                                h: float = FD_STEP, *,
+                                batched: BatchedLoss | None = None) -> dict[str, np.ndarray]:
     r"""Central differences :math:`\partial L/\partial\theta_i \approx
     (L(\theta + h e_i) - L(\theta - h e_i)) / 2h` for every element of every parameter.
 
     ``loss()`` must recompute the loss from the live arrays in ``params``, which are
     perturbed in place and restored exactly (the saved value is written back, not
     recomputed as ``θ + h - h``).
+
+    ``batched(name, values)``, when given (e.g. :func:`comparisons.batched.mlp_batched_loss`),
+    returns the loss at each of the stacked copies ``values`` (P, \*shape) of
+    ``params[name]`` at once; it must give exactly what ``loss()`` gives for each copy, and
+    then so does this function, bit for bit, many times faster (the same
+    :math:`\theta_i \pm h` values, the same subtraction and division).
     """
+    if batched is not None:
+        return {name: _fd_batched(batched, name, p, h) for name, p in params.items()}
     grads: dict[str, np.ndarray] = {}
     for name, p in params.items():
         g = np.zeros(p.shape, dtype=np.float64)
@@ -89,6 +99,26 @@ def finite_difference_gradients(loss: Callable[[], Any], params: dict[str, np.nd
             g[idx] = (up - down) / (2 * h)
         grads[name] = g
     return grads
+
+
+#: most parameter elements held in stacked perturbed copies at a time
+FD_CHUNK_ELEMENTS = 1 << 22
+
+
+def _fd_batched(batched: BatchedLoss, name: str, p: np.ndarray, h: float) -> np.ndarray:
+    """One parameter's central differences, ``2k`` perturbed copies per call: copy ``2j``
+    holds :math:`\theta_i + h` and copy ``2j + 1`` :math:`\theta_i - h` at element i."""
+    flat = p.reshape(-1)
+    g = np.zeros(flat.size, dtype=np.float64)
+    k = max(1, FD_CHUNK_ELEMENTS // max(2 * flat.size, 1))  # elements per call
+    for start in range(0, flat.size, k):
+        idx = np.arange(start, min(start + k, flat.size))
+        copies = np.repeat(flat[None, :], 2 * len(idx), axis=0)  # (2k, size)
+        copies[0::2][np.arange(len(idx)), idx] = flat[idx] + h
+        copies[1::2][np.arange(len(idx)), idx] = flat[idx] - h
+        L = np.asarray(batched(name, copies.reshape((-1,) + p.shape)), dtype=np.float64)
+        g[idx] = (L[0::2] - L[1::2]) / (2 * h)
+    return g.reshape(p.shape)
 
 
 # --------------------------------------------------------------------------------------
@@ -170,8 +200,10 @@ def compare_network(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "cust
     # the torch-free oracles need float64: a float32 network is checked through its
     # float64 twin when it offers one (astype), else in its own dtype
     twin = net if dtype == np.float64 or not hasattr(net, "astype") else net.astype(np.float64)
+    # a plain MLP evaluates many perturbed copies per forward: the same values, faster
+    batched = mlp_batched_loss(twin, X, y) if {"fd", "taylor"} & set(oracles) else None
     if "fd" in oracles:
-        fd = finite_difference_gradients(lambda: twin.loss(X, y), twin.params)
+        fd = finite_difference_gradients(lambda: twin.loss(X, y), twin.params, batched=batched)
         tol = tolerance_for(dtype, "fd")
         emit("fd", [compare_arrays(grads_m[k], fd[k], tol, k) for k in net.params])
     if "taylor" in oracles:
@@ -179,7 +211,8 @@ def compare_network(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "cust
         # leave a first-order remainder; the derivation is the same code in both dtypes
         grads_64 = grads_m if twin is net else twin.gradients(X, y)[1]
         rows.extend({**info, "oracle": "taylor", **row}
-                    for row in taylor_rows(lambda: twin.loss(X, y), twin.params, grads_64))
+                    for row in taylor_rows(lambda: twin.loss(X, y), twin.params, grads_64,
+                                           batched=batched))
     unknown = set(oracles) - set(NETWORK_ORACLES)
     if unknown:
         raise ValueError(f"unknown oracle(s) {sorted(unknown)}; valid: "
@@ -188,7 +221,8 @@ def compare_network(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "cust
 
 
 def taylor_rows(loss: Callable[[], Any], params: dict[str, np.ndarray],
-                grads: dict[str, np.ndarray], seed: int = 0) -> list[dict[str, Any]]:
+                grads: dict[str, np.ndarray], seed: int = 0, *,
+                batched: BatchedLoss | None = None) -> list[dict[str, Any]]:
     r"""The Taylor-remainder test for each parameter. Along a random unit direction
     :math:`v`, :math:`r(\varepsilon) = |L(\theta + \varepsilon v) - L(\theta) -
     \varepsilon\,g \cdot v|` falls like :math:`\varepsilon^2` when :math:`g` is the
@@ -200,6 +234,10 @@ def taylor_rows(loss: Callable[[], Any], params: dict[str, np.ndarray],
     :math:`g \cdot v`) is within the finite-difference tolerance of :math:`g \cdot v`.
     The second clause covers losses that are (piecewise) linear along :math:`v`, where
     there is no curvature for the slope to show.
+
+    ``batched`` (as in :func:`finite_difference_gradients`) evaluates
+    :math:`L(\theta)` and every :math:`L(\theta + \varepsilon v)` in one call, with the
+    same values.
     """
     rng = np.random.default_rng(seed)
     tol = tolerance_for(np.float64, "fd")
@@ -213,7 +251,14 @@ def taylor_rows(loss: Callable[[], Any], params: dict[str, np.ndarray],
             p[...] = theta  # in place: the network computes with this array
             return float(loss())
 
-        r = taylor_remainders(L, grads[name], saved, v, TAYLOR_EPS)
+        if batched is None:
+            r = taylor_remainders(L, grads[name], saved, v, TAYLOR_EPS)
+        else:  # the same points theta + eps v, the same arithmetic as taylor_remainders
+            theta = np.asarray(saved, dtype=np.float64)
+            values = batched(name, np.stack([theta] + [theta + e * v for e in TAYLOR_EPS]))
+            L0 = float(values[0])
+            g_v = float(np.sum(np.asarray(grads[name], dtype=np.float64) * v))
+            r = np.array([abs(float(Le) - L0 - e * g_v) for e, Le in zip(TAYLOR_EPS, values[1:])])
         p[...] = saved
         slope = taylor_slope_from(r)
         residual = float(r[-1] / TAYLOR_EPS[-1])  # bounds |true - computed| along v
