@@ -20,16 +20,21 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
 
 from comparisons.compare import describe
+from comparisons.parallel import run_ordered
+from comparisons.progress import add_quiet_argument
 from comparisons.registry import (CASES, COMPONENT_CASES, REAL_DATA_CASES, SKIPPED,
                                  TRAJECTORY_CASES)
-from comparisons.runner import NETWORK_ORACLES, run_cases, run_components
+from comparisons.runner import (NETWORK_ORACLES, ROW_COLUMNS, run_case, run_component,
+                                skipped_rows)
 from comparisons.tolerances import TAYLOR_MIN_SLOPE
-from comparisons.trajectories import run_trajectories, trajectory_failures, trajectory_summary
+from comparisons.trajectories import (TRAJECTORY_COLUMNS, run_trajectory, trajectory_failures,
+                                      trajectory_summary)
 from manual.datasets import sklearn_available
 
 __all__ = ["main", "write_csv"]
@@ -52,7 +57,30 @@ def _parser() -> argparse.ArgumentParser:
                         f"(default: all)")
     p.add_argument("--parts", default=",".join(PARTS),
                    help=f"comma-separated reports to make: {', '.join(PARTS)} (default: all)")
+    _add_run_options(p)
     return p
+
+
+# --------------------------------------------------------------------------------------
+# how the cases run: worker processes, progress bar (comparisons.parallel, .progress)
+# --------------------------------------------------------------------------------------
+def _jobs(text: str) -> int:
+    """argparse type of --jobs: a positive integer."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer (1 = no worker "
+                                         f"processes), got {value}")
+    return value
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--jobs", type=_jobs, default=1, metavar="N",
+                   help="run the cases in N worker processes; the reports are byte-identical "
+                        "for every N (default: 1, no workers)")
+    add_quiet_argument(p)
 
 
 PARTS = ("gradients", "components", "trajectories")
@@ -94,7 +122,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def _gradients(cases: list, oracles: list[str], args: argparse.Namespace) -> list[str]:
     start = time.perf_counter()
-    df = run_cases(cases, oracles, include_skipped=not args.only)
+    results = run_ordered(partial(run_case, oracles=oracles), cases, args.jobs,
+                          desc="gradients", quiet=args.quiet)
+    rows = [row for case_rows in results for row in case_rows]
+    rows += [] if args.only else skipped_rows()
+    df = pd.DataFrame(rows, columns=ROW_COLUMNS)  # as runner.run_cases
     write_csv(df, args.out / "gradients.csv")
     elapsed = time.perf_counter() - start
 
@@ -122,7 +154,10 @@ def _gradients(cases: list, oracles: list[str], args: argparse.Namespace) -> lis
 
 def _components(components: list, args: argparse.Namespace) -> list[str]:
     start = time.perf_counter()
-    comp = run_components(components)
+    results = run_ordered(run_component, components, args.jobs, desc="components",
+                          quiet=args.quiet)
+    comp = pd.DataFrame([row for rows in results for row in rows],
+                        columns=ROW_COLUMNS)  # as runner.run_components
     write_csv(comp, args.out / "components.csv")
     comp_failed = comp[comp["status"].isin(["fail", "xpass"])]
     n_xfail = int((comp["status"] == "xfail").sum())
@@ -135,7 +170,10 @@ def _components(components: list, args: argparse.Namespace) -> list[str]:
 
 def _trajectories(cases: list, args: argparse.Namespace, real_data: bool) -> list[str]:
     start = time.perf_counter()
-    df = run_trajectories(cases)
+    frames = run_ordered(run_trajectory, cases, args.jobs, desc="trajectories",
+                         quiet=args.quiet)
+    df = (pd.concat(frames, ignore_index=True) if frames  # as trajectories.run_trajectories
+          else pd.DataFrame(columns=TRAJECTORY_COLUMNS))
     write_csv(df, args.out / "trajectories.csv")
     failures = trajectory_failures(df)
     n_cases = df["case"].nunique()
