@@ -186,19 +186,25 @@ def available_memory() -> float:
         return float("inf")
 
 
+#: the clocks: wall time, or the CPU time of this thread (with one thread per library all
+#: the work runs on it, and time spent waiting for a busy machine's cores is not counted)
+CLOCKS: dict[str, Callable[[], float]] = {"wall": time.perf_counter, "cpu": time.thread_time}
+_clock = CLOCKS["wall"]
+
+
 def _calls_per_sample(fn: Callable[[], object], target_s: float = 0.02) -> int:
     fn()  # warm up: first-call allocations, lazy initialisation
-    start = time.perf_counter()
+    start = _clock()
     fn()
-    once = time.perf_counter() - start
-    return max(1, int(target_s / max(once, 1e-7)))
+    once = _clock() - start
+    return max(1, int(target_s / max(once, 1e-6)))
 
 
 def _sample(fn: Callable[[], object], number: int) -> float:
-    start = time.perf_counter()
+    start = _clock()
     for _ in range(number):
         fn()
-    return (time.perf_counter() - start) / number
+    return (_clock() - start) / number
 
 
 def interleaved(a: Callable[[], object], b: Callable[[], object], repeats: int
@@ -240,10 +246,13 @@ def check_memory(batch: int, matmul_n: int, cases: list[BenchCase] | None = None
 
 
 def run_benchmark(repeats: int = 9, batch: int = 256, matmul_n: int = 1024,
-                  cases: list[BenchCase] | None = None, quiet: bool = True) -> pd.DataFrame:
+                  cases: list[BenchCase] | None = None, quiet: bool = True,
+                  clock: str = "wall") -> pd.DataFrame:
     """Measure the matrix-product peak, then every case in every dtype (see the module
-    docstring for the columns)."""
+    docstring for the columns). ``clock`` is ``"wall"`` or ``"cpu"`` (:data:`CLOCKS`)."""
+    global _clock
     cases = CASES if cases is None else cases
+    _clock = CLOCKS[clock]
     check_memory(batch, matmul_n, cases)
     rows = []
     jobs = [(c, d) for c in cases for d in c.dtypes]
@@ -268,6 +277,7 @@ def run_benchmark(repeats: int = 9, batch: int = 256, matmul_n: int = 1024,
                 "repeats": repeats})
             bar.update(1)
     df = pd.DataFrame(rows)
+    df["clock"] = clock
     df["torch_threads"] = torch.get_num_threads()
     df["cpus"] = os.cpu_count()
     df["numpy"], df["torch"] = np.__version__, torch.__version__.split("+")[0]
@@ -295,11 +305,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=_positive_int, default=256,
                    help="batch size of the network cases; the activation cases scale with it "
                         "(default: 256)")
+    p.add_argument("--only", default="", metavar="SUBSTRING",
+                   help="run only the cases whose name contains this substring")
     p.add_argument("--quick", action="store_true",
                    help="a smoke test: batch 4, 3 repeats, a small matrix product")
     p.add_argument("--threads", type=int, default=0, metavar="N",
                    help="threads for NumPy's BLAS and for torch alike (needs threadpoolctl); "
-                        "0 keeps each library's default (default: 0)")
+                        "with 1, times are this thread's CPU time, which a busy machine "
+                        "does not inflate; 0 keeps each library's default, timed by the "
+                        "wall clock (default: 0)")
     add_quiet_argument(p)
     return p
 
@@ -344,12 +358,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads and importlib.util.find_spec("threadpoolctl") is None:
         parser.error("--threads needs threadpoolctl to set NumPy's BLAS threads "
                      "(pip install threadpoolctl)")
+    cases = [c for c in CASES if args.only in c.name]
+    if not cases:
+        parser.error(f"no benchmark case contains {args.only!r}; the cases: "
+                     f"{'; '.join(c.name for c in CASES)}")
     try:
-        check_memory(batch, n)
+        check_memory(batch, n, cases)
     except MemoryError as err:
         parser.error(str(err))
+    clock = "cpu" if args.threads == 1 else "wall"
     with _threads(args.threads):
-        df = run_benchmark(repeats=repeats, batch=batch, matmul_n=n, quiet=args.quiet)
+        df = run_benchmark(repeats=repeats, batch=batch, matmul_n=n, cases=cases,
+                           quiet=args.quiet, clock=clock)
         df["blas_threads"] = _blas_threads()
     args.out.mkdir(parents=True, exist_ok=True)
     df.to_csv(args.out / "benchmark.csv", index=False, float_format="%.4g")
@@ -359,7 +379,8 @@ def main(argv: list[str] | None = None) -> int:
         for r in peaks.itertuples()))
     with pd.option_context("display.width", 160, "display.max_colwidth", 56):
         print(df[COLUMNS].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print(f"manual_over_torch: median of {repeats} interleaved ratios (q25-q75 beside it); "
+    print(f"{clock} clock. manual_over_torch: median of {repeats} interleaved ratios "
+          f"(q25-q75 beside it); "
           f"below 1 the manual step is faster. manual_peak_fraction: the manual step's "
           f"matrix-product GFLOP/s over NumPy's peak. wrote {args.out / 'benchmark.csv'}")
     return 0
