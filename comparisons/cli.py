@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from comparisons.compare import describe
-from comparisons.parallel import run_ordered
+from comparisons.parallel import auto_jobs, available_cpus, run_ordered
 from comparisons.progress import add_quiet_argument
 from comparisons.registry import (CASES, COMPONENT_CASES, REAL_DATA_CASES, SKIPPED,
                                  TRAJECTORY_CASES)
@@ -77,10 +77,15 @@ def _jobs(text: str) -> int:
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--jobs", type=_jobs, default=1, metavar="N",
-                   help="run the cases in N worker processes; the reports are byte-identical "
-                        "for every N (default: 1, no workers)")
+    p.add_argument("--jobs", type=_jobs, default=None, metavar="N",
+                   help="run the cases in N worker processes (1: in this process); the "
+                        "reports are byte-identical for every N (default: one per CPU, "
+                        f"{available_cpus()} here, fewer for a small selection)")
     add_quiet_argument(p)
+
+
+def _n_jobs(args: argparse.Namespace, items: list) -> int:
+    return auto_jobs(len(items)) if args.jobs is None else args.jobs
 
 
 PARTS = ("gradients", "components", "trajectories")
@@ -122,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _gradients(cases: list, oracles: list[str], args: argparse.Namespace) -> list[str]:
     start = time.perf_counter()
-    results = run_ordered(partial(run_case, oracles=oracles), cases, args.jobs,
+    results = run_ordered(partial(run_case, oracles=oracles), cases, _n_jobs(args, cases),
                           desc="gradients", quiet=args.quiet)
     rows = [row for case_rows in results for row in case_rows]
     rows += [] if args.only else skipped_rows()
@@ -154,8 +159,8 @@ def _gradients(cases: list, oracles: list[str], args: argparse.Namespace) -> lis
 
 def _components(components: list, args: argparse.Namespace) -> list[str]:
     start = time.perf_counter()
-    results = run_ordered(run_component, components, args.jobs, desc="components",
-                          quiet=args.quiet)
+    results = run_ordered(run_component, components, _n_jobs(args, components),
+                          desc="components", quiet=args.quiet)
     comp = pd.DataFrame([row for rows in results for row in rows],
                         columns=ROW_COLUMNS)  # as runner.run_components
     write_csv(comp, args.out / "components.csv")
@@ -170,7 +175,7 @@ def _components(components: list, args: argparse.Namespace) -> list[str]:
 
 def _trajectories(cases: list, args: argparse.Namespace, real_data: bool) -> list[str]:
     start = time.perf_counter()
-    frames = run_ordered(run_trajectory, cases, args.jobs, desc="trajectories",
+    frames = run_ordered(run_trajectory, cases, _n_jobs(args, cases), desc="trajectories",
                          quiet=args.quiet)
     df = (pd.concat(frames, ignore_index=True) if frames  # as trajectories.run_trajectories
           else pd.DataFrame(columns=TRAJECTORY_COLUMNS))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -24,7 +25,11 @@ import torch
 
 from comparisons.progress import progress
 
-__all__ = ["available_cpus", "one_torch_thread", "run_ordered"]
+__all__ = ["auto_jobs", "available_cpus", "one_torch_thread", "run_ordered"]
+
+#: with the default (automatic) number of jobs, each worker gets at least this many cases:
+#: a handful of cases runs faster in this process than through a pool
+MIN_CASES_PER_WORKER = 16
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -36,6 +41,12 @@ def available_cpus() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+def auto_jobs(n_items: int) -> int:
+    """The default number of worker processes for ``n_items`` cases: one per CPU, at
+    most one per :data:`MIN_CASES_PER_WORKER` cases (1: no workers)."""
+    return max(1, min(available_cpus(), n_items // MIN_CASES_PER_WORKER))
 
 
 @contextmanager
@@ -63,7 +74,8 @@ def run_ordered(fn: Callable[[T], R], items: Sequence[T], jobs: int = 1, *, desc
 
     ``fn`` must be a module-level function (it is pickled to the workers) and its results
     picklable. ``start_method`` is a :mod:`multiprocessing` start method (default: the
-    platform's; use ``"spawn"`` once CUDA is initialised, which cannot survive a fork).
+    platform's, fork on Linux; use ``"spawn"`` once CUDA is initialised, which cannot survive
+    a fork).
     """
     items = list(items)
     if jobs < 1:
@@ -76,11 +88,18 @@ def run_ordered(fn: Callable[[T], R], items: Sequence[T], jobs: int = 1, *, desc
                     results[i] = fn(item)
                     bar.update(1)
             return results
+        # the first case here, before the fork: its lazy imports (torch pulls in sympy on
+        # first use) then happen once, not once per worker
+        with one_torch_thread():
+            results[0] = fn(items[0])
+        bar.update(1)
         # small chunks: the cases differ in cost, and the bar moves as chunks finish
         size = max(1, min(32, len(items) // (8 * jobs)))
-        chunks = [(i, items[i:i + size]) for i in range(0, len(items), size)]
+        chunks = [(i, items[i:i + size]) for i in range(1, len(items), size)]
+        if start_method is None and sys.platform == "linux":
+            start_method = "fork"  # workers inherit the loaded modules: no start-up imports
         ctx = multiprocessing.get_context(start_method)
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx,
+        with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), mp_context=ctx,
                                  initializer=_init_worker) as pool:
             futures = {pool.submit(_run_chunk, fn, chunk): start for start, chunk in chunks}
             for future in as_completed(futures):

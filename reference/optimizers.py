@@ -74,8 +74,8 @@ def _to_numpy(value: Any, transpose: bool) -> Any:
     if value is None:
         return None
     if isinstance(value, torch.Tensor):
-        a = value.detach().numpy().copy()
-        return a.T.copy() if transpose and a.ndim == 2 else a
+        a = value.detach().cpu().numpy()
+        return (a.T if transpose and a.ndim == 2 else a).copy()  # one copy, in either layout
     return np.asarray(value)
 
 

@@ -74,15 +74,18 @@ def _train(tnet, X, y, optimizer, order, scheduler, schedule_every, freeze, reco
                     named[key][0].grad = None  # torch skips a parameter without .grad
             lrs.append(float(optimizer.param_groups[0]["lr"]))
             optimizer.step()
-            for key, (p, _) in named.items():
-                if not torch.isfinite(p).all():
+            # the parameters as NumPy copies (kept when recording): checking those is one
+            # cheap NumPy call per parameter instead of two torch dispatches
+            params = {k: (p.detach().cpu().numpy().T if tr else p.detach().cpu().numpy())
+                      .copy() for k, (p, tr) in named.items()}
+            for key, p in params.items():
+                if not np.isfinite(p).all():
                     raise ValueError(f"reference train: parameter {key} became non-finite in "
                                      f"the update of step {t} (epoch {e}, batch {b})")
             losses.append(loss)
             epoch_of.append(e)
             if record:
-                history.params.append({k: (p.detach().numpy().T if tr else p.detach().numpy())
-                                       .copy() for k, (p, tr) in named.items()})
+                history.params.append(params)
                 history.state.append(flat_state(state_as_manual(optimizer, named)))
             if scheduler is not None and schedule_every == "step":
                 scheduler.step()
