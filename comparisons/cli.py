@@ -26,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from comparisons.compare import describe
+from comparisons.device import DEVICES, check_device
 from comparisons.parallel import auto_jobs, available_cpus, run_ordered
 from comparisons.progress import add_quiet_argument
 from comparisons.registry import (CASES, COMPONENT_CASES, REAL_DATA_CASES, SKIPPED,
@@ -81,6 +82,9 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
                    help="run the cases in N worker processes (1: in this process); the "
                         "reports are byte-identical for every N (default: one per CPU, "
                         f"{available_cpus()} here, fewer for a small selection)")
+    p.add_argument("--device", choices=DEVICES, default="cpu",
+                   help="where the torch side runs: cpu, or cuda (float32 with TF32 off; "
+                        "needs a CUDA GPU) (default: cpu)")
     add_quiet_argument(p)
 
 
@@ -88,11 +92,24 @@ def _n_jobs(args: argparse.Namespace, items: list) -> int:
     return auto_jobs(len(items)) if args.jobs is None else args.jobs
 
 
+def _start_method(args: argparse.Namespace) -> str | None:
+    return "spawn" if args.device == "cuda" else None  # CUDA does not survive a fork
+
+
+def _check_run_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Errors in the run options, before any work starts."""
+    try:
+        check_device(args.device)
+    except ValueError as err:
+        parser.error(str(err))
+
+
 PARTS = ("gradients", "components", "trajectories")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    _check_run_options(_parser(), args)
     oracles = [o.strip() for o in args.oracles.split(",") if o.strip()]
     bad = sorted(set(oracles) - set(NETWORK_ORACLES))
     if bad or not oracles:
@@ -127,8 +144,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _gradients(cases: list, oracles: list[str], args: argparse.Namespace) -> list[str]:
     start = time.perf_counter()
-    results = run_ordered(partial(run_case, oracles=oracles), cases, _n_jobs(args, cases),
-                          desc="gradients", quiet=args.quiet)
+    results = run_ordered(partial(run_case, oracles=oracles, device=args.device), cases,
+                          _n_jobs(args, cases), desc="gradients", quiet=args.quiet,
+                          start_method=_start_method(args))
     rows = [row for case_rows in results for row in case_rows]
     rows += [] if args.only else skipped_rows()
     df = pd.DataFrame(rows, columns=ROW_COLUMNS)  # as runner.run_cases
@@ -159,8 +177,9 @@ def _gradients(cases: list, oracles: list[str], args: argparse.Namespace) -> lis
 
 def _components(components: list, args: argparse.Namespace) -> list[str]:
     start = time.perf_counter()
-    results = run_ordered(run_component, components, _n_jobs(args, components),
-                          desc="components", quiet=args.quiet)
+    results = run_ordered(partial(run_component, device=args.device), components,
+                          _n_jobs(args, components), desc="components", quiet=args.quiet,
+                          start_method=_start_method(args))
     comp = pd.DataFrame([row for rows in results for row in rows],
                         columns=ROW_COLUMNS)  # as runner.run_components
     write_csv(comp, args.out / "components.csv")
@@ -175,8 +194,9 @@ def _components(components: list, args: argparse.Namespace) -> list[str]:
 
 def _trajectories(cases: list, args: argparse.Namespace, real_data: bool) -> list[str]:
     start = time.perf_counter()
-    frames = run_ordered(run_trajectory, cases, _n_jobs(args, cases), desc="trajectories",
-                         quiet=args.quiet)
+    frames = run_ordered(partial(run_trajectory, device=args.device), cases,
+                         _n_jobs(args, cases), desc="trajectories", quiet=args.quiet,
+                         start_method=_start_method(args))
     df = (pd.concat(frames, ignore_index=True) if frames  # as trajectories.run_trajectories
           else pd.DataFrame(columns=TRAJECTORY_COLUMNS))
     write_csv(df, args.out / "trajectories.csv")

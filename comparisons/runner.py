@@ -28,6 +28,7 @@ import reference
 from comparisons.batched import BatchedLoss, mlp_batched_loss
 from comparisons.compare import Comparison, compare_arrays, describe
 from comparisons.data import KINK_MARGIN, activation_inputs, case_data, loss_inputs
+from comparisons.device import torch_device
 from comparisons.oracles import (COMPLEX_STEP, central_difference, complex_step,
                                  complex_step_gradient, taylor_remainders, taylor_slope_from)
 from comparisons.registry import KNOWN_DEVIATIONS, SKIPPED, Case, ComponentCase
@@ -149,7 +150,7 @@ def _describe(net: Any) -> dict[str, Any]:
 
 def compare_network(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "custom",
                     oracles: Iterable[str] = NETWORK_ORACLES,
-                    reference_net: Any = None) -> list[dict[str, Any]]:
+                    reference_net: Any = None, device: str = "cpu") -> list[dict[str, Any]]:
     """Compare ``net``'s loss and gradients with torch's autograd and finite differences.
 
     ``net`` is a :class:`manual.MLP` or any object with ``params`` (``W1, b1, ...``
@@ -158,7 +159,7 @@ def compare_network(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "cust
     torch counterpart. Returns one row per oracle x (loss and each parameter).
     A network with other parameter names (the 3-2-1 network's ``w14 ... b6``) needs its
     own ``reference_net``: anything whose ``gradients(X, y)`` returns grads under the
-    same names.
+    same names. ``device`` (``"cpu"`` or ``"cuda"``) is where the torch twin runs.
     """
     dtype = np.dtype(next(iter(net.params.values())).dtype)
     info = {"case": case, "kind": "network", "dtype": dtype.name, **_describe(net)}
@@ -176,7 +177,8 @@ def compare_network(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "cust
     oracles = tuple(oracles)
     tnet = None
     if "torch" in oracles or "vjp" in oracles:  # one torch twin serves both
-        tnet = reference_net if reference_net is not None else reference.MLP.from_manual(net)
+        tnet = (reference_net if reference_net is not None
+                else reference.MLP.from_manual(net, torch_device(device)))
     if "torch" in oracles:
         loss_t, grads_t = tnet.gradients(X, y)
         tol = tolerance_for(dtype, "torch")
@@ -279,27 +281,33 @@ def taylor_rows(loss: Callable[[], Any], params: dict[str, np.ndarray],
 # --------------------------------------------------------------------------------------
 # single activations and losses
 # --------------------------------------------------------------------------------------
-def _torch_input(z: np.ndarray) -> torch.Tensor:
-    return torch.tensor(z, requires_grad=True)
+def _torch_input(z: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
+    return torch.tensor(z, requires_grad=True, device=device)
 
 
-def _torch_derivatives(fn: Callable, z: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+def _np(t: torch.Tensor) -> np.ndarray:
+    """A tensor's values as NumPy (from the GPU first, with ``--device cuda``)."""
+    return t.detach().cpu().numpy()
+
+
+def _torch_derivatives(fn: Callable, z: np.ndarray, device: torch.device | str = "cpu"
+                       ) -> tuple[np.ndarray, np.ndarray | None]:
     """autograd's elementwise f'(z) and, by double backward, f''(z) (None where torch
     implements no double backward). For an elementwise f the vector–Jacobian product
     with ones *is* f' elementwise; the backward itself is checked under a random
     upstream gradient."""
-    zt = _torch_input(z)
+    zt = _torch_input(z, device)
     (d1,) = torch.autograd.grad(fn(zt), zt, torch.ones_like(zt), create_graph=True,
                                 allow_unused=True)
     if d1 is None:  # f does not depend on z at all
         return np.zeros_like(z), np.zeros_like(z)
     if not d1.requires_grad:  # piecewise-constant derivative: no graph left, f'' = 0
-        return d1.detach().numpy(), np.zeros_like(z)
+        return _np(d1), np.zeros_like(z)
     try:
         (d2,) = torch.autograd.grad(d1, zt, torch.ones_like(zt), allow_unused=True)
     except RuntimeError:  # e.g. "the derivative for 'hardsigmoid_backward' is not implemented"
-        return d1.detach().numpy(), None
-    return d1.detach().numpy(), (np.zeros_like(z) if d2 is None else d2.numpy())
+        return _np(d1), None
+    return _np(d1), (np.zeros_like(z) if d2 is None else _np(d2))
 
 
 def _smooth_points(act: Any, z: np.ndarray) -> np.ndarray:
@@ -314,8 +322,10 @@ def _smooth_points(act: Any, z: np.ndarray) -> np.ndarray:
 
 
 def compare_activation(act: Any, z: np.ndarray, *, torch_fn: Callable | None = None,
-                       seed: int = 0, case: str | None = None) -> list[dict[str, Any]]:
-    """Compare an activation with torch at ``z``, and with the torch-free oracles.
+                       seed: int = 0, case: str | None = None,
+                       device: str = "cpu") -> list[dict[str, Any]]:
+    """Compare an activation with torch at ``z`` (torch on ``device``), and with the
+    torch-free oracles.
 
     Rows (``parameter`` / ``oracle``):
 
@@ -339,15 +349,16 @@ def compare_activation(act: Any, z: np.ndarray, *, torch_fn: Callable | None = N
     z = np.asarray(z)
     tol = tolerance_for(z.dtype, "torch")
     g = np.random.default_rng(seed).standard_normal(z.shape).astype(z.dtype)
-    zt = _torch_input(z)
+    dev = torch_device(device)
+    zt = _torch_input(z, dev)
     out_t = fn(zt)
-    (vjp_t,) = torch.autograd.grad(out_t, zt, torch.from_numpy(g), allow_unused=True)
+    (vjp_t,) = torch.autograd.grad(out_t, zt, torch.from_numpy(g).to(dev), allow_unused=True)
     vjp_t = torch.zeros_like(zt) if vjp_t is None else vjp_t
-    rows = [("torch", compare_arrays(act.forward(z), out_t.detach().numpy(), tol, "forward")),
-            ("torch", compare_arrays(act.backward(z, g), vjp_t.numpy(), tol, "backward"))]
+    rows = [("torch", compare_arrays(act.forward(z), _np(out_t), tol, "forward")),
+            ("torch", compare_arrays(act.backward(z, g), _np(vjp_t), tol, "backward"))]
     elementwise = getattr(act, "elementwise", True) and hasattr(act, "derivative")
     if elementwise:
-        d1_t, d2_t = _torch_derivatives(fn, z)
+        d1_t, d2_t = _torch_derivatives(fn, z, dev)
         rows.append(("torch", compare_arrays(act.derivative(z), d1_t, tol, "derivative")))
         if hasattr(act, "second_derivative") and d2_t is not None:
             rows.append(("torch", compare_arrays(act.second_derivative(z), d2_t, tol,
@@ -369,9 +380,10 @@ def compare_activation(act: Any, z: np.ndarray, *, torch_fn: Callable | None = N
                     tolerance_for(z.dtype, "complex-step"), quantity)))
     elif (hasattr(act, "jacobian") and z.ndim >= 1 and z.size
           and getattr(act, "kwargs", {}).get("dim", -1) in (-1, z.ndim - 1)):
-        jac_t = torch.vmap(torch.func.jacrev(fn))(torch.from_numpy(z.reshape(-1, z.shape[-1])))
-        rows.append(("torch", compare_arrays(act.jacobian(z), jac_t.reshape(
-            z.shape + (z.shape[-1],)).numpy(), tol, "jacobian")))
+        jac_t = torch.vmap(torch.func.jacrev(fn))(
+            torch.from_numpy(z.reshape(-1, z.shape[-1])).to(dev))
+        rows.append(("torch", compare_arrays(act.jacobian(z), _np(jac_t.reshape(
+            z.shape + (z.shape[-1],))), tol, "jacobian")))
         zs = z.reshape(-1, z.shape[-1]).astype(np.float64)
         zs = zs[np.all(np.abs(zs) <= 50, axis=-1)]
         if getattr(act, "analytic", False) and zs.size:
@@ -389,7 +401,7 @@ def compare_activation(act: Any, z: np.ndarray, *, torch_fn: Callable | None = N
 
 def compare_loss(loss: Any, pred: np.ndarray, target: np.ndarray, *,
                  torch_fn: Callable | None = None, seed: int = 0,
-                 case: str | None = None) -> list[dict[str, Any]]:
+                 case: str | None = None, device: str = "cpu") -> list[dict[str, Any]]:
     """Compare a loss's value and its gradient for ``pred`` with torch's, and the
     gradient with the torch-free oracles.
 
@@ -408,17 +420,18 @@ def compare_loss(loss: Any, pred: np.ndarray, target: np.ndarray, *,
     fn = torch_fn or reference.losses.get(name, **getattr(loss, "kwargs", {}))
     pred = np.asarray(pred)
     tol = tolerance_for(pred.dtype, "torch")
-    pt = _torch_input(pred)
-    tt = (torch.as_tensor(target, dtype=torch.int64) if np.asarray(target).dtype.kind in "iu"
-          else torch.as_tensor(target))
+    dev = torch_device(device)
+    pt = _torch_input(pred, dev)
+    tt = (torch.as_tensor(target, dtype=torch.int64, device=dev)
+          if np.asarray(target).dtype.kind in "iu" else torch.as_tensor(target, device=dev))
     value_t = fn(pt, tt)
     rng = np.random.default_rng(seed)
     g = rng.standard_normal(tuple(value_t.shape)).astype(pred.dtype)
-    (grad_t,) = torch.autograd.grad(value_t, pt, torch.as_tensor(g))
+    (grad_t,) = torch.autograd.grad(value_t, pt, torch.as_tensor(g, device=dev))
     value_m = loss.forward(pred, target)
     grad_m = loss.backward(pred, target, g if g.ndim else g[()])
-    rows = [("torch", compare_arrays(value_m, value_t.detach().numpy(), tol, "value")),
-            ("torch", compare_arrays(grad_m, grad_t.numpy(), tol, "gradient"))]
+    rows = [("torch", compare_arrays(value_m, _np(value_t), tol, "value")),
+            ("torch", compare_arrays(grad_m, _np(grad_t), tol, "gradient"))]
     lo, hi = getattr(loss, "pred_range", (-np.inf, np.inf))
     at_edge = bool(np.any(np.minimum(np.abs(pred - lo), np.abs(pred - hi)) < KINK_MARGIN))
     # derivative oracles need room on both sides: not at the edge of the domain (bce at 0)
@@ -442,22 +455,26 @@ def compare_loss(loss: Any, pred: np.ndarray, target: np.ndarray, *,
 # --------------------------------------------------------------------------------------
 # registry cases
 # --------------------------------------------------------------------------------------
-def run_case(case: Case, oracles: Iterable[str] = NETWORK_ORACLES) -> list[dict[str, Any]]:
-    """Build ``case``'s network and data from its seed and compare against the oracles."""
+def run_case(case: Case, oracles: Iterable[str] = NETWORK_ORACLES,
+             device: str = "cpu") -> list[dict[str, Any]]:
+    """Build ``case``'s network and data from its seed and compare against the oracles
+    (torch on ``device``)."""
     net = case.build()
     X, y = case_data(case, net)
-    rows = compare_network(net, X, y, case=case.id, oracles=oracles)
+    rows = compare_network(net, X, y, case=case.id, oracles=oracles, device=device)
     for row in rows:
         row["arch"] = case.arch
     return rows
 
 
-def run_component(case: ComponentCase) -> list[dict[str, Any]]:
-    """Compare one activation or loss of the registry with torch on its built-in inputs."""
+def run_component(case: ComponentCase, device: str = "cpu") -> list[dict[str, Any]]:
+    """Compare one activation or loss of the registry with torch (on ``device``) on its
+    built-in inputs."""
     if case.kind == "activation":
-        return compare_activation(case.build(), activation_inputs(case), case=case.id)
+        return compare_activation(case.build(), activation_inputs(case), case=case.id,
+                                  device=device)
     pred, target = loss_inputs(case)
-    return compare_loss(case.build(), pred, target, case=case.id)
+    return compare_loss(case.build(), pred, target, case=case.id, device=device)
 
 
 def run_components(cases: Iterable[ComponentCase]) -> pd.DataFrame:

@@ -35,8 +35,8 @@ def _with_tensors(fn: Callable[..., torch.Tensor], **kwargs: Any) -> LossFn:
     """Bind kwargs; NumPy arrays among them (weight, pos_weight) become tensors of the
     prediction's dtype at call time."""
     def loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        bound = {k: torch.as_tensor(v, dtype=pred.dtype) if isinstance(v, np.ndarray) else v
-                 for k, v in kwargs.items()}
+        bound = {k: (torch.as_tensor(v, dtype=pred.dtype, device=pred.device)
+                     if isinstance(v, np.ndarray) else v) for k, v in kwargs.items()}
         return fn(pred, target, **bound)
     return loss
 
@@ -44,7 +44,7 @@ def _with_tensors(fn: Callable[..., torch.Tensor], **kwargs: Any) -> LossFn:
 def _gaussian_nll(full: bool = False, eps: float = 1e-6, reduction: str = "mean") -> LossFn:
     # torch takes var as a third input; the manual loss's default is unit variance
     def loss(pred: torch.Tensor, target: torch.Tensor, var: Any = 1.0) -> torch.Tensor:
-        var_t = torch.as_tensor(var, dtype=pred.dtype).expand_as(pred)
+        var_t = torch.as_tensor(var, dtype=pred.dtype, device=pred.device).expand_as(pred)
         return F.gaussian_nll_loss(pred, target, var_t, full=full, eps=eps,
                                    reduction=reduction)
     return loss

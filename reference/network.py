@@ -27,6 +27,11 @@ def _name_and_kwargs(obj: Any, what: str) -> tuple[str, dict[str, Any]]:
     return name, dict(getattr(obj, "kwargs", {}) or {})
 
 
+def _numpy(t: torch.Tensor) -> np.ndarray:
+    """A tensor's values as a NumPy array (moved to the CPU first when on a GPU)."""
+    return t.detach().cpu().numpy()
+
+
 class MLP(nn.Module):
     """``sizes[0] -> ... -> sizes[-1]`` with torch built-ins; the oracle for :class:`manual.MLP`.
 
@@ -41,10 +46,12 @@ class MLP(nn.Module):
                  dtype: torch.dtype = torch.float64,
                  activation_kwargs: dict[str, Any] | None = None,
                  output_activation_kwargs: dict[str, Any] | None = None,
-                 loss_kwargs: dict[str, Any] | None = None) -> None:
+                 loss_kwargs: dict[str, Any] | None = None,
+                 device: torch.device | str = "cpu") -> None:
         super().__init__()
         self.sizes = list(sizes)
-        self.linears = nn.ModuleList(nn.Linear(i, o, dtype=dtype)
+        self.device = torch.device(device)
+        self.linears = nn.ModuleList(nn.Linear(i, o, dtype=dtype, device=self.device)
                                      for i, o in zip(self.sizes[:-1], self.sizes[1:]))
         self.activation = activations.get(activation, **(activation_kwargs or {}))
         self.output_activation = activations.get(output_activation,
@@ -55,8 +62,9 @@ class MLP(nn.Module):
         self.intermediates: dict[str, np.ndarray] = {}
 
     @classmethod
-    def from_manual(cls, net: Any) -> MLP:
-        """A torch network holding exact copies of ``net.params`` (W transposed to (out, in))."""
+    def from_manual(cls, net: Any, device: torch.device | str = "cpu") -> MLP:
+        """A torch network holding exact copies of ``net.params`` (W transposed to (out, in)),
+        on ``device`` (``"cpu"`` or ``"cuda"``)."""
         params = net.params
         n_layers = len(params) // 2
         sizes = [params["W1"].shape[0]] + [params[f"W{l}"].shape[1]
@@ -66,7 +74,7 @@ class MLP(nn.Module):
         loss, loss_kw = _name_and_kwargs(net.loss_fn, "loss")
         dtype = _TORCH_DTYPES[np.dtype(params["W1"].dtype)]
         tnet = cls(sizes, act, out, loss, dtype=dtype, activation_kwargs=act_kw,
-                   output_activation_kwargs=out_kw, loss_kwargs=loss_kw)
+                   output_activation_kwargs=out_kw, loss_kwargs=loss_kw, device=device)
         tnet.load_manual_params(params)
         return tnet
 
@@ -78,15 +86,15 @@ class MLP(nn.Module):
             if W.T.shape != tuple(lin.weight.shape) or b.shape != tuple(lin.bias.shape):
                 raise ValueError(f"W{l}/b{l} have shapes {W.shape}/{b.shape}, expected "
                                  f"{tuple(lin.weight.shape[::-1])}/{tuple(lin.bias.shape)}")
-            lin.weight.copy_(torch.from_numpy(np.ascontiguousarray(W.T)))
+            lin.weight.copy_(torch.from_numpy(np.ascontiguousarray(W.T)))  # copy_ moves it
             lin.bias.copy_(torch.from_numpy(b))
 
     def manual_params(self) -> dict[str, np.ndarray]:
         """The parameters under the manual names and layout, as NumPy copies."""
         out: dict[str, np.ndarray] = {}
         for l, lin in enumerate(self.linears, start=1):
-            out[f"W{l}"] = lin.weight.detach().numpy().T.copy()
-            out[f"b{l}"] = lin.bias.detach().numpy().copy()
+            out[f"W{l}"] = _numpy(lin.weight).T.copy()
+            out[f"b{l}"] = _numpy(lin.bias).copy()
         return out
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
@@ -103,8 +111,8 @@ class MLP(nn.Module):
         """``y`` as a tensor: class labels as int64, anything else in the network's dtype."""
         y = np.asarray(y)
         if y.dtype.kind in "iu":
-            return torch.as_tensor(y, dtype=torch.int64)
-        return torch.as_tensor(y, dtype=self.dtype)
+            return torch.as_tensor(y, dtype=torch.int64, device=self.device)
+        return torch.as_tensor(y, dtype=self.dtype, device=self.device)
 
     def gradients(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """``(loss, grads)`` by autograd, grads under the manual names and (in, out) layout.
@@ -112,35 +120,36 @@ class MLP(nn.Module):
         Also fills ``intermediates`` with the same keys :class:`manual.MLP` uses.
         """
         self.zero_grad(set_to_none=True)
-        out = self.forward(torch.as_tensor(np.asarray(X), dtype=self.dtype))
+        out = self.forward(torch.as_tensor(np.asarray(X), dtype=self.dtype, device=self.device))
         for t in self._trace.values():
             if t.requires_grad:
                 t.retain_grad()
         J = self.loss_fn(out, self.target_tensor(y))
         J.backward()
-        trace = {k: v.detach().numpy().copy() for k, v in self._trace.items()}
-        trace["loss"] = J.detach().numpy().copy()
+        trace = {k: _numpy(v).copy() for k, v in self._trace.items()}
+        trace["loss"] = _numpy(J).copy()
         for l in range(len(self.linears), 0, -1):
             for key in (f"a{l}", f"z{l}"):
                 g = self._trace[key].grad
                 trace[f"dJ/d{key}"] = (np.zeros_like(trace[key]) if g is None
-                                       else g.detach().numpy().copy())
+                                       else _numpy(g).copy())
         self.intermediates = trace
         grads: dict[str, np.ndarray] = {}
         for l, lin in enumerate(self.linears, start=1):
-            grads[f"W{l}"] = lin.weight.grad.detach().numpy().T.copy()  # back to (in, out)
-            grads[f"b{l}"] = lin.bias.grad.detach().numpy().copy()
-        return J.detach().numpy()[()], grads
+            grads[f"W{l}"] = _numpy(lin.weight.grad).T.copy()  # back to (in, out)
+            grads[f"b{l}"] = _numpy(lin.bias.grad).copy()
+        return _numpy(J)[()], grads
 
     def vjp(self, X: np.ndarray, grad_out: np.ndarray) -> dict[str, np.ndarray]:
         """Autograd's vector–Jacobian product of the network output with ``grad_out``
         (no loss), under the manual names and (in, out) layout."""
-        out = self.forward(torch.as_tensor(np.asarray(X), dtype=self.dtype))
+        out = self.forward(torch.as_tensor(np.asarray(X), dtype=self.dtype, device=self.device))
         params = [p for lin in self.linears for p in (lin.weight, lin.bias)]
-        vjps = torch.autograd.grad(out, params, torch.as_tensor(grad_out, dtype=self.dtype))
+        vjps = torch.autograd.grad(out, params, torch.as_tensor(grad_out, dtype=self.dtype,
+                                                                device=self.device))
         grads: dict[str, np.ndarray] = {}
         for l in range(1, len(self.linears) + 1):
             dW, db = vjps[2 * (l - 1)], vjps[2 * l - 1]
-            grads[f"W{l}"] = dW.numpy().T.copy()  # back to (in, out)
-            grads[f"b{l}"] = db.numpy().copy()
+            grads[f"W{l}"] = _numpy(dW).T.copy()  # back to (in, out)
+            grads[f"b{l}"] = _numpy(db).copy()
         return grads

@@ -53,7 +53,8 @@ def _one_thread():
 def _train(tnet, X, y, optimizer, order, scheduler, schedule_every, freeze, record) -> History:
     named = manual_named_parameters(tnet)
     frozen = frozen_at(freeze, named)
-    Xt = torch.as_tensor(np.asarray(X), dtype=tnet.dtype)
+    device = getattr(tnet, "device", torch.device("cpu"))
+    Xt = torch.as_tensor(np.asarray(X), dtype=tnet.dtype, device=device)
     yt = tnet.target_tensor(np.asarray(y))
     losses, lrs, epoch_of = [], [], []
     history = History(np.empty(0), np.empty(0), np.empty(0, dtype=int), order)
@@ -61,7 +62,7 @@ def _train(tnet, X, y, optimizer, order, scheduler, schedule_every, freeze, reco
     for e, batches in enumerate(order, start=1):
         for b, idx in enumerate(batches, start=1):
             t += 1
-            rows = torch.from_numpy(np.asarray(idx, dtype=np.int64))
+            rows = torch.from_numpy(np.asarray(idx, dtype=np.int64)).to(device)
             optimizer.zero_grad(set_to_none=True)
             J = tnet.loss_fn(tnet(Xt[rows]), yt[rows])
             J.backward()
