@@ -19,7 +19,10 @@ Backpropagation runs the chain rule from the loss down, one layer at a time:
     \frac{\partial J}{\partial a_{l-1}} = \delta_l W_l^\top
 
 (for softmax-like activations the :math:`\odot f'` step is the activation's
-vector–Jacobian product, which ``backward`` computes in every case).
+vector–Jacobian product, which ``backward`` computes in every case). The last product,
+:math:`\partial J/\partial a_0 = \delta_1 W_1^\top`, is skipped: :math:`a_0 = X` is data,
+and no parameter gradient needs it (torch skips it too, for an input that does not
+require grad).
 
 >>> import numpy as np
 >>> from manual import MLP
