@@ -1,6 +1,7 @@
 """The harness: one registry of cases, comparisons against torch and finite differences,
 and the CSV report. See :mod:`comparisons.runner` for the public API."""
 
+from comparisons.check import check_gradients, check_layer
 from comparisons.compare import Comparison, compare_arrays, describe
 from comparisons.registry import CASES, SKIPPED, Case
 from comparisons.runner import (
@@ -23,5 +24,6 @@ from comparisons.trajectories import (
 __all__ = ["CASES", "SKIPPED", "Case", "Comparison", "Tolerance", "compare_activation",
            "compare_arrays", "compare_loss", "compare_network", "describe", "failures",
            "finite_difference_gradients", "run_case", "run_cases", "tolerance_for"]
+__all__ += ["check_gradients", "check_layer"]
 __all__ += ["compare_training", "run_trajectories", "run_trajectory", "trajectory_failures",
             "trajectory_tolerance"]

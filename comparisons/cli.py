@@ -108,6 +108,10 @@ PARTS = ("gradients", "components", "trajectories")
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["check"]:  # backprop-compare check student.py: comparisons.check_cli
+        from comparisons.check_cli import main as check_main
+        return check_main(argv[1:])
     args = _parser().parse_args(argv)
     _check_run_options(_parser(), args)
     oracles = [o.strip() for o in args.oracles.split(",") if o.strip()]

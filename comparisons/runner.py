@@ -36,7 +36,7 @@ from comparisons.tolerances import FD_STEP, TAYLOR_EPS, TAYLOR_MIN_SLOPE, tolera
 
 __all__ = ["compare_activation", "compare_loss", "compare_network", "failures",
            "finite_difference_gradients", "first_divergence", "run_case", "run_cases",
-           "run_component", "run_components"]
+           "run_component", "run_components", "validate_oracles"]
 
 ROW_COLUMNS = ["case", "kind", "activation", "output_activation", "loss", "arch", "sizes",
                "dtype", "oracle", "parameter", "shape", "size", "max_abs_err", "max_rel_err",
@@ -47,6 +47,26 @@ ROW_COLUMNS = ["case", "kind", "activation", "output_activation", "loss", "arch"
 #: loss, torch's vector-Jacobian product of the network under a random upstream gradient,
 #: central finite differences, the Taylor-remainder test
 NETWORK_ORACLES = ("torch", "vjp", "fd", "taylor")
+
+
+def validate_oracles(oracles: Iterable[str], valid: Iterable[str]) -> tuple[str, ...]:
+    """``oracles`` as a tuple of names from ``valid``, checked before any work: a string
+    (``"fd"`` would read as ``['f', 'd']``) is a TypeError, an unknown name a ValueError."""
+    valid = tuple(valid)
+    if isinstance(oracles, (str, bytes)):
+        raise TypeError(f"oracles must be a list of names such as {list(valid[:2])}, not the "
+                        f"string {oracles!r} (write [{oracles!r}])")
+    try:
+        chosen = tuple(oracles)
+    except TypeError:
+        raise TypeError(f"oracles must be a list of names from {', '.join(valid)}, got "
+                        f"{oracles!r}") from None
+    unknown = [o for o in chosen if not isinstance(o, str) or o not in valid]
+    if unknown:
+        raise ValueError(f"unknown oracle(s) {unknown}; valid: {', '.join(valid)}")
+    if not chosen:
+        raise ValueError(f"no oracle given; valid: {', '.join(valid)}")
+    return chosen
 
 
 def with_status(rows: list[dict[str, Any]], name: str | None = None) -> list[dict[str, Any]]:
@@ -153,14 +173,29 @@ def compare_network(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "cust
                     reference_net: Any = None, device: str = "cpu") -> list[dict[str, Any]]:
     """Compare ``net``'s loss and gradients with torch's autograd and finite differences.
 
-    ``net`` is a :class:`manual.MLP` or any object with ``params`` (``W1, b1, ...``
-    in (in, out) layout), ``gradients(X, y) -> (loss, grads)``, ``loss(X, y)`` and
-    ``activation``/``output_activation``/``loss_fn`` objects whose ``.name`` names the
-    torch counterpart. Returns one row per oracle x (loss and each parameter).
-    A network with other parameter names (the 3-2-1 network's ``w14 ... b6``) needs its
-    own ``reference_net``: anything whose ``gradients(X, y)`` returns grads under the
-    same names. ``device`` (``"cpu"`` or ``"cuda"``) is where the torch twin runs.
+    ``net`` is a :class:`manual.MLP` or any object with what the oracles use:
+
+    - ``params``: dict of the live arrays ``W1, b1, ...``, each ``W`` in (in, out) layout
+      (all oracles; ``fd`` and ``taylor`` perturb them in place);
+    - ``gradients(X, y) -> (loss, grads)``, ``grads`` keyed like ``params`` (all oracles);
+    - ``loss(X, y)``: the loss from the current ``params`` (``fd``, ``taylor``);
+    - ``forward(X)`` and ``backward(grad_out=g) -> grads`` (``vjp``);
+    - ``activation``, ``output_activation``, ``loss_fn``: objects whose ``.name`` (and
+      ``.kwargs``) name the torch counterpart, for building the torch twin
+      (``torch``, ``vjp``; not needed with ``reference_net``);
+    - optional: ``intermediates`` (dict ``z1, a1, ..., loss, dJ/daL, ...`` after
+      ``gradients``, for the first divergence), ``astype(dtype)`` (a float64 twin for the
+      torch-free oracles of a float32 network), ``sizes`` (the report's column).
+
+    Returns one row per oracle x (loss and each parameter). A network with other
+    parameter names (the 3-2-1 network's ``w14 ... b6``) needs its own ``reference_net``:
+    anything whose ``gradients(X, y)`` returns grads under the same names (and ``vjp(X,
+    g)`` for the ``vjp`` oracle). For a student's own code in any shape (a CS231n
+    ``TwoLayerNet``, Nielsen's ``network.py``), use :func:`comparisons.check_gradients`.
+    ``oracles`` is a list of names from :data:`NETWORK_ORACLES`, checked before any work.
+    ``device`` (``"cpu"`` or ``"cuda"``) is where the torch twin runs.
     """
+    oracles = validate_oracles(oracles, NETWORK_ORACLES)
     dtype = np.dtype(next(iter(net.params.values())).dtype)
     info = {"case": case, "kind": "network", "dtype": dtype.name, **_describe(net)}
     loss_m, grads_m = net.gradients(X, y)
@@ -174,7 +209,6 @@ def compare_network(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "cust
                          "status": "pass" if c.passed else "fail",
                          "first_divergence": divergence if failed else ""})
 
-    oracles = tuple(oracles)
     tnet = None
     if "torch" in oracles or "vjp" in oracles:  # one torch twin serves both
         tnet = (reference_net if reference_net is not None
@@ -186,8 +220,14 @@ def compare_network(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "cust
         comps += [compare_arrays(grads_m[k], grads_t[k], tol, k) for k in net.params]
         divergence = ""
         if not all(c.passed for c in comps):
-            divergence = first_divergence(trace_m, getattr(tnet, "intermediates", {}), dtype)
-            divergence = divergence or "no intermediate differs: parameter gradients only"
+            trace_t = getattr(tnet, "intermediates", {}) or {}
+            if not trace_m or not set(trace_m) & set(trace_t):
+                divergence = ("no intermediates given: the network has no `intermediates` "
+                              "to compare" if not trace_m else
+                              "no intermediates in common with the torch twin to compare")
+            else:
+                divergence = (first_divergence(trace_m, trace_t, dtype)
+                              or "no intermediate differs: parameter gradients only")
         emit("torch", comps, divergence)
     if "vjp" in oracles:
         # the network's own backward under a random upstream gradient g = dJ/d(output), no
@@ -215,10 +255,6 @@ def compare_network(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "cust
         rows.extend({**info, "oracle": "taylor", **row}
                     for row in taylor_rows(lambda: twin.loss(X, y), twin.params, grads_64,
                                            batched=batched))
-    unknown = set(oracles) - set(NETWORK_ORACLES)
-    if unknown:
-        raise ValueError(f"unknown oracle(s) {sorted(unknown)}; valid: "
-                         f"{', '.join(NETWORK_ORACLES)}")
     return rows
 
 

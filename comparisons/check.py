@@ -1,0 +1,1041 @@
+r"""Check your own implementation: a student's NumPy gradients against torch and finite
+differences, taking the student's code as it is.
+
+- :func:`check_gradients` — any ``loss_and_grads() -> (loss, grads)`` computed from the
+  live arrays in ``params`` (a dict, a list or tuple, or nested ones: CS231n's
+  ``net.params``, Nielsen's ``{"biases": net.biases, "weights": net.weights}``), against
+  an optional torch ``reference`` taking the same structure of tensors (differentiated by
+  autograd) and the torch-free oracles (central finite differences in float64, the
+  Taylor-remainder test).
+- :func:`check_layer` — a CS231n-style function pair ``forward(*inputs) -> (out, cache)``,
+  ``backward(dout, cache) -> gradients`` (or an object following the layer protocol of
+  :mod:`manual.layers.base`) under a random upstream gradient, against torch and finite
+  differences over every float input.
+
+Both return the report's rows (columns :data:`comparisons.runner.ROW_COLUMNS`) with
+``parameter`` in the student's own names (``W1``, ``weights[0]``; ``x``, ``w``, ``b`` for
+a layer's inputs) and ``worst_index`` in the student's own layout.
+:func:`comparisons.runner.failures` turns the failing ones into one line each.
+
+Student code is untrusted: its objects are checked up front ("grads has no entry for
+'b2'", "grads['W1'] has shape (5, 4), params['W1'] is (4, 5)"); an exception, NaN, inf, a
+wrong type or a non-scalar loss from student code (or from the reference) becomes a
+failing row naming the call and the error, never a crash of the checker; arrays that
+perturbing does not reach (copies, not the live arrays the loss reads) are named as such
+instead of blaming the gradient; in-place changes to inputs are reported; and each check
+has a time limit. Every array handed in is left as it was found.
+"""
+
+from __future__ import annotations
+
+import inspect
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from comparisons.compare import compare_arrays
+from comparisons.runner import (ROW_COLUMNS, finite_difference_gradients, taylor_rows,
+                                validate_oracles)
+from comparisons.tolerances import tolerance_for
+
+__all__ = ["CHECK_ORACLES", "DEFAULT_TIME_LIMIT", "LAYER_ORACLES", "check_gradients",
+           "check_layer"]
+
+#: the oracles of :func:`check_gradients`: torch's autograd on the ``reference`` (only
+#: when one is given), central finite differences, the Taylor-remainder test
+CHECK_ORACLES = ("torch", "fd", "taylor")
+#: the oracles of :func:`check_layer`: torch's vector-Jacobian product of ``reference``,
+#: central finite differences of the same product
+LAYER_ORACLES = ("torch", "fd")
+#: seconds one check may spend in student code (all its calls together) before it stops
+#: with a failing row; ``time_limit=None`` removes the limit
+DEFAULT_TIME_LIMIT = 60.0
+
+
+# --------------------------------------------------------------------------------------
+# guarding student code
+# --------------------------------------------------------------------------------------
+class StudentCodeError(Exception):
+    """A failure of student (or reference) code, turned into a failing row."""
+
+
+class _TimeUp(BaseException):
+    """The time limit is reached. A BaseException, so that a student's ``except Exception``
+    cannot swallow it."""
+
+
+class _Clock:
+    def __init__(self, limit: float | None) -> None:
+        if limit is not None and (isinstance(limit, bool) or not limit > 0):
+            raise ValueError(f"time_limit must be a positive number of seconds or None, "
+                             f"got {limit!r}")
+        self.limit = limit
+        self.deadline = None if limit is None else time.monotonic() + limit
+
+    def check(self) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise _TimeUp
+
+
+@contextmanager
+def _alarm(clock: _Clock):
+    """Interrupt code running past ``clock``'s deadline with SIGALRM (Unix, main thread,
+    no other timer armed); elsewhere the deadline is checked between calls only."""
+    usable = (clock.deadline is not None and hasattr(signal, "setitimer")
+              and threading.current_thread() is threading.main_thread()
+              and signal.getitimer(signal.ITIMER_REAL)[0] == 0)
+    if not usable:
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise _TimeUp
+
+    old = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, max(clock.deadline - time.monotonic(), 1e-3))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _call(label: str, fn: Callable, *args: Any, clock: _Clock | None = None) -> Any:
+    """``fn(*args)``; any exception from it (SystemExit included) becomes a
+    :class:`StudentCodeError` naming ``label``."""
+    if clock is not None:
+        clock.check()
+    try:
+        return fn(*args)
+    except (_TimeUp, KeyboardInterrupt):
+        raise
+    except BaseException as e:  # noqa: B036 - student code may even call sys.exit()
+        raise StudentCodeError(f"{label} raised {type(e).__name__}: {e}") from None
+
+
+def _shape(a: Any) -> str:
+    return str(tuple(np.shape(a)))
+
+
+def _kind(value: Any) -> str:
+    return "None" if value is None else f"a {type(value).__name__}"
+
+
+def _scalar(value: Any, label: str) -> float:
+    """``value`` as a finite float, or a StudentCodeError naming ``label``."""
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    try:
+        a = np.asarray(value)
+    except Exception:  # noqa: BLE001 - any object
+        a = np.asarray(None)
+    if a.dtype.kind not in "biuf":
+        raise StudentCodeError(f"{label} returned a loss of type {type(value).__name__}, "
+                               f"not a number")
+    if a.ndim:
+        raise StudentCodeError(f"{label} returned a loss of shape {a.shape}, not a scalar")
+    if not np.isfinite(a):
+        raise StudentCodeError(f"{label} returned a loss of {float(a)}")
+    return float(a)
+
+
+def _float_array(value: Any, what: str) -> np.ndarray:
+    """A student's gradient or output as a float64 copy, or a StudentCodeError."""
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    if value is None or isinstance(value, (str, bytes, dict)):
+        raise StudentCodeError(f"{what} is {_kind(value)}, not an array")
+    try:
+        a = np.array(value)
+    except Exception as e:  # noqa: BLE001 - ragged lists and the like
+        raise StudentCodeError(f"{what} is not an array ({e})") from None
+    if a.dtype.kind not in "biuf":
+        raise StudentCodeError(f"{what} is {_kind(value)} of dtype {a.dtype}, not numbers")
+    return a.astype(np.float64) if a.dtype.kind != "f" else a.copy()
+
+
+def _non_finite(a: np.ndarray, what: str) -> str:
+    bad = ~np.isfinite(a)
+    if not bad.any():
+        return ""
+    idx = tuple(int(i) for i in np.argwhere(bad)[0])
+    return f"{what} contains {a[idx]} (first at index {idx})"
+
+
+# --------------------------------------------------------------------------------------
+# rows
+# --------------------------------------------------------------------------------------
+def _row(info: dict[str, Any], oracle: str, parameter: str, note: str, *,
+         status: str = "fail", array: Any = None) -> dict[str, Any]:
+    """A row without a comparison: a failure of student code, a skipped oracle."""
+    row = {**info, "oracle": oracle, "parameter": parameter, "passed": False,
+           "status": status, "note": note}
+    if array is not None and hasattr(array, "shape"):
+        row.update(shape="x".join(map(str, array.shape)) or "scalar", size=int(array.size))
+    return row
+
+
+def _comparison_row(info: dict[str, Any], oracle: str, comparison: Any) -> dict[str, Any]:
+    return {**info, "oracle": oracle, **comparison.row(),
+            "status": "pass" if comparison.passed else "fail"}
+
+
+def _rows_in_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Only the report's columns (filled with ''), so rows are uniform."""
+    return [{k: row.get(k, "") for k in ROW_COLUMNS} for row in rows]
+
+
+# --------------------------------------------------------------------------------------
+# the student's structure of arrays
+# --------------------------------------------------------------------------------------
+@dataclass
+class _Leaf:
+    path: tuple
+    name: str  # the student's name: W1, weights[0]
+    ref: str  # in messages: params['W1'], params['weights'][0]
+    array: Any
+    problem: str = ""
+
+
+def _key_text(key: Any) -> str:
+    return repr(key) if not isinstance(key, int) else str(key)
+
+
+def _ref(root: str, path: tuple) -> str:
+    return root + "".join(f"[{_key_text(k)}]" for k in path)
+
+
+def _name(path: tuple, root_is_dict: bool) -> str:
+    if root_is_dict and path:
+        head = str(path[0])
+        return head + "".join(f"[{_key_text(k)}]" for k in path[1:])
+    return _ref("params", path)
+
+
+def _leaves(params: Any) -> list[_Leaf]:
+    """The arrays of ``params`` (dicts, lists, tuples, nested) in order, each with its
+    student name; a leaf that cannot be a live float array carries its ``problem``."""
+    if not isinstance(params, (Mapping, list, tuple)):
+        raise TypeError(f"params must be a dict, a list or a tuple of NumPy arrays (or nested "
+                        f"ones), got {_kind(params)}")
+    root_is_dict = isinstance(params, Mapping)
+    out: list[_Leaf] = []
+
+    def walk(node: Any, path: tuple) -> None:
+        if isinstance(node, Mapping):
+            for k, v in node.items():
+                walk(v, path + (k,))
+        elif isinstance(node, (list, tuple)):
+            for i, v in enumerate(node):
+                walk(v, path + (i,))
+        else:
+            leaf = _Leaf(path, _name(path, root_is_dict), _ref("params", path), node)
+            if not isinstance(node, np.ndarray):
+                leaf.problem = (f"{leaf.ref} is {_kind(node)}, not a NumPy array: the checker "
+                                f"perturbs the live arrays your loss reads, in place")
+            elif node.dtype.kind in "biu":
+                leaf.problem = (f"{leaf.ref} has integer dtype {node.dtype}: gradients and "
+                                f"finite differences need float arrays (np.float64)")
+            elif node.dtype not in (np.float32, np.float64):
+                leaf.problem = (f"{leaf.ref} has dtype {node.dtype}; the checker handles "
+                                f"float32 and float64")
+            elif not node.flags.writeable:
+                leaf.problem = (f"{leaf.ref} is read-only: the checker perturbs the live "
+                                f"arrays in place")
+            out.append(leaf)
+
+    walk(params, ())
+    arrays = [leaf for leaf in out if not leaf.problem]
+    for i, a in enumerate(arrays):  # a shared array would be perturbed twice as much
+        for b in arrays[:i]:
+            if _overlap(a.array, b.array):
+                a.problem = (f"{a.ref} shares memory with {b.ref}: each parameter must be "
+                             f"its own array")
+                break
+    return out
+
+
+def _overlap(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two arrays share an element (the exact test, bounded: too hard counts as yes)."""
+    if not np.may_share_memory(a, b):
+        return False
+    try:
+        return bool(np.shares_memory(a, b, max_work=10_000))
+    except getattr(np, "exceptions", np).TooHardError:  # numpy < 1.25: np.TooHardError
+        return True
+
+
+def _match_grads(params: Any, grads: Any, leaves: list[_Leaf], label: str
+                 ) -> tuple[dict[tuple, np.ndarray], dict[tuple, str], list[str]]:
+    """Walk ``grads`` alongside ``params``: each leaf's gradient (float64 copy), the
+    problems per leaf, and problems with no leaf (extra entries)."""
+    found: dict[tuple, np.ndarray] = {}
+    problems: dict[tuple, str] = {}
+    extra: list[str] = []
+    by_path = {leaf.path: leaf for leaf in leaves}
+
+    def under(path: tuple) -> list[tuple]:
+        return [p for p in by_path if p[:len(path)] == path]
+
+    def fail(path: tuple, message: str) -> None:
+        for p in under(path):
+            problems.setdefault(p, message)
+
+    def walk(p: Any, g: Any, path: tuple) -> None:
+        gref = _ref("grads", path)
+        if isinstance(p, Mapping):
+            if not isinstance(g, Mapping):
+                fail(path, f"{gref} is {_kind(g)}, but {_ref('params', path)} is a dict: "
+                           f"grads must mirror params")
+                return
+            for k, v in p.items():
+                if k in g:
+                    walk(v, g[k], path + (k,))
+                else:
+                    fail(path + (k,), f"{gref} has no entry for {k!r}")
+            extra.extend(f"{gref} has an entry {k!r} that {_ref('params', path)} lacks"
+                         for k in g if k not in p)
+        elif isinstance(p, (list, tuple)):
+            if not isinstance(g, (list, tuple)):
+                fail(path, f"{gref} is {_kind(g)}, but {_ref('params', path)} is a "
+                           f"{type(p).__name__} of {len(p)}: grads must mirror params")
+                return
+            if len(g) != len(p):
+                fail(path, f"{gref} has {len(g)} entries, {_ref('params', path)} has {len(p)}")
+                return
+            for i, (pv, gv) in enumerate(zip(p, g)):
+                walk(pv, gv, path + (i,))
+        else:
+            leaf = by_path[path]
+            try:
+                a = _float_array(g, gref)
+            except StudentCodeError as e:
+                problems[path] = str(e)
+                return
+            if a.shape != np.shape(p):
+                problems[path] = f"{gref} has shape {a.shape}, {leaf.ref} is {_shape(p)}"
+                return
+            bad = _non_finite(a, gref)
+            if bad:
+                problems[path] = f"{label}: {bad}"
+                return
+            found[path] = a
+
+    walk(params, grads, ())
+    return found, problems, extra
+
+
+def _snapshot(leaves: list[_Leaf]) -> dict[tuple, np.ndarray]:
+    return {leaf.path: leaf.array.copy() for leaf in leaves if not leaf.problem}
+
+
+def _changed(leaves: list[_Leaf], saved: dict[tuple, np.ndarray]) -> list[_Leaf]:
+    """The leaves whose live array no longer equals its saved copy (NaN-aware)."""
+    return [leaf for leaf in leaves if leaf.path in saved
+            and not np.array_equal(leaf.array, saved[leaf.path], equal_nan=True)]
+
+
+def _restore(leaves: list[_Leaf], saved: dict[tuple, np.ndarray]) -> None:
+    for leaf in leaves:
+        if leaf.path in saved:
+            leaf.array[...] = saved[leaf.path]
+
+
+def _perturbed_at(leaves: list[_Leaf], saved: dict[tuple, np.ndarray]) -> str:
+    """Where a sweep was when it stopped: the first element that differs from its copy."""
+    for leaf in _changed(leaves, saved):
+        diff = leaf.array != saved[leaf.path]
+        idx = tuple(int(i) for i in np.argwhere(diff)[0]) if diff.any() else ()
+        return f" (while {leaf.ref}{list(idx) if idx else ''} was perturbed)"
+    return ""
+
+
+def _to_torch(node: Any, tensors: dict[tuple, torch.Tensor], path: tuple = ()) -> Any:
+    """The same structure with each valid array as a leaf tensor requiring grad."""
+    if isinstance(node, Mapping):
+        return {k: _to_torch(v, tensors, path + (k,)) for k, v in node.items()}
+    if isinstance(node, (list, tuple)):
+        seq = [_to_torch(v, tensors, path + (i,)) for i, v in enumerate(node)]
+        return seq if isinstance(node, list) else tuple(seq)
+    if isinstance(node, np.ndarray) and node.dtype in (np.float32, np.float64):
+        t = torch.tensor(node, requires_grad=True)
+        tensors[path] = t
+        return t
+    return node
+
+
+def _torch_scalar(value: Any, label: str) -> torch.Tensor:
+    if not isinstance(value, torch.Tensor):
+        raise StudentCodeError(f"{label} returned {_kind(value)}, not a torch tensor (build "
+                               f"the loss with torch functions of the tensors it is given)")
+    if value.ndim:
+        raise StudentCodeError(f"{label} returned a tensor of shape {tuple(value.shape)}, "
+                               f"not a scalar")
+    if not torch.isfinite(value):
+        raise StudentCodeError(f"{label} returned {value.item()}")
+    return value
+
+
+def _autograd(outputs: list[torch.Tensor], inputs: list[torch.Tensor],
+              grad_outputs: list[torch.Tensor] | None, label: str) -> list[np.ndarray]:
+    """Gradients of ``outputs`` for ``inputs`` (zeros for an input they do not use)."""
+    if not any(o.requires_grad for o in outputs):
+        raise StudentCodeError(f"{label}'s result does not depend on its tensors through "
+                               f"autograd (computed with NumPy, or detached?)")
+    pairs = [(o, g) for o, g in zip(outputs, grad_outputs or [None] * len(outputs))
+             if o.requires_grad]
+    try:
+        grads = torch.autograd.grad([o for o, _ in pairs],
+                                    inputs, [g for _, g in pairs] if grad_outputs else None,
+                                    allow_unused=True)
+    except RuntimeError as e:
+        raise StudentCodeError(f"autograd through {label} failed: {e}") from None
+    return [np.zeros(tuple(t.shape)) if g is None else g.detach().numpy()
+            for g, t in zip(grads, inputs)]
+
+
+# --------------------------------------------------------------------------------------
+# check_gradients
+# --------------------------------------------------------------------------------------
+def _oracles(oracles: Any, valid: tuple[str, ...], have_reference: bool) -> tuple[str, ...]:
+    if oracles is None:
+        return valid if have_reference else tuple(o for o in valid if o != "torch")
+    chosen = validate_oracles(oracles, valid)
+    if "torch" in chosen and not have_reference:
+        raise ValueError("oracle 'torch' needs a reference: a torch function of the same "
+                         "structure of tensors")
+    return chosen
+
+
+def check_gradients(loss_and_grads: Callable[[], tuple[Any, Any]], params: Any,
+                    reference: Callable[[Any], torch.Tensor] | None = None, *,
+                    oracles: Iterable[str] | None = None, case: str = "check",
+                    label: str = "loss_and_grads()",
+                    time_limit: float | None = DEFAULT_TIME_LIMIT,
+                    seed: int = 0) -> list[dict[str, Any]]:
+    """Check a student's loss and gradients against torch and the torch-free oracles.
+
+    Parameters
+    ----------
+    loss_and_grads
+        The student's code as a zero-argument callable returning ``(loss, grads)``, both
+        computed from the live arrays in ``params`` (``lambda: net.loss(X, y)`` for a
+        CS231n ``TwoLayerNet``). ``grads`` mirrors ``params``: a dict with the same keys,
+        a list or tuple of the same length, nested alike.
+    params
+        The student's own structure of the live NumPy float arrays the loss reads: a dict,
+        a list or tuple, or nested ones. The checker perturbs them in place (finite
+        differences, the Taylor test) and restores them exactly.
+    reference
+        Optional: a torch function of the same structure of tensors (requiring grad, in
+        each array's dtype) returning the loss, differentiated by autograd. Because it
+        takes the student's structure, no layout mapping is needed.
+    oracles
+        A list of names among ``"torch"`` (needs ``reference``), ``"fd"`` (central finite
+        differences in float64) and ``"taylor"`` (the Taylor-remainder test); default: all
+        that apply. A string or an unknown name is rejected before any work.
+    case, label
+        The ``case`` column of the rows; how messages name the call.
+    time_limit
+        Seconds for the whole check (every call of student and reference code), or None.
+    seed
+        Seed of the Taylor test's random directions and the liveness probe.
+
+    Returns
+    -------
+    list of dict
+        Rows with the columns :data:`comparisons.runner.ROW_COLUMNS`: per oracle, the
+        loss (torch) and each parameter under the student's own name, ``worst_index`` in
+        the student's own layout; a failure of student code is a failing row whose
+        ``note`` names the call and the error. float32 parameters are compared with
+        torch in float32; the torch-free oracles need float64 and are ``skipped`` (with
+        the reason) for float32 arrays.
+    """
+    if not callable(loss_and_grads):
+        raise TypeError(f"loss_and_grads must be a zero-argument callable returning (loss, "
+                        f"grads), got {_kind(loss_and_grads)}")
+    if reference is not None and not callable(reference):
+        raise TypeError(f"reference must be a torch function of params, got "
+                        f"{_kind(reference)}")
+    chosen = _oracles(oracles, CHECK_ORACLES, reference is not None)
+    leaves = _leaves(params)
+    clock = _Clock(time_limit)
+    valid = [leaf for leaf in leaves if not leaf.problem]
+    dtypes = {leaf.array.dtype for leaf in valid}
+    dtype = np.dtype(np.float32) if np.dtype(np.float32) in dtypes else np.dtype(np.float64)
+    info = {"case": case, "kind": "check", "dtype": dtype.name}
+    rows: list[dict[str, Any]] = []
+
+    def leaf_info(leaf: _Leaf) -> dict[str, Any]:
+        dt = leaf.array.dtype.name if isinstance(leaf.array, np.ndarray) else ""
+        return {**info, "dtype": dt}
+
+    for leaf in leaves:
+        if leaf.problem:
+            rows.append(_row(leaf_info(leaf), "student", leaf.name, leaf.problem))
+    if not leaves:
+        rows.append(_row(info, "student", "params", "params holds no arrays"))
+    if not valid:
+        return _rows_in_order(rows)
+    saved = _snapshot(valid)
+    doing = [f"the first call of {label}"]  # for the time-limit message
+
+    def stage(text: str) -> None:
+        doing[0] = text
+
+    try:
+        with _alarm(clock):
+            rows += _check_gradients(loss_and_grads, params, reference, chosen, leaves, valid,
+                                     saved, info, leaf_info, label, clock, seed, stage)
+    except _TimeUp:
+        where = _perturbed_at(valid, saved)
+        rows.append(_row(info, "student", "time", (
+            f"time limit of {time_limit:g} s reached during {doing[0]}{where}: the code is "
+            f"too slow for this check (raise time_limit, or check a smaller network or "
+            f"batch)")))
+    finally:
+        _restore(valid, saved)
+    return _rows_in_order(rows)
+
+
+def _check_gradients(loss_and_grads, params, reference, chosen, leaves, valid, saved, info,
+                     leaf_info, label, clock, seed, stage) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+
+    def call() -> tuple[float, Any]:
+        out = _call(label, loss_and_grads, clock=clock)
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            raise StudentCodeError(f"{label} returned {_kind(out)}"
+                                   f"{f' of {len(out)}' if isinstance(out, (tuple, list)) else ''}"
+                                   f", not a (loss, grads) pair")
+        return _scalar(out[0], label), out[1]
+
+    # 1. the student's own loss and gradients, and what the call did to params
+    stage(f"the first call of {label}")
+    try:
+        loss, grads = call()
+    except StudentCodeError as e:
+        _restore(valid, saved)
+        return [_row(info, "student", "loss", str(e))]
+    for leaf in _changed(valid, saved):
+        rows.append(_row(leaf_info(leaf), "student", leaf.name, (
+            f"{label} changed {leaf.ref} in place (a training step inside it?): the check "
+            f"needs a call that only computes the loss and the gradients"), array=leaf.array))
+    _restore(valid, saved)
+    mine, problems, extra = _match_grads(params, grads, leaves, label)
+    for message in extra:
+        rows.append(_row(info, "student", "grads", message))
+    for leaf in valid:
+        if leaf.path in problems:
+            rows.append(_row(leaf_info(leaf), "student", leaf.name, problems[leaf.path],
+                             array=leaf.array))
+    checked = [leaf for leaf in valid if leaf.path in mine]
+
+    # 2. torch's autograd on the reference, same structure of tensors
+    if "torch" in chosen:
+        stage("the reference's call")
+        tensors: dict[tuple, torch.Tensor] = {}
+        tparams = _to_torch(params, tensors)
+        try:
+            loss_t = _torch_scalar(_call("reference(params)", reference, tparams,
+                                         clock=clock), "reference(params)")
+            order = [leaf for leaf in valid if leaf.path in tensors]
+            grads_t = dict(zip([leaf.path for leaf in order],
+                               _autograd([loss_t], [tensors[leaf.path] for leaf in order], None,
+                                         "reference(params)")))
+        except StudentCodeError as e:
+            rows.append(_row(info, "torch", "loss", str(e)))
+        else:
+            rows.append(_comparison_row(info, "torch", compare_arrays(
+                np.asarray(loss, dtype=info["dtype"]), loss_t.detach().numpy(),
+                tolerance_for(info["dtype"], "torch"), "loss")))
+            for leaf in checked:
+                rows.append(_comparison_row(leaf_info(leaf), "torch", compare_arrays(
+                    mine[leaf.path].astype(leaf.array.dtype), grads_t[leaf.path],
+                    tolerance_for(leaf.array.dtype, "torch"), leaf.name)))
+        _restore(valid, saved)
+
+    free = [o for o in ("fd", "taylor") if o in chosen]
+    if not free or not checked:
+        return rows
+    f64 = [leaf for leaf in checked if leaf.array.dtype == np.float64]
+    for leaf in checked:
+        if leaf.array.dtype != np.float64:
+            for oracle in free:
+                rows.append(_row(leaf_info(leaf), oracle, leaf.name, (
+                    f"{leaf.ref} is {leaf.array.dtype}: finite differences and the Taylor test "
+                    f"need float64 (float32 rounding swamps the difference quotient); check "
+                    f"a float64 copy of the network as well"), status="skipped",
+                    array=leaf.array))
+    if not f64:
+        return rows
+
+    def student_loss() -> float:
+        return call()[0]
+
+    # 3. sanity of the loss as a function of params: deterministic, and reading the arrays
+    stage(f"the calls of {label} that probe the live arrays")
+    probing = [""]
+    try:
+        again = student_loss()
+        if again != loss and abs(again - loss) > 1e-12 * max(abs(loss), 1.0):
+            rows.append(_row(info, "student", "loss", (
+                f"{label} returned {loss!r}, then {again!r} with the same params: the loss is "
+                f"random (dropout? a random batch?), so finite differences cannot check it; "
+                f"fix the seed or switch the randomness off")))
+            return rows
+        rng = np.random.default_rng(seed)
+        dead: set[tuple] = set()
+        for leaf in f64:
+            if not leaf.array.size:
+                continue
+            probing[0] = (f" (while probing whether {leaf.ref} is live, all of it perturbed "
+                          f"by about 1e-3)")
+            p = leaf.array
+            p[...] = saved[leaf.path] + 1e-3 * (1 + np.abs(saved[leaf.path])) * \
+                rng.standard_normal(p.shape)
+            moved = student_loss()
+            p[...] = saved[leaf.path]
+            if moved == loss and np.any(mine[leaf.path] != 0):
+                dead.add(leaf.path)
+                for oracle in free:
+                    rows.append(_row(leaf_info(leaf), oracle, leaf.name, (
+                        f"perturbing {leaf.ref} does not change the loss: the arrays are "
+                        f"probably copies, not the live arrays your loss reads (or the loss "
+                        f"does not depend on {leaf.name}, and its gradient, which is not 0, "
+                        f"is wrong)"), array=p))
+    except StudentCodeError as e:
+        _restore(valid, saved)
+        rows.append(_row(info, "student", "loss", f"{e}{probing[0]}"))
+        return rows
+    live = [leaf for leaf in f64 if leaf.path not in dead]
+
+    # 4. central finite differences over every element of the live float64 arrays
+    flat = {leaf.name: leaf.array for leaf in live}
+    if "fd" in chosen and live:
+        stage(f"the finite-difference sweep ({2 * sum(p.size for p in flat.values())} calls "
+              f"of {label})")
+        try:
+            fd = finite_difference_gradients(student_loss, flat)
+        except StudentCodeError as e:
+            where = _perturbed_at(live, saved)
+            _restore(valid, saved)
+            rows.append(_row(info, "fd", "loss", f"during the finite-difference sweep, {e}"
+                                                 f"{where}"))
+        else:
+            _restore(valid, saved)
+            for leaf in live:
+                rows.append(_comparison_row(leaf_info(leaf), "fd", compare_arrays(
+                    mine[leaf.path], fd[leaf.name], tolerance_for(np.float64, "fd"),
+                    leaf.name)))
+
+    # 5. the Taylor-remainder test along a random direction per array
+    if "taylor" in chosen and live:
+        stage(f"the Taylor test ({9 * len(live)} calls of {label})")
+        try:
+            trows = taylor_rows(student_loss, flat, {leaf.name: mine[leaf.path]
+                                                     for leaf in live}, seed=seed)
+        except StudentCodeError as e:
+            where = _perturbed_at(live, saved)
+            _restore(valid, saved)
+            rows.append(_row(info, "taylor", "loss", f"during the Taylor test, {e}{where}"))
+        else:
+            _restore(valid, saved)
+            rows.extend({**info, "oracle": "taylor", **row} for row in trows)
+    return rows
+
+
+# --------------------------------------------------------------------------------------
+# check_layer
+# --------------------------------------------------------------------------------------
+def _is_layer(obj: Any) -> bool:
+    return (not inspect.isroutine(obj) and callable(getattr(obj, "forward", None))
+            and callable(getattr(obj, "backward", None))
+            and isinstance(getattr(obj, "params", None), Mapping))
+
+
+def _input_names(fn: Callable, n: int) -> list[str]:
+    try:
+        names = [p.name for p in inspect.signature(fn).parameters.values()
+                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        names = []
+    names = names[:n]
+    return names + [f"inputs[{i}]" for i in range(len(names), n)]
+
+
+def _fn_name(fn: Any) -> str:
+    return getattr(fn, "__name__", type(fn).__name__)
+
+
+def _torch_input(value: Any, requires_grad: bool) -> Any:
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind == "f":
+            return torch.tensor(value, requires_grad=requires_grad)
+        if value.dtype.kind in "iu":
+            return torch.as_tensor(value.astype(np.int64))
+        if value.dtype.kind == "b":
+            return torch.as_tensor(value)
+    return value
+
+
+def check_layer(forward: Any, backward: Callable | None = None, inputs: Any = None,
+                reference: Callable | None = None, *, oracles: Iterable[str] | None = None,
+                seed: int = 0, case: str | None = None, names: Iterable[str] | None = None,
+                time_limit: float | None = DEFAULT_TIME_LIMIT) -> list[dict[str, Any]]:
+    r"""Check a layer's forward and backward against torch and finite differences.
+
+    Two conventions are accepted:
+
+    - **a CS231n-style function pair**: ``forward(*inputs) -> (out, cache)`` (or ``(out1,
+      out2, ..., cache)``, as ``lstm_step_forward``) and ``backward(dout, cache)`` (one
+      upstream gradient per output, then the cache) returning the gradient of each
+      *float array* input, in order (a tuple, or one array when there is one). Other
+      inputs (integer labels or indices, ``conv_param`` dicts) are passed as they are and
+      have no gradient. ``reference(*inputs)`` is the torch function of the same inputs
+      (float arrays as tensors requiring grad, integer arrays as int64 tensors, the rest
+      as given) returning the output(s). ``backward=None`` checks the forward alone.
+    - **an object following the layer protocol** (:mod:`manual.layers.base`:
+      ``forward(x)``, ``backward(dout) -> dx``, live ``params``, ``grads`` after backward):
+      ``check_layer(layer, inputs=x)`` (or ``check_layer(layer, x)``); ``reference`` is a
+      ``torch.nn.Module`` with the same parameter names (called with the layer's params
+      through ``torch.func.functional_call``) or a function ``reference(x, params)``.
+
+    The backward pass is checked under a random upstream gradient (never all-ones, which
+    hides Jacobian errors) against torch's vector-Jacobian product and against central
+    finite differences (float64) of :math:`\sum \text{out} \cdot \text{dout}` over every
+    float input and parameter. Inputs are handed over as fresh copies on every call, and
+    a forward or backward that changes them in place is reported. Rows are named by the
+    inputs' names in the signature (``x``, ``w``, ``b``), the output ``out`` (``out[0]``,
+    ``out[1]``, … for several), for a layer ``input`` and its parameter names; ``names``
+    overrides the inputs' names. ``time_limit`` (seconds, or None) bounds the whole check.
+    """
+    if _is_layer(forward):
+        if backward is not None and not callable(backward):  # check_layer(layer, x, ref)
+            if reference is None and inputs is not None:
+                reference = inputs
+            inputs, backward = backward, None
+        if backward is not None:
+            raise TypeError("check_layer(layer, inputs=x): a layer object brings its own "
+                            "backward")
+        return _check_layer_object(forward, inputs, reference, oracles=oracles, seed=seed,
+                                   case=case, time_limit=time_limit)
+    if not callable(forward):
+        raise TypeError(f"forward must be a function forward(*inputs) -> (out, cache) or a "
+                        f"layer object, got {_kind(forward)}")
+    if backward is not None and not callable(backward):
+        raise TypeError(f"backward must be a function backward(dout, cache), got "
+                        f"{_kind(backward)}")
+    if reference is not None and not callable(reference):
+        raise TypeError(f"reference must be a torch function of the inputs, got "
+                        f"{_kind(reference)}")
+    chosen = _oracles(oracles, LAYER_ORACLES, reference is not None)
+    if isinstance(inputs, np.ndarray) or not isinstance(inputs, (list, tuple)):
+        inputs = (inputs,)
+    inputs = tuple(inputs)
+    names = list(names) if names is not None else _input_names(forward, len(inputs))
+    if len(names) != len(inputs):
+        raise ValueError(f"names has {len(names)} entries for {len(inputs)} inputs")
+    fname = _fn_name(forward)
+    bname = _fn_name(backward) if backward is not None else ""
+    floats = [i for i, v in enumerate(inputs)
+              if isinstance(v, np.ndarray) and v.dtype in (np.float32, np.float64)]
+    dtype = inputs[floats[0]].dtype if floats else np.dtype(np.float64)
+    info = {"case": case or (f"{fname}/{bname}" if bname else fname), "kind": "layer",
+            "dtype": np.dtype(dtype).name}
+    flabel = f"{fname}({', '.join(names)})"
+    clock = _Clock(time_limit)
+    rows: list[dict[str, Any]] = []
+    try:
+        sig = inspect.signature(forward)
+    except (TypeError, ValueError):
+        sig = None
+    if sig is not None:
+        try:
+            sig.bind(*inputs)
+        except TypeError:
+            return _rows_in_order([_row(info, "student", "signature", (
+                f"{fname}{sig} cannot be called as {flabel}"))])
+    try:
+        with _alarm(clock):
+            rows += _check_pair(forward, backward, inputs, reference, chosen, names, floats,
+                                info, flabel, bname, seed, clock)
+    except _TimeUp:
+        rows.append(_row(info, "student", "time", (
+            f"time limit of {time_limit:g} s reached while checking {flabel}: the code is "
+            f"too slow for this check")))
+    return _rows_in_order(rows)
+
+
+def _outputs(result: Any, label: str, with_cache: bool = True) -> list[np.ndarray]:
+    """A forward's outputs (the cache, last, dropped), each a float64 copy."""
+    if with_cache:
+        if not isinstance(result, (tuple, list)) or len(result) < 2:
+            raise StudentCodeError(f"{label} returned {_kind(result)}, not (out, cache)")
+        result = result[:-1]
+    else:
+        result = (result,)
+    outs = []
+    for k, o in enumerate(result):
+        what = "its output" if len(result) == 1 else f"its output {k}"
+        a = _float_array(o, f"{label}: {what}")
+        bad = _non_finite(a, f"{label}: {what}")
+        if bad:
+            raise StudentCodeError(bad)
+        outs.append(a)
+    return outs
+
+
+def _check_pair(forward, backward, inputs, reference, chosen, names, floats, info, flabel,
+                bname, seed, clock) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+
+    def fresh(values=inputs):
+        return [v.copy() if isinstance(v, np.ndarray) else v for v in values]
+
+    def run(values=inputs, report=False):
+        args = fresh(values)
+        result = _call(flabel, forward, *args, clock=clock)
+        outs = _outputs(result, flabel)
+        if report:
+            for i, v in enumerate(values):
+                if isinstance(v, np.ndarray) and not np.array_equal(args[i], v, equal_nan=True):
+                    rows.append(_row(info, "student", names[i], (
+                        f"{flabel} changed its input {names[i]} in place: a caller's array (and "
+                        f"what the cache keeps of it) is overwritten; compute into a new array "
+                        f"(e.g. np.maximum(x, 0) rather than x[x < 0] = 0)")))
+        return outs, result[-1]
+
+    try:
+        outs, cache = run(report=True)
+        again, _ = run()
+    except StudentCodeError as e:
+        return rows + [_row(info, "student", "out", str(e))]
+    if any(not np.array_equal(a, b, equal_nan=True) for a, b in zip(outs, again)):
+        rows.append(_row(info, "student", "out", (
+            f"{flabel} returned different outputs for the same inputs: it is random (dropout "
+            f"without a fixed seed?), so its gradient cannot be checked; fix the seed")))
+        return rows
+    out_names = ["out"] if len(outs) == 1 else [f"out[{k}]" for k in range(len(outs))]
+    rng = np.random.default_rng(seed)
+    douts = [rng.standard_normal(o.shape) for o in outs]  # never all-ones
+    dtype = np.dtype(info["dtype"])
+
+    mine: dict[int, np.ndarray] = {}
+    if backward is not None:
+        dnames = ["dout"] if len(douts) == 1 else [f"dout{k}" for k in range(len(douts))]
+        blabel = f"{bname}({', '.join(dnames)}, cache)"
+        try:
+            dargs = [d.astype(dtype) for d in douts]
+            dcopies = [d.copy() for d in dargs]
+            result = _call(blabel, backward, *dargs, cache, clock=clock)
+            if any(not np.array_equal(a, b) for a, b in zip(dargs, dcopies)):
+                rows.append(_row(info, "student", "dout", (
+                    f"{blabel} changed dout in place: the upstream gradient belongs to the "
+                    f"caller (it may feed another branch); compute into a new array")))
+            if len(floats) == 1 and not isinstance(result, (tuple, list)):
+                result = (result,)
+            if not isinstance(result, (tuple, list)) or len(result) != len(floats):
+                n = len(result) if isinstance(result, (tuple, list)) else 1
+                want = ", ".join(f"d{names[i]}" for i in floats)
+                raise StudentCodeError(f"{blabel} returned {n} gradient(s), expected "
+                                       f"{len(floats)}: ({want})")
+            for i, g in zip(floats, result):
+                a = _float_array(g, f"{blabel}: d{names[i]}")
+                if a.shape != inputs[i].shape:
+                    raise StudentCodeError(f"{blabel}: d{names[i]} has shape {a.shape}, "
+                                           f"{names[i]} is {inputs[i].shape}")
+                bad = _non_finite(a, f"{blabel}: d{names[i]}")
+                if bad:
+                    raise StudentCodeError(bad)
+                mine[i] = a
+        except StudentCodeError as e:
+            rows.append(_row(info, "student", "backward", str(e)))
+            mine = {}
+
+    if "torch" in chosen:
+        targs = [_torch_input(v, i in floats) for i, v in enumerate(inputs)]
+        try:
+            out_t = _call("reference", reference, *targs, clock=clock)
+            outs_t = list(out_t) if isinstance(out_t, (tuple, list)) else [out_t]
+            if len(outs_t) != len(outs) or not all(isinstance(o, torch.Tensor) for o in outs_t):
+                raise StudentCodeError(f"reference returned {_kind(out_t)}, expected "
+                                       f"{len(outs)} tensor(s) like {flabel}'s outputs")
+            for k, o in enumerate(outs_t):
+                if tuple(o.shape) != outs[k].shape:
+                    raise StudentCodeError(f"reference's output {k} has shape "
+                                           f"{tuple(o.shape)}, {flabel}'s is {outs[k].shape}")
+            vjp_t = (_autograd(outs_t, [targs[i] for i in floats],
+                               [torch.as_tensor(d.astype(dtype)) for d in douts], "reference")
+                     if floats and mine else [])
+        except StudentCodeError as e:
+            rows.append(_row(info, "torch", "reference", str(e)))
+        else:
+            tol = tolerance_for(dtype, "torch")
+            for name, o, ot in zip(out_names, outs, outs_t):
+                rows.append(_comparison_row(info, "torch", compare_arrays(
+                    o.astype(dtype), ot.detach().numpy(), tol, name)))
+            for i, g in zip(floats, vjp_t):
+                rows.append(_comparison_row(info, "torch", compare_arrays(
+                    mine[i].astype(dtype), g, tol, names[i])))
+
+    if "fd" in chosen and mine:
+        live = [v.astype(np.float64) if i in floats else v for i, v in enumerate(inputs)]
+
+        def vjp_value() -> float:
+            outs64 = _outputs(_call(flabel, forward, *fresh(live), clock=clock), flabel)
+            return float(sum(np.sum(o * d) for o, d in zip(outs64, douts)))
+
+        try:
+            fd = finite_difference_gradients(vjp_value, {names[i]: live[i] for i in floats})
+        except StudentCodeError as e:
+            rows.append(_row(info, "fd", "out", f"during the finite-difference sweep, {e}"))
+        else:
+            tol = tolerance_for(dtype, "fd")
+            for i in floats:
+                rows.append(_comparison_row(info, "fd", compare_arrays(
+                    mine[i], fd[names[i]], tol, names[i])))
+    return rows
+
+
+def _check_layer_object(layer: Any, x: Any, reference: Any, *, oracles, seed, case,
+                        time_limit) -> list[dict[str, Any]]:
+    """check_layer for an object of the layer protocol: the input ``x`` and the live
+    ``params`` are the float inputs; ``backward`` returns dx and fills ``grads``."""
+    is_module = isinstance(reference, torch.nn.Module)
+    if reference is not None and not (is_module or callable(reference)):
+        raise TypeError(f"reference must be a torch.nn.Module or a function "
+                        f"reference(x, params), got {_kind(reference)}")
+    chosen = _oracles(oracles, LAYER_ORACLES, reference is not None)
+    if isinstance(x, (list, tuple)) and len(x) == 1:
+        x = x[0]
+    if not isinstance(x, np.ndarray) or x.dtype not in (np.float32, np.float64):
+        raise TypeError(f"check_layer(layer, inputs=x): x must be a float32/float64 NumPy "
+                        f"array, got {_kind(x)}")
+    lname = type(layer).__name__
+    names = list(layer.params)
+    info = {"case": case or lname, "kind": "layer", "dtype": x.dtype.name}
+    clock = _Clock(time_limit)
+    leaves = [_Leaf((k,), k, f"{lname}.params[{k!r}]", layer.params[k]) for k in names]
+    saved = _snapshot(leaves)
+    buffers = {k: np.array(v, copy=True) for k, v in getattr(layer, "buffers", {}).items()}
+    rows: list[dict[str, Any]] = []
+
+    def restore() -> None:
+        _restore(leaves, saved)
+        for k, v in buffers.items():
+            layer.buffers[k][...] = v
+
+    try:
+        with _alarm(clock):
+            rows += _check_object(layer, x, reference, is_module, chosen, leaves, saved,
+                                  info, seed, clock)
+    except _TimeUp:
+        rows.append(_row(info, "student", "time", (
+            f"time limit of {time_limit:g} s reached while checking {lname}: the code is too "
+            f"slow for this check")))
+    finally:
+        restore()
+    return _rows_in_order(rows)
+
+
+def _check_object(layer, x, reference, is_module, chosen, leaves, saved, info, seed,
+                  clock) -> list[dict[str, Any]]:
+    lname = type(layer).__name__
+    rows: list[dict[str, Any]] = []
+    dtype = x.dtype
+
+    def run(x_in: np.ndarray) -> np.ndarray:
+        arg = x_in.copy()
+        out = _outputs(_call(f"{lname}.forward(x)", layer.forward, arg, clock=clock),
+                       f"{lname}.forward(x)", with_cache=False)[0]
+        if not np.array_equal(arg, x_in, equal_nan=True):
+            raise StudentCodeError(f"{lname}.forward(x) changed its input x in place")
+        return out
+
+    try:
+        out = run(x)
+        for leaf in _changed(leaves, saved):
+            raise StudentCodeError(f"{lname}.forward(x) changed {leaf.ref} in place")
+        dout = np.random.default_rng(seed).standard_normal(out.shape).astype(dtype)
+        dx = _call(f"{lname}.backward(dout)", layer.backward, dout.copy(), clock=clock)
+        grads = dict(getattr(layer, "grads", {}) or {})
+        mine = {}
+        if dx is not None:
+            a = _float_array(dx, f"{lname}.backward(dout)")
+            if a.shape != x.shape:
+                raise StudentCodeError(f"{lname}.backward(dout) returned shape {a.shape}, "
+                                       f"x is {x.shape}")
+            mine["input"] = a
+        for leaf in leaves:
+            if leaf.name not in grads:
+                raise StudentCodeError(f"{lname}.grads has no entry for {leaf.name!r} after "
+                                       f"backward")
+            a = _float_array(grads[leaf.name], f"{lname}.grads[{leaf.name!r}]")
+            if a.shape != leaf.array.shape:
+                raise StudentCodeError(f"{lname}.grads[{leaf.name!r}] has shape {a.shape}, "
+                                       f"{leaf.ref} is {leaf.array.shape}")
+            mine[leaf.name] = a
+    except StudentCodeError as e:
+        return [_row(info, "student", "layer", str(e))]
+    _restore(leaves, saved)
+
+    if "torch" in chosen:
+        xt = torch.tensor(x, requires_grad="input" in mine)
+        pt = {leaf.name: torch.tensor(leaf.array, requires_grad=True) for leaf in leaves}
+        try:
+            if is_module:
+                out_t = _call("reference", torch.func.functional_call, reference, pt, (xt,),
+                              clock=clock)
+            else:
+                out_t = _call("reference", reference, xt, pt, clock=clock)
+            if not isinstance(out_t, torch.Tensor) or tuple(out_t.shape) != out.shape:
+                raise StudentCodeError(f"reference returned {_kind(out_t)} "
+                                       f"{tuple(getattr(out_t, 'shape', ()))}, expected a "
+                                       f"tensor of shape {out.shape}")
+            keys = (["input"] if "input" in mine else []) + [leaf.name for leaf in leaves]
+            ins = ([xt] if "input" in mine else []) + [pt[leaf.name] for leaf in leaves]
+            vjp_t = dict(zip(keys, _autograd([out_t], ins, [torch.as_tensor(dout)],
+                                             "reference")))
+        except StudentCodeError as e:
+            rows.append(_row(info, "torch", "reference", str(e)))
+        else:
+            tol = tolerance_for(dtype, "torch")
+            rows.append(_comparison_row(info, "torch", compare_arrays(
+                out.astype(dtype), out_t.detach().numpy(), tol, "out")))
+            for k in keys:
+                rows.append(_comparison_row(info, "torch", compare_arrays(
+                    mine[k].astype(dtype), vjp_t[k], tol, k)))
+    if "fd" in chosen:
+        twin = layer if dtype == np.float64 or not hasattr(layer, "astype") else \
+            layer.astype(np.float64)
+        if twin is not layer or dtype == np.float64:
+            x64 = x.astype(np.float64)
+            twin_params = {k: twin.params[k] for k in (leaf.name for leaf in leaves)}
+
+            def vjp_value() -> float:
+                o = _outputs(_call(f"{lname}.forward(x)", twin.forward, x64.copy(), clock=clock),
+                             f"{lname}.forward(x)", with_cache=False)[0]
+                return float(np.sum(o * dout))
+
+            try:
+                fd = finite_difference_gradients(vjp_value, {"input": x64, **twin_params}) \
+                    if "input" in mine else finite_difference_gradients(vjp_value, twin_params)
+            except StudentCodeError as e:
+                rows.append(_row(info, "fd", "out", f"during the finite-difference sweep, {e}"))
+            else:
+                tol = tolerance_for(dtype, "fd")
+                for k, v in fd.items():
+                    rows.append(_comparison_row(info, "fd", compare_arrays(mine[k], v, tol, k)))
+        else:
+            rows.append(_row(info, "fd", "layer", (
+                f"{lname} is {dtype} and has no astype(np.float64) for a float64 twin: finite "
+                f"differences need float64"), status="skipped"))
+    return rows
