@@ -27,3 +27,7 @@ __all__ = ["CASES", "SKIPPED", "Case", "Comparison", "Tolerance", "compare_activ
 __all__ += ["check_gradients", "check_layer"]
 __all__ += ["compare_training", "run_trajectories", "run_trajectory", "trajectory_failures",
             "trajectory_tolerance"]
+
+from comparisons.layers import compare_layer, compare_sequential  # noqa: E402
+
+__all__ += ["compare_layer", "compare_sequential"]

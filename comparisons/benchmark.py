@@ -153,6 +153,50 @@ def _activation(name: str, elements: int = 256 * 512) -> BenchCase:
                      lambda dtype, batch: 10 * np.dtype(dtype).itemsize * elements * batch / 256)
 
 
+def _layer(label: str, name: str, config: dict, shape: tuple[int, ...] = (64, 16, 32, 32)
+           ) -> BenchCase:
+    """forward + backward (input and parameter gradients) of one ``manual.layers`` layer and
+    its ``torch.nn`` twin (issue 8), on a batch of ``shape`` at ``--batch`` 256 (scaled)."""
+
+    def make(dtype: np.dtype, batch: int) -> Workload:
+        from comparisons.bridge import torch_twin
+        from manual import layers
+
+        cls = getattr(layers, name)
+        n = max(1, shape[0] * batch // 256)
+        x = np.random.default_rng(3).standard_normal((n,) + shape[1:]).astype(dtype)
+        extra = {"dtype": dtype, "rng": 0} if "rng" in cls.__init__.__code__.co_varnames else {}
+        layer = cls(**config, **extra)
+        module = torch_twin(layer, dtype)
+        g = np.random.default_rng(4).standard_normal(layer.forward(x).shape).astype(dtype)
+        xt, gt = torch.from_numpy(x), torch.from_numpy(g)
+        params = list(module.parameters())
+
+        def manual_call() -> None:
+            layer.forward(x)
+            layer.backward(g)
+
+        def torch_call() -> None:
+            xi = xt.detach().requires_grad_()
+            torch.autograd.grad(module(xi), [xi, *params], gt)
+
+        return Workload(manual_call, torch_call)
+
+    def memory(dtype: np.dtype, batch: int) -> float:
+        n = max(1, shape[0] * batch // 256)
+        return 2 * 12 * np.dtype(dtype).itemsize * n * int(np.prod(shape[1:])) * 2
+
+    size = "x".join(map(str, shape))
+    return BenchCase(f"{label} forward+backward, batch {size} at batch 256", make, memory)
+
+
+def _attention() -> BenchCase:
+    """Multi-head self-attention (issue 9), from :mod:`comparisons.benchmark_attention`."""
+    from comparisons import benchmark_attention as att
+
+    return BenchCase(att.NAME, att.make, att.memory)
+
+
 MLP_SIZES = [784, 256, 256, 10]
 
 #: the benchmark table; other families append their cases here
@@ -165,6 +209,12 @@ CASES: list[BenchCase] = [
         [3, 2, 1], "sigmoid", "sigmoid", "sse", batch_factor=4 / 256),
         _mlp_memory([3, 2, 1])),
     *[_activation(name) for name in ("sigmoid", "tanh", "relu")],
+    # layers (issue 8)
+    _layer("Conv2d(16->32, 3x3, padding=1)", "Conv2d",
+           {"in_channels": 16, "out_channels": 32, "kernel_size": 3, "padding": 1}),
+    _layer("MaxPool2d(2)", "MaxPool2d", {"kernel_size": 2}),
+    # attention (issue 9)
+    _attention(),
 ]
 
 
@@ -384,6 +434,16 @@ def main(argv: list[str] | None = None) -> int:
           f"below 1 the manual step is faster. manual_peak_fraction: the manual step's "
           f"matrix-product GFLOP/s over NumPy's peak. wrote {args.out / 'benchmark.csv'}")
     return 0
+
+
+def _recurrent() -> list[BenchCase]:
+    """LSTM and GRU through time (issue 9), from :mod:`comparisons.benchmark_recurrent`."""
+    from comparisons import benchmark_recurrent
+
+    return benchmark_recurrent.bench_cases()
+
+
+CASES += _recurrent()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """``backprop-compare``: run every registry case and write the CSV report.
 
     backprop-compare [--out reports] [--only SUBSTRING] [--oracles torch,vjp,fd,taylor]
-                     [--parts gradients,components,trajectories]
+                     [--parts gradients,components,layers,trajectories] [--exhaustive]
 
 Writes to the output folder
 
@@ -9,6 +9,8 @@ Writes to the output folder
   skipped pair of the matrix;
 - ``components.csv``: each activation and loss on its own (forward, derivative,
   backward; value and gradient), one row per case x quantity;
+- ``layers.csv``: single layers (``manual.layers``) against their ``torch.nn`` modules and
+  ``Sequential`` networks with a loss, one row per case x quantity x oracle (same columns);
 - ``trajectories.csv``: training runs with the manual optimizers against ``torch.optim``,
   one row per case x step (the real-data cases when scikit-learn is installed);
 
@@ -27,10 +29,12 @@ import pandas as pd
 
 from comparisons.compare import describe
 from comparisons.device import DEVICES, check_device
+from comparisons.layers import run_layer_cases
+from comparisons.model_trajectories import MODEL_TRAJECTORY_CASES, run_model_trajectories
 from comparisons.parallel import auto_jobs, available_cpus, run_ordered
 from comparisons.progress import add_quiet_argument
-from comparisons.registry import (CASES, COMPONENT_CASES, REAL_DATA_CASES, SKIPPED,
-                                 TRAJECTORY_CASES)
+from comparisons.registry import (CASES, COMPONENT_CASES, LAYER_CASES, NETWORK_CASES,
+                                 REAL_DATA_CASES, SKIPPED, TRAJECTORY_CASES)
 from comparisons.runner import (NETWORK_ORACLES, ROW_COLUMNS, run_case, run_component,
                                 skipped_rows)
 from comparisons.tolerances import TAYLOR_MIN_SLOPE
@@ -58,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
                         f"(default: all)")
     p.add_argument("--parts", default=",".join(PARTS),
                    help=f"comma-separated reports to make: {', '.join(PARTS)} (default: all)")
+    p.add_argument("--exhaustive", action="store_true",
+                   help="also run the exhaustive layer variants (slow)")
     _add_run_options(p)
     return p
 
@@ -104,7 +110,7 @@ def _check_run_options(parser: argparse.ArgumentParser, args: argparse.Namespace
         parser.error(str(err))
 
 
-PARTS = ("gradients", "components", "trajectories")
+PARTS = ("gradients", "components", "layers", "trajectories")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,10 +131,17 @@ def main(argv: list[str] | None = None) -> int:
     cases = [c for c in CASES if args.only in c.id] if "gradients" in parts else []
     components = ([c for c in COMPONENT_CASES if args.only in c.id]
                   if "components" in parts else [])
+    layer_cases, network_cases = (
+        ([c for c in LAYER_CASES if args.only in c.id and (args.exhaustive or not c.exhaustive)],
+         [c for c in NETWORK_CASES if args.only in c.id and (args.exhaustive or not c.exhaustive)])
+        if "layers" in parts else ([], []))
     real_data = sklearn_available()
     trajectories = [c for c in TRAJECTORY_CASES + (REAL_DATA_CASES if real_data else [])
                     if args.only in c.id] if "trajectories" in parts else []
-    if not cases and not components and not trajectories:
+    model_runs = [c for c in MODEL_TRAJECTORY_CASES if args.only in c.id and (
+        args.exhaustive or not c.exhaustive)] if "trajectories" in parts and real_data else []
+    if not cases and not components and not trajectories and not layer_cases \
+            and not network_cases and not model_runs:
         if not real_data and any(args.only in c.id for c in REAL_DATA_CASES):
             _parser().error(f"the cases matching {args.only!r} train on data sets bundled with "
                             f"scikit-learn, which is not installed "
@@ -139,8 +152,10 @@ def main(argv: list[str] | None = None) -> int:
         failed_lines += _gradients(cases, oracles, args)
     if "components" in parts:
         failed_lines += _components(components, args)
+    if "layers" in parts and (layer_cases or network_cases):
+        failed_lines += _layers(layer_cases, network_cases, oracles, args)
     if "trajectories" in parts:
-        failed_lines += _trajectories(trajectories, args, real_data)
+        failed_lines += _trajectories(trajectories, args, real_data, model_runs)
     for line in failed_lines[:20]:
         print("FAIL", line)
     return 1 if failed_lines else 0
@@ -196,13 +211,36 @@ def _components(components: list, args: argparse.Namespace) -> list[str]:
     return [describe(row) for row in comp_failed.to_dict("records")]
 
 
-def _trajectories(cases: list, args: argparse.Namespace, real_data: bool) -> list[str]:
+def _layers(layer_cases: list, network_cases: list, oracles: list[str],
+            args: argparse.Namespace) -> list[str]:
+    start = time.perf_counter()
+    df = run_layer_cases(layer_cases, network_cases, oracles)
+    write_csv(df, args.out / "layers.csv")
+    failed = df[df["status"].isin(["fail", "xpass"])]
+    n_xfail = int((df["status"] == "xfail").sum())
+    print(f"layers: {len(layer_cases)} layer cases and {len(network_cases)} networks, "
+          f"{len(df)} comparisons, {(df['status'] == 'pass').sum()} passed, {len(failed)} "
+          f"failed, {n_xfail} documented deviations (xfail); wrote {args.out / 'layers.csv'} in "
+          f"{time.perf_counter() - start:.1f} s")
+    for (dtype, oracle), group in df[df["oracle"].isin(["torch", "fd"])].groupby(
+            ["dtype", "oracle"]):
+        worst = group.loc[group["max_abs_err"].idxmax()]
+        print(f"  worst {dtype} vs {oracle}: abs err {worst['max_abs_err']:.2e} "
+              f"({worst['case']} {worst['parameter']}), max rel err "
+              f"{group['max_rel_err'].max():.2e}")
+    return [describe(row) for row in failed.to_dict("records")]
+
+
+def _trajectories(cases: list, args: argparse.Namespace, real_data: bool,
+                  model_runs: list | None = None) -> list[str]:
     start = time.perf_counter()
     frames = run_ordered(partial(run_trajectory, device=args.device), cases,
                          _n_jobs(args, cases), desc="trajectories", quiet=args.quiet,
                          start_method=_start_method(args))
     df = (pd.concat(frames, ignore_index=True) if frames  # as trajectories.run_trajectories
           else pd.DataFrame(columns=TRAJECTORY_COLUMNS))
+    if model_runs:  # whole models (a CNN with batch norm and dropout) on digits
+        df = pd.concat([df, run_model_trajectories(model_runs)], ignore_index=True)
     write_csv(df, args.out / "trajectories.csv")
     failures = trajectory_failures(df)
     n_cases = df["case"].nunique()

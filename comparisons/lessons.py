@@ -249,11 +249,24 @@ def lesson_rows(name: str) -> list[dict[str, Any]]:
             cols = _trajectory_columns(t)
             rows.append(_row(name, f"{inputs} inputs: w, b, C and gradient, "
                              f"{targets_and_scaling.SCALING_STEPS} steps", h[cols], t[cols]))
+    elif name in _layer_lessons():
+        rows += _layer_lessons()[name](name)
+    elif name == "gradients_through_time":  # self-contained: its own module
+        from comparisons.lesson_gradients_through_time import lesson_rows as bptt_rows
+
+        rows += bptt_rows()
     else:
         from manual.lessons import LESSONS
 
         raise ValueError(f"unknown lesson {name!r}; valid: {', '.join(LESSONS)}")
     return rows
+
+
+def _layer_lessons() -> dict[str, Any]:
+    """The layer lessons' comparisons (:mod:`comparisons.lessons_layers`)."""
+    from comparisons.lessons_layers import LESSON_ROWS
+
+    return LESSON_ROWS
 
 
 def _train(net: Any, X: np.ndarray, y: np.ndarray, lr: float, steps: int) -> np.ndarray:

@@ -401,3 +401,38 @@ TRAJECTORY_CASES: list[TrajectoryCase] = _trajectory_cases()
 REAL_DATA_CASES: list[TrajectoryCase] = _real_data_cases()
 __all__ += ["OPTIMIZER_SETTINGS", "REAL_DATA_CASES", "TRAINING_OUTPUT", "TRAINING_PAIRS",
             "TRAJECTORY_CASES", "TrajectoryCase"]
+
+# --------------------------------------------------------------------------------------
+# layers and Sequential networks (the table lives in comparisons/cases/layers.py)
+# --------------------------------------------------------------------------------------
+from comparisons.cases.layers import (  # noqa: E402  (the table imports nothing from here)
+    LAYER_CASES,
+    LAYER_CONTROLS,
+    NETWORK_CASES,
+    LayerCase,
+    LayerControl,
+    NetworkCase,
+)
+
+from comparisons.cases.norms import NORM_CASES, NORM_CONTROLS, NORM_NETWORK_CASES  # noqa: E402
+
+LAYER_CASES += NORM_CASES  # in place: the one list every consumer reads
+NETWORK_CASES += NORM_NETWORK_CASES
+LAYER_CONTROLS += NORM_CONTROLS
+
+__all__ += ["LAYER_CASES", "LAYER_CONTROLS", "NETWORK_CASES", "LayerCase", "LayerControl",
+            "NetworkCase"]
+
+# --------------------------------------------------------------------------------------
+# recurrent layers (the table lives in comparisons/cases/recurrent.py)
+# --------------------------------------------------------------------------------------
+from comparisons.cases.recurrent import (  # noqa: E402
+    RECURRENT_CASES,
+    RECURRENT_CONTROLS,
+    RECURRENT_NETWORKS,
+)
+
+LAYER_CASES += RECURRENT_CASES  # in place: the one list every consumer reads
+LAYER_CONTROLS += RECURRENT_CONTROLS
+NETWORK_CASES += RECURRENT_NETWORKS
+__all__ += ["RECURRENT_CASES", "RECURRENT_CONTROLS", "RECURRENT_NETWORKS"]

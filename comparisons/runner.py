@@ -17,6 +17,7 @@ messages, and :func:`run_cases` runs registry cases into a pandas DataFrame.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -157,9 +158,19 @@ def first_divergence(manual: dict[str, np.ndarray], ref: dict[str, np.ndarray],
     return ""
 
 
+def _manual_vjp(net: Any, g: np.ndarray) -> dict[str, np.ndarray]:
+    """The network's parameter gradients under the upstream gradient ``g``: the MLP's
+    ``backward(grad_out=g)`` returns them; a layer-protocol ``Sequential``'s ``backward(g)``
+    stores them in ``grads``."""
+    if "grad_out" in inspect.signature(net.backward).parameters:
+        return net.backward(grad_out=g)
+    net.backward(g)
+    return net.grads
+
+
 def _describe(net: Any) -> dict[str, Any]:
     def name(obj):
-        return getattr(obj, "name", type(obj).__name__)
+        return "" if obj is None else getattr(obj, "name", type(obj).__name__)
 
     sizes = getattr(net, "sizes", None)
     return {"activation": name(getattr(net, "activation", None)),
@@ -235,7 +246,7 @@ def compare_network(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "cust
         if hasattr(tnet, "vjp"):
             out = net.forward(X)
             g = np.random.default_rng(1).standard_normal(np.shape(out)).astype(dtype)
-            vjp_m = net.backward(grad_out=g)
+            vjp_m = _manual_vjp(net, g)
             vjp_t = tnet.vjp(X, g)
             tol = tolerance_for(dtype, "torch")
             emit("vjp", [compare_arrays(vjp_m[k], vjp_t[k], tol, k) for k in net.params])

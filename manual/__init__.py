@@ -11,13 +11,14 @@ Modules, one concept each:
   Adadelta, step for step as ``torch.optim``.
 - :mod:`manual.schedules` — learning-rate schedules, as ``torch.optim.lr_scheduler``.
 - :mod:`manual.training` — :func:`train`, the mini-batch training loop.
+- :mod:`manual.clipping` — ``clip_grad_norm_``, ``clip_grad_value_``, as ``torch.nn.utils``.
 - :mod:`manual.datasets` — XOR, two spirals, moons; scikit-learn's bundled real data.
 """
 
-from manual import activations, datasets, layers, losses, optimizers, schedules, training
+from manual import activations, clipping, datasets, layers, losses, optimizers, schedules, training
 from manual.layers import Sequential
 from manual.network import MLP
 from manual.training import train
 
-__all__ = ["MLP", "Sequential", "activations", "datasets", "layers", "losses", "optimizers",
-           "schedules", "train", "training"]
+__all__ = ["MLP", "Sequential", "activations", "clipping", "datasets", "layers", "losses",
+           "optimizers", "schedules", "train", "training"]

@@ -7,6 +7,7 @@ Synthetic, two classes each, drawn from a seed:
   the two signs, so no straight line separates the classes.
 - :func:`two_spirals` — two interleaved spirals (the Lang–Witbrock benchmark).
 - :func:`moons` — two interleaving half circles (as scikit-learn's ``make_moons``).
+- :func:`parity` — sequences of bits, labelled by their parity (for recurrent layers).
 
 Real (the optional extra ``pip install "backprop-reference-suite[data]"``, which brings
 scikit-learn): ``iris`` (150 x 4, 3 classes), ``digits`` (1797 x 64, 10 classes),
@@ -30,8 +31,8 @@ import numpy as np
 
 from manual._checks import check_choice, check_number
 
-__all__ = ["REAL", "SYNTHETIC", "Dataset", "load", "moons", "names", "sklearn_available",
-           "two_spirals", "xor"]
+__all__ = ["REAL", "SYNTHETIC", "Dataset", "load", "moons", "names", "parity",
+           "sklearn_available", "two_spirals", "xor"]
 
 SYNTHETIC = ("xor", "spirals", "moons")
 REAL = ("iris", "digits", "breast_cancer", "diabetes")
@@ -95,6 +96,18 @@ def moons(n: int = 200, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, 
     rng = np.random.default_rng(seed)
     perm = rng.permutation(n)
     return X[perm] + noise * rng.standard_normal((n, 2)), labels[perm]
+
+
+def parity(n: int = 256, length: int = 8, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    r"""``(tokens, labels)``: ``n`` sequences of ``length`` random bits (int64 (n, length),
+    tokens 0 and 1, for an embedding) and the parity of each, :math:`\sum_t b_t \bmod 2`.
+    A classic recurrent task: the label depends on every step, so the gradient has to
+    travel back through all of them."""
+    n = _check_n(n)
+    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 1:
+        raise ValueError(f"parity: length must be an integer >= 1, got {length!r}")
+    bits = np.random.default_rng(seed).integers(0, 2, size=(n, int(length))).astype(np.int64)
+    return bits, (bits.sum(axis=1) % 2).astype(np.int64)
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from manual._checks import check_choice
+from manual.clipping import clip_grad_norm_, clip_grad_value_
 
 __all__ = ["History", "batch_order", "flat_state", "train"]
 
@@ -123,7 +124,8 @@ def frozen_at(freeze: Mapping[str, Iterable[int]] | None, names: Iterable[str]
 def train(net: Any, X: np.ndarray, y: np.ndarray, optimizer: Any, epochs: int,
           batch_size: int, shuffle: bool = True, seed: int = 0, scheduler: Any = None, *,
           schedule_every: str = "step", freeze: Mapping[str, Iterable[int]] | None = None,
-          record: bool = False) -> History:
+          record: bool = False, clip_grad_norm: float | None = None,
+          clip_grad_value: float | None = None) -> History:
     """Train ``net`` on ``(X, y)`` with mini-batches; returns the :class:`History`.
 
     Parameters
@@ -145,6 +147,11 @@ def train(net: Any, X: np.ndarray, y: np.ndarray, optimizer: Any, epochs: int,
         torch does for ``p.grad = None`` (a frozen parameter).
     record
         Keep a copy of the parameters and the optimizer state after every step.
+    clip_grad_norm, clip_grad_value
+        Optional: clip the gradients between backward and the optimizer step, with
+        :func:`manual.clipping.clip_grad_norm_` (max_norm, 2-norm) and/or
+        :func:`manual.clipping.clip_grad_value_` (by value first when both are given), as
+        ``torch.nn.utils`` does on ``.grad``; frozen parameters are left out.
 
     Raises
     ------
@@ -181,6 +188,10 @@ def train(net: Any, X: np.ndarray, y: np.ndarray, optimizer: Any, epochs: int,
             for key, steps in frozen.items():
                 if t in steps:
                     grads[key] = None
+            if clip_grad_value is not None:
+                clip_grad_value_(grads, clip_grad_value)
+            if clip_grad_norm is not None:
+                clip_grad_norm_(grads, clip_grad_norm)
             lrs.append(float(optimizer.lr))
             optimizer.step(grads)
             for key, p in net.params.items():

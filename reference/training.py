@@ -25,16 +25,20 @@ __all__ = ["train"]
 def train(tnet: Any, X: np.ndarray, y: np.ndarray, optimizer: torch.optim.Optimizer,
           order: list[list[np.ndarray]], scheduler: Any = None, *,
           schedule_every: str = "step", freeze: Mapping[str, Iterable[int]] | None = None,
-          record: bool = False) -> History:
+          record: bool = False, clip_grad_norm: float | None = None,
+          clip_grad_value: float | None = None) -> History:
     """Train ``tnet`` on the batches of ``order`` (one list of index arrays per epoch).
 
     Per step: ``zero_grad(set_to_none=True)``, forward, the loss, ``backward``; the
     gradient of every parameter frozen at this step is set to ``None``; then
     ``optimizer.step()`` and, per step or per epoch, ``scheduler.step()``. A non-finite
     loss or parameter raises ``ValueError`` naming the step, as in :func:`manual.train`.
+    ``clip_grad_value``/``clip_grad_norm`` clip the gradients before the step with torch's
+    own ``torch.nn.utils.clip_grad_value_``/``clip_grad_norm_`` (by value first).
     """
     with _one_thread():
-        return _train(tnet, X, y, optimizer, order, scheduler, schedule_every, freeze, record)
+        return _train(tnet, X, y, optimizer, order, scheduler, schedule_every, freeze, record,
+                      clip_grad_norm, clip_grad_value)
 
 
 @contextmanager
@@ -50,7 +54,8 @@ def _one_thread():
         torch.set_num_threads(before)
 
 
-def _train(tnet, X, y, optimizer, order, scheduler, schedule_every, freeze, record) -> History:
+def _train(tnet, X, y, optimizer, order, scheduler, schedule_every, freeze, record,
+           clip_grad_norm=None, clip_grad_value=None) -> History:
     named = manual_named_parameters(tnet)
     frozen = frozen_at(freeze, named)
     device = getattr(tnet, "device", torch.device("cpu"))
@@ -73,6 +78,11 @@ def _train(tnet, X, y, optimizer, order, scheduler, schedule_every, freeze, reco
             for key, steps in frozen.items():
                 if t in steps:
                     named[key][0].grad = None  # torch skips a parameter without .grad
+            params = [p for group in optimizer.param_groups for p in group["params"]]
+            if clip_grad_value is not None:
+                torch.nn.utils.clip_grad_value_(params, clip_grad_value)
+            if clip_grad_norm is not None:
+                torch.nn.utils.clip_grad_norm_(params, clip_grad_norm)
             lrs.append(float(optimizer.param_groups[0]["lr"]))
             optimizer.step()
             # the parameters as NumPy copies (kept when recording): checking those is one

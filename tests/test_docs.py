@@ -5,7 +5,8 @@ import importlib
 
 import pytest
 
-MODULES = ["manual.activations", "manual.losses", "manual.network", "manual.layers"]
+MODULES = ["manual.activations", "manual.losses", "manual.network", "manual.layers",
+           "manual.layers.recurrent", "manual.clipping"]
 
 
 @pytest.mark.parametrize("name", MODULES)

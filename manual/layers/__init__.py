@@ -6,17 +6,69 @@
 - :mod:`~manual.layers.linear` — ``Linear`` (torch's (out, in) weight), ``Identity``, and the
   MLP's ``Dense`` with the CS231n-style ``affine_forward``/``affine_backward``.
 - :mod:`~manual.layers.activation` — every activation as a layer (``ReLU``, ``GELU``, …).
+- :mod:`~manual.layers.conv` — ``Conv1d``, ``Conv2d``, ``ConvTranspose2d`` and the functional
+  pairs ``conv2d_forward``/``conv2d_backward``, … (im2col and one matrix product).
+- :mod:`~manual.layers.pooling` — ``MaxPool1d``, ``MaxPool2d``, ``AvgPool2d``,
+  ``AdaptiveAvgPool2d`` and their functional pairs.
+- :mod:`~manual.layers.normalization` — ``BatchNorm1d``, ``BatchNorm2d``, ``LayerNorm``,
+  ``GroupNorm``, with ``batchnorm_forward``/``batchnorm_backward`` (the three-term
+  backward), ``layernorm_*`` and ``groupnorm_*``.
+- :mod:`~manual.layers.dropout` — ``Dropout`` (its own seed, or a mask handed to it), with
+  ``dropout_forward``/``dropout_backward``.
+- :mod:`~manual.layers.embedding` — ``Embedding`` (padding_idx, repeated indices that
+  accumulate), with ``word_embedding_forward``/``word_embedding_backward``.
 - :mod:`~manual.layers.shape` — ``Flatten``.
 - :mod:`~manual.layers.container` — ``Sequential``, with the loss a network trains with.
+- :mod:`~manual.layers.attention` — ``scaled_dot_product_attention`` (with the
+  ``attention_forward``/``attention_backward`` pair) and ``MultiheadAttention``.
+- :mod:`~manual.layers.transformer` — ``TransformerEncoderLayer``.
+- :mod:`~manual.layers.recurrent` — ``RNN``, ``LSTM``, ``GRU`` (backpropagation through time),
+  their cells and the CS231n-style step functions.
 """
 
 from manual.layers.activation import *  # noqa: F403
 from manual.layers.activation import __all__ as _activation_all
+from manual.layers.attention import (MultiheadAttention, attention_backward, attention_forward,
+                                     scaled_dot_product_attention)
 from manual.layers.base import Layer
 from manual.layers.container import Sequential
+from manual.layers.conv import (Conv1d, Conv2d, ConvTranspose2d, conv1d_backward, conv1d_forward,
+                                conv2d_backward, conv2d_forward, conv_transpose2d_backward,
+                                conv_transpose2d_forward)
 from manual.layers.linear import (Dense, Identity, Linear, affine_backward, affine_forward,
                                   linear_backward, linear_forward)
+from manual.layers.pooling import (AdaptiveAvgPool2d, AvgPool2d, MaxPool1d, MaxPool2d,
+                                   adaptive_avg_pool2d_backward, adaptive_avg_pool2d_forward,
+                                   avg_pool2d_backward, avg_pool2d_forward, max_pool1d_backward,
+                                   max_pool1d_forward, max_pool2d_backward, max_pool2d_forward)
+from manual.layers.dropout import Dropout, dropout_backward, dropout_forward
+from manual.layers.embedding import Embedding, word_embedding_backward, word_embedding_forward
+from manual.layers.normalization import (BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm,
+                                         batchnorm_backward, batchnorm_forward,
+                                         groupnorm_backward, groupnorm_forward,
+                                         layernorm_backward, layernorm_forward)
+from manual.layers.recurrent import (GRU, LSTM, RNN, GRUCell, LastTimeStep, LSTMCell, RNNCell,
+                                     gru_step_backward, gru_step_forward, lstm_step_backward,
+                                     lstm_step_forward, rnn_step_backward, rnn_step_forward)
 from manual.layers.shape import Flatten
+from manual.layers.transformer import TransformerEncoderLayer
 
-__all__ = ["Dense", "Flatten", "Identity", "Layer", "Linear", "Sequential", "affine_backward",
-           "affine_forward", "linear_backward", "linear_forward", *_activation_all]
+__all__ = ["Conv1d", "Conv2d", "ConvTranspose2d", "conv1d_backward", "conv1d_forward",
+           "conv2d_backward", "conv2d_forward", "conv_transpose2d_backward",
+           "conv_transpose2d_forward"]
+__all__ += ["AdaptiveAvgPool2d", "AvgPool2d", "MaxPool1d", "MaxPool2d",
+            "adaptive_avg_pool2d_backward", "adaptive_avg_pool2d_forward", "avg_pool2d_backward",
+            "avg_pool2d_forward", "max_pool1d_backward", "max_pool1d_forward",
+            "max_pool2d_backward", "max_pool2d_forward"]
+__all__ += ["Dense", "Flatten", "GRU", "GRUCell", "Identity", "LSTM", "LSTMCell", "LastTimeStep",
+            "Layer",
+            "Linear", "RNN", "RNNCell", "Sequential", "affine_backward", "affine_forward",
+            "gru_step_backward", "gru_step_forward", "linear_backward", "linear_forward",
+            "lstm_step_backward", "lstm_step_forward", "rnn_step_backward", "rnn_step_forward",
+            *_activation_all]
+__all__ += ["BatchNorm1d", "BatchNorm2d", "Dropout", "Embedding", "GroupNorm", "LayerNorm",
+            "batchnorm_backward", "batchnorm_forward", "dropout_backward", "dropout_forward",
+            "groupnorm_backward", "groupnorm_forward", "layernorm_backward", "layernorm_forward",
+            "word_embedding_backward", "word_embedding_forward"]
+__all__ += ["MultiheadAttention", "TransformerEncoderLayer", "attention_backward",
+            "attention_forward", "scaled_dot_product_attention"]

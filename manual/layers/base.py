@@ -153,7 +153,15 @@ class Layer:
             layout = what or " or ".join(f"{d}-d" for d in ndims)
             raise ValueError(f"{owner}: {name} must be {layout}, got shape {x.shape}")
         check_finite(x, f"{owner}: {name}")
+        if self._follows_input():  # no float state of its own: compute in the input's
+            self._dtype = x.dtype  # dtype, as a torch ReLU or Flatten does
         return x.astype(self.dtype, copy=False)
+
+    def _follows_input(self) -> bool:
+        """True for a layer without parameters or float buffers (activations, Flatten,
+        pooling): its dtype is its last input's, as for torch's parameter-free modules."""
+        return not self.params and not any(np.asarray(v).dtype.kind == "f"
+                                           for v in self.buffers.values())
 
     def check_dout(self, dout: Any) -> np.ndarray:
         """The upstream gradient, checked against the shape of the last output (which

@@ -140,7 +140,8 @@ class Sequential(Layer):
         a = x
         for i, layer in enumerate(self.layers):
             a = layer.forward(a)  # a_i = f_i(a_{i-1})
-            self.intermediates[self._key(i)] = a
+            # a recurrent layer returns (output, h_n): its output is what is recorded
+            self.intermediates[self._key(i)] = a[0] if isinstance(a, tuple) else a
         self._out = np.asarray(a)
         return a
 
@@ -176,6 +177,8 @@ class Sequential(Layer):
             if i == 0 and hasattr(layer, "needs_input_grad"):
                 layer.needs_input_grad = self.needs_input_grad
             grad = layer.backward(grad)  # dJ/da_{i-1}
+            if isinstance(grad, tuple):  # a recurrent layer's (dx, dhx): only x came from
+                grad = grad[0]  # the layer before it (its initial state is zero)
             if grad is not None:
                 self.intermediates[f"dJ/d(input of {self._key(i)})"] = grad
         return grad

@@ -18,6 +18,11 @@ and ``plot(path)``.
 6. :mod:`~manual.lessons.constant_derivative` — identity's f' = 1 against sigmoid and ReLU.
 7. :mod:`~manual.lessons.vanishing_gradients` — per-layer gradient norms, 10 layers.
 8. :mod:`~manual.lessons.targets_and_scaling` — targets 0.1/0.9, standardised inputs.
+9. :mod:`~manual.lessons.batchnorm_backward` — batch norm's three-term backward.
+10. :mod:`~manual.lessons.conv_backward` — a convolution's input gradient is a convolution
+    with the flipped kernel.
+11. :mod:`~manual.lessons.gradients_through_time` — |dL/dh_t| over 50 steps, RNN vs LSTM,
+    clipping.
 
 The lesson modules are imported on demand, so ``python -m manual.lessons.<name>`` runs a
 module that is not already loaded.
@@ -34,7 +39,9 @@ __all__ = ["LESSONS", "lesson", "seed_network"]
 #: the lesson modules, in order
 LESSONS: tuple[str, ...] = ("derivative_as_limit", "gradient_descent_1d", "single_neuron",
                             "network_321", "why_nonlinear", "constant_derivative",
-                            "vanishing_gradients", "targets_and_scaling")
+                            "vanishing_gradients", "targets_and_scaling",
+                            "batchnorm_backward", "conv_backward",
+                            "gradients_through_time")
 
 
 def lesson(name: str) -> ModuleType:

@@ -1,0 +1,136 @@
+"""Deliberately wrong layers, the negative controls of the layer table
+(:data:`comparisons.cases.layers.LAYER_CONTROLS`), kept apart from the correct code.
+
+Each is a subclass of the correct layer with one classic slip in its backward pass, so it
+keeps the correct layer's torch twin (:func:`comparisons.bridge.twin_name` walks the
+class hierarchy) and every comparison must catch it, naming the broken parameter.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from comparisons.norm_slips import *  # noqa: F403  (batch norm, layer norm, dropout, embedding)
+from comparisons.norm_slips import __all__ as _norm_slips
+from manual.layers import Linear
+
+__all__ = ["LinearInputGradUntransposed", "LinearWeightGradTransposed", *_norm_slips]
+
+
+class LinearWeightGradTransposed(Linear):
+    """dW = x^T delta (the textbook (in, out) layout) stored as torch's (out, in) weight's
+    gradient without transposing: on a square layer the shapes agree, the values do not."""
+
+    def backward(self, dout: np.ndarray) -> np.ndarray | None:
+        dx = super().backward(dout)
+        self.grads["weight"] = self.grads["weight"].T.copy()
+        return dx
+
+
+class LinearInputGradUntransposed(Linear):
+    """dx = delta W^T instead of delta W (square layer): the input gradient is wrong, and
+    with it every layer below it in a network."""
+
+    def backward(self, dout: np.ndarray) -> np.ndarray | None:
+        dx = super().backward(dout)
+        if dx is not None:
+            dx = np.asarray(dout) @ self.params["weight"].T
+        return dx
+
+
+# convolution and pooling (comparisons/conv_slips.py)
+from comparisons.conv_slips import *  # noqa: E402,F403
+from comparisons.conv_slips import __all__ as _conv_slips  # noqa: E402
+
+__all__ += _conv_slips
+
+# the attention kernels' slips live beside the attention calls they plug into
+from comparisons.attention_slips import *  # noqa: E402,F403
+from comparisons.attention_slips import __all__ as _attention_all  # noqa: E402
+
+__all__ += _attention_all
+
+
+# --------------------------------------------------------------------------------------
+# recurrent layers: the classic slips of backpropagation through time
+# --------------------------------------------------------------------------------------
+from manual.layers.recurrent import GRU, LSTM, _sigmoid  # noqa: E402
+
+__all__ += ["GRUResetBeforeProduct", "LSTMCellStateGradDropped", "LSTMGatesSwappedInBackward",
+            "LSTMWeightHHLastStepOnly"]
+
+
+class LSTMGatesSwappedInBackward(LSTM):
+    """Forward right (gates i, f, g, o); backward reads the stacked blocks as i, f, o, g:
+    the tanh derivative lands on the output gate and sigma' on the cell candidate."""
+
+    def _recurrence_back(self, dstate, cache):
+        prev_h, prev_c, w_hh, act, tc = cache
+        H = prev_c.shape[-1]
+        swapped = np.concatenate([act[..., :2 * H], act[..., 3 * H:], act[..., 2 * H:3 * H]],
+                                 axis=-1)
+        dxw, dhw, dprev = super()._recurrence_back(dstate, (prev_h, prev_c, w_hh, swapped, tc))
+        return dxw, dhw, dprev
+
+
+class LSTMCellStateGradDropped(LSTM):
+    """dL/dc_{t-1} = 0: the cell state's own path back in time forgotten (only the path
+    through h_{t-1} is kept)."""
+
+    def _recurrence_back(self, dstate, cache):
+        dxw, dhw, (dh, dc) = super()._recurrence_back(dstate, cache)
+        return dxw, dhw, (dh, np.zeros_like(dc))
+
+
+class LSTMWeightHHLastStepOnly(LSTM):
+    """weight_hh's gradient taken from the last time step only, delta_T^T h_{T-1}, instead
+    of the sum over every step."""
+
+    def _recurrence_back(self, dstate, cache):
+        out = super()._recurrence_back(dstate, cache)
+        if self._first_back is None:  # backward runs the last time step first
+            self._first_back = (out[1], cache[0])
+        return out
+
+    def backward(self, d_output, d_hx=None):
+        self._first_back = None
+        result = super().backward(d_output, d_hx)
+        dhw, prev_h = self._first_back
+        self.grads["weight_hh_l0"] = dhw.T @ prev_h
+        return result
+
+
+class GRUResetBeforeProduct(GRU):
+    """The other paper's GRU (Cho et al. 2014): n = tanh(x_n + W_hn (r * h) + b_hn), the
+    reset gate applied *before* the matrix product, with its own consistent backward;
+    torch applies it after, r * (W_hn h + b_hn)."""
+
+    def _recurrence(self, xw, state, w_hh, b_hh):
+        h = state[0]
+        H = h.shape[-1]
+        hw_rz = h @ w_hh[:2 * H].T + (0 if b_hh is None else b_hh[:2 * H])
+        rz = _sigmoid(xw[..., :2 * H] + hw_rz)
+        r, z = rz[..., :H], rz[..., H:]
+        hn = (r * h) @ w_hh[2 * H:].T + (0 if b_hh is None else b_hh[2 * H:])
+        n = np.tanh(xw[..., 2 * H:] + hn)
+        return ((1 - z) * n + z * h,), (h, w_hh, rz, n, hn)
+
+    def _recurrence_back(self, dstate, cache):
+        h, w_hh, rz, n, hn = cache
+        dh = dstate[0]
+        H = h.shape[-1]
+        r, z = rz[..., :H], rz[..., H:]
+        dn = dh * (1 - z) * (1 - n * n)
+        d_rh = dn @ w_hh[2 * H:]  # gradient of r * h
+        dxw = np.concatenate([d_rh * h * r * (1 - r), dh * (h - n) * z * (1 - z), dn], axis=-1)
+        dhw = dxw.copy()  # r, z blocks as before; the n block: d b_hn = dn
+        dprev = dxw[..., :2 * H] @ w_hh[:2 * H] + d_rh * r + dh * z
+        self._n_terms.append((dn, r * h))  # W_hn multiplies r * h: dW_hn = sum dn^T (r h)
+        return dxw, dhw, (dprev,)
+
+    def backward(self, d_output, d_hx=None):
+        self._n_terms = []
+        result = super().backward(d_output, d_hx)
+        H = self.hidden_size
+        self.grads["weight_hh_l0"][2 * H:] = sum(dn.T @ rh for dn, rh in self._n_terms)
+        return result

@@ -1,0 +1,517 @@
+r"""Normalisation layers: :class:`BatchNorm1d`, :class:`BatchNorm2d`, :class:`LayerNorm`,
+:class:`GroupNorm`, and their CS231n-style functional pairs.
+
+All four normalise a set :math:`S` of :math:`M` numbers by that set's mean and *biased*
+variance, then apply a per-feature scale and shift:
+
+.. math::
+    \mu = \frac{1}{M}\sum_{i\in S} x_i, \qquad
+    \sigma^2 = \frac{1}{M}\sum_{i\in S} (x_i - \mu)^2, \qquad
+    \hat x_i = \frac{x_i - \mu}{\sqrt{\sigma^2 + \epsilon}}, \qquad
+    y_i = \gamma\,\hat x_i + \beta
+
+They differ only in what :math:`S` is:
+
+================  ======================================================  ================
+layer             the set :math:`S` (one per …)                           :math:`\gamma`
+================  ======================================================  ================
+batch norm        all samples and positions of one channel (per channel)  per channel
+layer norm        the last ``len(normalized_shape)`` dims (per sample)     per element
+group norm        the channels of one group and their positions           per channel
+                  (per sample and group)
+================  ======================================================  ================
+
+so one backward serves them all. Because :math:`\mu` and :math:`\sigma^2` are functions
+of every :math:`x_i` in the set, :math:`\partial L/\partial x_i` has three terms (the
+direct path, the path through the mean, the path through the variance; derived in
+:func:`batchnorm_backward`):
+
+.. math::
+    \frac{\partial L}{\partial x_i} = \frac{1}{\sqrt{\sigma^2+\epsilon}}
+    \Big(g_i - \frac{1}{M}\sum_{j\in S} g_j
+         - \hat x_i\,\frac{1}{M}\sum_{j\in S} g_j\,\hat x_j\Big),
+    \qquad g_i = \gamma\,\frac{\partial L}{\partial y_i}
+
+In eval mode batch norm uses its running statistics instead: constants, so only the
+first term is left.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from manual.layers.base import Layer, check_positive_int, layer_dtype
+
+__all__ = ["BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm", "NormCache",
+           "batchnorm_backward", "batchnorm_forward", "groupnorm_backward", "groupnorm_forward",
+           "layernorm_backward", "layernorm_forward", "normalize_backward", "normalize_forward"]
+
+
+# --------------------------------------------------------------------------------------
+# the shared core: normalise over some axes, and its three-term backward
+# --------------------------------------------------------------------------------------
+@dataclass
+class NormCache:
+    """What a normalisation's backward needs (and, for batch norm, the statistics used).
+
+    ``xhat`` is :math:`\\hat x` (the input's shape), ``inv_std`` is
+    :math:`1/\\sqrt{\\sigma^2+\\epsilon}` broadcastable against it, ``axes`` the axes the
+    statistics were taken over, ``batch_stats`` whether they were this input's own (False
+    for eval-mode batch norm: constants, one-term backward). ``mean`` and ``var`` (biased)
+    are the statistics, broadcastable like ``inv_std``."""
+
+    xhat: np.ndarray
+    inv_std: np.ndarray
+    mean: np.ndarray
+    var: np.ndarray
+    axes: tuple[int, ...]
+    batch_stats: bool
+    gamma: np.ndarray | None = None  # broadcast against x (None: no affine)
+    param_axes: tuple[int, ...] = ()  # axes summed to get dgamma/dbeta
+
+
+def normalize_forward(x: np.ndarray, axes: tuple[int, ...], eps: float,
+                      mean: np.ndarray | None = None, var: np.ndarray | None = None
+                      ) -> NormCache:
+    r""":math:`\hat x = (x - \mu)/\sqrt{\sigma^2+\epsilon}` over ``axes``.
+
+    With ``mean``/``var`` None, :math:`\mu` and the biased :math:`\sigma^2` are ``x``'s own
+    over ``axes``; otherwise the given constants (broadcastable against ``x``) are used.
+    The variance is taken in two passes, :math:`\frac{1}{M}\sum (x-\mu)^2`, never as
+    :math:`E[x^2] - \mu^2`, which cancels catastrophically when :math:`|\mu| \gg \sigma`."""
+    batch_stats = mean is None
+    if batch_stats and x.size == 0:  # an empty batch: no statistics, nothing to normalise
+        mean = var = np.zeros([1 if a in axes else d for a, d in enumerate(x.shape)], x.dtype)
+        centred = x - mean
+    elif batch_stats:
+        mean = x.mean(axis=axes, keepdims=True)  # mu, one per set S
+        centred = x - mean
+        var = (centred * centred).mean(axis=axes, keepdims=True)  # biased: divide by M
+    else:
+        centred = x - mean
+    inv_std = 1.0 / np.sqrt(var + eps)  # eps > 0: finite even for a constant set (var 0)
+    xhat = centred * inv_std
+    return NormCache(xhat.astype(x.dtype, copy=False), inv_std.astype(x.dtype, copy=False),
+                     np.asarray(mean, dtype=x.dtype), np.asarray(var, dtype=x.dtype), axes,
+                     batch_stats)
+
+
+def normalize_backward(dxhat: np.ndarray, cache: NormCache) -> np.ndarray:
+    r""":math:`\partial L/\partial x` from :math:`g = \partial L/\partial \hat x`:
+
+    .. math::
+        \frac{\partial L}{\partial x} = \frac{1}{\sqrt{\sigma^2+\epsilon}}
+        \big(g - \overline{g} - \hat x\,\overline{g\hat x}\big)
+
+    (bars: means over the normalised set) with the set's own statistics, or just
+    :math:`g/\sqrt{\sigma^2+\epsilon}` when they were constants (eval-mode batch norm)."""
+    if not cache.batch_stats:
+        return dxhat * cache.inv_std  # mu and sigma are constants: one term
+    if dxhat.size == 0:
+        return dxhat.copy()
+    xhat, axes = cache.xhat, cache.axes
+    mean_g = dxhat.mean(axis=axes, keepdims=True)  # the path through mu
+    mean_gx = (dxhat * xhat).mean(axis=axes, keepdims=True)  # the path through sigma^2
+    # written with xhat (bounded by sqrt(M)) rather than x - mu: no large numbers cancel
+    return cache.inv_std * (dxhat - mean_g - xhat * mean_gx)
+
+
+def _affine(cache: NormCache, gamma: np.ndarray | None, beta: np.ndarray | None,
+            shape: tuple[int, ...]) -> np.ndarray:
+    """:math:`y = \\gamma \\hat x + \\beta`, with ``gamma``/``beta`` reshaped to ``shape``."""
+    out = cache.xhat
+    if gamma is not None:
+        cache.gamma = gamma.reshape(shape)
+        out = out * cache.gamma
+    if beta is not None:
+        out = out + beta.reshape(shape)
+    return out
+
+
+def _affine_backward(dout: np.ndarray, cache: NormCache, has_beta: bool, shape: tuple[int, ...]
+                     ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """``(dxhat, dgamma, dbeta)`` of the affine step; the parameter gradients in ``shape``."""
+    if cache.gamma is None:
+        return dout, None, (dout.sum(axis=cache.param_axes).reshape(shape) if has_beta
+                            else None)
+    dgamma = (dout * cache.xhat).sum(axis=cache.param_axes).reshape(shape)
+    dbeta = dout.sum(axis=cache.param_axes).reshape(shape) if has_beta else None
+    return dout * cache.gamma, dgamma, dbeta
+
+
+# --------------------------------------------------------------------------------------
+# batch norm
+# --------------------------------------------------------------------------------------
+def _channel_shape(x: np.ndarray) -> tuple[int, ...]:
+    """(1, C, 1, 1, ...): per-channel values broadcast against an (N, C, \\*) input."""
+    return (1, x.shape[1]) + (1,) * (x.ndim - 2)
+
+
+def batchnorm_forward(x: np.ndarray, gamma: np.ndarray | None, beta: np.ndarray | None,
+                      eps: float = 1e-5, running_mean: np.ndarray | None = None,
+                      running_var: np.ndarray | None = None, training: bool = True
+                      ) -> tuple[np.ndarray, NormCache]:
+    r"""Batch normalisation of ``x`` (N, C) or (N, C, \*) per channel ``C``.
+
+    .. math::
+        \mu_c = \frac{1}{M}\sum_{n,\ell} x_{nc\ell}, \quad
+        \sigma_c^2 = \frac{1}{M}\sum_{n,\ell} (x_{nc\ell}-\mu_c)^2, \quad
+        y_{nc\ell} = \gamma_c\,\frac{x_{nc\ell}-\mu_c}{\sqrt{\sigma_c^2+\epsilon}} + \beta_c
+
+    over the :math:`M = N\cdot L` values of channel :math:`c` (all samples and positions).
+    ``training=True`` uses these batch statistics (the biased variance, as torch's
+    normalisation); ``training=False`` uses ``running_mean``/``running_var`` (C,) instead.
+    ``gamma``/``beta`` (C,) may be None (``affine=False``). Returns ``(y, cache)``;
+    ``cache.mean`` and ``cache.var`` hold the statistics used (updating running statistics
+    is the layer's job, see :class:`BatchNorm1d`)."""
+    shape = _channel_shape(x)
+    axes = (0,) + tuple(range(2, x.ndim))  # everything but the channel axis
+    if training:
+        cache = normalize_forward(x, axes, eps)
+    else:
+        cache = normalize_forward(x, axes, eps, running_mean.reshape(shape),
+                                  running_var.reshape(shape))
+    cache.param_axes = axes
+    return _affine(cache, gamma, beta, shape), cache
+
+
+def batchnorm_backward(dout: np.ndarray, cache: NormCache, has_beta: bool = True
+                       ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    r"""Given :math:`\partial L/\partial y`, return ``(dx, dgamma, dbeta)``.
+
+    The parameters are the easy part, sums over the channel's :math:`M` values:
+
+    .. math::
+        \frac{\partial L}{\partial \gamma_c} = \sum_{n,\ell} \frac{\partial L}{\partial y}\,
+        \hat x, \qquad
+        \frac{\partial L}{\partial \beta_c} = \sum_{n,\ell} \frac{\partial L}{\partial y}
+
+    The input is the lesson. With :math:`g = \gamma\,\partial L/\partial y` (the gradient
+    reaching :math:`\hat x`) and :math:`s = 1/\sqrt{\sigma^2+\epsilon}`, every :math:`x_i`
+    reaches the loss three ways: directly through :math:`\hat x_i = (x_i-\mu)s`, through
+    the mean :math:`\mu` every :math:`\hat x_j` subtracts, and through the variance
+    every :math:`\hat x_j` divides by. With :math:`\partial\mu/\partial x_i = 1/M` and
+    :math:`\partial\sigma^2/\partial x_i = 2(x_i-\mu)/M`:
+
+    .. math::
+        \frac{\partial L}{\partial x_i}
+        = \underbrace{g_i\, s}_{\text{direct}}
+        \;\underbrace{-\;\frac{s}{M}\sum_j g_j}_{\text{through } \mu}
+        \;\underbrace{-\;\frac{s}{M}\,\hat x_i \sum_j g_j\,\hat x_j}_{\text{through }
+        \sigma^2}
+        = \frac{s}{M}\Big(M g_i - \sum_j g_j - \hat x_i \sum_j g_j \hat x_j\Big)
+
+    (the :math:`\mu`-path of the variance term vanishes: :math:`\sum_j (x_j-\mu) = 0`).
+    Drop the last two terms — treat the batch statistics as constants — and the gradient
+    is wrong in train mode, though right in eval mode, where the statistics *are*
+    constants: then ``dx`` is the first term alone. ``has_beta=False``: ``dbeta`` is None.
+    """
+    dxhat, dgamma, dbeta = _affine_backward(dout, cache, has_beta, (-1,))
+    return normalize_backward(dxhat, cache), dgamma, dbeta
+
+
+class _BatchNorm(Layer):
+    """Shared by :class:`BatchNorm1d` and :class:`BatchNorm2d`."""
+
+    _ndims: tuple[int, ...] = ()
+    _layout = ""
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True,
+                 dtype: Any = None) -> None:
+        super().__init__()
+        owner = type(self).__name__
+        self.num_features = check_positive_int(owner, "num_features", num_features)
+        self.eps = _check_eps(owner, eps)
+        if momentum is not None and (isinstance(momentum, bool) or not
+                                     isinstance(momentum, (int, float, np.floating))):
+            raise TypeError(f"{owner}: momentum must be a float or None, got {momentum!r}")
+        self.momentum = None if momentum is None else float(momentum)
+        self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
+        self.config = {"num_features": self.num_features, "eps": self.eps,
+                       "momentum": self.momentum, "affine": self.affine,
+                       "track_running_stats": self.track_running_stats}
+        dt = layer_dtype(owner, dtype)
+        self._dtype = dt
+        c = self.num_features
+        if self.affine:  # torch's init: gamma = 1, beta = 0
+            self.params["weight"] = np.ones(c, dtype=dt)
+            self.params["bias"] = np.zeros(c, dtype=dt)
+        if self.track_running_stats:
+            self.buffers["running_mean"] = np.zeros(c, dtype=dt)
+            self.buffers["running_var"] = np.ones(c, dtype=dt)
+            self.buffers["num_batches_tracked"] = np.array(0, dtype=np.int64)  # as torch: long
+
+    def reset_running_stats(self) -> None:
+        """Running mean 0, running variance 1, counter 0 (in place), as torch's."""
+        if self.track_running_stats:
+            self.buffers["running_mean"][...] = 0
+            self.buffers["running_var"][...] = 1
+            self.buffers["num_batches_tracked"][...] = 0
+
+    def forward(self, x: Any) -> np.ndarray:
+        owner = type(self).__name__
+        x = self.check_input(x, self._ndims, what=self._layout)
+        if x.shape[1] != self.num_features:
+            raise ValueError(f"{owner}: input has {x.shape[1]} channels (shape {x.shape}), "
+                             f"expected num_features={self.num_features}")
+        # batch statistics in train mode, and in eval mode when there are no running ones
+        use_batch = self.training or not self.track_running_stats
+        m = x.size // self.num_features  # values per channel
+        if use_batch and m == 1:
+            raise ValueError(f"{owner}: expected more than 1 value per channel when using "
+                             f"batch statistics (train mode, or track_running_stats=False), "
+                             f"got input of shape {x.shape}")
+        out, cache = batchnorm_forward(x, self.params.get("weight"), self.params.get("bias"),
+                                       self.eps, self.buffers.get("running_mean"),
+                                       self.buffers.get("running_var"), training=use_batch)
+        if self.training and self.track_running_stats:
+            self._update_running_stats(cache, m)
+        self._cache, self._out_shape = cache, out.shape
+        return out
+
+    def _update_running_stats(self, cache: NormCache, m: int) -> None:
+        r"""As torch: count the batch, then, unless it is empty,
+
+        .. math::
+            \hat\mu \leftarrow (1-f)\hat\mu + f\mu, \qquad
+            \hat\sigma^2 \leftarrow (1-f)\hat\sigma^2 + f\,\frac{M}{M-1}\sigma^2
+
+        with :math:`f` = ``momentum``, or :math:`1/t` after :math:`t` batches when
+        ``momentum`` is None (the cumulative moving average: the plain mean of every
+        batch's statistics). The running variance is the *unbiased* one."""
+        nbt = self.buffers["num_batches_tracked"]
+        nbt += 1  # in place: the 0-d int64 array stays the live buffer
+        if m == 0:
+            return  # torch counts an empty batch but leaves the statistics alone
+        f = 1.0 / float(nbt) if self.momentum is None else self.momentum
+        rm, rv = self.buffers["running_mean"], self.buffers["running_var"]
+        mean = cache.mean.reshape(-1)
+        unbiased = cache.var.reshape(-1) * (m / (m - 1))  # Bessel's correction
+        rm *= 1 - f
+        rm += f * mean
+        rv *= 1 - f
+        rv += f * unbiased
+
+    def backward(self, dout: np.ndarray) -> np.ndarray | None:
+        dout = self.check_dout(dout)
+        dx, dgamma, dbeta = batchnorm_backward(dout, self._cache, self.affine)
+        self.grads = {"weight": dgamma, "bias": dbeta} if self.affine else {}
+        return dx if self.needs_input_grad else None
+
+
+class BatchNorm1d(_BatchNorm):
+    r"""``nn.BatchNorm1d(num_features, eps=1e-5, momentum=0.1, affine=True,
+    track_running_stats=True)`` on (N, C) or (N, C, L) inputs.
+
+    Train mode normalises with the batch's own statistics per channel (biased variance)
+    and, with ``track_running_stats``, updates ``buffers``: ``running_mean``,
+    ``running_var`` (with the *unbiased* variance) and the int64 counter
+    ``num_batches_tracked``; ``momentum=None`` makes them the cumulative average.
+    Eval mode normalises with the running statistics (0 and 1 before any training, as
+    torch) — or, with ``track_running_stats=False``, with the batch's own, as torch.
+    ``params``: ``weight`` (:math:`\gamma`, ones) and ``bias`` (:math:`\beta`, zeros), (C,),
+    when ``affine``. The math is :func:`batchnorm_forward` and :func:`batchnorm_backward`.
+    """
+
+    _ndims = (2, 3)
+    _layout = "(N, C) or (N, C, L)"
+
+
+class BatchNorm2d(_BatchNorm):
+    r"""``nn.BatchNorm2d(num_features, eps=1e-5, momentum=0.1, affine=True,
+    track_running_stats=True)`` on (N, C, H, W) inputs: :class:`BatchNorm1d`'s statistics
+    over the N·H·W values of each channel."""
+
+    _ndims = (4,)
+    _layout = "(N, C, H, W)"
+
+
+def _check_eps(owner: str, eps: Any) -> float:
+    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.floating)):
+        raise TypeError(f"{owner}: eps must be a float, got {eps!r}")
+    if not eps >= 0:
+        raise ValueError(f"{owner}: eps must be >= 0, got {eps}")
+    return float(eps)
+
+
+# --------------------------------------------------------------------------------------
+# layer norm
+# --------------------------------------------------------------------------------------
+def layernorm_forward(x: np.ndarray, gamma: np.ndarray | None, beta: np.ndarray | None,
+                      normalized_ndim: int = 1, eps: float = 1e-5
+                      ) -> tuple[np.ndarray, NormCache]:
+    r"""Layer normalisation: each sample normalised over its last ``normalized_ndim`` dims.
+
+    .. math::
+        \mu_n = \frac{1}{D}\sum_{d} x_{nd}, \quad
+        \sigma_n^2 = \frac{1}{D}\sum_{d} (x_{nd}-\mu_n)^2, \quad
+        y_{nd} = \gamma_d\,\frac{x_{nd}-\mu_n}{\sqrt{\sigma_n^2+\epsilon}} + \beta_d
+
+    with :math:`d` running over the :math:`D` elements of the normalised dims and
+    :math:`n` over all leading ones; ``gamma``/``beta`` have the normalised dims' shape
+    (or are None). Train and eval are the same. Returns ``(y, cache)``."""
+    k = normalized_ndim
+    axes = tuple(range(x.ndim - k, x.ndim))
+    cache = normalize_forward(x, axes, eps)
+    cache.param_axes = tuple(range(x.ndim - k))  # the leading dims
+    shape = x.shape[x.ndim - k:]
+    return _affine(cache, gamma, beta, shape), cache
+
+
+def layernorm_backward(dout: np.ndarray, cache: NormCache, has_beta: bool = True
+                       ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    r"""``(dx, dgamma, dbeta)``: the three-term backward of :func:`batchnorm_backward`,
+    with the mean and variance taken per sample over the normalised dims,
+
+    .. math::
+        \frac{\partial L}{\partial x_{nd}} = \frac{1}{\sqrt{\sigma_n^2+\epsilon}}
+        \Big(g_{nd} - \frac{1}{D}\sum_{d'} g_{nd'} - \hat x_{nd}\,
+        \frac{1}{D}\sum_{d'} g_{nd'}\hat x_{nd'}\Big), \qquad g = \gamma\odot
+        \frac{\partial L}{\partial y}
+
+    and :math:`\partial L/\partial\gamma = \sum_n \partial L/\partial y \odot \hat x`,
+    :math:`\partial L/\partial\beta = \sum_n \partial L/\partial y` over the leading dims."""
+    shape = cache.xhat.shape[len(cache.param_axes):]
+    dxhat, dgamma, dbeta = _affine_backward(dout, cache, has_beta, shape)
+    return normalize_backward(dxhat, cache), dgamma, dbeta
+
+
+class LayerNorm(Layer):
+    r"""``nn.LayerNorm(normalized_shape, eps=1e-5, elementwise_affine=True, bias=True)``.
+
+    Normalises each sample over its last ``len(normalized_shape)`` dims, which must equal
+    ``normalized_shape`` (an int means one dim). ``params``: ``weight`` (ones) and
+    ``bias`` (zeros) of shape ``normalized_shape`` when ``elementwise_affine`` (no
+    ``bias`` with ``bias=False``). Any number of leading dims, none included (a single
+    sample). Train and eval modes are the same. The math is :func:`layernorm_forward`.
+    """
+
+    def __init__(self, normalized_shape: int | tuple[int, ...] | list[int], eps: float = 1e-5,
+                 elementwise_affine: bool = True, bias: bool = True, dtype: Any = None) -> None:
+        super().__init__()
+        shape = ((normalized_shape,) if isinstance(normalized_shape, (int, np.integer))
+                 else tuple(normalized_shape))
+        self.normalized_shape = tuple(check_positive_int("LayerNorm", "normalized_shape", d)
+                                      for d in shape)
+        if not self.normalized_shape:
+            raise ValueError("LayerNorm: normalized_shape must name at least one dim, got ()")
+        self.eps = _check_eps("LayerNorm", eps)
+        self.elementwise_affine, self.bias = bool(elementwise_affine), bool(bias)
+        self.config = {"normalized_shape": self.normalized_shape, "eps": self.eps,
+                       "elementwise_affine": self.elementwise_affine, "bias": self.bias}
+        dt = layer_dtype("LayerNorm", dtype)
+        self._dtype = dt
+        if self.elementwise_affine:
+            self.params["weight"] = np.ones(self.normalized_shape, dtype=dt)
+            if self.bias:
+                self.params["bias"] = np.zeros(self.normalized_shape, dtype=dt)
+
+    def forward(self, x: Any) -> np.ndarray:
+        k = len(self.normalized_shape)
+        x = self.check_input(x, tuple(range(k, 33)),
+                             what=f"(*, {', '.join(map(str, self.normalized_shape))})")
+        if x.shape[x.ndim - k:] != self.normalized_shape:
+            raise ValueError(f"LayerNorm: input of shape {x.shape} does not end with "
+                             f"normalized_shape={self.normalized_shape}")
+        out, cache = layernorm_forward(x, self.params.get("weight"), self.params.get("bias"),
+                                       k, self.eps)
+        self._cache, self._out_shape = cache, out.shape
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray | None:
+        dout = self.check_dout(dout)
+        dx, dgamma, dbeta = layernorm_backward(dout, self._cache, "bias" in self.params)
+        self.grads = {k: v for k, v in (("weight", dgamma), ("bias", dbeta))
+                      if k in self.params}
+        return dx if self.needs_input_grad else None
+
+
+# --------------------------------------------------------------------------------------
+# group norm
+# --------------------------------------------------------------------------------------
+def groupnorm_forward(x: np.ndarray, gamma: np.ndarray | None, beta: np.ndarray | None,
+                      num_groups: int, eps: float = 1e-5) -> tuple[np.ndarray, NormCache]:
+    r"""Group normalisation of ``x`` (N, C, \*): the C channels split into ``num_groups``
+    groups of C/G consecutive channels, each sample's group normalised over its channels
+    and positions, then a per-channel scale and shift:
+
+    .. math::
+        \mu_{ng} = \frac{1}{M}\sum_{c\in g,\,\ell} x_{nc\ell}, \quad
+        \sigma_{ng}^2 = \frac{1}{M}\sum_{c\in g,\,\ell} (x_{nc\ell}-\mu_{ng})^2, \quad
+        y_{nc\ell} = \gamma_c\,\frac{x_{nc\ell}-\mu_{ng}}{\sqrt{\sigma_{ng}^2+\epsilon}}
+        + \beta_c
+
+    (:math:`M = (C/G)\cdot L`). ``num_groups=1`` is layer norm over (C, \*) with
+    per-channel parameters; ``num_groups=C`` is instance norm. Returns ``(y, cache)``;
+    the backward is :func:`groupnorm_backward`."""
+    n, c = x.shape[:2]
+    # (N, G, C/G, *): a free view, so that one group is one slice over axes 2..
+    xg = x.reshape(n, num_groups, c // num_groups, *x.shape[2:])
+    cache = normalize_forward(xg, tuple(range(2, xg.ndim)), eps)
+    cache.xhat = cache.xhat.reshape(x.shape)  # kept in x's layout for the affine step
+    cache.param_axes = (0,) + tuple(range(2, x.ndim))
+    return _affine(cache, gamma, beta, _channel_shape(x)), cache
+
+
+def groupnorm_backward(dout: np.ndarray, cache: NormCache, num_groups: int,
+                       has_beta: bool = True
+                       ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    r"""``(dx, dgamma, dbeta)``: the three-term backward of :func:`batchnorm_backward`
+    with the statistics per sample and group (the sums over the group's channels and
+    positions), :math:`g = \gamma_c\,\partial L/\partial y`; :math:`\partial
+    L/\partial\gamma_c` and :math:`\partial L/\partial\beta_c` sum over samples and
+    positions, as batch norm's."""
+    dxhat, dgamma, dbeta = _affine_backward(dout, cache, has_beta, (-1,))
+    n, c = dout.shape[:2]
+    grouped = (n, num_groups, c // num_groups, *dout.shape[2:])
+    inner = NormCache(cache.xhat.reshape(grouped), cache.inv_std, cache.mean, cache.var,
+                      cache.axes, True)
+    return normalize_backward(dxhat.reshape(grouped), inner).reshape(dout.shape), dgamma, dbeta
+
+
+class GroupNorm(Layer):
+    r"""``nn.GroupNorm(num_groups, num_channels, eps=1e-5, affine=True, *, bias=True)`` on
+    (N, C, \*) inputs. ``num_channels`` must be divisible by ``num_groups``. ``params``:
+    ``weight`` (ones) and ``bias`` (zeros), (C,), when ``affine`` (no ``bias`` with
+    ``bias=False``). Train and eval are the same. The math is :func:`groupnorm_forward`."""
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
+                 affine: bool = True, dtype: Any = None, *, bias: bool = True) -> None:
+        super().__init__()
+        self.num_groups = check_positive_int("GroupNorm", "num_groups", num_groups)
+        self.num_channels = check_positive_int("GroupNorm", "num_channels", num_channels)
+        if self.num_channels % self.num_groups:
+            raise ValueError(f"GroupNorm: num_channels ({self.num_channels}) must be divisible "
+                             f"by num_groups ({self.num_groups})")
+        self.eps = _check_eps("GroupNorm", eps)
+        self.affine, self.bias = bool(affine), bool(bias)
+        self.config = {"num_groups": self.num_groups, "num_channels": self.num_channels,
+                       "eps": self.eps, "affine": self.affine, "bias": self.bias}
+        dt = layer_dtype("GroupNorm", dtype)
+        self._dtype = dt
+        if self.affine:
+            self.params["weight"] = np.ones(self.num_channels, dtype=dt)
+            if self.bias:
+                self.params["bias"] = np.zeros(self.num_channels, dtype=dt)
+
+    def forward(self, x: Any) -> np.ndarray:
+        x = self.check_input(x, tuple(range(2, 33)), what="(N, C, *)")
+        if x.shape[1] != self.num_channels:
+            raise ValueError(f"GroupNorm: input has {x.shape[1]} channels (shape {x.shape}), "
+                             f"expected num_channels={self.num_channels}")
+        out, cache = groupnorm_forward(x, self.params.get("weight"), self.params.get("bias"),
+                                       self.num_groups, self.eps)
+        self._cache, self._out_shape = cache, out.shape
+        return out
+
+    def backward(self, dout: np.ndarray) -> np.ndarray | None:
+        dout = self.check_dout(dout)
+        dx, dgamma, dbeta = groupnorm_backward(dout, self._cache, self.num_groups,
+                                               "bias" in self.params)
+        self.grads = {k: v for k, v in (("weight", dgamma), ("bias", dbeta))
+                      if k in self.params}
+        return dx if self.needs_input_grad else None

@@ -1,0 +1,398 @@
+r"""Pooling: :class:`MaxPool1d`, :class:`MaxPool2d`, :class:`AvgPool2d`,
+:class:`AdaptiveAvgPool2d`, and their CS231n-style functional pairs.
+
+Every pooling window is a strided view of the padded input
+(``np.lib.stride_tricks.sliding_window_view``, as for convolution): window
+:math:`(i, j)` covers rows :math:`i s_h + p\,d_h` and columns :math:`j s_w + q\,d_w` of the
+padded input, :math:`0 \le p < k_h`, :math:`0 \le q < k_w`. Output size (torch's):
+
+.. math::
+    H_o = \left\lfloor \frac{H + 2\,\text{pad} - d(k-1) - 1}{s} \right\rfloor + 1
+
+(``ceil_mode``: rounded up instead, minus one if the last window would start in the
+right-hand padding). Backward scatters each window's share of :math:`\delta` back to the
+input positions the window read, *adding* where windows overlap; the scatter is one
+``np.bincount`` over flat input indices (no loop over windows or channels).
+
+Max pooling, :math:`y = \max_{(p, q)} x_p[\dots]`: the gradient of a window goes entirely to
+its maximum,
+
+.. math::
+    \frac{\partial L}{\partial x_{r,t}} = \sum_{(i,j):\ (r,t) = \arg\max \text{ of window }
+    (i,j)} \delta_{i,j} .
+
+**Ties** (a window whose maximum occurs several times): torch's CPU kernel scans the window
+row by row (``p`` then ``q``) and keeps the first maximum (it replaces the running maximum
+only on a strictly greater value), so the *whole* gradient goes to the first maximal
+element in row-major window order — checked against torch on inputs with ties. ``argmax``
+over the window flattened in the same order returns exactly that element. Padding is
+:math:`-\infty`, so a padded position is never the maximum (torch requires padding at most
+half the kernel, which keeps a real element in every window).
+
+Average pooling, :math:`y = \frac{1}{D}\sum_{(p,q)} x_p[\dots]`: every element of the
+window receives :math:`\delta / D`, with torch's divisor :math:`D`: ``divisor_override``
+if given, else the window's size within the zero-padded input (``count_include_pad=True``)
+or within the input itself (``False``). Adaptive average pooling uses windows
+:math:`[\lfloor iH/H_o \rfloor, \lceil (i+1)H/H_o \rceil)`, written as a pooling matrix
+:math:`P` (:math:`H_o \times H`): :math:`y = P_h\, x\, P_w^\top`, so
+:math:`\partial L/\partial x = P_h^\top \delta P_w`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from manual.layers.base import Layer
+from manual.layers.conv import as_tuple, windows
+
+__all__ = ["AdaptiveAvgPool2d", "AvgPool2d", "MaxPool1d", "MaxPool2d",
+           "adaptive_avg_pool2d_backward", "adaptive_avg_pool2d_forward", "avg_pool2d_backward",
+           "avg_pool2d_forward", "max_pool1d_backward", "max_pool1d_forward",
+           "max_pool2d_backward", "max_pool2d_forward", "pool_output_size"]
+
+
+def pool_output_size(size: int, kernel: int, stride: int, padding: int, dilation: int,
+                     ceil_mode: bool) -> int:
+    """torch's ``pooling_output_shape``: floor (or ceil) of the window count, and with
+    ``ceil_mode`` one fewer if the last window would start in the right padding."""
+    span = size + 2 * padding - dilation * (kernel - 1) - 1
+    out = (-(-span // stride) if ceil_mode else span // stride) + 1
+    if ceil_mode and (out - 1) * stride >= size + padding:
+        out -= 1
+    return out
+
+
+def _pool_args(owner: str, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
+               n: int = 2) -> tuple[tuple[int, ...], ...]:
+    """Normalise and check pooling arguments as torch does (stride None: the kernel size;
+    padding at most half the kernel)."""
+    kernel = as_tuple(owner, "kernel_size", kernel_size, n)
+    stride = kernel if stride is None or stride == () else as_tuple(owner, "stride", stride, n)
+    pad = as_tuple(owner, "padding", padding, n, minimum=0)
+    dil = as_tuple(owner, "dilation", dilation, n)
+    if any(p > k // 2 for p, k in zip(pad, kernel)):
+        raise ValueError(f"{owner}: padding should be at most half of the kernel size "
+                         f"(padding <= kernel_size // 2, as torch), got padding={pad} for "
+                         f"kernel_size={kernel}")
+    return kernel, stride, pad, dil
+
+
+def _geometry(owner: str, shape: tuple[int, ...], kernel: tuple[int, int],
+              stride: tuple[int, int], pad: tuple[int, int], dil: tuple[int, int],
+              ceil_mode: bool) -> tuple[tuple[int, int], tuple[tuple[int, int], ...]]:
+    """Output size and the padding (before, after) per spatial dim, the "after" part
+    including the extra that ``ceil_mode``'s last window reaches past the padded input."""
+    H, W = shape[2:]
+    out = tuple(pool_output_size(n, k, s, p, d, ceil_mode)
+                for n, k, s, p, d in zip((H, W), kernel, stride, pad, dil))
+    if min(out) < 1:
+        raise ValueError(f"{owner}: input of shape {shape} is too small for kernel_size={kernel} "
+                         f"(dilation={dil}, padding={pad}): output size {out}")
+    pads = tuple((p, max(p, (o - 1) * s + d * (k - 1) + 1 - n - p))
+                 for n, o, k, s, p, d in zip((H, W), out, kernel, stride, pad, dil))
+    return out, pads
+
+
+def _scatter(values: np.ndarray, plane_index: np.ndarray, nc: int, plane: int) -> np.ndarray:
+    """Add ``values`` (NC, ...) into NC planes of ``plane`` elements at ``plane_index``
+    (broadcast against ``values``): one ``np.bincount``, which adds up repeated indices
+    (overlapping windows), as a ``+=`` with fancy indexing would not."""
+    offset = (np.arange(nc) * plane).reshape((nc,) + (1,) * (values.ndim - 1))
+    flat = np.broadcast_to(plane_index + offset, values.shape).ravel()
+    out = np.bincount(flat, weights=values.ravel().astype(np.float64), minlength=nc * plane)
+    return out.astype(values.dtype, copy=False)  # float64 sums, rounded once
+
+
+# --------------------------------------------------------------------------------------
+# max pooling
+# --------------------------------------------------------------------------------------
+def max_pool2d_forward(x: np.ndarray, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                       dilation: Any = 1, ceil_mode: bool = False, *,
+                       owner: str = "max_pool2d") -> tuple[np.ndarray, tuple]:
+    """``F.max_pool2d`` on ``x`` (N, C, H, W): ``(y, cache)``, ``y`` (N, C, Ho, Wo); the
+    cache holds each window's argmax (the first maximum in row-major window order, as
+    torch). ``owner`` names the caller in error messages."""
+    kernel, stride, pad, dil = _pool_args(owner, kernel_size, stride, padding, dilation)
+    out, pads = _geometry(owner, x.shape, kernel, stride, pad, dil, ceil_mode)
+    xp = np.pad(x, ((0, 0), (0, 0), *pads), constant_values=-np.inf)  # -inf never wins
+    win = windows(xp, kernel, stride, dil)[:, :, :out[0], :out[1]]  # (N, C, Ho, Wo, kh, kw)
+    win = win.reshape(*win.shape[:4], kernel[0] * kernel[1])  # (N, C, Ho, Wo, kh*kw): a copy
+    arg = np.argmax(win, axis=-1)  # (N, C, Ho, Wo): first maximum in row-major order
+    y = np.take_along_axis(win, arg[..., None], axis=-1)[..., 0]
+    # the argmax as (row, column) of the padded input
+    rows = np.arange(out[0])[:, None] * stride[0] + (arg // kernel[1]) * dil[0]
+    cols = np.arange(out[1])[None, :] * stride[1] + (arg % kernel[1]) * dil[1]
+    return y, (x.shape, xp.shape, pads, rows, cols)
+
+
+def max_pool2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    r""":math:`\partial L/\partial x`: each window's :math:`\delta` to its argmax, summed
+    where windows share their argmax (overlapping windows), zero elsewhere."""
+    x_shape, xp_shape, pads, rows, cols = cache
+    N, C, Hp, Wp = xp_shape
+    flat = (rows * Wp + cols).reshape(N * C, *rows.shape[2:])  # index in the padded plane
+    dxp = _scatter(dout.reshape(N * C, *dout.shape[2:]), flat, N * C, Hp * Wp)
+    dxp = dxp.reshape(N, C, Hp, Wp)
+    (top, _), (left, _) = pads
+    return dxp[:, :, top:top + x_shape[2], left:left + x_shape[3]]
+
+
+def max_pool1d_forward(x: np.ndarray, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                       dilation: Any = 1, ceil_mode: bool = False
+                       ) -> tuple[np.ndarray, tuple]:
+    """``F.max_pool1d`` on ``x`` (N, C, L): the 2-d pooling of a height-1 image."""
+    k, s, p, d = _pool_args("max_pool1d", kernel_size, stride, padding, dilation, n=1)
+    y, cache = max_pool2d_forward(x[:, :, None, :], (1, k[0]), (1, s[0]), (0, p[0]),
+                                  (1, d[0]), ceil_mode)
+    return y[:, :, 0, :], cache
+
+
+def max_pool1d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    """:math:`\\partial L/\\partial x` of :func:`max_pool1d_forward`."""
+    return max_pool2d_backward(dout[:, :, None, :], cache)[:, :, 0, :]
+
+
+# --------------------------------------------------------------------------------------
+# average pooling
+# --------------------------------------------------------------------------------------
+def _avg_divisor(size: int, out: int, kernel: int, stride: int, pad: int,
+                 count_include_pad: bool) -> np.ndarray:
+    """Per output position along one axis: the window's extent within the padded input
+    (``count_include_pad``) or within the input, as torch's ``avg_pool2d`` kernel."""
+    start = np.arange(out) * stride - pad
+    end = np.minimum(start + kernel, size + pad)
+    if count_include_pad:
+        return end - start
+    return np.minimum(end, size) - np.maximum(start, 0)
+
+
+def avg_pool2d_forward(x: np.ndarray, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                       ceil_mode: bool = False, count_include_pad: bool = True,
+                       divisor_override: int | None = None, *, owner: str = "avg_pool2d"
+                       ) -> tuple[np.ndarray, tuple]:
+    """``F.avg_pool2d`` on ``x`` (N, C, H, W): the window sums (zero padding) over torch's
+    divisor. Returns ``(y, cache)``; ``owner`` names the caller in error messages."""
+    kernel, stride, pad, dil = _pool_args(owner, kernel_size, stride, padding, 1)
+    out, pads = _geometry(owner, x.shape, kernel, stride, pad, dil, ceil_mode)
+    xp = np.pad(x, ((0, 0), (0, 0), *pads))
+    win = windows(xp, kernel, stride, dil)[:, :, :out[0], :out[1]]  # (N, C, Ho, Wo, kh, kw)
+    if divisor_override:
+        div = np.full(out, float(divisor_override))
+    else:
+        dh, dw = (_avg_divisor(n, o, k, s, p, count_include_pad)
+                  for n, o, k, s, p in zip(x.shape[2:], out, kernel, stride, pad))
+        div = np.outer(dh, dw).astype(np.float64)  # (Ho, Wo)
+    div = div.astype(x.dtype)
+    y = win.sum(axis=(4, 5)) / div
+    return y, (x.shape, xp.shape, pads, kernel, stride, div)
+
+
+def avg_pool2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    r""":math:`\partial L/\partial x`: :math:`\delta_{i,j}/D_{i,j}` to every element of window
+    :math:`(i, j)`, summed over the windows that share an element."""
+    x_shape, xp_shape, pads, kernel, stride, div = cache
+    N, C, Hp, Wp = xp_shape
+    Ho, Wo = dout.shape[2:]
+    g = (dout / div).reshape(N * C, Ho, Wo, 1, 1)  # each window's share per element
+    rows = (np.arange(Ho) * stride[0])[:, None, None, None] + np.arange(kernel[0])[:, None]
+    cols = (np.arange(Wo) * stride[1])[None, :, None, None] + np.arange(kernel[1])
+    values = np.broadcast_to(g, (N * C, Ho, Wo, *kernel))
+    dxp = _scatter(values, rows * Wp + cols, N * C, Hp * Wp).reshape(N, C, Hp, Wp)
+    (top, _), (left, _) = pads
+    return dxp[:, :, top:top + x_shape[2], left:left + x_shape[3]]
+
+
+def _adaptive_matrix(size: int, out: int, dtype: np.dtype) -> np.ndarray:
+    """(out, size): row i averages [floor(i*size/out), ceil((i+1)*size/out))."""
+    i = np.arange(out)
+    start = (i * size) // out
+    end = -((-(i + 1) * size) // out)  # ceil
+    h = np.arange(size)
+    inside = (h >= start[:, None]) & (h < end[:, None])
+    return (inside / (end - start)[:, None]).astype(dtype)
+
+
+def adaptive_avg_pool2d_forward(x: np.ndarray, output_size: tuple[int, int]
+                                ) -> tuple[np.ndarray, tuple]:
+    """``F.adaptive_avg_pool2d`` on ``x`` (N, C, H, W): :math:`y = P_h x P_w^\\top`."""
+    Ph = _adaptive_matrix(x.shape[2], output_size[0], x.dtype)  # (Ho, H)
+    Pw = _adaptive_matrix(x.shape[3], output_size[1], x.dtype)  # (Wo, W)
+    y = Ph @ x @ Pw.T  # (N, C, Ho, Wo): broadcast over (N, C)
+    return y, (Ph, Pw)
+
+
+def adaptive_avg_pool2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    """:math:`\\partial L/\\partial x = P_h^\\top \\delta P_w`."""
+    Ph, Pw = cache
+    return Ph.T @ dout @ Pw
+
+
+# --------------------------------------------------------------------------------------
+# the layers
+# --------------------------------------------------------------------------------------
+class _Pool2d(Layer):
+    """Input checks and unbatched handling for the 2-d pooling layers."""
+
+    nd = 2
+
+    def _batched(self, x: Any) -> tuple[np.ndarray, bool]:
+        nd = self.nd
+        what = "(N, C, L) or (C, L)" if nd == 1 else "(N, C, H, W) or (C, H, W)"
+        x = self.check_input(x, (nd + 1, nd + 2), what=what)
+        unbatched = x.ndim == nd + 1
+        return (x[None] if unbatched else x), unbatched
+
+    def _finish(self, y: np.ndarray, unbatched: bool, cache: Any) -> np.ndarray:
+        self._cache = (unbatched, cache)
+        y = y[0] if unbatched else y
+        self._out_shape = y.shape
+        return y
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        dout = self.check_dout(dout)
+        unbatched, cache = self._cache
+        dx = self._backward(dout[None] if unbatched else dout, cache)
+        return dx[0] if unbatched else dx
+
+
+class MaxPool2d(_Pool2d):
+    r"""``nn.MaxPool2d(kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
+    ceil_mode=False)``; ``stride=None`` means ``kernel_size``. Padding above half the
+    kernel is an error, as torch. With ``return_indices=True`` forward returns ``(y,
+    indices)``, the flat index ``row * W + col`` of each window's maximum in its input
+    plane (torch's), and backward takes the gradient of ``y`` (or ``(dy, None)``). Ties
+    send the gradient to the first maximum in row-major window order, as torch's CPU
+    kernel (module docstring). Input (N, C, H, W) or (C, H, W)."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 dilation: Any = 1, return_indices: bool = False, ceil_mode: bool = False
+                 ) -> None:
+        super().__init__()
+        owner = type(self).__name__
+        n = self.nd
+        self.kernel_size, self.stride, self.padding, self.dilation = _pool_args(
+            owner, kernel_size, stride, padding, dilation, n)
+        self.return_indices, self.ceil_mode = bool(return_indices), bool(ceil_mode)
+        unpack = (lambda t: t[0]) if n == 1 else (lambda t: t)
+        self.config = {"kernel_size": unpack(self.kernel_size), "stride": unpack(self.stride),
+                       "padding": unpack(self.padding), "dilation": unpack(self.dilation),
+                       "return_indices": self.return_indices, "ceil_mode": self.ceil_mode}
+
+    def _pool(self, x: np.ndarray) -> tuple[np.ndarray, tuple]:
+        return max_pool2d_forward(x, self.kernel_size, self.stride, self.padding,
+                                  self.dilation, self.ceil_mode, owner=type(self).__name__)
+
+    def forward(self, x: np.ndarray) -> Any:
+        x, unbatched = self._batched(x)
+        y, cache = self._pool(x)
+        out = self._finish(y, unbatched, cache)
+        if not self.return_indices:
+            return out
+        _, xp_shape, pads, rows, cols = cache
+        width = x.shape[-1]
+        idx = (rows - pads[0][0]) * width + (cols - pads[-1][0])  # in the unpadded plane
+        idx = idx.reshape(out.shape).astype(np.int64)
+        return out, idx
+
+    def check_dout(self, dout: Any) -> np.ndarray:
+        if self.return_indices and isinstance(dout, (tuple, list)):
+            dout = dout[0]  # (dy, None): the indices carry no gradient
+        return super().check_dout(dout)
+
+    @staticmethod
+    def _backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+        return max_pool2d_backward(dout, cache)
+
+
+class MaxPool1d(MaxPool2d):
+    """``nn.MaxPool1d(kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
+    ceil_mode=False)`` on (N, C, L) or (C, L): :class:`MaxPool2d` of a height-1 image."""
+
+    nd = 1
+
+    def _pool(self, x: np.ndarray) -> tuple[np.ndarray, tuple]:
+        y, cache = max_pool2d_forward(x[:, :, None, :], (1, *self.kernel_size),
+                                      (1, *self.stride), (0, *self.padding),
+                                      (1, *self.dilation), self.ceil_mode,
+                                      owner=type(self).__name__)
+        return y[:, :, 0, :], cache
+
+    @staticmethod
+    def _backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+        return max_pool2d_backward(dout[:, :, None, :], cache)[:, :, 0, :]
+
+
+class AvgPool2d(_Pool2d):
+    """``nn.AvgPool2d(kernel_size, stride=None, padding=0, ceil_mode=False,
+    count_include_pad=True, divisor_override=None)``: window means with torch's divisor
+    (module docstring). Input (N, C, H, W) or (C, H, W)."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 ceil_mode: bool = False, count_include_pad: bool = True,
+                 divisor_override: int | None = None) -> None:
+        super().__init__()
+        owner = type(self).__name__
+        self.kernel_size, self.stride, self.padding, _ = _pool_args(
+            owner, kernel_size, stride, padding, 1)
+        if divisor_override is not None:
+            if isinstance(divisor_override, bool) or not isinstance(divisor_override,
+                                                                    (int, np.integer)):
+                raise TypeError(f"{owner}: divisor_override must be an int or None, got "
+                                f"{divisor_override!r}")
+            if divisor_override == 0:
+                raise ValueError(f"{owner}: divisor_override must be non-zero, got 0")
+        self.ceil_mode, self.count_include_pad = bool(ceil_mode), bool(count_include_pad)
+        self.divisor_override = divisor_override
+        self.config = {"kernel_size": self.kernel_size, "stride": self.stride,
+                       "padding": self.padding, "ceil_mode": self.ceil_mode,
+                       "count_include_pad": self.count_include_pad,
+                       "divisor_override": divisor_override}
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x, unbatched = self._batched(x)
+        y, cache = avg_pool2d_forward(x, self.kernel_size, self.stride, self.padding,
+                                      self.ceil_mode, self.count_include_pad,
+                                      self.divisor_override, owner=type(self).__name__)
+        return self._finish(y, unbatched, cache)
+
+    @staticmethod
+    def _backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+        return avg_pool2d_backward(dout, cache)
+
+
+class AdaptiveAvgPool2d(_Pool2d):
+    """``nn.AdaptiveAvgPool2d(output_size)``: an int or a pair, ``None`` keeping that input
+    dimension; windows :math:`[\\lfloor iH/H_o\\rfloor, \\lceil (i+1)H/H_o\\rceil)` as
+    torch. Input (N, C, H, W) or (C, H, W)."""
+
+    def __init__(self, output_size: Any) -> None:
+        super().__init__()
+        owner = type(self).__name__
+        items = tuple(output_size) if isinstance(output_size, (tuple, list)) else (
+            output_size, output_size)
+        if len(items) != 2:
+            raise ValueError(f"{owner}: output_size must be an int or a pair, got "
+                             f"{output_size!r}")
+        for v in items:
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer))
+                                  or v < 1):
+                raise ValueError(f"{owner}: output_size must hold positive ints or None, got "
+                                 f"{output_size!r}")
+        self.output_size = tuple(None if v is None else int(v) for v in items)
+        self.config = {"output_size": output_size if isinstance(output_size, int)
+                       else self.output_size}
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x, unbatched = self._batched(x)
+        if min(x.shape[2:]) < 1:
+            raise ValueError(f"{type(self).__name__}: input of shape {x.shape} has an empty "
+                             f"spatial dimension")
+        size = tuple(n if o is None else o for n, o in zip(x.shape[2:], self.output_size))
+        y, cache = adaptive_avg_pool2d_forward(x, size)
+        return self._finish(y, unbatched, cache)
+
+    @staticmethod
+    def _backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+        return adaptive_avg_pool2d_backward(dout, cache)

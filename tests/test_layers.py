@@ -1,0 +1,222 @@
+"""Every layer and network case of the layer table (comparisons/cases/layers.py) against
+torch's own modules, finite differences and the Taylor test; the negative controls; the
+bridge that builds the torch twins."""
+
+import numpy as np
+import pytest
+import torch
+
+from comparisons import failures
+from comparisons import layer_slips
+from comparisons.bridge import TorchSequential, register_twin, torch_twin, TWIN_BUILDERS
+from comparisons.layers import compare_layer, run_layer_case, run_network_case
+from comparisons.registry import LAYER_CASES, LAYER_CONTROLS, NETWORK_CASES
+from manual import layers
+
+
+def _params(cases):
+    return [pytest.param(c, id=c.id, marks=[pytest.mark.exhaustive] if c.exhaustive else [])
+            for c in cases]
+
+
+@pytest.mark.parametrize("case", _params(LAYER_CASES))
+def test_layer_case(case):
+    rows = run_layer_case(case)
+    assert rows and not failures(rows), "\n".join(failures(rows))
+    assert {r["oracle"] for r in rows} == set(case.oracles)
+
+
+@pytest.mark.parametrize("case", _params(NETWORK_CASES))
+def test_network_case(case):
+    rows = run_network_case(case)
+    assert rows and not failures(rows), "\n".join(failures(rows))
+    assert {r["oracle"] for r in rows} == set(case.oracles)
+
+
+def _failing(rows):
+    return {(r["oracle"], r["parameter"]) for r in rows if r["status"] == "fail"}
+
+
+def _run_control(control, broken: bool):
+    from comparisons.cases.layers import NetworkCase
+    from comparisons.layers import case_names, compare_layer, compare_sequential
+
+    factory = getattr(layer_slips, control.broken) if broken else None
+    case = control.case
+    if isinstance(case, NetworkCase):
+        net = case.build({control.layer_index: factory} if factory else None)
+        X, y = case.data()
+        return compare_sequential(net, X, y, case=case.id, oracles=case.oracles)
+    return compare_layer(case.build(factory), case.inputs(), oracles=case.oracles,
+                         case=case.id, seed=case.seed, **case_names(case))
+
+
+@pytest.mark.parametrize("control", [pytest.param(c, id=c.id) for c in LAYER_CONTROLS])
+def test_negative_control_fails_exactly_where_expected(control):
+    rows = _run_control(control, broken=True)
+    assert _failing(rows) == set(control.fails), control.slip
+    msg = "\n".join(failures(rows))
+    for oracle, param in control.fails:
+        assert f"{control.case.id} [{oracle}] {param}" in msg
+    if control.first_divergence:
+        torch_fails = [r for r in rows if r["oracle"] == "torch" and r["status"] == "fail"]
+        assert {r["first_divergence"] for r in torch_fails} == {control.first_divergence}
+
+
+@pytest.mark.parametrize("control", [pytest.param(c, id=c.id) for c in LAYER_CONTROLS])
+def test_negative_control_counterpart_passes(control):
+    rows = _run_control(control, broken=False)
+    assert rows and not failures(rows), "\n".join(failures(rows))
+
+
+def test_upstream_gradient_is_random_and_seeded():
+    """The harness never backpropagates all-ones: a layer whose backward ignores dout's
+    values (returning the row sums of W) would pass a sum-of-outputs check."""
+
+    class OnesBackward(layers.Linear):
+        def backward(self, dout):
+            super().backward(np.ones_like(dout))
+            return np.ones_like(dout) @ self.params["weight"]
+
+    rows = compare_layer(OnesBackward(3, 2, rng=0), np.ones((4, 3)), oracles=("torch",))
+    assert {r["parameter"] for r in rows if r["status"] == "fail"} == {
+        "grad_input", "weight", "bias"}
+
+
+def test_twin_copies_params_and_walks_subclasses():
+    lin = layer_slips.LinearWeightGradTransposed(3, 2, rng=1)
+    twin = torch_twin(lin)
+    assert type(twin) is torch.nn.Linear and twin.weight.dtype == torch.float64
+    assert np.array_equal(twin.weight.detach().numpy(), lin.params["weight"])
+
+
+def test_twin_without_torch_module_is_an_error():
+    with pytest.raises(TypeError, match="no torch twin for LeCunTanh"):
+        torch_twin(layers.LeCunTanh())
+
+
+def test_registered_builder_is_used():
+    class Twice(layers.ReLU):
+        pass
+
+    Twice.__name__ = "TwiceForTest"
+    register_twin("TwiceForTest", build=lambda layer, dt: torch.nn.ReLU())
+    try:
+        assert type(torch_twin(Twice())) is torch.nn.ReLU
+    finally:
+        TWIN_BUILDERS.pop("TwiceForTest")
+
+
+def test_torch_sequential_intermediates_use_the_manual_keys():
+    net = NETWORK_CASES[0].build()
+    X, y = NETWORK_CASES[0].data()
+    tnet = TorchSequential(net)
+    net.gradients(X, y)  # no input gradient: X is data
+    tnet.gradients(X, y)
+    assert list(net.intermediates) == list(tnet.intermediates)
+
+
+def test_mismatched_params_are_reported():
+    lin = layers.Linear(3, 2, bias=True, rng=0)
+    lin.config = {**lin.config, "bias": False}
+    with pytest.raises(ValueError, match=r"Linear: the manual layer's parameters"):
+        torch_twin(lin)
+
+
+def test_cli_layers_part_writes_a_deterministic_csv(tmp_path, capsys):
+    import pandas as pd
+
+    from comparisons import cli
+    from comparisons.runner import ROW_COLUMNS
+
+    for sub in ("a", "b"):
+        assert cli.main(["--out", str(tmp_path / sub), "--parts", "layers", "--only",
+                         "linear"]) == 0
+    first = (tmp_path / "a" / "layers.csv").read_bytes()
+    assert first == (tmp_path / "b" / "layers.csv").read_bytes()
+    df = pd.read_csv(tmp_path / "a" / "layers.csv")
+    assert list(df.columns) == ROW_COLUMNS and (df["status"] == "pass").all()
+    assert set(df["kind"]) == {"layer"} and set(df["oracle"]) == {"torch", "fd", "taylor"}
+    assert "layers: " in capsys.readouterr().out
+
+
+def test_the_readme_layers_example_runs():
+    """The course example of the README's "Layers" section."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme[readme.index("## Layers"):readme.index("## Lessons")]
+    code = re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
+    namespace: dict = {}
+    exec(code, namespace)  # noqa: S102 (our own README)
+    assert namespace["grads"]["3.weight"].shape == (8, 4, 3, 3)
+    assert {r["oracle"] for r in namespace["rows"]} == {"torch", "vjp", "fd", "taylor"}
+
+
+class Bilinear(layers.Layer):
+    """``nn.Bilinear(in1, in2, out)``: two inputs, y = x1^T W x2 + b (for the harness test)."""
+
+    def __init__(self, in1_features, in2_features, out_features, dtype=None, rng=0):
+        super().__init__()
+        self.config = {"in1_features": in1_features, "in2_features": in2_features,
+                       "out_features": out_features}
+        gen = np.random.default_rng(rng)
+        self.params["weight"] = gen.uniform(-0.5, 0.5, (out_features, in1_features,
+                                                        in2_features))
+        self.params["bias"] = gen.uniform(-0.5, 0.5, out_features)
+
+    def forward(self, x1, x2):
+        self._cache = (x1, x2)
+        y = np.einsum("ni,oij,nj->no", x1, self.params["weight"], x2) + self.params["bias"]
+        self._out_shape = y.shape
+        return y
+
+    def backward(self, dout):
+        x1, x2 = self._cache
+        w = self.params["weight"]
+        self.grads = {"weight": np.einsum("no,ni,nj->oij", dout, x1, x2),
+                      "bias": dout.sum(0)}
+        return np.einsum("no,oij,nj->ni", dout, w, x2), np.einsum("no,oij,ni->nj", dout, w, x1)
+
+
+def test_several_inputs_each_get_a_gradient_row():
+    rng = np.random.default_rng(0)
+    rows = compare_layer(Bilinear(3, 2, 4), (rng.standard_normal((5, 3)),
+                                             rng.standard_normal((5, 2))),
+                         input_names=("x1", "x2"))
+    assert not failures(rows)
+    assert {(r["oracle"], r["parameter"]) for r in rows} >= {
+        ("torch", "grad_x1"), ("torch", "grad_x2"), ("fd", "grad_x2"), ("taylor", "grad_x1"),
+        ("torch", "weight"), ("torch", "output")}
+
+
+class PairOut(layers.Layer):
+    """A test layer with a tuple output (y, (2y, y^2)) like LSTM's (output, (h_n, c_n))."""
+
+    def forward(self, x):
+        x = self.check_input(x, (2,))
+        self._cache, self._out_shape = x, x.shape
+        return np.tanh(x), (2 * x, x ** 2)
+
+    def backward(self, dout):
+        g1, (g2, g3) = dout
+        x = self._cache
+        return g1 * (1 - np.tanh(x) ** 2) + 2 * g2 + 2 * x * g3
+
+
+class _TorchPairOut(torch.nn.Module):
+    def forward(self, x):
+        return torch.tanh(x), (2 * x, x ** 2)
+
+
+def test_tuple_outputs_are_flattened_and_backward_gets_the_same_structure():
+    register_twin("PairOut", build=lambda layer, dt: _TorchPairOut())
+    try:
+        x = np.random.default_rng(1).standard_normal((3, 4))
+        rows = compare_layer(PairOut(), x)
+        assert not failures(rows)
+        assert {r["parameter"] for r in rows if r["oracle"] == "torch"} == {
+            "output0", "output1", "output2", "grad_input"}
+    finally:
+        TWIN_BUILDERS.pop("PairOut")
