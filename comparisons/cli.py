@@ -29,8 +29,8 @@ import pandas as pd
 
 from comparisons.compare import describe
 from comparisons.device import DEVICES, check_device
-from comparisons.layers import run_layer_case, run_network_case
-from comparisons.model_trajectories import MODEL_TRAJECTORY_CASES, run_model_trajectory
+from comparisons.layers import run_layer_cases
+from comparisons.model_trajectories import MODEL_TRAJECTORY_CASES, run_model_trajectories
 from comparisons.parallel import auto_jobs, available_cpus, run_ordered
 from comparisons.progress import add_quiet_argument
 from comparisons.registry import (CASES, COMPONENT_CASES, LAYER_CASES, NETWORK_CASES,
@@ -214,13 +214,9 @@ def _components(components: list, args: argparse.Namespace) -> list[str]:
 def _layers(layer_cases: list, network_cases: list, oracles: list[str],
             args: argparse.Namespace) -> list[str]:
     start = time.perf_counter()
-    rows = [row for part in (  # as layers.run_layer_cases, in worker processes
-        run_ordered(partial(run_layer_case, oracles=oracles), layer_cases,
-                    _n_jobs(args, layer_cases), desc="layers", quiet=args.quiet),
-        run_ordered(partial(run_network_case, oracles=oracles), network_cases,
-                    _n_jobs(args, network_cases), desc="layer networks", quiet=args.quiet))
-            for case_rows in part for row in case_rows]
-    df = pd.DataFrame(rows, columns=ROW_COLUMNS)
+    # in this process, in registry order: some layer cases (dropout) draw from torch's global
+    # random state, so their numbers depend on what ran before them in the same process
+    df = run_layer_cases(layer_cases, network_cases, oracles)
     write_csv(df, args.out / "layers.csv")
     failed = df[df["status"].isin(["fail", "xpass"])]
     n_xfail = int((df["status"] == "xfail").sum())
@@ -246,10 +242,7 @@ def _trajectories(cases: list, args: argparse.Namespace, real_data: bool,
     df = (pd.concat(frames, ignore_index=True) if frames  # as trajectories.run_trajectories
           else pd.DataFrame(columns=TRAJECTORY_COLUMNS))
     if model_runs:  # whole models (a CNN with batch norm and dropout) on digits
-        model_frames = run_ordered(run_model_trajectory, model_runs, _n_jobs(args, model_runs),
-                                   desc="model trajectories", quiet=args.quiet)
-        df = pd.concat([df, pd.concat(model_frames, ignore_index=True)],  # as
-                       ignore_index=True)  # model_trajectories.run_model_trajectories
+        df = pd.concat([df, run_model_trajectories(model_runs)], ignore_index=True)
     write_csv(df, args.out / "trajectories.csv")
     failures = trajectory_failures(df)
     n_cases = df["case"].nunique()
