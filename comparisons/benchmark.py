@@ -45,6 +45,7 @@ import torch
 import reference
 from comparisons.progress import add_quiet_argument, progress
 from manual import MLP, activations, optimizers
+from manual._cli import HelpFormatter, exit_codes, fail, out_dir_problem, plain
 
 __all__ = ["CASES", "BenchCase", "Workload", "available_memory", "main", "matmul_peak",
            "run_benchmark"]
@@ -347,14 +348,17 @@ def _positive_int(text: str) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m comparisons.benchmark",
-                                description=__doc__.split("\n\n")[0])
-    p.add_argument("--out", type=Path, default=Path("reports"),
-                   help="folder for benchmark.csv (default: reports)")
-    p.add_argument("--repeats", type=_positive_int, default=9,
-                   help="interleaved timing samples per side and case (default: 9)")
-    p.add_argument("--batch", type=_positive_int, default=256,
-                   help="batch size of the network cases; the activation cases scale with it "
-                        "(default: 256)")
+                                description=plain(__doc__), formatter_class=HelpFormatter,
+                                epilog=exit_codes(passed="the benchmark ran", failed=None,
+                                                  bad="an unknown flag, a bad number, an --out "
+                                                      "that is a file or not writable, a size "
+                                                      "that does not fit in memory"))
+    p.add_argument("--out", type=Path, default=Path("reports"), metavar="DIR",
+                   help="folder for benchmark.csv")
+    p.add_argument("--repeats", type=_positive_int, default=9, metavar="N",
+                   help="interleaved timing samples per side and case (the median is reported)")
+    p.add_argument("--batch", type=_positive_int, default=256, metavar="N",
+                   help="batch size of the network cases; the other cases scale with it")
     p.add_argument("--only", default="", metavar="SUBSTRING",
                    help="run only the cases whose name contains this substring")
     p.add_argument("--quick", action="store_true",
@@ -363,7 +367,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="threads for NumPy's BLAS and for torch alike (needs threadpoolctl); "
                         "with 1, times are this thread's CPU time, which a busy machine "
                         "does not inflate; 0 keeps each library's default, timed by the "
-                        "wall clock (default: 0)")
+                        "wall clock")
     add_quiet_argument(p)
     return p
 
@@ -403,6 +407,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     repeats, batch, n = ((3, 4, 128) if args.quick else (args.repeats, args.batch, 1024))
+    problem = out_dir_problem(args.out)
+    if problem:
+        fail(parser.prog, problem)
     if args.threads < 0:
         parser.error(f"--threads must be >= 0, got {args.threads}")
     if args.threads and importlib.util.find_spec("threadpoolctl") is None:

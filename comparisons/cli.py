@@ -1,29 +1,46 @@
-"""``backprop-compare``: run every registry case and write the CSV report.
+"""backprop-compare: run the registry's cases against torch and the torch-free oracles, write
+the CSV reports and a summary picture, print a summary.
 
-    backprop-compare [--out reports] [--only SUBSTRING] [--oracles torch,vjp,fd,taylor]
-                     [--parts gradients,components,layers,trajectories] [--exhaustive]
+By default every case of every part runs (about 110 s on 2 cores; --exhaustive adds the
+slow layer sweeps). The output folder gets
 
-Writes to the output folder
+  gradients.csv     one row per network case x parameter x oracle (torch, vjp, fd, taylor),
+                    plus one row per skipped activation-loss pair of the matrix
+  components.csv    each activation and loss on its own, one row per case x quantity
+  layers.csv        single layers (manual.layers) against their torch.nn modules, and
+                    Sequential networks with a loss, one row per case x quantity x oracle
+  trajectories.csv  training runs, manual optimizers against torch.optim, one row per step
+                    (the real-data runs and whole models only when scikit-learn is
+                    installed)
+  summary.png       the worst error/tolerance per activation x loss, every row's error
+                    against its tolerance line, and the trajectories' error per step
+                    (needs matplotlib, the 'plots' extra; --plots writes each panel large)
 
-- ``gradients.csv``: one row per network case x parameter x oracle, plus one row per
-  skipped pair of the matrix;
-- ``components.csv``: each activation and loss on its own (forward, derivative,
-  backward; value and gradient), one row per case x quantity;
-- ``layers.csv``: single layers (``manual.layers``) against their ``torch.nn`` modules and
-  ``Sequential`` networks with a loss, one row per case x quantity x oracle (same columns);
-- ``trajectories.csv``: training runs with the manual optimizers against ``torch.optim``,
-  one row per case x step (the real-data cases when scikit-learn is installed);
+A report is written only by a run that made it: a selection that leaves a part empty
+leaves that part's CSV as it was.
 
-prints a short summary and exits with status 1 if any comparison fails.
+Select cases with --only: exact ids, shell-style patterns or a comma-separated list of
+either, e.g. --only 'sigmoid-mse-*'  or  --only 'tanh-mse-small-float64,*adam*'.
+--list prints the selected ids without running anything.
+
+A row passes when err_over_tol <= 1: the error of its worst element (the one furthest
+beyond its tolerance) divided by that element's tolerance atol + rtol*|reference|.
+
+backprop-compare check STUDENT.py checks a student's CS231n-style layer file instead
+(backprop-compare check --help).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -40,9 +57,14 @@ from comparisons.runner import (NETWORK_ORACLES, ROW_COLUMNS, run_case, run_comp
 from comparisons.tolerances import TAYLOR_MIN_SLOPE
 from comparisons.trajectories import (TRAJECTORY_COLUMNS, run_trajectory, trajectory_failures,
                                       trajectory_summary)
+from manual._cli import (EXIT_CODES, HelpFormatter, fail, out_dir_problem, select_ids,
+                         selection_error, tokens, unmatched)
 from manual.datasets import sklearn_available
 
-__all__ = ["main", "write_csv"]
+__all__ = ["PARTS", "Part", "main", "select_ids", "write_csv"]
+
+PLOTS_HINT = ("pictures skipped: matplotlib is not installed "
+              "(pip install 'backprop-reference-suite[plots]' to get summary.png)")
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:
@@ -51,19 +73,224 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
     df.to_csv(path, index=False, lineterminator="\n")  # floats as shortest round-trip repr
 
 
+# --------------------------------------------------------------------------------------
+# the parts of the report: one entry per CSV
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Part:
+    """One report: its name (for --parts), its CSV, its cases (each with an ``id``; a
+    function of the parsed arguments, for --exhaustive), the function that runs the
+    selected ones into a DataFrame, the one that turns the frame into failure lines, and
+    the one that prints its summary."""
+
+    name: str
+    csv: str
+    cases: Callable[[argparse.Namespace], list]
+    run: Callable[[list, argparse.Namespace], pd.DataFrame]
+    failures: Callable[[pd.DataFrame], list[str]]
+    summary: Callable[[pd.DataFrame, list, argparse.Namespace], None]
+
+
+def _row_failures(df: pd.DataFrame) -> list[str]:
+    return [describe(r) for r in df[df["status"].isin(["fail", "xpass"])].to_dict("records")]
+
+
+def _n(value: Any) -> float:
+    return float("nan") if value is None or value == "" else float(value)
+
+
+def print_worst(df: pd.DataFrame, indent: str = "  ") -> None:
+    """Per dtype and oracle: the worst err_over_tol (the figure that decides pass or fail),
+    the worst absolute and relative errors, and the case and parameter of each."""
+    rows = df[df["err_over_tol"].notna() & (df["oracle"] != "taylor")]
+    if rows.empty:
+        return
+    print(f"{indent}worst per dtype and oracle: error/tolerance (passes when <= 1; decides), "
+          f"abs err, rel err (n/a: reference 0), each with its case and parameter")
+
+    def where(r: pd.Series) -> str:
+        return f"{r['case']} {r['parameter']}"
+
+    for (dtype, oracle), g in rows.groupby(["dtype", "oracle"], sort=True):
+        ratio = g.loc[pd.to_numeric(g["err_over_tol"]).idxmax()]
+        ab = g.loc[pd.to_numeric(g["max_abs_err"]).idxmax()]
+        rel = pd.to_numeric(g["max_rel_err"])
+        text = (f"{indent}  {dtype} vs {oracle:12s} error/tol {_n(ratio['err_over_tol']):.2e} "
+                f"({where(ratio)}); abs {_n(ab['max_abs_err']):.2e} ({where(ab)}); ")
+        if rel.notna().any():
+            r = g.loc[rel.idxmax()]
+            text += f"rel {_n(r['max_rel_err']):.2e} ({where(r)})"
+        else:
+            text += "rel n/a"
+        print(text)
+
+
+def _run_gradients(cases: list, args: argparse.Namespace) -> pd.DataFrame:
+    # as runner.run_cases, in worker processes (comparisons.parallel): the same rows
+    results = run_ordered(partial(run_case, oracles=args.oracle_list, device=args.device),
+                          cases, _n_jobs(args, cases), desc="gradients", quiet=args.quiet,
+                          start_method=_start_method(args))
+    rows = [row for case_rows in results for row in case_rows]
+    rows += [] if args.only else skipped_rows()
+    return pd.DataFrame(rows, columns=ROW_COLUMNS)
+
+
+def _run_components(cases: list, args: argparse.Namespace) -> pd.DataFrame:
+    # as runner.run_components, in worker processes
+    results = run_ordered(partial(run_component, device=args.device), cases,
+                          _n_jobs(args, cases), desc="components", quiet=args.quiet,
+                          start_method=_start_method(args))
+    return pd.DataFrame([row for rows in results for row in rows], columns=ROW_COLUMNS)
+
+
+def _gradients_summary(df: pd.DataFrame, cases: list, args: argparse.Namespace) -> None:
+    checked = df[df["kind"] == "network"]
+    failed = checked[checked["status"].isin(["fail", "xpass"])]
+    print(f"gradients: {len(cases)} cases, {len(checked)} comparisons "
+          f"(cases x parameters x oracles), {len(checked) - len(failed)} passed, "
+          f"{len(failed)} failed" + ("" if args.only else f"; {len(SKIPPED)} activation-loss "
+                                     f"pairs skipped (reasons in the CSV)"))
+    print_worst(checked)
+    slopes = checked.loc[checked["oracle"] == "taylor", "taylor_slope"]
+    if len(slopes):
+        curved = slopes[slopes >= TAYLOR_MIN_SLOPE]
+        if len(curved):
+            print(f"  Taylor remainder: {len(curved)} rows fall like eps^2 (slope min "
+                  f"{curved.min():.3f}, median {curved.median():.3f}); ", end="")
+        else:
+            print("  Taylor remainder: ", end="")
+        print(f"{len(slopes) - len(curved)} directions where L is (piecewise) linear, "
+              f"first-order residual within tolerance")
+
+
+def _components_summary(df: pd.DataFrame, cases: list, args: argparse.Namespace) -> None:
+    failed = df[df["status"].isin(["fail", "xpass"])]
+    n_xfail = int((df["status"] == "xfail").sum())
+    print(f"components: {len(cases)} activation/loss cases, {len(df)} comparisons, "
+          f"{(df['status'] == 'pass').sum()} passed, {len(failed)} failed, {n_xfail} "
+          f"documented deviations from torch (xfail, reasons in the CSV)")
+    print_worst(df[df["status"] != "xfail"])
+
+
+def _wanted(cases: list, args: argparse.Namespace) -> list:
+    """Without --exhaustive, the cases not marked exhaustive."""
+    return [c for c in cases if args.exhaustive or not getattr(c, "exhaustive", False)]
+
+
+def _layer_cases(args: argparse.Namespace) -> list:
+    return _wanted(LAYER_CASES + NETWORK_CASES, args)
+
+
+def _run_layers(cases: list, args: argparse.Namespace) -> pd.DataFrame:
+    networks = {id(c) for c in NETWORK_CASES}
+    # in this process, in order: some layer cases (dropout) draw from torch's global random
+    # state, so their numbers depend on what ran before them in the same process
+    return run_layer_cases([c for c in cases if id(c) not in networks],
+                           [c for c in cases if id(c) in networks], args.oracle_list)
+
+
+def _layers_summary(df: pd.DataFrame, cases: list, args: argparse.Namespace) -> None:
+    failed = df[df["status"].isin(["fail", "xpass"])]
+    n_xfail = int((df["status"] == "xfail").sum())
+    n_net = sum(c in NETWORK_CASES for c in cases)
+    print(f"layers: {len(cases) - n_net} layer cases and {n_net} networks, {len(df)} "
+          f"comparisons, {(df['status'] == 'pass').sum()} passed, {len(failed)} failed, "
+          f"{n_xfail} documented deviations (xfail)")
+    print_worst(df[df["status"] != "xfail"])
+
+
+def _trajectory_summary(df: pd.DataFrame, cases: list, args: argparse.Namespace) -> None:
+    failures = trajectory_failures(df)
+    n_cases = df["case"].nunique()
+    print(f"trajectories: {n_cases} training runs, {len(df)} steps compared with torch.optim, "
+          f"{n_cases - len(failures)} runs passed, {len(failures)} failed")
+    if len(df):
+        summary = trajectory_summary(df)
+        print("  worst per optimizer: error/tol of any parameter element at any step (decides: "
+              "<= 1 passes) and, float64, the max rel err (large only where torch's value is "
+              "near 0, within atol) | float32 max abs err by step 1/50/100/200/last")
+        for opt, group in summary.groupby("optimizer", sort=False):
+            cells = {r["dtype"]: r for r in group.to_dict("records")}
+            f64 = cells.get("float64")
+            f32 = cells.get("float32")
+            text = f"    {opt:9s}"
+            if f64:
+                text += (f" float64 error/tol {f64['err_over_tol']:.1e} "
+                         f"({f64['err_over_tol_case']}), max rel err {f64['max_rel_err']:.1e}")
+            if f32:
+                text += f" | float32 error/tol {f32['err_over_tol']:.1e}"
+                growth = "/".join(f"{f32[c]:.1e}" for c in ("abs_err_step_1", "abs_err_step_50",
+                                                             "abs_err_step_100", "abs_err_step_200",
+                                                             "abs_err_last"))
+                text += f", abs err {growth}"
+            print(text)
+    if not args.real_data:
+        print(f"  real data: scikit-learn is not installed, so the {len(REAL_DATA_CASES)} runs "
+              f"on iris, digits, breast_cancer and diabetes were skipped "
+              f"(pip install 'backprop-reference-suite[data]')")
+
+
+def _trajectory_cases(args: argparse.Namespace) -> list:
+    if not sklearn_available():
+        return list(TRAJECTORY_CASES)
+    # whole models (a CNN with batch norm and dropout) train on digits, from scikit-learn
+    return TRAJECTORY_CASES + REAL_DATA_CASES + _wanted(MODEL_TRAJECTORY_CASES, args)
+
+
+def _run_trajectories(cases: list, args: argparse.Namespace) -> pd.DataFrame:
+    models = {id(c) for c in MODEL_TRAJECTORY_CASES}
+    runs = [c for c in cases if id(c) not in models]
+    # as trajectories.run_trajectories, in worker processes
+    frames = run_ordered(partial(run_trajectory, device=args.device), runs,
+                         _n_jobs(args, runs), desc="trajectories", quiet=args.quiet,
+                         start_method=_start_method(args))
+    df = (pd.concat(frames, ignore_index=True) if frames
+          else pd.DataFrame(columns=TRAJECTORY_COLUMNS))
+    # whole models in this process, in order: some draw dropout masks from torch's global
+    # random state, so their numbers depend on what ran before them in the same process
+    model_runs = [c for c in cases if id(c) in models]
+    if model_runs:
+        df = pd.concat([df, run_model_trajectories(model_runs)], ignore_index=True)
+    return df
+
+
+#: the report's parts, in run order (a new part is one more entry here)
+PARTS: dict[str, Part] = {p.name: p for p in (
+    Part("gradients", "gradients.csv", lambda args: list(CASES), _run_gradients,
+         _row_failures, _gradients_summary),
+    Part("components", "components.csv", lambda args: list(COMPONENT_CASES),
+         _run_components, _row_failures, _components_summary),
+    Part("layers", "layers.csv", _layer_cases, _run_layers, _row_failures, _layers_summary),
+    Part("trajectories", "trajectories.csv", _trajectory_cases, _run_trajectories,
+         trajectory_failures, _trajectory_summary),
+)}
+
+
+# --------------------------------------------------------------------------------------
+# the command
+# --------------------------------------------------------------------------------------
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="backprop-compare", description=__doc__.split("\n\n")[0])
-    p.add_argument("--out", type=Path, default=Path("reports"),
-                   help="folder for the CSV reports (default: reports)")
-    p.add_argument("--only", default="",
-                   help="run only the cases whose id contains this substring")
-    p.add_argument("--oracles", default=",".join(NETWORK_ORACLES),
-                   help=f"comma-separated network oracles: {', '.join(NETWORK_ORACLES)} "
-                        f"(default: all)")
-    p.add_argument("--parts", default=",".join(PARTS),
-                   help=f"comma-separated reports to make: {', '.join(PARTS)} (default: all)")
+    p = argparse.ArgumentParser(prog="backprop-compare", description=__doc__,
+                                formatter_class=HelpFormatter, epilog=EXIT_CODES)
+    p.add_argument("--out", type=Path, default=Path("reports"), metavar="DIR",
+                   help="folder for the CSV reports and summary.png")
+    p.add_argument("--only", default="", metavar="IDS",
+                   help="run only these cases: exact ids, shell-style patterns ('sigmoid-mse-*'), "
+                        "comma-separated; empty: every case")
+    p.add_argument("--list", action="store_true",
+                   help="print the ids --only selects (one per line) and exit without running")
+    p.add_argument("--oracles", default=",".join(NETWORK_ORACLES), metavar="LIST",
+                   help=f"comma-separated network oracles, of {', '.join(NETWORK_ORACLES)}")
+    p.add_argument("--parts", default=",".join(PARTS), metavar="LIST",
+                   help=f"comma-separated reports to make, of {', '.join(PARTS)}")
     p.add_argument("--exhaustive", action="store_true",
                    help="also run the exhaustive layer variants (slow)")
+    pictures = p.add_mutually_exclusive_group()
+    pictures.add_argument("--plots", action="store_true",
+                          help="besides summary.png, write each of its panels as a large PNG "
+                               "(heatmap.png, errors.png, trajectories.png)")
+    pictures.add_argument("--no-plots", action="store_true",
+                          help="write the CSV reports only, no summary.png")
     _add_run_options(p)
     return p
 
@@ -90,7 +317,7 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
                         f"{available_cpus()} here, fewer for a small selection)")
     p.add_argument("--device", choices=DEVICES, default="cpu",
                    help="where the torch side runs: cpu, or cuda (float32 with TF32 off; "
-                        "needs a CUDA GPU) (default: cpu)")
+                        "needs a CUDA GPU)")
     add_quiet_argument(p)
 
 
@@ -110,7 +337,14 @@ def _check_run_options(parser: argparse.ArgumentParser, args: argparse.Namespace
         parser.error(str(err))
 
 
-PARTS = ("gradients", "components", "layers", "trajectories")
+def _list_arg(parser: argparse.ArgumentParser, value: str, valid: Sequence[str],
+              what: str) -> list[str]:
+    items = tokens(value)
+    bad = [i for i in items if i not in valid]
+    if bad or not items:
+        parser.error(f"unknown {what} {', '.join(bad) or '(none given)'}; valid: "
+                     f"{', '.join(valid)}")
+    return items
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,159 +352,77 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["check"]:  # backprop-compare check student.py: comparisons.check_cli
         from comparisons.check_cli import main as check_main
         return check_main(argv[1:])
-    args = _parser().parse_args(argv)
-    _check_run_options(_parser(), args)
-    oracles = [o.strip() for o in args.oracles.split(",") if o.strip()]
-    bad = sorted(set(oracles) - set(NETWORK_ORACLES))
-    if bad or not oracles:
-        _parser().error(f"unknown oracle(s) {bad}; valid: {', '.join(NETWORK_ORACLES)}")
-    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
-    bad = sorted(set(parts) - set(PARTS))
-    if bad or not parts:
-        _parser().error(f"unknown part(s) {bad}; valid: {', '.join(PARTS)}")
-    cases = [c for c in CASES if args.only in c.id] if "gradients" in parts else []
-    components = ([c for c in COMPONENT_CASES if args.only in c.id]
-                  if "components" in parts else [])
-    layer_cases, network_cases = (
-        ([c for c in LAYER_CASES if args.only in c.id and (args.exhaustive or not c.exhaustive)],
-         [c for c in NETWORK_CASES if args.only in c.id and (args.exhaustive or not c.exhaustive)])
-        if "layers" in parts else ([], []))
-    real_data = sklearn_available()
-    trajectories = [c for c in TRAJECTORY_CASES + (REAL_DATA_CASES if real_data else [])
-                    if args.only in c.id] if "trajectories" in parts else []
-    model_runs = [c for c in MODEL_TRAJECTORY_CASES if args.only in c.id and (
-        args.exhaustive or not c.exhaustive)] if "trajectories" in parts and real_data else []
-    if not cases and not components and not trajectories and not layer_cases \
-            and not network_cases and not model_runs:
-        if not real_data and any(args.only in c.id for c in REAL_DATA_CASES):
-            _parser().error(f"the cases matching {args.only!r} train on data sets bundled with "
-                            f"scikit-learn, which is not installed "
-                            f"(pip install 'backprop-reference-suite[data]')")
-        _parser().error(f"no case id contains {args.only!r}")
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _check_run_options(parser, args)
+    args.oracle_list = _list_arg(parser, args.oracles, NETWORK_ORACLES, "oracle(s)")
+    parts = [PARTS[n] for n in _list_arg(parser, args.parts, list(PARTS), "part(s)")]
+    if not args.list:
+        problem = out_dir_problem(args.out)
+        if problem:
+            fail(parser.prog, problem)
+    args.real_data = sklearn_available()
+
+    # the selection, part by part, checked before anything runs
+    every = {p.name: p.cases(args) for p in parts}
+    all_ids = [c.id for cases in every.values() for c in cases]
+    selected = {}
+    for name, cases in every.items():
+        chosen = set(select_ids([c.id for c in cases], args.only))
+        selected[name] = [c for c in cases if c.id in chosen]
+    missing_real = ([c.id for c in REAL_DATA_CASES + MODEL_TRAJECTORY_CASES]
+                    if not args.real_data and any(p.name == "trajectories" for p in parts)
+                    else [])
+    lost = unmatched(all_ids, args.only)
+    if lost:
+        if missing_real and not unmatched(missing_real, ",".join(lost)):
+            fail(parser.prog, f"the cases matching {', '.join(lost)} train on data sets bundled "
+                              f"with scikit-learn, which is not installed "
+                              f"(pip install 'backprop-reference-suite[data]')")
+        fail(parser.prog, selection_error(all_ids, args.only) + "; --list prints the ids")
+    if args.list:
+        try:
+            print("\n".join(c.id for cases in selected.values() for c in cases))
+        except BrokenPipeError:  # `--list | head`: the reader left, nothing more to say
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (stops the error at exit)
+        return 0
+
     failed_lines: list[str] = []
-    if "gradients" in parts:
-        failed_lines += _gradients(cases, oracles, args)
-    if "components" in parts:
-        failed_lines += _components(components, args)
-    if "layers" in parts and (layer_cases or network_cases):
-        failed_lines += _layers(layer_cases, network_cases, oracles, args)
-    if "trajectories" in parts:
-        failed_lines += _trajectories(trajectories, args, real_data, model_runs)
+    frames: dict[str, pd.DataFrame] = {}
+    for part in parts:
+        cases = selected[part.name]
+        path = args.out / part.csv
+        if not cases:
+            print(f"{part.name}: no case selected; {path} left as it was")
+            continue
+        start = time.perf_counter()
+        df = part.run(cases, args)
+        write_csv(df, path)
+        frames[part.name] = df
+        part.summary(df, cases, args)
+        print(f"  wrote {path} in {time.perf_counter() - start:.1f} s")
+        failed_lines += part.failures(df)
+    if not args.no_plots:
+        _pictures(frames, args)
     for line in failed_lines[:20]:
         print("FAIL", line)
+    if len(failed_lines) > 20:
+        print(f"... and {len(failed_lines) - 20} more failures (the CSV has them all)")
     return 1 if failed_lines else 0
 
 
-def _gradients(cases: list, oracles: list[str], args: argparse.Namespace) -> list[str]:
+def _pictures(frames: dict[str, pd.DataFrame], args: argparse.Namespace) -> None:
+    from manual.lessons._common import matplotlib_available
+
+    if not matplotlib_available():
+        print(PLOTS_HINT)
+        return
+    from comparisons import plots
+
     start = time.perf_counter()
-    results = run_ordered(partial(run_case, oracles=oracles, device=args.device), cases,
-                          _n_jobs(args, cases), desc="gradients", quiet=args.quiet,
-                          start_method=_start_method(args))
-    rows = [row for case_rows in results for row in case_rows]
-    rows += [] if args.only else skipped_rows()
-    df = pd.DataFrame(rows, columns=ROW_COLUMNS)  # as runner.run_cases
-    write_csv(df, args.out / "gradients.csv")
-    elapsed = time.perf_counter() - start
-
-    checked = df[df["kind"] == "network"]
-    failed = checked[checked["status"].isin(["fail", "xpass"])]
-    print(f"gradients: {len(cases)} cases, {len(checked)} comparisons "
-          f"({checked['case'].nunique()} cases x parameters x oracles), "
-          f"{len(checked) - len(failed)} passed, {len(failed)} failed; "
-          f"{0 if args.only else len(SKIPPED)} activation-loss pairs skipped (reasons in the CSV)")
-    for (dtype, oracle), group in checked[checked["oracle"] != "taylor"].groupby(
-            ["dtype", "oracle"]):
-        worst = group.loc[group["max_abs_err"].idxmax()]
-        print(f"  worst {dtype} vs {oracle}: abs err {worst['max_abs_err']:.2e} "
-              f"({worst['case']} {worst['parameter']}), max rel err "
-              f"{group['max_rel_err'].max():.2e}")
-    slopes = checked.loc[checked["oracle"] == "taylor", "taylor_slope"]
-    if len(slopes):
-        curved = slopes[slopes >= TAYLOR_MIN_SLOPE]
-        print(f"  Taylor remainder: {len(curved)} rows fall like eps^2 (slope min "
-              f"{curved.min():.3f}, median {curved.median():.3f}); {len(slopes) - len(curved)} "
-              f"directions where L is (piecewise) linear, first-order residual within tolerance")
-    print(f"wrote {args.out / 'gradients.csv'} in {elapsed:.1f} s")
-    return [describe(row) for row in failed.to_dict("records")]
-
-
-def _components(components: list, args: argparse.Namespace) -> list[str]:
-    start = time.perf_counter()
-    results = run_ordered(partial(run_component, device=args.device), components,
-                          _n_jobs(args, components), desc="components", quiet=args.quiet,
-                          start_method=_start_method(args))
-    comp = pd.DataFrame([row for rows in results for row in rows],
-                        columns=ROW_COLUMNS)  # as runner.run_components
-    write_csv(comp, args.out / "components.csv")
-    comp_failed = comp[comp["status"].isin(["fail", "xpass"])]
-    n_xfail = int((comp["status"] == "xfail").sum())
-    print(f"components: {len(components)} activation/loss cases, {len(comp)} comparisons, "
-          f"{(comp['status'] == 'pass').sum()} passed, {len(comp_failed)} failed, {n_xfail} "
-          f"documented deviations from torch (xfail, reasons in the CSV); wrote "
-          f"{args.out / 'components.csv'} in {time.perf_counter() - start:.1f} s")
-    return [describe(row) for row in comp_failed.to_dict("records")]
-
-
-def _layers(layer_cases: list, network_cases: list, oracles: list[str],
-            args: argparse.Namespace) -> list[str]:
-    start = time.perf_counter()
-    # in this process, in registry order: some layer cases (dropout) draw from torch's global
-    # random state, so their numbers depend on what ran before them in the same process
-    df = run_layer_cases(layer_cases, network_cases, oracles)
-    write_csv(df, args.out / "layers.csv")
-    failed = df[df["status"].isin(["fail", "xpass"])]
-    n_xfail = int((df["status"] == "xfail").sum())
-    print(f"layers: {len(layer_cases)} layer cases and {len(network_cases)} networks, "
-          f"{len(df)} comparisons, {(df['status'] == 'pass').sum()} passed, {len(failed)} "
-          f"failed, {n_xfail} documented deviations (xfail); wrote {args.out / 'layers.csv'} in "
-          f"{time.perf_counter() - start:.1f} s")
-    for (dtype, oracle), group in df[df["oracle"].isin(["torch", "fd"])].groupby(
-            ["dtype", "oracle"]):
-        worst = group.loc[group["max_abs_err"].idxmax()]
-        print(f"  worst {dtype} vs {oracle}: abs err {worst['max_abs_err']:.2e} "
-              f"({worst['case']} {worst['parameter']}), max rel err "
-              f"{group['max_rel_err'].max():.2e}")
-    return [describe(row) for row in failed.to_dict("records")]
-
-
-def _trajectories(cases: list, args: argparse.Namespace, real_data: bool,
-                  model_runs: list | None = None) -> list[str]:
-    start = time.perf_counter()
-    frames = run_ordered(partial(run_trajectory, device=args.device), cases,
-                         _n_jobs(args, cases), desc="trajectories", quiet=args.quiet,
-                         start_method=_start_method(args))
-    df = (pd.concat(frames, ignore_index=True) if frames  # as trajectories.run_trajectories
-          else pd.DataFrame(columns=TRAJECTORY_COLUMNS))
-    if model_runs:  # whole models (a CNN with batch norm and dropout) on digits
-        df = pd.concat([df, run_model_trajectories(model_runs)], ignore_index=True)
-    write_csv(df, args.out / "trajectories.csv")
-    failures = trajectory_failures(df)
-    n_cases = df["case"].nunique()
-    print(f"trajectories: {n_cases} training runs, {len(df)} steps compared with torch.optim, "
-          f"{n_cases - len(failures)} runs passed, {len(failures)} failed; wrote "
-          f"{args.out / 'trajectories.csv'} in {time.perf_counter() - start:.1f} s")
-    if len(df):
-        summary = trajectory_summary(df)
-        print("  worst per optimizer: float64 max rel err of any parameter element at any "
-              "step | float32 max abs err by step 1/50/100/200/last")
-        for opt, group in summary.groupby("optimizer", sort=False):
-            cells = {r["dtype"]: r for r in group.to_dict("records")}
-            f64 = cells.get("float64")
-            f32 = cells.get("float32")
-            text = f"    {opt:9s}"
-            if f64:
-                text += f" float64 {f64['max_rel_err']:.1e} ({f64['worst_case']})"
-            if f32:
-                growth = "/".join(f"{f32[c]:.1e}" for c in ("abs_err_step_1", "abs_err_step_50",
-                                                             "abs_err_step_100", "abs_err_step_200",
-                                                             "abs_err_last"))
-                text += f" | float32 {growth}"
-            print(text)
-    if not real_data:
-        print(f"  real data: scikit-learn is not installed, so the {len(REAL_DATA_CASES)} runs "
-              f"on iris, digits, breast_cancer and diabetes were skipped "
-              f"(pip install 'backprop-reference-suite[data]')")
-    return failures
+    written = plots.write_summary(frames, args.out, large=args.plots)
+    names = ", ".join(str(p) for p in written)
+    print(f"pictures: wrote {names} in {time.perf_counter() - start:.1f} s")
 
 
 if __name__ == "__main__":

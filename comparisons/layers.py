@@ -218,9 +218,10 @@ def _grad_compare(manual: Any, ref: Any, tol: Any, name: str) -> Comparison:
     """compare_arrays, with a failing row (and a note) when one side has no value."""
     if manual is None or ref is None:
         side = "manual layer" if manual is None else "torch twin"
-        return Comparison(name=name, shape=(), max_abs_err=np.inf, max_rel_err=np.inf,
-                          worst_index=None, manual_value=np.nan, reference_value=np.nan,
-                          n_bad=1, size=0, rtol=tol.rtol, atol=tol.atol, passed=False,
+        return Comparison(name=name, shape=(), size=0, err_over_tol=np.inf, worst_index=None,
+                          manual_value=np.nan, reference_value=np.nan, worst_abs_err=np.inf,
+                          worst_rel_err=np.inf, max_abs_err=np.inf, max_rel_err=np.inf,
+                          n_bad=1, rtol=tol.rtol, atol=tol.atol, passed=False,
                           note=f"{name}: the {side} has no value for it")
     return compare_arrays(manual, ref, tol, name)
 

@@ -14,8 +14,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from comparisons.compare import compare_arrays
-from comparisons.tolerances import tolerance_for
 from manual.lessons import gradients_through_time as lesson
 
 __all__ = ["lesson_rows", "torch_clipped", "torch_layer", "torch_state_gradients"]
@@ -82,11 +80,10 @@ def torch_clipped(module: torch.nn.Module, x: np.ndarray, g: np.ndarray, max_nor
 
 
 def _row(quantity: str, manual: Any, ref: Any) -> dict[str, Any]:
-    c = compare_arrays(np.asarray(manual, dtype=np.float64), np.asarray(ref, dtype=np.float64),
-                       tolerance_for(np.float64, "torch"), quantity)
-    return {"lesson": NAME, "quantity": quantity, "oracle": "torch", "size": c.size,
-            "max_abs_err": c.max_abs_err, "max_rel_err": c.max_rel_err, "rtol": c.rtol,
-            "atol": c.atol, "passed": c.passed, "note": c.note}
+    """A row with the columns of :data:`comparisons.teaching.lessons.COLUMNS`."""
+    from comparisons.teaching.lessons import _row as row
+
+    return row(NAME, quantity, manual, ref)
 
 
 def lesson_rows() -> list[dict[str, Any]]:

@@ -1,7 +1,7 @@
 """The layer lessons (:mod:`manual.lessons.batchnorm_backward`,
 :mod:`manual.lessons.conv_backward`) against torch: every gradient they build by hand,
 against the autograd of torch's own ``nn.BatchNorm1d`` and ``F.conv2d``, under the float64
-tolerance policy. :func:`comparisons.lessons.lesson_rows` dispatches here through
+tolerance policy. :func:`comparisons.teaching.lessons.lesson_rows` dispatches here through
 :data:`LESSON_ROWS`.
 """
 
@@ -15,7 +15,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from comparisons.compare import compare_arrays
 from comparisons.tolerances import tolerance_for
 from manual.layers.normalization import batchnorm_backward, batchnorm_forward
 from manual.lessons import batchnorm_backward as bn_lesson
@@ -27,11 +26,10 @@ TOL = tolerance_for(np.float64, "torch")
 
 
 def _row(lesson: str, quantity: str, manual: Any, torch_value: Any) -> dict[str, Any]:
-    c = compare_arrays(np.asarray(manual, dtype=np.float64),
-                       np.asarray(torch_value, dtype=np.float64), TOL, quantity)
-    return {"lesson": lesson, "quantity": quantity, "oracle": "torch", "size": c.size,
-            "max_abs_err": c.max_abs_err, "max_rel_err": c.max_rel_err, "rtol": c.rtol,
-            "atol": c.atol, "passed": c.passed, "note": c.note}
+    """A row with the columns of :data:`comparisons.teaching.lessons.COLUMNS`."""
+    from comparisons.teaching.lessons import _row as row
+
+    return row(lesson, quantity, manual, torch_value)
 
 
 def torch_batchnorm_dx(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, t: np.ndarray,

@@ -245,11 +245,14 @@ def _eval_row(net: Any, tnet: Any, X: np.ndarray, y: np.ndarray, step: int, epoc
            "case": f"{info.get('case', 'custom')}-eval", "dtype": np.dtype(net.dtype).name,
            "step": step, "epoch": epoch, "frozen": "", "lr_manual": np.nan,
            "lr_reference": np.nan, "loss_manual": loss_m, "loss_reference": loss_t,
-           "loss_diff": loss_m - loss_t, "param_max_abs_err": c.max_abs_err,
-           "param_max_rel_err": c.max_rel_err, "worst_param": "eval-output",
+           "loss_diff": loss_m - loss_t, "param_err_over_tol": c.err_over_tol,
+           "worst_param": "eval-output",
            "worst_index": "" if c.worst_index is None else str(c.worst_index),
            "param_manual_value": c.manual_value, "param_reference_value": c.reference_value,
-           "state_max_abs_err": 0.0, "state_max_rel_err": 0.0, "worst_state": "",
+           "param_worst_abs_err": c.worst_abs_err, "param_worst_rel_err": c.worst_rel_err,
+           "param_max_abs_err": c.max_abs_err, "param_max_rel_err": c.max_rel_err,
+           "state_err_over_tol": 0.0, "worst_state": "", "state_max_abs_err": 0.0,
+           "state_max_rel_err": np.nan,
            "rtol": c.rtol, "atol": c.atol, "beyond_tolerance": ";".join(beyond),
            "passed": not beyond, "note": ""}
     return pd.DataFrame([row]).reindex(columns=TRAJECTORY_COLUMNS)

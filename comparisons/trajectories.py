@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 import reference
+from comparisons.compare import _e
 from comparisons.device import torch_device
 from comparisons.registry import TrajectoryCase
 from comparisons.tolerances import Tolerance, trajectory_tolerance
@@ -40,9 +41,10 @@ TRAJECTORY_COLUMNS = [
     "case", "optimizer", "optimizer_kwargs", "scheduler", "activation", "output_activation",
     "loss", "dataset", "sizes", "dtype", "step", "epoch", "frozen",
     "lr_manual", "lr_reference", "loss_manual", "loss_reference", "loss_diff",
-    "param_max_abs_err", "param_max_rel_err", "worst_param", "worst_index",
-    "param_manual_value", "param_reference_value",
-    "state_max_abs_err", "state_max_rel_err", "worst_state",
+    "param_err_over_tol", "worst_param", "worst_index", "param_manual_value",
+    "param_reference_value", "param_worst_abs_err", "param_worst_rel_err",
+    "param_max_abs_err", "param_max_rel_err",
+    "state_err_over_tol", "worst_state", "state_max_abs_err", "state_max_rel_err",
     "rtol", "atol", "beyond_tolerance", "passed", "note"]
 
 
@@ -50,25 +52,29 @@ TRAJECTORY_COLUMNS = [
 # elementwise errors over all steps at once
 # --------------------------------------------------------------------------------------
 def _errors(m: np.ndarray, r: np.ndarray, tol: Tolerance) -> dict[str, np.ndarray]:
-    """Per-row (step) errors of (steps, n) arrays: max abs, max rel, the worst element by
-    tolerance excess (> 1 fails), and its index."""
+    """Per-row (step) errors of (steps, n) arrays: max abs, max rel (over the non-zero
+    references; NaN if none), the worst element by tolerance excess (> 1 fails), its index
+    and its own abs and rel errors (rel NaN where the reference is 0)."""
     m = m.astype(np.float64, copy=False)
     r = r.astype(np.float64, copy=False)
     steps = m.shape[0]
     if m.shape[1] == 0:
-        zero = np.zeros(steps)
-        return {"abs": zero, "rel": zero, "excess": zero, "arg": np.zeros(steps, dtype=int)}
+        zero, nan = np.zeros(steps), np.full(steps, np.nan)
+        return {"abs": zero, "rel": nan, "excess": zero, "arg": np.zeros(steps, dtype=int),
+                "worst_abs": nan, "worst_rel": nan}
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         d = np.abs(m - r)
         d = np.where(np.isnan(d), np.inf, d)  # a NaN on one side is an infinite error
-        rel = np.where(d == 0, 0.0, d / np.abs(r))
+        rel = np.where(r == 0, np.nan, np.where(d == 0, 0.0, d / np.abs(r)))
+        rel = np.where(np.isnan(rel) & (r != 0), np.inf, rel)  # inf/inf, x/NaN
         atol = np.asarray(tol.atol).reshape(-1, 1)  # per step (rows)
         allowed = atol + np.asarray(tol.rtol).reshape(-1, 1) * np.abs(r)
-        excess = d / allowed
+        excess = np.where(d == 0, 0.0, d / allowed)
     arg = np.argmax(excess, axis=1)
     rows = np.arange(steps)
-    return {"abs": d.max(axis=1), "rel": np.nan_to_num(rel, nan=np.inf).max(axis=1),
-            "excess": excess[rows, arg], "arg": arg}
+    return {"abs": d.max(axis=1), "rel": np.fmax.reduce(rel, axis=1),  # fmax skips NaN
+            "excess": excess[rows, arg], "arg": arg, "worst_abs": d[rows, arg],
+            "worst_rel": rel[rows, arg]}
 
 
 def _index(shape: tuple[int, ...], flat: int) -> str:
@@ -102,8 +108,10 @@ def compare_histories(manual: History, ref: History, dtype: Any,
     # parameters: the worst element over all of them, by tolerance excess
     names = list(manual.params[0])
     p_abs = np.zeros(steps)
-    p_rel = np.zeros(steps)
+    p_rel = np.full(steps, np.nan)
     best = np.full(steps, -1.0)
+    w_abs = np.full(steps, np.nan)
+    w_rel = np.full(steps, np.nan)
     worst_param = np.array([""] * steps, dtype=object)
     worst_index = np.array([""] * steps, dtype=object)
     m_val = np.full(steps, np.nan)
@@ -115,7 +123,7 @@ def compare_histories(manual: History, ref: History, dtype: Any,
         err = _errors(M, R, tol)
         flag(name, err["excess"])
         p_abs = np.maximum(p_abs, err["abs"])
-        p_rel = np.maximum(p_rel, err["rel"])
+        p_rel = np.fmax(p_rel, err["rel"])
         better = err["excess"] > best
         best = np.where(better, err["excess"], best)
         rows = np.flatnonzero(better)
@@ -123,10 +131,12 @@ def compare_histories(manual: History, ref: History, dtype: Any,
         worst_index[rows] = [_index(shape, err["arg"][i]) for i in rows]
         m_val[rows] = M[rows, err["arg"][rows]]
         r_val[rows] = R[rows, err["arg"][rows]]
+        w_abs[rows] = err["worst_abs"][rows]
+        w_rel[rows] = err["worst_rel"][rows]
 
     # optimizer state: the same buffers on both sides, and their values
     s_abs = np.zeros(steps)
-    s_rel = np.zeros(steps)
+    s_rel = np.full(steps, np.nan)
     s_best = np.full(steps, -1.0)
     worst_state = np.array([""] * steps, dtype=object)
     keys = sorted({k for st in manual.state + ref.state for k in st})
@@ -146,7 +156,7 @@ def compare_histories(manual: History, ref: History, dtype: Any,
         for j in np.flatnonzero(~(err["excess"] <= 1)):
             beyond[both[j]].append(key)
         s_abs[both] = np.maximum(s_abs[both], err["abs"])
-        s_rel[both] = np.maximum(s_rel[both], err["rel"])
+        s_rel[both] = np.fmax(s_rel[both], err["rel"])
         better = err["excess"] > s_best[both]
         s_best[both[better]] = err["excess"][better]
         worst_state[both[better]] = key
@@ -159,10 +169,12 @@ def compare_histories(manual: History, ref: History, dtype: Any,
         "lr_manual": manual.lr, "lr_reference": ref.lr,
         "loss_manual": manual.loss, "loss_reference": ref.loss,
         "loss_diff": manual.loss - ref.loss,
+        "param_err_over_tol": np.maximum(best, 0.0), "worst_param": worst_param,
+        "worst_index": worst_index, "param_manual_value": m_val, "param_reference_value": r_val,
+        "param_worst_abs_err": w_abs, "param_worst_rel_err": w_rel,
         "param_max_abs_err": p_abs, "param_max_rel_err": p_rel,
-        "worst_param": worst_param, "worst_index": worst_index,
-        "param_manual_value": m_val, "param_reference_value": r_val,
-        "state_max_abs_err": s_abs, "state_max_rel_err": s_rel, "worst_state": worst_state,
+        "state_err_over_tol": np.maximum(s_best, 0.0), "worst_state": worst_state,
+        "state_max_abs_err": s_abs, "state_max_rel_err": s_rel,
         "rtol": rtol, "atol": atol,
         "beyond_tolerance": [";".join(b) for b in beyond],
         "passed": [not b for b in beyond], "note": "",
@@ -309,12 +321,15 @@ def trajectory_failures(df: pd.DataFrame) -> list[str]:
         out.append(
             f"{case}: {len(bad)} of {len(rows)} steps beyond tolerance; first at step "
             f"{int(first['step'])} (epoch {int(first['epoch'])}): {first['beyond_tolerance']}; "
-            f"worst parameter {first['worst_param']} element {first['worst_index']}: "
-            f"manual {float(first['param_manual_value'])!r} vs reference "
-            f"{float(first['param_reference_value'])!r}, max abs err "
-            f"{first['param_max_abs_err']:.3e}, max rel err {first['param_max_rel_err']:.3e}; "
-            f"worst state {first['worst_state'] or '-'} (max abs err "
-            f"{first['state_max_abs_err']:.3e}); loss {float(first['loss_manual'])!r} vs "
+            f"worst parameter element {first['worst_param']}{first['worst_index']} (error "
+            f"{first['param_err_over_tol']:.3g} x its tolerance): manual "
+            f"{float(first['param_manual_value'])!r} vs reference "
+            f"{float(first['param_reference_value'])!r}, abs err "
+            f"{_e(first['param_worst_abs_err'])}, rel err {_e(first['param_worst_rel_err'])}; "
+            f"over all parameters max abs err {_e(first['param_max_abs_err'])}, max rel err "
+            f"{_e(first['param_max_rel_err'])}; worst state {first['worst_state'] or '-'} "
+            f"(error {first['state_err_over_tol']:.3g} x its tolerance, max abs err "
+            f"{_e(first['state_max_abs_err'])}); loss {float(first['loss_manual'])!r} vs "
             f"{float(first['loss_reference'])!r} (tolerance: atol {first['atol']:g} + rtol "
             f"{first['rtol']:g} * |reference|)")
     return out
@@ -327,15 +342,19 @@ def steps_of(case: TrajectoryCase) -> int:
 
 
 def trajectory_summary(df: pd.DataFrame, at: Iterable[int] = (1, 50, 100, 200)) -> pd.DataFrame:
-    """The worst case per optimizer and dtype: the largest elementwise relative and
-    absolute parameter error at any step (and the case where it occurs), and how the
-    absolute error grows, as the largest error reached by step ``t`` for each ``t`` in
-    ``at`` and by the last step."""
+    """The worst case per optimizer and dtype: the largest error/tolerance ratio of a
+    parameter element (the figure that decides) and its case, the largest elementwise
+    relative and absolute parameter error at any step (and the case where it occurs), and
+    how the absolute error grows, as the largest error reached by step ``t`` for each
+    ``t`` in ``at`` and by the last step."""
     df = df[df["note"].fillna("") == ""]
     rows = []
     for (opt, dtype), g in df.groupby(["optimizer", "dtype"], sort=False):
-        worst = g.loc[g["param_max_rel_err"].idxmax()]
+        worst = g.loc[g["param_max_rel_err"].fillna(-1.0).idxmax()]
+        deciding = g.loc[g["param_err_over_tol"].fillna(-1.0).idxmax()]
         row = {"optimizer": opt, "dtype": dtype, "cases": g["case"].nunique(),
+               "err_over_tol": deciding["param_err_over_tol"],
+               "err_over_tol_case": deciding["case"],
                "max_rel_err": worst["param_max_rel_err"], "worst_case": worst["case"],
                "worst_step": int(worst["step"]), "max_abs_err": g["param_max_abs_err"].max()}
         for t in at:

@@ -6,7 +6,7 @@ import importlib
 import pytest
 
 MODULES = ["manual.activations", "manual.losses", "manual.network", "manual.layers",
-           "manual.layers.recurrent", "manual.clipping"]
+           "manual.layers.recurrent", "manual.clipping", "manual._cli"]
 
 
 @pytest.mark.parametrize("name", MODULES)

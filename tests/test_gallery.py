@@ -6,7 +6,7 @@ import pytest
 
 from comparisons import compare_network, failures
 from comparisons.data import KINK_MARGIN
-from comparisons.gallery import GALLERY, ReLUOneAtZero, failing, gallery_table
+from comparisons.teaching.gallery import GALLERY, ReLUOneAtZero, failing, gallery_table
 from manual import MLP
 
 
@@ -39,7 +39,7 @@ def test_gallery_covers_the_classic_slips():
 
 
 def test_every_broken_variant_names_its_slip():
-    import comparisons.gallery as g
+    import comparisons.teaching.gallery as g
 
     for cls in (g.FlippedExponentSigmoid, g.DenseWithoutInput, g.Network321WithoutW46,
                 g.TanhNotSquared, g.ElementwiseSoftmax, g.MSEWithoutMean, g.ReLUOneAtZero,
@@ -62,7 +62,7 @@ def test_relu_slip_hides_away_from_the_kink():
 
 def test_square_layer_slip_needs_the_square_shape():
     """X·δ only has W's shape when the batch equals the fan-in; otherwise NumPy refuses."""
-    from comparisons.gallery import DenseXDelta, _with_layers
+    from comparisons.teaching.gallery import DenseXDelta, _with_layers
 
     net = _with_layers(MLP([4, 4, 4], "tanh", "identity", "mse"), DenseXDelta)
     with pytest.raises(ValueError, match="matmul"):
@@ -73,7 +73,7 @@ def test_gallery_table():
     df = gallery_table()
     assert len(df) == len(GALLERY)
     assert df["as expected"].all() and df["control passes"].all()
-    assert (df["caught by"] != "NOT CAUGHT").all() and (df["worst abs err"] > 0).all()
+    assert (df["caught by"] != "NOT CAUGHT").all() and (df["max abs err"] > 0).all()
     row = df.set_index("slip").loc["w14-without-w46"]
     assert row["where it shows"] == "backward dJ/dz1"
     assert df.set_index("slip").loc["sigmoid-exponent-sign", "where it shows"] == "forward a1"
@@ -81,7 +81,7 @@ def test_gallery_table():
 
 
 def test_gallery_command(capsys):
-    from comparisons.gallery import main
+    from comparisons.teaching.gallery import main
 
     assert main([]) == 0
     out = capsys.readouterr().out

@@ -14,7 +14,7 @@ import torch
 
 import reference
 from comparisons import compare_arrays, compare_network, failures, tolerance_for
-from comparisons.lessons import Reference321, lesson_rows, lessons_vs_torch
+from comparisons.teaching.lessons import Reference321, lesson_rows, lessons_vs_torch
 from comparisons.runner import finite_difference_gradients
 from manual import MLP
 from manual.lessons import (
@@ -48,13 +48,13 @@ def assert_close(actual, expected, tol=TOL64, name="value"):
 def test_lesson_numbers_match_torch(name):
     rows = lesson_rows(name)
     assert rows, f"{name}: nothing compared with torch"
-    bad = [f"{r['quantity']} [{r['oracle']}]: max abs err {r['max_abs_err']:.3e}, max rel err "
-           f"{r['max_rel_err']:.3e} {r['note']}" for r in rows if not r["passed"]]
+    bad = [f"{r['quantity']} [{r['oracle']}]: error {r['err_over_tol']} x tolerance, max abs "
+           f"err {r['max_abs_err']:.3e} {r['note']}" for r in rows if not r["passed"]]
     assert not bad, "\n".join(bad)
 
 
 def test_comparisons_lessons_command(capsys):
-    from comparisons import lessons as cmd
+    from comparisons.teaching import lessons as cmd
 
     assert cmd.main(["--only", "network_321"]) == 0
     out = capsys.readouterr().out
@@ -487,7 +487,8 @@ def test_the_lessons_command_prints_every_table_and_writes_every_plot(tmp_path, 
     for name in LESSONS:
         assert lesson(name).TITLE in out
         png = tmp_path / f"{name}.png"
-        assert png.exists() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+        data = png.read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000, name
     assert "best h per function" in out and "Σ (h−y)·σ'(q)·w46·σ'(p)·x1" in out
 
 
@@ -505,7 +506,7 @@ def test_plots_are_skipped_with_a_note_without_matplotlib(tmp_path, monkeypatch,
     from manual.lessons import _common
 
     monkeypatch.setattr(_common, "matplotlib_available", lambda: False)
-    assert runner.main(["--out", str(tmp_path), "--only", "gradient_descent"]) == 0
+    assert runner.main(["--out", str(tmp_path), "--only", "gradient_descent_1d"]) == 0
     assert "plot skipped: matplotlib is not installed" in capsys.readouterr().out
     assert not list(tmp_path.iterdir())
 

@@ -170,6 +170,22 @@ def test_bad_constructor_and_backward_arguments():
         LastTimeStep().forward(np.zeros((5, 2, 3)))
 
 
+def test_empty_batch_as_torch_and_empty_sequence_refused_as_torch():
+    layer = LSTM(3, 4, num_layers=2, rng=0)
+    module = torch_twin(layer)
+    x = np.zeros((5, 0, 3))
+    out, (h, c) = layer.forward(x)
+    out_t, (h_t, _) = module(torch.from_numpy(x))
+    assert out.shape == tuple(out_t.shape) and h.shape == tuple(h_t.shape) == (2, 0, 4)
+    dx, (dh, dc) = layer.backward(np.zeros_like(out))
+    assert dx.shape == x.shape and dh.shape == (2, 0, 4)
+    assert all(np.all(g == 0) for g in layer.grads.values())
+    with pytest.raises(RuntimeError, match="sequence length to be larger than 0"):
+        module(torch.zeros(0, 2, 3, dtype=torch.float64))
+    with pytest.raises(ValueError, match="LSTM: input must have a sequence length > 0"):
+        layer.forward(np.zeros((0, 2, 3)))
+
+
 def test_unbatched_and_zero_state_gradients_have_the_shapes_of_hx():
     layer = LSTM(3, 4, num_layers=2, bidirectional=True, rng=0)
     out, (h, c) = layer.forward(np.ones((6, 3)))

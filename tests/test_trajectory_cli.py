@@ -12,9 +12,9 @@ from manual.optimizers import Adadelta
 
 
 def test_trajectories_csv_is_written_and_deterministic(tmp_path, capsys):
-    args = ["--only", "adadelta", "--parts", "trajectories"]
-    assert cli.main(["--out", str(tmp_path / "a"), *args]) == 0
-    assert cli.main(["--out", str(tmp_path / "b"), *args]) == 0
+    args = ["--only", "adadelta-*", "--parts", "trajectories"]
+    assert cli.main(["--no-plots", "--out", str(tmp_path / "a"), *args]) == 0
+    assert cli.main(["--no-plots", "--out", str(tmp_path / "b"), *args]) == 0
     first = (tmp_path / "a" / "trajectories.csv").read_bytes()
     assert first == (tmp_path / "b" / "trajectories.csv").read_bytes()
     assert not (tmp_path / "a" / "gradients.csv").exists()  # only the part asked for
@@ -41,7 +41,8 @@ def test_a_broken_optimizer_fails_the_command_naming_case_step_and_parameter(tmp
         p += -self.lr * delta
 
     monkeypatch.setattr(Adadelta, "_update", eps_outside_the_roots)
-    assert cli.main(["--out", str(tmp_path), "--only", "adadelta-tanh-mse-float64"]) == 1
+    assert cli.main(["--no-plots", "--out", str(tmp_path),
+                     "--only", "adadelta-tanh-mse-float64"]) == 1
     out = capsys.readouterr().out
     assert "FAIL adadelta-tanh-mse-float64: 200 of 200 steps beyond tolerance; first at step 1 " \
            "(epoch 1): W1;" in out
@@ -51,23 +52,24 @@ def test_a_broken_optimizer_fails_the_command_naming_case_step_and_parameter(tmp
 
 def test_real_data_runs_need_scikit_learn(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(cli, "sklearn_available", lambda: False)
-    assert cli.main(["--out", str(tmp_path), "--only", "radam-tanh-mse-float64",
+    assert cli.main(["--no-plots", "--out", str(tmp_path), "--only", "radam-tanh-mse-float64",
                      "--parts", "trajectories"]) == 0
     assert "scikit-learn is not installed, so the 16 runs on iris, digits, breast_cancer and " \
            "diabetes were skipped" in capsys.readouterr().out
     with pytest.raises(SystemExit):
-        cli.main(["--out", str(tmp_path), "--only", "iris"])
+        cli.main(["--no-plots", "--out", str(tmp_path), "--only", "*-iris-*"])
     assert "train on data sets bundled with scikit-learn, which is not installed" in \
         capsys.readouterr().err
 
 
 def test_real_data_runs_are_included_with_scikit_learn(tmp_path):
     pytest.importorskip("sklearn")
-    assert cli.main(["--out", str(tmp_path), "--only=-iris-", "--parts", "trajectories"]) == 0
+    assert cli.main(["--no-plots", "--out", str(tmp_path),
+                     "--only=*-iris-*", "--parts", "trajectories"]) == 0
     df = pd.read_csv(tmp_path / "trajectories.csv")
     assert set(df["dataset"]) == {"iris"} and df["case"].nunique() == 4
 
 
 def test_unknown_part_is_rejected(tmp_path):
     with pytest.raises(SystemExit):
-        cli.main(["--out", str(tmp_path), "--parts", "gradients,plots"])
+        cli.main(["--no-plots", "--out", str(tmp_path), "--parts", "gradients,plots"])

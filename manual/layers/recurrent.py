@@ -265,7 +265,7 @@ def gru_step_backward(dnext_h: Array, cache: tuple) -> tuple[Array, ...]:
     return dx, dprev_h, dwi, dwh, dbi, dbh
 
 
-#: mode -> (gates, recurrence forward, recurrence backward); LSTM carries (h, c)
+#: mode -> number of gates stacked in weight_ih/weight_hh; the LSTM carries (h, c)
 _MODES = {
     "RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3,
 }
@@ -389,6 +389,10 @@ class _RNNBase(Layer):
                 else "(L, H_in)"
             raise ValueError(f"{owner}: input must be {layout} with H_in = input_size = "
                              f"{self.input_size} in the last dimension, got shape {x.shape}")
+        L = x.shape[1] if (x.ndim == 3 and self.batch_first) else x.shape[0]
+        if L == 0:  # torch: "Expected sequence length to be larger than 0 in RNN"
+            raise ValueError(f"{owner}: input must have a sequence length > 0, got shape "
+                             f"{x.shape}")
         return x, x.ndim == 3
 
     def _state_shapes(self, N: int) -> list[tuple[int, ...]]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import inspect
-import re
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -26,6 +25,8 @@ from typing import Any, TextIO
 
 import numpy as np
 import pandas as pd
+
+from manual._cli import HelpFormatter, exit_codes, fail, out_dir_problem, plain
 
 __all__ = ["DEFAULT_OUT", "figure", "gradient_descent_step", "lesson_name", "main_for",
            "matplotlib_available", "print_lesson", "run_lesson", "save_figure", "train"]
@@ -68,12 +69,16 @@ def matplotlib_available() -> bool:
     return importlib.util.find_spec("matplotlib") is not None
 
 
-def figure(ncols: int = 1, nrows: int = 1, width: float = 5.0, height: float = 3.8):
+def figure(ncols: int = 1, nrows: int = 1, width: float = 5.0, height: float = 3.8,
+           title: str | None = None):
     """A matplotlib ``Figure`` and its axes, built without pyplot (no global state, no
-    display needed). matplotlib is imported here, never at module import."""
+    display needed), with ``title`` over all panels (the lesson's ``TITLE``). matplotlib is
+    imported here, never at module import."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(width * ncols, height * nrows), layout="constrained")
+    if title:
+        fig.suptitle(title, fontsize=12)
     axes = fig.subplots(nrows, ncols, squeeze=False)
     return fig, axes
 
@@ -86,14 +91,11 @@ def save_figure(fig: Any, path: Path) -> Path:
 
 
 def _question_and_answer(module: ModuleType) -> str:
-    """The docstring from its "Question" paragraph on, with the reST markup (``:math:`x```,
-    ``.. math::`` directives, double back-quotes) stripped for the terminal."""
+    """The docstring from its "Question" paragraph on, as plain console text: Sphinx roles
+    and double back-quotes stripped, the math rendered in Unicode (∂J/∂w₁₄)."""
     doc = inspect.cleandoc(module.__doc__ or "")
     start = doc.find("Question")
-    text = doc[start:] if start >= 0 else doc
-    text = re.sub(r"^\.\. math::[ \t]*\n", "", text, flags=re.MULTILINE)
-    text = re.sub(r":math:`([^`]*)`", r"\1", text)
-    return text.replace("``", "")
+    return plain(doc[start:] if start >= 0 else doc)
 
 
 def print_lesson(module: ModuleType, stream: TextIO | None = None) -> dict[str, pd.DataFrame]:
@@ -140,11 +142,21 @@ def main_for(module_name: str) -> Callable[[list[str] | None], int]:
 
     def main(argv: list[str] | None = None) -> int:
         module = sys.modules[module_name]
-        p = argparse.ArgumentParser(prog=f"python -m manual.lessons.{lesson_name(module)}",
-                                    description=module.TITLE)
-        p.add_argument("--out", type=Path, default=DEFAULT_OUT,
-                       help=f"folder for the PNG plot (default: {DEFAULT_OUT})")
+        name = lesson_name(module)
+        first = inspect.cleandoc(module.__doc__ or "").split("\n\n")[0]
+        p = argparse.ArgumentParser(
+            prog=f"python -m manual.lessons.{name}", formatter_class=HelpFormatter,
+            description=f"{plain(first)}\n\nPrints the question, the answer and the tables, "
+                        f"and writes the plot as {name}.png in --out\n(when matplotlib, the "
+                        f"'plots' extra, is installed).",
+            epilog=exit_codes(passed="the lesson ran", failed=None,
+                              bad="an unknown flag, an --out that is a file or not writable"))
+        p.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
+                       help="folder for the PNG plot")
         args = p.parse_args(argv)
+        problem = out_dir_problem(args.out)
+        if problem:
+            fail(p.prog, problem)
         run_lesson(module, args.out)
         return 0
 

@@ -173,7 +173,7 @@ def plot(path: Path) -> Path:
     truncated gradient against the batch size."""
     df = example()
     sizes = sizes_table()
-    fig, axes = figure(ncols=2, width=5.2)
+    fig, axes = figure(ncols=2, width=5.2, title=TITLE)
     ax = axes[0][0]
     w = 0.27
     i = df["i"].to_numpy()

@@ -132,7 +132,7 @@ def plot(path: Path) -> Path:
     ReLU (identity: copies of one curve)."""
     X, y = dataset()
     runs = training_runs()
-    fig, axes = figure(ncols=3, width=4.2)
+    fig, axes = figure(ncols=3, width=4.2, title=TITLE)
     left, mid, right = axes[0]
     grid = np.linspace(-2.2, 2.2, 200)[:, None]
     left.plot(X[:, 0], y[:, 0], "ko", ms=3, label="y = x²")
@@ -149,8 +149,9 @@ def plot(path: Path) -> Path:
         net.gradients(X, y)
         d1 = net.intermediates["dJ/dz1"]
         scale = np.max(np.abs(d1), axis=0, keepdims=True)
-        right.plot(X[:, 0], d1 / np.where(scale > 0, scale, 1), color=color, lw=0.7, alpha=0.7)
-        right.plot([], [], color=color, label=f"{act}: each unit's dJ/dz1 (scaled)")
+        lw = 3.0 if act == "identity" else 0.7  # identity's copies drawn wide, under ReLU's
+        right.plot(X[:, 0], d1 / np.where(scale > 0, scale, 1), color=color, lw=lw, alpha=0.6)
+        right.plot([], [], color=color, lw=lw, label=f"{act}: each unit's dJ/dz1 (scaled)")
     right.set(xlabel="x", ylabel="signal / max", title="learning signal per hidden unit")
     right.legend(fontsize=7)
     return save_figure(fig, path)

@@ -179,7 +179,7 @@ def plot(path: Path) -> Path:
     """The one-channel example: kernel, flipped kernel, dL/dx by definition, by the
     flipped kernel, and the error of the unflipped kernel; with the table's errors."""
     x, w, dy, ref, good, bad = _example()
-    fig, axes = figure(ncols=3, nrows=2, width=3.6, height=3.3)
+    fig, axes = figure(ncols=3, nrows=2, width=3.6, height=3.3, title=TITLE)
     panels = [(w[0, 0], "kernel w"), (w[0, 0, ::-1, ::-1], "flipped kernel (180°)"),
               (dy[0, 0], "upstream gradient δ (4x4)"), (ref[0, 0], "dL/dx = Jᵀδ (definition)"),
               (good[0, 0], "flipped-kernel correlation")]

@@ -39,7 +39,7 @@ from manual import MLP, activations
 from manual.lessons._common import figure, main_for, save_figure
 
 __all__ = ["DTYPES", "POINT", "STEPS", "TITLE", "best_steps", "curves", "derivative_problems",
-           "example_network", "plot", "table", "tables"]
+           "example_network", "plot", "table", "tables", "v_shape"]
 
 TITLE = "Lesson 1: the derivative as a limit (forward vs central differences)"
 STEPS = 10.0 ** -np.arange(1.0, 12.01, 0.25)  # h = 1e-1 ... 1e-12, four per decade
@@ -134,22 +134,59 @@ def tables() -> dict[str, pd.DataFrame]:
             "derivative)": table()}
 
 
+def v_shape(name: str = "sigmoid", steps: np.ndarray | None = None) -> pd.DataFrame:
+    r"""The classic picture of central differences for one activation in float64: at each h,
+    the error :math:`|(f(x+h) - f(x-h))/2h - f'(x)|` at :data:`POINT`, beside its two
+    terms, truncation :math:`h^2|f^{(3)}|/6` and rounding :math:`\varepsilon|f|/h`
+    (:math:`f^{(3)}` by a central difference of the analytic :math:`f''`)."""
+    act = activations.get(name)
+    steps = 10.0 ** -np.arange(0.5, 13.01, 0.125) if steps is None else steps
+    x = np.float64(POINT)
+    exact = float(act.derivative(x))
+    f3 = float((act.second_derivative(x + 1e-4) - act.second_derivative(x - 1e-4)) / 2e-4)
+    eps = float(np.finfo(np.float64).eps)
+    est = (act.forward(x + steps) - act.forward(x - steps)) / (2 * steps)
+    return pd.DataFrame({"h": steps, "error": np.abs(est - exact),
+                         "truncation": steps ** 2 * abs(f3) / 6,
+                         "rounding": eps * abs(float(act.forward(x))) / steps,
+                         "f": abs(float(act.forward(x))), "f3": abs(f3)})
+
+
 def plot(path: Path) -> Path:
-    """Error against h, log-log: one panel per dtype, forward dashed, central solid."""
+    """Left: the V of central differences for sigmoid in float64, with its truncation and
+    rounding terms. Middle and right: the relative error against h for every function and
+    scheme, float64 and float32, forward dashed, central solid."""
     df = curves()
-    fig, axes = figure(ncols=2)
-    for ax, dtype in zip(axes[0], ("float64", "float32")):
+    fig, axes = figure(ncols=3, width=5.0, height=4.4, title=TITLE)
+    v = v_shape("sigmoid")
+    ax = axes[0, 0]
+    ax.loglog(v["h"], np.maximum(v["error"], 1e-18), "o-", ms=2.5, color="black",
+              label="|central difference − σ'(0.5)|")
+    ax.loglog(v["h"], v["truncation"], "--", color="tab:blue",
+              label="truncation h²·|σ'''|/6 (slope 2)")
+    ax.loglog(v["h"], v["rounding"], "--", color="tab:red", label="rounding ε·|σ|/h (slope −1)")
+    eps = float(np.finfo(np.float64).eps)
+    best = (3 * eps * v["f"].iloc[0] / v["f3"].iloc[0]) ** (1 / 3)
+    ax.axvline(best, color="grey", ls=":", label=f"best h = (3ε|σ|/|σ'''|)^(1/3) ≈ {best:.0e}")
+    ax.set(title="the V of central differences: sigmoid at x = 0.5, float64",
+           xlabel="step h (smaller to the right)", ylabel="absolute error", ylim=(1e-16, 1e-1))
+    ax.title.set_fontsize(10)
+    ax.invert_xaxis()
+    ax.legend(fontsize=7, loc="upper center")
+    for ax, dtype in zip(axes[0, 1:], ("float64", "float32")):
         for (name, scheme), g in df[df["dtype"] == dtype].groupby(["function", "scheme"],
                                                                   sort=False):
             ax.loglog(g["h"], np.maximum(g["rel_err"], 1e-17), "--" if scheme == "forward"
                       else "-", label=f"{name}, {scheme}")
         eps = np.finfo(dtype).eps
-        for h, style in ((eps ** 0.5, ":"), (eps ** (1 / 3), "-.")):
-            ax.axvline(h, color="grey", ls=style, lw=0.8)
-        ax.set(title=f"{dtype}: grey lines at √ε and ε^(1/3)", xlabel="h",
-               ylabel="relative error")
+        for h, style, label in ((eps ** 0.5, ":", "√ε (best forward h)"),
+                                (eps ** (1 / 3), "-.", "ε^(1/3) (best central h)")):
+            ax.axvline(h, color="grey", ls=style, lw=1, label=label)
+        ax.set(title=f"{dtype}: every function, forward (dashed) and central (solid)",
+               xlabel="step h (smaller to the right)", ylabel="relative error")
+        ax.title.set_fontsize(10)
         ax.invert_xaxis()
-    axes[0, 0].legend(fontsize=6)
+        ax.legend(fontsize=6, loc="upper left")
     return save_figure(fig, path)
 
 

@@ -125,19 +125,20 @@ def tables() -> dict[str, pd.DataFrame]:
 
 def plot(path: Path) -> Path:
     """Left: the parabola with each run's first iterates. Right: |x_k - 2| against k."""
-    fig, axes = figure(ncols=2)
+    fig, axes = figure(ncols=2, title=TITLE)
     left, right = axes[0]
     grid = np.linspace(-6, 10, 400)
-    left.plot(grid, f(grid), color="black", lw=1)
-    for lr in LEARNING_RATES:
+    left.plot(grid, f(grid), color="black", lw=1, label="y = x² − 4x + 6")
+    for lr, style in zip(LEARNING_RATES, ("-", "-", "--", "-")):
         run = trajectory(lr, steps=8 if lr > 1 else 12)
         left.plot(run["x"], run["y"], "o-", ms=3, lw=0.8, label=f"lr = {lr}")
         long = trajectory(lr)
-        right.semilogy(long["step"], np.abs(long["x"] - MINIMUM), label=f"lr = {lr}, "
-                       f"|1-2lr| = {abs(1 - 2 * lr):.2f}")
-    left.set(xlim=(-6, 10), ylim=(0, 60), xlabel="x", ylabel="y = x² - 4x + 6",
+        # lr 0.1 and 0.9 share |1 - 2 lr| = 0.8: the same distances, so one is dashed
+        right.semilogy(long["step"], np.abs(long["x"] - MINIMUM), style, label=f"lr = {lr}, "
+                       f"|1 − 2·lr| = {abs(1 - 2 * lr):.2f}")
+    left.set(xlim=(-6, 10), ylim=(0, 60), xlabel="x", ylabel="y",
              title="iterates from x = 8")
-    right.set(xlabel="step k", ylabel="|x_k - 2|", title="distance to the minimum")
+    right.set(xlabel="step k", ylabel="|x_k − 2|", title="distance to the minimum x = 2")
     left.legend(fontsize=7)
     right.legend(fontsize=7)
     return save_figure(fig, path)

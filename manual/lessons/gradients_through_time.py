@@ -183,7 +183,7 @@ def plot(path: Path) -> Path:
     """Left: |dL/dh_t| (solid) and |dL/dc_t| (dashed, LSTM) against t, log scale. Right: the
     parameter gradient's norm per configuration, without and with clipping."""
     df = norms()
-    fig, axes = figure(ncols=2, width=5.2, height=4.4)
+    fig, axes = figure(ncols=2, width=5.2, height=4.4, title=TITLE)
     fig.suptitle(TITLE)
     ax = axes[0][0]
     for name in CONFIGS:

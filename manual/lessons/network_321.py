@@ -48,11 +48,11 @@ import pandas as pd
 
 from manual import MLP, activations, losses
 from manual._checks import FLOAT_DTYPES, as_real_array, check_finite
-from manual.lessons._common import figure, main_for, save_figure
+from manual.lessons._common import main_for, save_figure
 
 __all__ = ["FORMULAS", "LAYOUT", "PARAM_NAMES", "TITLE", "Network321", "central_differences",
-           "example_data", "from_layers", "plot", "seed_network", "table", "tables",
-           "to_layers"]
+           "FD_TOLERANCE", "example_data", "from_layers", "plot", "seed_network", "table",
+           "tables", "to_layers"]
 
 TITLE = "Lesson 4: the classic 3-2-1 network, parameter by parameter"
 PARAM_NAMES = ("w14", "w24", "w34", "b4", "w15", "w25", "w35", "b5", "w46", "w56", "b6")
@@ -274,35 +274,91 @@ def tables() -> dict[str, pd.DataFrame]:
             "gradients: chain rule against central differences (h = 1e-5, float64)": table()}
 
 
+#: the harness's finite-difference tolerance (rtol, atol), as in
+#: ``comparisons.tolerances.tolerance_for(np.float64, "fd")`` (``manual`` cannot import
+#: ``comparisons``, which loads torch; tests/test_lessons.py checks the two agree)
+FD_TOLERANCE = (1e-6, 1e-8)
+
+
 def plot(path: Path) -> Path:
-    """Left: the network, each edge labelled with its weight and gradient. Right: the
-    eleven gradients, backprop against central differences."""
+    """Left: the network, each edge named and coloured by the sign of its gradient ∂J/∂w
+    (width: its size); middle: every parameter's value and gradient; right:
+    |backprop − central difference| per parameter on a log scale, beside the
+    finite-difference tolerance."""
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
     df = table()
     g = dict(zip(df["parameter"], df["backprop"]))
     v = dict(zip(df["parameter"], df["value"]))
-    fig, axes = figure(ncols=2, width=6.0)
-    left, right = axes[0]
-    pos = {1: (0, 2), 2: (0, 1), 3: (0, 0), 4: (1, 1.5), 5: (1, 0.5), 6: (2, 1)}
-    for (i, j) in [(1, 4), (2, 4), (3, 4), (1, 5), (2, 5), (3, 5), (4, 6), (5, 6)]:
+    fig = Figure(figsize=(15.5, 5.4), layout="constrained")
+    fig.suptitle(TITLE, fontsize=12)
+    left, mid, right = fig.subplots(1, 3, gridspec_kw={"width_ratios": [5.2, 2.6, 4.6]})
+    pos = {1: (0.0, 4.0), 2: (0.0, 2.0), 3: (0.0, 0.0), 4: (2.4, 3.0), 5: (2.4, 1.0),
+           6: (4.8, 2.0)}
+    biggest = max(abs(x) for x in g.values())
+    # where along each edge its name sits (from the source), chosen so no two collide
+    where = {(1, 4): 0.2, (2, 4): 0.72, (3, 4): 0.8, (1, 5): 0.8, (2, 5): 0.72, (3, 5): 0.2,
+             (4, 6): 0.5, (5, 6): 0.5}
+    for (i, j), t in where.items():
         (x0, y0), (x1, y1) = pos[i], pos[j]
-        left.plot([x0, x1], [y0, y1], color="grey", lw=0.8, zorder=1)
         name = f"w{i}{j}"
-        t = 0.3 if j != 6 else 0.5
-        left.text(x0 + t * (x1 - x0), y0 + t * (y1 - y0), f"{name}={v[name]:.2f}\n∂={g[name]:.1e}",
-                  fontsize=6, ha="center", va="center",
-                  bbox={"fc": "white", "ec": "none", "alpha": 0.8})
+        colour = "tab:red" if g[name] > 0 else "tab:blue"
+        left.plot([x0, x1], [y0, y1], color=colour, lw=0.8 + 6 * abs(g[name]) / biggest,
+                  alpha=0.55, zorder=1, solid_capstyle="butt")
+        x, y = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
+        left.annotate(name, (x, y), xytext=(0, 9), textcoords="offset points", ha="center",
+                      va="bottom", fontsize=10, zorder=4,
+                      bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": colour,
+                            "lw": 0.8})
     for unit, (x, y) in pos.items():
         label = f"x{unit}" if unit <= 3 else str(unit)
-        left.scatter([x], [y], s=500, color="tab:blue" if unit > 3 else "tab:green", zorder=2)
-        left.text(x, y, label, ha="center", va="center", color="white", zorder=3)
-    left.set(title="weights and ∂J/∂w (seed 0)", xlim=(-0.3, 2.3), ylim=(-0.4, 2.4))
+        left.scatter([x], [y], s=800, color="tab:blue" if unit > 3 else "tab:green", zorder=2)
+        left.text(x, y, label, ha="center", va="center", color="white", fontsize=12,
+                  zorder=3)
+        if unit > 3:
+            left.text(x, y - 0.38, f"bias b{unit}", ha="center", va="top", fontsize=9)
+    left.set(title="the network: edge colour = sign of ∂J/∂w, width = |∂J/∂w|",
+             xlim=(-0.4, 5.3), ylim=(-0.5, 4.5))
+    left.title.set_fontsize(10)
     left.axis("off")
+    left.legend(handles=[
+        Line2D([], [], color="tab:red", lw=3, alpha=0.6,
+               label="∂J/∂w > 0: gradient descent lowers w"),
+        Line2D([], [], color="tab:blue", lw=3, alpha=0.6,
+               label="∂J/∂w < 0: gradient descent raises w"),
+        Line2D([], [], marker="o", color="tab:green", lw=0, ms=9, label="inputs x1, x2, x3"),
+        Line2D([], [], marker="o", color="tab:blue", lw=0, ms=9,
+               label="sigmoid units: 4, 5 hidden, 6 output")],
+        loc="upper center", bbox_to_anchor=(0.5, 0.0), fontsize=8, ncol=2, frameon=False)
+
+    # the numbers behind the picture: value and gradient of each parameter
+    mid.axis("off")
+    mid.set_title("seed_network(0) on example_data(0)", fontsize=10)
+    rows = [[n, f"{v[n]:+.3f}", f"{g[n]:+.2e}"] for n in PARAM_NAMES]
+    tab = mid.table(cellText=rows, colLabels=["parameter", "value w", "gradient ∂J/∂w"],
+                    loc="center", cellLoc="center")
+    tab.auto_set_font_size(False)
+    tab.set_fontsize(9)
+    tab.scale(1.0, 1.45)
+    for r, n in enumerate(PARAM_NAMES, start=1):
+        tab[r, 2].get_text().set_color("tab:red" if g[n] > 0 else "tab:blue")
+
+    rtol, atol = FD_TOLERANCE
     idx = np.arange(len(df))
-    right.bar(idx - 0.2, df["backprop"], 0.4, label="backprop (chain rule)")
-    right.bar(idx + 0.2, df["central difference"], 0.4, label="central difference")
-    right.set_xticks(idx, df["parameter"], rotation=60, fontsize=7)
-    right.set(title="∂J/∂parameter", ylabel="gradient")
-    right.legend(fontsize=7)
+    diff = df["|difference|"].to_numpy()
+    tol = atol + rtol * np.abs(df["central difference"].to_numpy())
+    right.bar(idx, np.maximum(diff, 1e-18), 0.6, color="tab:purple",
+              label="|backprop − central difference| (h = 1e-5)")
+    right.scatter(idx, tol, marker="_", s=500, color="black", zorder=3,
+                  label=f"tolerance {atol:g} + {rtol:g}·|central difference|")
+    right.set_yscale("log")
+    right.set_xticks(idx, df["parameter"], fontsize=9)
+    right.set(title="backprop against central differences, per parameter",
+              xlabel="parameter", ylabel="absolute difference (log scale)",
+              ylim=(1e-14, 1e-6))
+    right.title.set_fontsize(10)
+    right.legend(fontsize=8, loc="upper left")
     return save_figure(fig, path)
 
 

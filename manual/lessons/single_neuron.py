@@ -145,7 +145,7 @@ def plot(path: Path) -> Path:
     """Left: the data and the neuron's curve at several steps. Right: C against the step."""
     X, y = dataset()
     h = history()
-    fig, axes = figure(ncols=2)
+    fig, axes = figure(ncols=2, title=TITLE)
     left, right = axes[0]
     grid = np.linspace(0, 4.5, 200)
     left.plot(X[:, 0], y, "ko", label="data")
@@ -154,8 +154,9 @@ def plot(path: Path) -> Path:
         left.plot(grid, _sigmoid.forward(row["w"] * grid + row["b"]), label=f"step {k}")
     left.set(xlabel="hours x", ylabel="ŷ = σ(wx + b)", title="the neuron's prediction")
     left.legend(fontsize=7)
-    right.semilogy(h["step"], h["C"])
-    right.set(xlabel="step", ylabel="C", title=f"cost, lr = {LR}")
+    right.semilogy(h["step"], h["C"], label="C = 1/(2N) Σ (ŷ − y)²")
+    right.set(xlabel="step", ylabel="cost C", title=f"cost during training, lr = {LR}")
+    right.legend(fontsize=7)
     return save_figure(fig, path)
 
 

@@ -150,7 +150,7 @@ def tables() -> dict[str, pd.DataFrame]:
 def plot(path: Path) -> Path:
     """Left: w against the step for both target pairs. Middle: the contradicting example's
     gradient. Right: C against the step for raw and standardised inputs."""
-    fig, axes = figure(ncols=3, width=4.2)
+    fig, axes = figure(ncols=3, width=4.2, title=TITLE)
     left, mid, right = axes[0]
     for name, h in target_runs().items():
         left.plot(h["step"], h["w"], label=f"targets {name}")

@@ -47,6 +47,7 @@ INITS: dict[str, str] = {
     "he": "N(0, 2/n_in), biases 0 (He/Kaiming normal)",
     "large": "N(0, 16/n_in), biases 0 (too large)",
 }
+_SHORT = {"default": "U(±1/√n_in)", "he": "N(0, 2/n_in)", "large": "N(0, 16/n_in)"}
 _INIT_VARIANCE = {"he": 2.0, "large": 16.0}
 #: max |f'| over the real line: the per-layer factor of the bound
 MAX_DERIVATIVE = {"sigmoid": 0.25, "tanh": 1.0, "relu": 1.0}
@@ -143,14 +144,19 @@ def tables() -> dict[str, pd.DataFrame]:
 def plot(path: Path) -> Path:
     """|dJ/dW_l| (solid) and |dJ/dz_l| (dotted) against the layer, one panel per init."""
     df = norms()
-    fig, axes = figure(ncols=len(INITS), width=4.2)
+    fig, axes = figure(ncols=len(INITS), width=4.4, height=4.6, title=TITLE)
     for ax, init in zip(axes[0], INITS):
         for act in ACTIVATIONS:
             g = df[(df["init"] == init) & (df["activation"] == act)]
-            line, = ax.semilogy(g["layer"], g["|dJ/dW|"], "o-", ms=3, label=f"{act} |dJ/dW|")
-            ax.semilogy(g["layer"], g["|dJ/dz|"], ":", color=line.get_color())
-        ax.set(title=f"init: {init}", xlabel="layer (1 = first)", ylabel="norm")
-        ax.legend(fontsize=7)
+            line, = ax.semilogy(g["layer"], g["|dJ/dW|"], "o-", ms=3,
+                                label=f"{act}: ‖∂J/∂W_l‖ (solid)")
+            ax.semilogy(g["layer"], g["|dJ/dz|"], ":", lw=1.5, color=line.get_color(),
+                        label=f"{act}: ‖δ_l‖ = ‖∂J/∂z_l‖ (dotted)")
+        ax.set(title=f"init {init}: {_SHORT[init]}",
+               xlabel="layer l (1 = first, 10 = output)", ylabel="Frobenius norm")
+    # one legend for the three panels, below them, so that no curve hides behind it
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncol=3,
+               fontsize=8)
     return save_figure(fig, path)
 
 

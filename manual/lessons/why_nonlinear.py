@@ -111,7 +111,7 @@ def plot(path: Path) -> Path:
     over the unit square (the XOR points marked)."""
     X, y = xor_data()
     runs = xor_runs()
-    fig, axes = figure(ncols=1 + len(runs), width=3.8)
+    fig, axes = figure(ncols=1 + len(runs), width=3.8, title=TITLE)
     axes = axes[0]
     for act, (_, losses) in runs.items():
         axes[0].semilogy(np.maximum(losses, 1e-32), label=act)
@@ -123,8 +123,13 @@ def plot(path: Path) -> Path:
     for ax, (act, (net, _)) in zip(axes[1:], runs.items()):
         im = ax.contourf(g, g, net.forward(G).reshape(len(g), len(g)), levels=np.linspace(
             -0.5, 1.5, 21), cmap="coolwarm", extend="both")
-        ax.scatter(X[:, 0], X[:, 1], c=y[:, 0], cmap="coolwarm", edgecolors="black", s=60)
-        ax.set(title=f"{act} hidden layer", xlabel="x1", ylabel="x2")
+        for target, colour in ((0, "tab:blue"), (1, "tab:red")):
+            pts = X[y[:, 0] == target]
+            ax.scatter(pts[:, 0], pts[:, 1], color=colour, edgecolors="black", s=60,
+                       label=f"XOR target {target}")
+        ax.set(title=f"trained output, {act} hidden layer", xlabel="x1", ylabel="x2")
+    fig.legend(*axes[1].get_legend_handles_labels(), loc="outside lower center", ncol=2,
+               fontsize=8)
     fig.colorbar(im, ax=axes[1:], shrink=0.8, label="network output")
     return save_figure(fig, path)
 

@@ -18,6 +18,7 @@ it and the worst error.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,11 +27,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from comparisons.lessons import Reference321
+from comparisons.teaching.lessons import Reference321
 from comparisons.runner import compare_activation, compare_loss, compare_network, failures
 from manual import MLP
 from manual.activations import ReLU, Sigmoid, Softmax, Tanh, _sigmoid
 from manual.layers import Dense
+from manual._cli import HelpFormatter, exit_codes, fail, select_ids, selection_error
 from manual.lessons.network_321 import Network321, example_data, seed_network
 from manual.losses import MSE
 
@@ -348,11 +350,11 @@ def failing(rows: Rows) -> set[tuple[str, str]]:
     return {(r["oracle"], r["parameter"]) for r in rows if r.get("passed") is False}
 
 
-def gallery_table() -> pd.DataFrame:
+def gallery_table(slips: list[Slip] | None = None) -> pd.DataFrame:
     """One row per slip: what was written, where it shows, which oracles catch it, the worst
     error, and whether the correct counterpart (the control) passes."""
     rows = []
-    for s in GALLERY:
+    for s in GALLERY if slips is None else slips:
         broken = s.broken()
         bad = [r for r in broken if r.get("passed") is False]
         where = next((r["first_divergence"] for r in bad if r.get("first_divergence")), "")
@@ -361,22 +363,68 @@ def gallery_table() -> pd.DataFrame:
                      "where it shows": where or ", ".join(sorted({r["parameter"] for r in bad})),
                      "caught by": ", ".join(caught) if caught else "NOT CAUGHT",
                      "failing": ", ".join(f"{o}:{p}" for o, p in sorted(failing(broken))),
-                     "worst abs err": max((r["max_abs_err"] for r in bad), default=0.0),
+                     "max abs err": max((r["max_abs_err"] for r in bad), default=0.0),
                      "as expected": failing(broken) == s.expected,
                      "control passes": not failures(s.correct())})
     return pd.DataFrame(rows)
 
 
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m comparisons.gallery", formatter_class=HelpFormatter,
+        description="""\
+The gallery of wrong derivations, each caught by the harness.
+
+Each slip is a plausible derivation with one mistake in it (tanh'(z) = 1 - tanh(z), the
+softmax backward taken as elementwise, the mean forgotten in the gradient, ...), run
+through the harness - torch's autograd, torch's vector-Jacobian product, central finite
+differences, the Taylor test, the complex step - next to its correct counterpart, the
+control. For each slip this prints what was written and what is right, the oracles that
+catch it, where it first shows and the worst error, and whether the control passes.""",
+        epilog=exit_codes(passed="every slip caught exactly where expected, every control "
+                                 "passes",
+                          failed="a slip missed, or caught elsewhere than expected, or a "
+                                 "control failing",
+                          bad="an unknown flag, an --only that matches no slip"))
+    p.add_argument("--only", default="", metavar="IDS",
+                   help="run only these slips: exact ids or shell-style patterns, "
+                        "comma-separated (see --list)")
+    p.add_argument("--list", action="store_true", help="print the slips' ids and exit")
+    p.add_argument("--failing", action="store_true",
+                   help="also print every (oracle, parameter) pair that fails")
+    return p
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Print the gallery table; exit status 1 if a slip is missed or a control fails."""
-    df = gallery_table()
-    with pd.option_context("display.width", 200, "display.max_colwidth", 60):
-        print(df.to_string(index=False))
+    """Print the gallery; exit status 1 if a slip is missed or a control fails."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    ids = [s.id for s in GALLERY]
+    picked = set(select_ids(ids, args.only))
+    chosen = [s for s in GALLERY if s.id in picked]
+    problem = selection_error(ids, args.only, "slip")
+    if problem:
+        fail(parser.prog, f"{problem}; slips: {', '.join(ids)}")
+    if args.list:
+        print("\n".join(s.id for s in chosen))
+        return 0
+    df = gallery_table(chosen)
+    for r in df.to_dict("records"):
+        verdict = "caught as expected" if r["as expected"] else "NOT AS EXPECTED"
+        control = "control passes" if r["control passes"] else "CONTROL FAILS"
+        print(f"{r['slip']}: {verdict}; {control}")
+        print(f"    written  {r['written']}")
+        print(f"    right    {r['right']}")
+        print(f"    caught by {r['caught by']}; first shows at {r['where it shows']}; max abs "
+              f"err {r['max abs err']:.2e}")
+        if args.failing:
+            print(f"    failing  {r['failing']}")
     ok = bool(df["as expected"].all() and df["control passes"].all())
-    print(f"\n{len(df)} slips, {int(df['as expected'].sum())} caught exactly where expected, "
-          f"{int(df['control passes'].sum())} controls pass")
+    n, caught, controls = len(df), int(df["as expected"].sum()), int(df["control passes"].sum())
+    print(f"\n{n} slip{'s' * (n != 1)}, {caught} caught exactly where expected, {controls} "
+          f"control{'s' * (controls != 1)} pass{'es' * (controls == 1)}")
     return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())
