@@ -1,23 +1,41 @@
-"""Speed benchmark: manual NumPy against torch, measured in the same run.
+"""Speed benchmark: manual NumPy against torch on the CPU, measured in the same run.
 
-    python -m comparisons.benchmark [--out reports] [--repeats 7] [--quick]
+    python -m comparisons.benchmark [--out reports] [--repeats 9] [--batch 256] [--threads N]
+                                    [--quick] [--quiet]
 
-For each workload it times one full training-step gradient (forward, loss, backward)
-of :class:`manual.MLP` and of its torch twin (``comparisons.bridge.MLPTwin``, autograd), and single
-activations' forward+backward on a large array, and writes ``benchmark.csv``:
-median milliseconds per call on each side and their ratio (manual / torch). Timings
-vary between machines and runs, so they live in their own file, never in the
-deterministic reports, and no test asserts on them.
+First it measures this machine's matrix-product throughput (GFLOP/s of a large square
+product, NumPy and torch, float64 and float32): the physical limit a step made of
+matrix products can approach. Then, for each case of :data:`CASES`, it times the manual
+workload and its torch twin in *interleaved* repetitions (manual, torch, torch, manual,
+...: both see the same machine state, so a noisy moment affects both sides) and reports,
+per case and dtype:
+
+- ``manual_ms``, ``torch_ms``: medians of the per-call times;
+- ``manual_over_torch``: the median of the per-repetition ratios (below 1: manual is
+  faster), with ``ratio_q25``/``ratio_q75``, the spread over the repetitions;
+- ``manual_gflops`` and ``manual_peak_fraction``: the manual step's matrix-product
+  arithmetic per second, and its fraction of NumPy's measured peak in that dtype.
+
+The table is printed and written to ``benchmark.csv``. Timings vary between machines and
+runs (and on a busy machine), so they live in their own file, never in the deterministic
+reports, and no test asserts on them.
+
+Adding a case: append a :class:`BenchCase` to :data:`CASES` (a name, a ``make`` that
+builds both sides for a dtype and a batch size, and a ``memory`` estimate); see
+:func:`_mlp_step` for an example.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import platform
 import sys
-import timeit
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,32 +44,67 @@ import torch
 
 import reference
 from comparisons.bridge import MLPTwin
-from manual import MLP, activations
+from comparisons.progress import add_quiet_argument, progress
+from manual import MLP, activations, optimizers
 from manual._cli import HelpFormatter, exit_codes, fail, out_dir_problem, plain
 
-__all__ = ["main", "run_benchmark"]
+__all__ = ["CASES", "BenchCase", "Workload", "available_memory", "main", "matmul_peak",
+           "run_benchmark"]
 
-#: (name, sizes, hidden activation, output activation, loss, batch)
-NETWORKS = [
-    ("mlp-relu-ce", [64, 256, 256, 10], "relu", "identity", "cross_entropy", 256),
-    ("mlp-sigmoid-mse", [32, 128, 128, 8], "sigmoid", "identity", "mse", 256),
-    ("classic321", [3, 2, 1], "sigmoid", "sigmoid", "sse", 4),
-]
-ACTIVATIONS = ["sigmoid", "tanh", "relu"]
-ELEMENTS = 256 * 512  # one batch of a wide layer; far larger arrays time page faults, not math
+DTYPES = ("float64", "float32")
 
 
-def _median_ms(fn: Callable[[], object], repeats: int) -> float:
-    number = max(1, int(0.05 / max(timeit.timeit(fn, number=1), 1e-7)))  # ~50 ms per sample
-    times = timeit.repeat(fn, number=number, repeat=repeats)
-    return 1e3 * float(np.median(times)) / number
+@dataclass
+class Workload:
+    """Both sides of one benchmark case, built and ready to call."""
+
+    manual: Callable[[], object]
+    torch: Callable[[], object]
+    #: floating-point operations of the manual call's matrix products (0: not counted)
+    flops: float = 0.0
 
 
-def _network_rows(dtype: np.dtype, repeats: int, scale: float) -> list[dict]:
-    rows = []
-    rng = np.random.default_rng(0)
-    for name, sizes, act, out, loss, batch in NETWORKS:
-        batch = max(2, int(batch * scale))
+@dataclass(frozen=True)
+class BenchCase:
+    """One row per dtype of the benchmark table.
+
+    ``make(dtype, batch)`` builds a :class:`Workload` (``batch`` is ``--batch``, scaled by
+    the case); ``memory(dtype, batch)`` estimates the bytes it holds, checked against the
+    free memory before any work starts."""
+
+    name: str
+    make: Callable[[np.dtype, int], Workload]
+    memory: Callable[[np.dtype, int], float]
+    dtypes: tuple[str, ...] = DTYPES
+
+
+# --------------------------------------------------------------------------------------
+# the cases
+# --------------------------------------------------------------------------------------
+def _mlp_flops(sizes: list[int], batch: int) -> float:
+    """Matrix-product FLOPs of one training step: forward ``X W`` and backward ``X^T delta``
+    for every layer, ``delta W^T`` for every layer but the first (its input is data)."""
+    macs = [n_in * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+    return 2.0 * batch * (2 * sum(macs) + sum(macs[1:]))
+
+
+def _mlp_memory(sizes: list[int]) -> Callable[[np.dtype, int], float]:
+    def memory(dtype: np.dtype, batch: int) -> float:
+        params = sum(i * o + o for i, o in zip(sizes[:-1], sizes[1:]))
+        acts = batch * sum(sizes)
+        # both sides: parameters, gradients, optimizer temporaries; activations cached
+        return 2 * np.dtype(dtype).itemsize * (4 * params + 6 * acts)
+    return memory
+
+
+def _mlp_step(sizes: list[int], act: str, out: str, loss: str, batch_factor: float = 1.0
+              ) -> Callable[[np.dtype, int], Workload]:
+    """One SGD training step (forward, loss, backward, update) of :class:`manual.MLP` and
+    of its torch twin (``comparisons.bridge.MLPTwin``, autograd, ``torch.optim.SGD``)."""
+
+    def make(dtype: np.dtype, batch: int) -> Workload:
+        batch = max(2, int(batch * batch_factor))
+        rng = np.random.default_rng(0)
         net = MLP(sizes, act, out, loss, seed=0, dtype=dtype)
         X = rng.standard_normal((batch, sizes[0])).astype(dtype)
         if loss == "cross_entropy":
@@ -60,66 +113,60 @@ def _network_rows(dtype: np.dtype, repeats: int, scale: float) -> list[dict]:
             y = rng.uniform(0, 1, (batch, sizes[-1])).astype(dtype)
         tnet = MLPTwin.from_manual(net)
         Xt, yt = torch.from_numpy(X), tnet.target_tensor(y)
+        opt = optimizers.get("sgd", net.params, lr=1e-3)
+        topt = torch.optim.SGD(tnet.parameters(), lr=1e-3)
 
-        def manual_step(net=net, X=X, y=y):
-            net.gradients(X, y)
+        def manual_step() -> None:
+            _, grads = net.gradients(X, y)
+            opt.step(grads)
 
-        def torch_step(tnet=tnet, Xt=Xt, yt=yt):
-            tnet.zero_grad(set_to_none=True)
+        def torch_step() -> None:
+            topt.zero_grad(set_to_none=True)
             tnet.loss_fn(tnet(Xt), yt).backward()
+            topt.step()
 
-        rows.append({"workload": f"{name} gradients, batch {batch}", "dtype": dtype.name,
-                     "manual_ms": _median_ms(manual_step, repeats),
-                     "torch_ms": _median_ms(torch_step, repeats)})
-    return rows
+        return Workload(manual_step, torch_step, _mlp_flops(sizes, batch))
+
+    return make
 
 
-def _activation_rows(dtype: np.dtype, repeats: int, scale: float) -> list[dict]:
-    rows = []
-    n = max(10, int(ELEMENTS * scale))
-    z = np.random.default_rng(1).standard_normal(n).astype(dtype)
-    g = np.random.default_rng(2).standard_normal(n).astype(dtype)
-    zt, gt = torch.from_numpy(z), torch.from_numpy(g)
-    for name in ACTIVATIONS:
+def _activation(name: str, elements: int = 256 * 512) -> BenchCase:
+    """forward + backward of one activation on ``elements`` values (scaled like the batch:
+    one batch of a 512-wide layer at batch 256)."""
+
+    def make(dtype: np.dtype, batch: int) -> Workload:
+        n = max(16, elements * batch // 256)
+        z = np.random.default_rng(1).standard_normal(n).astype(dtype)
+        g = np.random.default_rng(2).standard_normal(n).astype(dtype)
+        zt, gt = torch.from_numpy(z), torch.from_numpy(g)
         act, fn = activations.get(name), reference.activations.get(name)
 
-        def manual_call(act=act):
+        def manual_call() -> None:
             act.forward(z)
             act.backward(z, g)
 
-        def torch_call(fn=fn):
+        def torch_call() -> None:
             x = zt.detach().requires_grad_()
             torch.autograd.grad(fn(x), x, gt)
 
-        rows.append({"workload": f"{name} forward+backward, {n} elements", "dtype": dtype.name,
-                     "manual_ms": _median_ms(manual_call, repeats),
-                     "torch_ms": _median_ms(torch_call, repeats)})
-    return rows
+        return Workload(manual_call, torch_call)
+
+    return BenchCase(f"{name} forward+backward, {elements} elements at batch 256", make,
+                     lambda dtype, batch: 10 * np.dtype(dtype).itemsize * elements * batch / 256)
 
 
-# --------------------------------------------------------------------------------------
-# layers (issue 8): Conv2d and MaxPool2d forward+backward, manual vs torch in the same run
-# --------------------------------------------------------------------------------------
-#: (workload, manual.layers class, torch.nn class, constructor arguments); the input is a
-#: batch of 64 x 16 x 32 x 32, the upstream gradient a random array of the output's shape
-LAYER_WORKLOADS = [
-    ("Conv2d(16->32, 3x3, padding=1)", "Conv2d",
-     {"in_channels": 16, "out_channels": 32, "kernel_size": 3, "padding": 1}),
-    ("MaxPool2d(2)", "MaxPool2d", {"kernel_size": 2}),
-]
-LAYER_BATCH = (64, 16, 32, 32)
+def _layer(label: str, name: str, config: dict, shape: tuple[int, ...] = (64, 16, 32, 32)
+           ) -> BenchCase:
+    """forward + backward (input and parameter gradients) of one ``manual.layers`` layer and
+    its ``torch.nn`` twin (issue 8), on a batch of ``shape`` at ``--batch`` 256 (scaled)."""
 
+    def make(dtype: np.dtype, batch: int) -> Workload:
+        from comparisons.bridge import torch_twin
+        from manual import layers
 
-def _layer_rows(dtype: np.dtype, repeats: int, scale: float) -> list[dict]:
-    """Forward + backward (input and parameter gradients) of each layer workload."""
-    from comparisons.bridge import torch_twin
-    from manual import layers
-
-    rows = []
-    batch = (max(1, int(LAYER_BATCH[0] * scale)),) + LAYER_BATCH[1:]
-    x = np.random.default_rng(3).standard_normal(batch).astype(dtype)
-    for label, name, config in LAYER_WORKLOADS:
         cls = getattr(layers, name)
+        n = max(1, shape[0] * batch // 256)
+        x = np.random.default_rng(3).standard_normal((n,) + shape[1:]).astype(dtype)
         extra = {"dtype": dtype, "rng": 0} if "rng" in cls.__init__.__code__.co_varnames else {}
         layer = cls(**config, **extra)
         module = torch_twin(layer, dtype)
@@ -127,41 +174,162 @@ def _layer_rows(dtype: np.dtype, repeats: int, scale: float) -> list[dict]:
         xt, gt = torch.from_numpy(x), torch.from_numpy(g)
         params = list(module.parameters())
 
-        def manual_call(layer=layer, g=g):
+        def manual_call() -> None:
             layer.forward(x)
             layer.backward(g)
 
-        def torch_call(module=module, params=params, xt=xt, gt=gt):
+        def torch_call() -> None:
             xi = xt.detach().requires_grad_()
             torch.autograd.grad(module(xi), [xi, *params], gt)
 
-        rows.append({"workload": f"{label} forward+backward, batch {'x'.join(map(str, batch))}",
-                     "dtype": dtype.name, "manual_ms": _median_ms(manual_call, repeats),
-                     "torch_ms": _median_ms(torch_call, repeats)})
-    return rows
+        return Workload(manual_call, torch_call)
+
+    def memory(dtype: np.dtype, batch: int) -> float:
+        n = max(1, shape[0] * batch // 256)
+        return 2 * 12 * np.dtype(dtype).itemsize * n * int(np.prod(shape[1:])) * 2
+
+    size = "x".join(map(str, shape))
+    return BenchCase(f"{label} forward+backward, batch {size} at batch 256", make, memory)
+
+
+def _attention() -> BenchCase:
+    """Multi-head self-attention (issue 9), from :mod:`comparisons.benchmark_attention`."""
+    from comparisons import benchmark_attention as att
+
+    return BenchCase(att.NAME, att.make, att.memory)
+
+
+MLP_SIZES = [784, 256, 256, 10]
+
+#: the benchmark table; other families append their cases here
+CASES: list[BenchCase] = [
+    BenchCase("mlp 784-256-256-10 relu cross_entropy, SGD step", _mlp_step(
+        MLP_SIZES, "relu", "identity", "cross_entropy"), _mlp_memory(MLP_SIZES)),
+    BenchCase("mlp 32-128-128-8 sigmoid mse, SGD step", _mlp_step(
+        [32, 128, 128, 8], "sigmoid", "identity", "mse"), _mlp_memory([32, 128, 128, 8])),
+    BenchCase("classic 3-2-1 sigmoid sse, SGD step, batch 4", _mlp_step(
+        [3, 2, 1], "sigmoid", "sigmoid", "sse", batch_factor=4 / 256),
+        _mlp_memory([3, 2, 1])),
+    *[_activation(name) for name in ("sigmoid", "tanh", "relu")],
+    # layers (issue 8)
+    _layer("Conv2d(16->32, 3x3, padding=1)", "Conv2d",
+           {"in_channels": 16, "out_channels": 32, "kernel_size": 3, "padding": 1}),
+    _layer("MaxPool2d(2)", "MaxPool2d", {"kernel_size": 2}),
+    # attention (issue 9)
+    _attention(),
+]
 
 
 # --------------------------------------------------------------------------------------
-# attention (issue 9): the case lives in comparisons/benchmark_attention.py
+# measuring
 # --------------------------------------------------------------------------------------
-def _attention_rows(dtype: np.dtype, repeats: int, scale: float) -> list[dict]:
-    from comparisons import benchmark_attention
+def available_memory() -> float:
+    """Bytes of memory available to a new allocation (MemAvailable; inf if unknown)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return float(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return float("inf")
 
-    manual_call, torch_call = benchmark_attention.make(dtype, max(16, int(256 * scale)))
-    return [{"workload": benchmark_attention.NAME, "dtype": dtype.name,
-             "manual_ms": _median_ms(manual_call, repeats),
-             "torch_ms": _median_ms(torch_call, repeats)}]
+
+#: the clocks: wall time, or the CPU time of this thread (with one thread per library all
+#: the work runs on it, and time spent waiting for a busy machine's cores is not counted)
+CLOCKS: dict[str, Callable[[], float]] = {"wall": time.perf_counter, "cpu": time.thread_time}
+_clock = CLOCKS["wall"]
 
 
-def run_benchmark(repeats: int = 7, scale: float = 1.0) -> pd.DataFrame:
-    """Time every workload in float32 and float64; ``scale`` shrinks batch and array sizes."""
+def _calls_per_sample(fn: Callable[[], object], target_s: float = 0.02) -> int:
+    fn()  # warm up: first-call allocations, lazy initialisation
+    start = _clock()
+    fn()
+    once = _clock() - start
+    return max(1, int(target_s / max(once, 1e-6)))
+
+
+def _sample(fn: Callable[[], object], number: int) -> float:
+    start = _clock()
+    for _ in range(number):
+        fn()
+    return (_clock() - start) / number
+
+
+def interleaved(a: Callable[[], object], b: Callable[[], object], repeats: int
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Per-call seconds of ``a`` and ``b``, ``repeats`` samples each, taken alternately
+    (a b, b a, a b, ...) so that both sides see the same machine state."""
+    na, nb = _calls_per_sample(a), _calls_per_sample(b)
+    ta, tb = np.empty(repeats), np.empty(repeats)
+    for r in range(repeats):
+        if r % 2 == 0:
+            ta[r], tb[r] = _sample(a, na), _sample(b, nb)
+        else:
+            tb[r], ta[r] = _sample(b, nb), _sample(a, na)
+    return ta, tb
+
+
+def matmul_peak(dtype: np.dtype, n: int, repeats: int) -> tuple[float, float]:
+    """GFLOP/s of an ``n x n`` matrix product, NumPy and torch (medians of interleaved
+    repetitions): the throughput a step made of matrix products can approach."""
+    rng = np.random.default_rng(0)
+    A, B = rng.standard_normal((n, n)).astype(dtype), rng.standard_normal((n, n)).astype(dtype)
+    At, Bt = torch.from_numpy(A), torch.from_numpy(B)
+    out, out_t = np.empty((n, n), dtype=dtype), torch.empty((n, n), dtype=At.dtype)
+    ta, tb = interleaved(lambda: np.matmul(A, B, out=out), lambda: torch.mm(At, Bt, out=out_t),
+                         repeats)
+    flops = 2.0 * n ** 3
+    return flops / np.median(ta) / 1e9, flops / np.median(tb) / 1e9
+
+
+def check_memory(batch: int, matmul_n: int, cases: list[BenchCase] | None = None) -> None:
+    """``MemoryError`` (before any work) when the largest case would not fit in memory."""
+    need = max([3 * 2 * 8 * matmul_n ** 2]
+               + [c.memory(np.dtype(d), batch) for c in cases or CASES for d in c.dtypes])
+    free = available_memory()
+    if need > free:
+        raise MemoryError(f"the benchmark at --batch {batch} needs about {need / 2**30:.1f} GiB "
+                          f"but only {free / 2**30:.1f} GiB of memory is available; use a "
+                          f"smaller --batch")
+
+
+def run_benchmark(repeats: int = 9, batch: int = 256, matmul_n: int = 1024,
+                  cases: list[BenchCase] | None = None, quiet: bool = True,
+                  clock: str = "wall") -> pd.DataFrame:
+    """Measure the matrix-product peak, then every case in every dtype (see the module
+    docstring for the columns). ``clock`` is ``"wall"`` or ``"cpu"`` (:data:`CLOCKS`)."""
+    global _clock
+    cases = CASES if cases is None else cases
+    _clock = CLOCKS[clock]
+    check_memory(batch, matmul_n, cases)
     rows = []
-    for dtype in (np.dtype(np.float64), np.dtype(np.float32)):
-        rows += _network_rows(dtype, repeats, scale) + _activation_rows(dtype, repeats, scale)
-        rows += _layer_rows(dtype, repeats, scale)
-        rows += _attention_rows(dtype, repeats, scale)
+    jobs = [(c, d) for c in cases for d in c.dtypes]
+    with progress(total=len(jobs) + len(DTYPES), desc="benchmark", quiet=quiet) as bar:
+        peaks = {}
+        for d in DTYPES:
+            peaks[d] = matmul_peak(np.dtype(d), matmul_n, repeats)
+            bar.update(1)
+        for case, d in jobs:
+            work = case.make(np.dtype(d), batch)
+            tm, tt = interleaved(work.manual, work.torch, repeats)
+            ratios = tm / tt
+            numpy_peak, torch_peak = peaks[d]
+            gflops = work.flops / np.median(tm) / 1e9 if work.flops else np.nan
+            rows.append({
+                "case": case.name, "dtype": d, "batch": batch,
+                "manual_ms": 1e3 * np.median(tm), "torch_ms": 1e3 * np.median(tt),
+                "manual_over_torch": np.median(ratios),
+                "ratio_q25": np.quantile(ratios, 0.25), "ratio_q75": np.quantile(ratios, 0.75),
+                "manual_gflops": gflops, "numpy_peak_gflops": numpy_peak,
+                "torch_peak_gflops": torch_peak, "manual_peak_fraction": gflops / numpy_peak,
+                "repeats": repeats})
+            bar.update(1)
     df = pd.DataFrame(rows)
-    df["manual_over_torch"] = df["manual_ms"] / df["torch_ms"]
+    df["clock"] = clock
     df["torch_threads"] = torch.get_num_threads()
     df["cpus"] = os.cpu_count()
     df["numpy"], df["torch"] = np.__version__, torch.__version__.split("+")[0]
@@ -169,30 +337,121 @@ def run_benchmark(repeats: int = 7, scale: float = 1.0) -> pd.DataFrame:
     return df
 
 
-def main(argv: list[str] | None = None) -> int:
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m comparisons.benchmark",
                                 description=plain(__doc__), formatter_class=HelpFormatter,
                                 epilog=exit_codes(passed="the benchmark ran", failed=None,
-                                                  bad="an unknown flag, an --out that is a "
-                                                      "file or not writable"))
+                                                  bad="an unknown flag, a bad number, an --out "
+                                                      "that is a file or not writable, a size "
+                                                      "that does not fit in memory"))
     p.add_argument("--out", type=Path, default=Path("reports"), metavar="DIR",
                    help="folder for benchmark.csv")
-    p.add_argument("--repeats", type=int, default=7,
-                   help="timing samples per workload (the median is reported)")
-    p.add_argument("--quick", action="store_true", help="small sizes, 3 repeats (smoke test)")
-    args = p.parse_args(argv)
+    p.add_argument("--repeats", type=_positive_int, default=9, metavar="N",
+                   help="interleaved timing samples per side and case (the median is reported)")
+    p.add_argument("--batch", type=_positive_int, default=256, metavar="N",
+                   help="batch size of the network cases; the other cases scale with it")
+    p.add_argument("--only", default="", metavar="SUBSTRING",
+                   help="run only the cases whose name contains this substring")
+    p.add_argument("--quick", action="store_true",
+                   help="a smoke test: batch 4, 3 repeats, a small matrix product")
+    p.add_argument("--threads", type=int, default=0, metavar="N",
+                   help="threads for NumPy's BLAS and for torch alike (needs threadpoolctl); "
+                        "with 1, times are this thread's CPU time, which a busy machine "
+                        "does not inflate; 0 keeps each library's default, timed by the "
+                        "wall clock")
+    add_quiet_argument(p)
+    return p
+
+
+@contextmanager
+def _threads(n: int) -> Iterator[None]:
+    """NumPy's BLAS and torch on ``n`` threads each inside the block (0: unchanged)."""
+    if n == 0:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        with threadpool_limits(limits=n, user_api="blas"):
+            yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _blas_threads() -> int | float:
+    """Threads of NumPy's BLAS (NaN without threadpoolctl to ask)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return np.nan
+    return max((i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"),
+               default=np.nan)
+
+
+COLUMNS = ["case", "dtype", "manual_ms", "torch_ms", "manual_over_torch", "ratio_q25",
+           "ratio_q75", "manual_peak_fraction"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    repeats, batch, n = ((3, 4, 128) if args.quick else (args.repeats, args.batch, 1024))
     problem = out_dir_problem(args.out)
     if problem:
-        fail(p.prog, problem)
-    df = run_benchmark(repeats=3 if args.quick else args.repeats,
-                       scale=0.01 if args.quick else 1.0)
+        fail(parser.prog, problem)
+    if args.threads < 0:
+        parser.error(f"--threads must be >= 0, got {args.threads}")
+    if args.threads and importlib.util.find_spec("threadpoolctl") is None:
+        parser.error("--threads needs threadpoolctl to set NumPy's BLAS threads "
+                     "(pip install threadpoolctl)")
+    cases = [c for c in CASES if args.only in c.name]
+    if not cases:
+        parser.error(f"no benchmark case contains {args.only!r}; the cases: "
+                     f"{'; '.join(c.name for c in CASES)}")
+    try:
+        check_memory(batch, n, cases)
+    except MemoryError as err:
+        parser.error(str(err))
+    clock = "cpu" if args.threads == 1 else "wall"
+    with _threads(args.threads):
+        df = run_benchmark(repeats=repeats, batch=batch, matmul_n=n, cases=cases,
+                           quiet=args.quiet, clock=clock)
+        df["blas_threads"] = _blas_threads()
     args.out.mkdir(parents=True, exist_ok=True)
     df.to_csv(args.out / "benchmark.csv", index=False, float_format="%.4g")
-    with pd.option_context("display.width", 120, "display.max_colwidth", 60):
-        print(df[["workload", "dtype", "manual_ms", "torch_ms", "manual_over_torch"]]
-              .to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print(f"wrote {args.out / 'benchmark.csv'}")
+    peaks = df.drop_duplicates("dtype")[["dtype", "numpy_peak_gflops", "torch_peak_gflops"]]
+    print(f"matrix-product peak ({n}x{n} @ {n}x{n}), GFLOP/s: " + "; ".join(
+        f"{r.dtype} NumPy {r.numpy_peak_gflops:.1f}, torch {r.torch_peak_gflops:.1f}"
+        for r in peaks.itertuples()))
+    with pd.option_context("display.width", 160, "display.max_colwidth", 56):
+        print(df[COLUMNS].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(f"{clock} clock. manual_over_torch: median of {repeats} interleaved ratios "
+          f"(q25-q75 beside it); "
+          f"below 1 the manual step is faster. manual_peak_fraction: the manual step's "
+          f"matrix-product GFLOP/s over NumPy's peak. wrote {args.out / 'benchmark.csv'}")
     return 0
+
+
+def _recurrent() -> list[BenchCase]:
+    """LSTM and GRU through time (issue 9), from :mod:`comparisons.benchmark_recurrent`."""
+    from comparisons import benchmark_recurrent
+
+    return benchmark_recurrent.bench_cases()
+
+
+CASES += _recurrent()
 
 
 if __name__ == "__main__":

@@ -323,7 +323,7 @@ from comparisons.cases.components import COMPONENTS  # noqa: E402
 from manual.training import History, flat_state  # noqa: E402
 
 
-def torch_kwargs(component: Any, dtype: Any = None) -> dict[str, Any]:
+def torch_kwargs(component: Any, dtype: Any = None, device: Any = None) -> dict[str, Any]:
     """The keyword arguments torch's callable gets for a manual activation or loss: only
     those the caller passed (``explicit_kwargs``), so that torch's own defaults meet ours,
     plus those whose default the case table documents as different from torch's (softmax's
@@ -337,18 +337,18 @@ def torch_kwargs(component: Any, dtype: Any = None) -> dict[str, Any]:
         kwargs.update({k: merged[k] for k in info.default_differences
                        if k in merged and k not in kwargs})
     torch_dtype = None if dtype is None else torch.from_numpy(np.zeros(0, dtype)).dtype
-    return {k: torch.as_tensor(v, dtype=torch_dtype) if isinstance(v, np.ndarray) else v
-            for k, v in kwargs.items()}
+    return {k: torch.as_tensor(v, dtype=torch_dtype, device=device)
+            if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
 
 
-def _name_and_kwargs(obj: Any, what: str) -> tuple[str, dict[str, Any]]:
+def _name_and_kwargs(obj: Any, what: str, device: Any = None) -> tuple[str, dict[str, Any]]:
     """``name`` and torch's keyword arguments (:func:`torch_kwargs`) of a manual activation
     or loss (or a student's own)."""
     name = getattr(obj, "name", None)
     if not isinstance(name, str):
         raise TypeError(f"the network's {what} needs a .name attribute naming its torch "
                         f"counterpart, got {obj!r}")
-    return name, torch_kwargs(obj)
+    return name, torch_kwargs(obj, device=device)
 
 
 def extra_inputs(loss: Any) -> dict[str, Any]:
@@ -370,20 +370,27 @@ class MLPTwin(reference.MLP):
 
     intermediates: dict[str, np.ndarray]
 
+    @property
+    def device(self) -> torch.device:
+        """Where the twin's parameters live (``--device``)."""
+        return self.linears[0].weight.device
+
     @classmethod
-    def from_manual(cls, net: Any) -> MLPTwin:
-        """A torch network holding exact copies of ``net.params`` (W transposed to (out, in))."""
+    def from_manual(cls, net: Any, device: torch.device | str = "cpu") -> MLPTwin:
+        """A torch network holding exact copies of ``net.params`` (W transposed to (out, in)),
+        on ``device`` (``"cpu"`` or ``"cuda"``)."""
         params = net.params
         n_layers = len(params) // 2
         sizes = [params["W1"].shape[0]] + [params[f"W{l}"].shape[1]
                                            for l in range(1, n_layers + 1)]
-        act, act_kw = _name_and_kwargs(net.activation, "activation")
-        out, out_kw = _name_and_kwargs(net.output_activation, "output activation")
-        loss, loss_kw = _name_and_kwargs(net.loss_fn, "loss")
+        act, act_kw = _name_and_kwargs(net.activation, "activation", device)
+        out, out_kw = _name_and_kwargs(net.output_activation, "output activation", device)
+        loss, loss_kw = _name_and_kwargs(net.loss_fn, "loss", device)
         dtype = _TORCH_DTYPES[np.dtype(params["W1"].dtype)]
         tnet = cls(sizes, act, out, loss, dtype=dtype, activation_kwargs=act_kw,
                    output_activation_kwargs=out_kw,
                    loss_kwargs={**loss_kw, **extra_inputs(net.loss_fn)})
+        tnet.to(device)
         tnet.intermediates = {}
         tnet.load_manual_params(params)
         return tnet
@@ -396,12 +403,12 @@ class MLPTwin(reference.MLP):
             if W.T.shape != tuple(lin.weight.shape) or b.shape != tuple(lin.bias.shape):
                 raise ValueError(f"W{l}/b{l} have shapes {W.shape}/{b.shape}, expected "
                                  f"{tuple(lin.weight.shape[::-1])}/{tuple(lin.bias.shape)}")
-            lin.weight.copy_(torch.from_numpy(np.ascontiguousarray(W.T)))
+            lin.weight.copy_(torch.from_numpy(np.ascontiguousarray(W.T)))  # copy_ moves it
             lin.bias.copy_(torch.from_numpy(b))
 
     def manual_params(self) -> dict[str, np.ndarray]:
         """The parameters under the manual names and layout, as NumPy copies."""
-        return {k: (p.detach().numpy().T if transposed else p.detach().numpy()).copy()
+        return {k: (p.detach().cpu().numpy().T if transposed else p.detach().cpu().numpy()).copy()
                 for k, (p, transposed) in manual_named_parameters(self).items()}
 
     def gradients(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -410,32 +417,34 @@ class MLPTwin(reference.MLP):
         Also fills ``intermediates`` with the keys :class:`manual.MLP` uses (``z1, a1, ...,
         loss``, then ``dJ/daL, dJ/dzL, ...``)."""
         self.zero_grad(set_to_none=True)
-        out = self(torch.as_tensor(np.asarray(X), dtype=self.dtype))
+        out = self(torch.as_tensor(np.asarray(X), dtype=self.dtype, device=self.device))
         for t in self.trace.values():
             if t.requires_grad:
                 t.retain_grad()
         J = self.loss_fn(out, self.target_tensor(y))
         J.backward()
-        trace = {k: v.detach().numpy().copy() for k, v in self.trace.items()}
-        trace["loss"] = J.detach().numpy().copy()
+        trace = {k: v.detach().cpu().numpy().copy() for k, v in self.trace.items()}
+        trace["loss"] = J.detach().cpu().numpy().copy()
         for l in range(len(self.linears), 0, -1):
             for key in (f"a{l}", f"z{l}"):
                 g = self.trace[key].grad
                 trace[f"dJ/d{key}"] = (np.zeros_like(trace[key]) if g is None
-                                       else g.detach().numpy().copy())
+                                       else g.detach().cpu().numpy().copy())
         self.intermediates = trace
-        grads = {k: (p.grad.detach().numpy().T if transposed else p.grad.detach().numpy()).copy()
+        grads = {k: (p.grad.detach().cpu().numpy().T if transposed
+                     else p.grad.detach().cpu().numpy()).copy()
                  for k, (p, transposed) in manual_named_parameters(self).items()}
-        return J.detach().numpy()[()], grads
+        return J.detach().cpu().numpy()[()], grads
 
     def vjp(self, X: np.ndarray, grad_out: np.ndarray) -> dict[str, np.ndarray]:
         """Autograd's vector–Jacobian product of the network output with ``grad_out``
         (no loss), under the manual names and (in, out) layout."""
-        out = self(torch.as_tensor(np.asarray(X), dtype=self.dtype))
+        out = self(torch.as_tensor(np.asarray(X), dtype=self.dtype, device=self.device))
         named = manual_named_parameters(self)
         vjps = torch.autograd.grad(out, [p for p, _ in named.values()],
-                                   torch.as_tensor(grad_out, dtype=self.dtype))
-        return {k: (g.numpy().T if transposed else g.numpy()).copy()
+                                   torch.as_tensor(grad_out, dtype=self.dtype,
+                                                   device=self.device))
+        return {k: (g.cpu().numpy().T if transposed else g.cpu().numpy()).copy()
                 for (k, (_, transposed)), g in zip(named.items(), vjps)}
 
 

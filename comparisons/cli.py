@@ -38,19 +38,25 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from comparisons.compare import describe
+from comparisons.device import DEVICES, check_device
 from comparisons.layers import run_layer_cases
 from comparisons.model_trajectories import MODEL_TRAJECTORY_CASES, run_model_trajectories
+from comparisons.parallel import auto_jobs, available_cpus, run_ordered
+from comparisons.progress import add_quiet_argument
 from comparisons.registry import (CASES, COMPONENT_CASES, LAYER_CASES, NETWORK_CASES,
                                  REAL_DATA_CASES, SKIPPED, TRAJECTORY_CASES)
-from comparisons.runner import NETWORK_ORACLES, run_cases, run_components
+from comparisons.runner import (NETWORK_ORACLES, ROW_COLUMNS, run_case, run_component,
+                                skipped_rows)
 from comparisons.tolerances import TAYLOR_MIN_SLOPE
-from comparisons.trajectories import run_trajectories, trajectory_failures, trajectory_summary
+from comparisons.trajectories import (TRAJECTORY_COLUMNS, run_trajectory, trajectory_failures,
+                                      trajectory_summary)
 from manual._cli import (EXIT_CODES, HelpFormatter, fail, out_dir_problem, select_ids,
                          selection_error, tokens, unmatched)
 from manual.datasets import sklearn_available
@@ -120,7 +126,21 @@ def print_worst(df: pd.DataFrame, indent: str = "  ") -> None:
 
 
 def _run_gradients(cases: list, args: argparse.Namespace) -> pd.DataFrame:
-    return run_cases(cases, args.oracle_list, include_skipped=not args.only)
+    # as runner.run_cases, in worker processes (comparisons.parallel): the same rows
+    results = run_ordered(partial(run_case, oracles=args.oracle_list, device=args.device),
+                          cases, _n_jobs(args, cases), desc="gradients", quiet=args.quiet,
+                          start_method=_start_method(args))
+    rows = [row for case_rows in results for row in case_rows]
+    rows += [] if args.only else skipped_rows()
+    return pd.DataFrame(rows, columns=ROW_COLUMNS)
+
+
+def _run_components(cases: list, args: argparse.Namespace) -> pd.DataFrame:
+    # as runner.run_components, in worker processes
+    results = run_ordered(partial(run_component, device=args.device), cases,
+                          _n_jobs(args, cases), desc="components", quiet=args.quiet,
+                          start_method=_start_method(args))
+    return pd.DataFrame([row for rows in results for row in rows], columns=ROW_COLUMNS)
 
 
 def _gradients_summary(df: pd.DataFrame, cases: list, args: argparse.Namespace) -> None:
@@ -163,6 +183,8 @@ def _layer_cases(args: argparse.Namespace) -> list:
 
 def _run_layers(cases: list, args: argparse.Namespace) -> pd.DataFrame:
     networks = {id(c) for c in NETWORK_CASES}
+    # in this process, in order: some layer cases (dropout) draw from torch's global random
+    # state, so their numbers depend on what ran before them in the same process
     return run_layer_cases([c for c in cases if id(c) not in networks],
                            [c for c in cases if id(c) in networks], args.oracle_list)
 
@@ -217,7 +239,15 @@ def _trajectory_cases(args: argparse.Namespace) -> list:
 
 def _run_trajectories(cases: list, args: argparse.Namespace) -> pd.DataFrame:
     models = {id(c) for c in MODEL_TRAJECTORY_CASES}
-    df = run_trajectories([c for c in cases if id(c) not in models])
+    runs = [c for c in cases if id(c) not in models]
+    # as trajectories.run_trajectories, in worker processes
+    frames = run_ordered(partial(run_trajectory, device=args.device), runs,
+                         _n_jobs(args, runs), desc="trajectories", quiet=args.quiet,
+                         start_method=_start_method(args))
+    df = (pd.concat(frames, ignore_index=True) if frames
+          else pd.DataFrame(columns=TRAJECTORY_COLUMNS))
+    # whole models in this process, in order: some draw dropout masks from torch's global
+    # random state, so their numbers depend on what ran before them in the same process
     model_runs = [c for c in cases if id(c) in models]
     if model_runs:
         df = pd.concat([df, run_model_trajectories(model_runs)], ignore_index=True)
@@ -229,7 +259,7 @@ PARTS: dict[str, Part] = {p.name: p for p in (
     Part("gradients", "gradients.csv", lambda args: list(CASES), _run_gradients,
          _row_failures, _gradients_summary),
     Part("components", "components.csv", lambda args: list(COMPONENT_CASES),
-         lambda cases, args: run_components(cases), _row_failures, _components_summary),
+         _run_components, _row_failures, _components_summary),
     Part("layers", "layers.csv", _layer_cases, _run_layers, _row_failures, _layers_summary),
     Part("trajectories", "trajectories.csv", _trajectory_cases, _run_trajectories,
          trajectory_failures, _trajectory_summary),
@@ -261,7 +291,50 @@ def _parser() -> argparse.ArgumentParser:
                                "(heatmap.png, errors.png, trajectories.png)")
     pictures.add_argument("--no-plots", action="store_true",
                           help="write the CSV reports only, no summary.png")
+    _add_run_options(p)
     return p
+
+
+# --------------------------------------------------------------------------------------
+# how the cases run: worker processes, progress bar (comparisons.parallel, .progress)
+# --------------------------------------------------------------------------------------
+def _jobs(text: str) -> int:
+    """argparse type of --jobs: a positive integer."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer (1 = no worker "
+                                         f"processes), got {value}")
+    return value
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--jobs", type=_jobs, default=None, metavar="N",
+                   help="run the cases in N worker processes (1: in this process); the "
+                        "reports are byte-identical for every N (default: one per CPU, "
+                        f"{available_cpus()} here, fewer for a small selection)")
+    p.add_argument("--device", choices=DEVICES, default="cpu",
+                   help="where the torch side runs: cpu, or cuda (float32 with TF32 off; "
+                        "needs a CUDA GPU)")
+    add_quiet_argument(p)
+
+
+def _n_jobs(args: argparse.Namespace, items: list) -> int:
+    return auto_jobs(len(items)) if args.jobs is None else args.jobs
+
+
+def _start_method(args: argparse.Namespace) -> str | None:
+    return "spawn" if args.device == "cuda" else None  # CUDA does not survive a fork
+
+
+def _check_run_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Errors in the run options, before any work starts."""
+    try:
+        check_device(args.device)
+    except ValueError as err:
+        parser.error(str(err))
 
 
 def _list_arg(parser: argparse.ArgumentParser, value: str, valid: Sequence[str],
@@ -281,6 +354,7 @@ def main(argv: list[str] | None = None) -> int:
         return check_main(argv[1:])
     parser = _parser()
     args = parser.parse_args(argv)
+    _check_run_options(parser, args)
     args.oracle_list = _list_arg(parser, args.oracles, NETWORK_ORACLES, "oracle(s)")
     parts = [PARTS[n] for n in _list_arg(parser, args.parts, list(PARTS), "part(s)")]
     if not args.list:

@@ -26,9 +26,11 @@ import pandas as pd
 import torch
 
 import reference
+from comparisons.batched import BatchedLoss, mlp_batched_loss
 from comparisons.bridge import MLPTwin, extra_inputs, torch_kwargs
 from comparisons.compare import COMPARISON_COLUMNS, Comparison, compare_arrays, describe
 from comparisons.data import KINK_MARGIN, case_data
+from comparisons.device import torch_device
 from comparisons.oracles import (COMPLEX_STEP, central_difference, complex_step,
                                  complex_step_gradient, taylor_remainders, taylor_slope_from)
 from comparisons.registry import KNOWN_DEVIATIONS, SKIPPED, Case, ComponentCase
@@ -105,14 +107,23 @@ def with_status(rows: list[dict[str, Any]], name: str | None = None,
 # finite differences: the second, independent oracle
 # --------------------------------------------------------------------------------------
 def finite_difference_gradients(loss: Callable[[], Any], params: dict[str, np.ndarray],
-                                h: float = FD_STEP) -> dict[str, np.ndarray]:
+                                h: float = FD_STEP, *,
+                                batched: BatchedLoss | None = None) -> dict[str, np.ndarray]:
     r"""Central differences :math:`\partial L/\partial\theta_i \approx
     (L(\theta + h e_i) - L(\theta - h e_i)) / 2h` for every element of every parameter.
 
     ``loss()`` must recompute the loss from the live arrays in ``params``, which are
     perturbed in place and restored exactly (the saved value is written back, not
     recomputed as ``θ + h - h``).
+
+    ``batched(name, values)``, when given (e.g. :func:`comparisons.batched.mlp_batched_loss`),
+    returns the loss at each of the stacked copies ``values`` (P, \*shape) of
+    ``params[name]`` at once; it must give exactly what ``loss()`` gives for each copy, and
+    then so does this function, bit for bit, many times faster (the same
+    :math:`\theta_i \pm h` values, the same subtraction and division).
     """
+    if batched is not None:
+        return {name: _fd_batched(batched, name, p, h) for name, p in params.items()}
     grads: dict[str, np.ndarray] = {}
     for name, p in params.items():
         g = np.zeros(p.shape, dtype=np.float64)
@@ -126,6 +137,26 @@ def finite_difference_gradients(loss: Callable[[], Any], params: dict[str, np.nd
             g[idx] = (up - down) / (2 * h)
         grads[name] = g
     return grads
+
+
+#: most parameter elements held in stacked perturbed copies at a time
+FD_CHUNK_ELEMENTS = 1 << 22
+
+
+def _fd_batched(batched: BatchedLoss, name: str, p: np.ndarray, h: float) -> np.ndarray:
+    """One parameter's central differences, ``2k`` perturbed copies per call: copy ``2j``
+    holds :math:`\theta_i + h` and copy ``2j + 1`` :math:`\theta_i - h` at element i."""
+    flat = p.reshape(-1)
+    g = np.zeros(flat.size, dtype=np.float64)
+    k = max(1, FD_CHUNK_ELEMENTS // max(2 * flat.size, 1))  # elements per call
+    for start in range(0, flat.size, k):
+        idx = np.arange(start, min(start + k, flat.size))
+        copies = np.repeat(flat[None, :], 2 * len(idx), axis=0)  # (2k, size)
+        copies[0::2][np.arange(len(idx)), idx] = flat[idx] + h
+        copies[1::2][np.arange(len(idx)), idx] = flat[idx] - h
+        L = np.asarray(batched(name, copies.reshape((-1,) + p.shape)), dtype=np.float64)
+        g[idx] = (L[0::2] - L[1::2]) / (2 * h)
+    return g.reshape(p.shape)
 
 
 # --------------------------------------------------------------------------------------
@@ -166,7 +197,7 @@ def _describe(net: Any) -> dict[str, Any]:
 
 def compare_network(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "custom",
                     oracles: Iterable[str] = NETWORK_ORACLES,
-                    reference_net: Any = None) -> list[dict[str, Any]]:
+                    reference_net: Any = None, device: str = "cpu") -> list[dict[str, Any]]:
     """Compare ``net``'s loss and gradients with torch's autograd and finite differences.
 
     ``net`` is a :class:`manual.MLP` or any object with what the oracles use:
@@ -189,6 +220,7 @@ def compare_network(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "cust
     g)`` for the ``vjp`` oracle). For a student's own code in any shape (a CS231n
     ``TwoLayerNet``, Nielsen's ``network.py``), use :func:`comparisons.check_gradients`.
     ``oracles`` is a list of names from :data:`NETWORK_ORACLES`, checked before any work.
+    ``device`` (``"cpu"`` or ``"cuda"``) is where the torch twin runs.
     """
     oracles = validate_oracles(oracles, NETWORK_ORACLES)
     dtype = np.dtype(next(iter(net.params.values())).dtype)
@@ -206,7 +238,8 @@ def compare_network(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "cust
 
     tnet = None
     if "torch" in oracles or "vjp" in oracles:  # one torch twin serves both
-        tnet = reference_net if reference_net is not None else MLPTwin.from_manual(net)
+        tnet = (reference_net if reference_net is not None
+                else MLPTwin.from_manual(net, torch_device(device)))
     if "torch" in oracles:
         loss_t, grads_t = tnet.gradients(X, y)
         tol = tolerance_for(dtype, "torch")
@@ -236,8 +269,10 @@ def compare_network(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "cust
     # the torch-free oracles need float64: a float32 network is checked through its
     # float64 twin when it offers one (astype), else in its own dtype
     twin = net if dtype == np.float64 or not hasattr(net, "astype") else net.astype(np.float64)
+    # a plain MLP evaluates many perturbed copies per forward: the same values, faster
+    batched = mlp_batched_loss(twin, X, y) if {"fd", "taylor"} & set(oracles) else None
     if "fd" in oracles:
-        fd = finite_difference_gradients(lambda: twin.loss(X, y), twin.params)
+        fd = finite_difference_gradients(lambda: twin.loss(X, y), twin.params, batched=batched)
         tol = tolerance_for(dtype, "fd")
         emit("fd", [compare_arrays(grads_m[k], fd[k], tol, k) for k in net.params])
     if "taylor" in oracles:
@@ -245,12 +280,14 @@ def compare_network(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "cust
         # leave a first-order remainder; the derivation is the same code in both dtypes
         grads_64 = grads_m if twin is net else twin.gradients(X, y)[1]
         rows.extend({**info, "oracle": "taylor", **row}
-                    for row in taylor_rows(lambda: twin.loss(X, y), twin.params, grads_64))
+                    for row in taylor_rows(lambda: twin.loss(X, y), twin.params, grads_64,
+                                           batched=batched))
     return rows
 
 
 def taylor_rows(loss: Callable[[], Any], params: dict[str, np.ndarray],
-                grads: dict[str, np.ndarray], seed: int = 0) -> list[dict[str, Any]]:
+                grads: dict[str, np.ndarray], seed: int = 0, *,
+                batched: BatchedLoss | None = None) -> list[dict[str, Any]]:
     r"""The Taylor-remainder test for each parameter. Along a random unit direction
     :math:`v`, :math:`r(\varepsilon) = |L(\theta + \varepsilon v) - L(\theta) -
     \varepsilon\,g \cdot v|` falls like :math:`\varepsilon^2` when :math:`g` is the
@@ -262,6 +299,10 @@ def taylor_rows(loss: Callable[[], Any], params: dict[str, np.ndarray],
     error of :math:`g \cdot v`) is within the finite-difference tolerance of :math:`g \cdot v`.
     The second clause covers losses that are (piecewise) linear along :math:`v`, where
     there is no curvature for the slope to show.
+
+    ``batched`` (as in :func:`finite_difference_gradients`) evaluates
+    :math:`L(\theta)` and every :math:`L(\theta + \varepsilon v)` in one call, with the
+    same values.
     """
     rng = np.random.default_rng(seed)
     tol = tolerance_for(np.float64, "fd")
@@ -275,7 +316,14 @@ def taylor_rows(loss: Callable[[], Any], params: dict[str, np.ndarray],
             p[...] = theta  # in place: the network computes with this array
             return float(loss())
 
-        r = taylor_remainders(L, grads[name], saved, v, TAYLOR_EPS)
+        if batched is None:
+            r = taylor_remainders(L, grads[name], saved, v, TAYLOR_EPS)
+        else:  # the same points theta + eps v, the same arithmetic as taylor_remainders
+            theta = np.asarray(saved, dtype=np.float64)
+            values = batched(name, np.stack([theta] + [theta + e * v for e in TAYLOR_EPS]))
+            L0 = float(values[0])
+            g_v = float(np.sum(np.asarray(grads[name], dtype=np.float64) * v))
+            r = np.array([abs(float(Le) - L0 - e * g_v) for e, Le in zip(TAYLOR_EPS, values[1:])])
         p[...] = saved
         slope = taylor_slope_from(r)
         residual = float(r[-1] / TAYLOR_EPS[-1])  # bounds |true - computed| along v
@@ -297,27 +345,33 @@ def taylor_rows(loss: Callable[[], Any], params: dict[str, np.ndarray],
 # --------------------------------------------------------------------------------------
 # single activations and losses
 # --------------------------------------------------------------------------------------
-def _torch_input(z: np.ndarray) -> torch.Tensor:
-    return torch.tensor(z, requires_grad=True)
+def _torch_input(z: np.ndarray, device: torch.device | str = "cpu") -> torch.Tensor:
+    return torch.tensor(z, requires_grad=True, device=device)
 
 
-def _torch_derivatives(fn: Callable, z: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+def _np(t: torch.Tensor) -> np.ndarray:
+    """A tensor's values as NumPy (from the GPU first, with ``--device cuda``)."""
+    return t.detach().cpu().numpy()
+
+
+def _torch_derivatives(fn: Callable, z: np.ndarray, device: torch.device | str = "cpu"
+                       ) -> tuple[np.ndarray, np.ndarray | None]:
     """autograd's elementwise f'(z) and, by double backward, f''(z) (None where torch
     implements no double backward). For an elementwise f the vector–Jacobian product
     with ones *is* f' elementwise; the backward itself is checked under a random
     upstream gradient."""
-    zt = _torch_input(z)
+    zt = _torch_input(z, device)
     (d1,) = torch.autograd.grad(fn(zt), zt, torch.ones_like(zt), create_graph=True,
                                 allow_unused=True)
     if d1 is None:  # f does not depend on z at all
         return np.zeros_like(z), np.zeros_like(z)
     if not d1.requires_grad:  # piecewise-constant derivative: no graph left, f'' = 0
-        return d1.detach().numpy(), np.zeros_like(z)
+        return _np(d1), np.zeros_like(z)
     try:
         (d2,) = torch.autograd.grad(d1, zt, torch.ones_like(zt), allow_unused=True)
     except RuntimeError:  # e.g. "the derivative for 'hardsigmoid_backward' is not implemented"
-        return d1.detach().numpy(), None
-    return d1.detach().numpy(), (np.zeros_like(z) if d2 is None else d2.numpy())
+        return _np(d1), None
+    return _np(d1), (np.zeros_like(z) if d2 is None else _np(d2))
 
 
 def _smooth_points(act: Any, z: np.ndarray) -> np.ndarray:
@@ -335,9 +389,10 @@ def _smooth_points(act: Any, z: np.ndarray) -> np.ndarray:
 
 def compare_activation(act: Any, z: np.ndarray, *, torch_fn: Callable | None = None,
                        seed: int = 0, case: str | None = None,
-                       deviations: dict[tuple[str, str], str] | None = None
-                       ) -> list[dict[str, Any]]:
-    """Compare an activation with torch at ``z``, and with the torch-free oracles.
+                       deviations: dict[tuple[str, str], str] | None = None,
+                       device: str = "cpu") -> list[dict[str, Any]]:
+    """Compare an activation with torch at ``z`` (torch on ``device``), and with the
+    torch-free oracles.
 
     Rows (``parameter`` / ``oracle``):
 
@@ -365,15 +420,16 @@ def compare_activation(act: Any, z: np.ndarray, *, torch_fn: Callable | None = N
     z = np.asarray(z)
     tol = tolerance_for(z.dtype, "torch")
     g = np.random.default_rng(seed).standard_normal(z.shape).astype(z.dtype)
-    zt = _torch_input(z)
+    dev = torch_device(device)
+    zt = _torch_input(z, dev)
     out_t = fn(zt)
-    (vjp_t,) = torch.autograd.grad(out_t, zt, torch.from_numpy(g), allow_unused=True)
+    (vjp_t,) = torch.autograd.grad(out_t, zt, torch.from_numpy(g).to(dev), allow_unused=True)
     vjp_t = torch.zeros_like(zt) if vjp_t is None else vjp_t
-    rows = [("torch", compare_arrays(act.forward(z), out_t.detach().numpy(), tol, "forward")),
-            ("torch", compare_arrays(act.backward(z, g), vjp_t.numpy(), tol, "backward"))]
+    rows = [("torch", compare_arrays(act.forward(z), _np(out_t), tol, "forward")),
+            ("torch", compare_arrays(act.backward(z, g), _np(vjp_t), tol, "backward"))]
     elementwise = getattr(act, "elementwise", True) and hasattr(act, "derivative")
     if elementwise:
-        d1_t, d2_t = _torch_derivatives(fn, z)
+        d1_t, d2_t = _torch_derivatives(fn, z, dev)
         rows.append(("torch", compare_arrays(act.derivative(z), d1_t, tol, "derivative")))
         if hasattr(act, "second_derivative") and d2_t is not None:
             rows.append(("torch", compare_arrays(act.second_derivative(z), d2_t, tol,
@@ -399,9 +455,9 @@ def compare_activation(act: Any, z: np.ndarray, *, torch_fn: Callable | None = N
         row_fn = fn if torch_fn else reference.activations.get(name, **{**torch_kwargs(act),
                                                                           "dim": -1})
         jac_t = torch.vmap(torch.func.jacrev(row_fn))(
-            torch.from_numpy(z.reshape(-1, z.shape[-1])))
-        rows.append(("torch", compare_arrays(act.jacobian(z), jac_t.reshape(
-            z.shape + (z.shape[-1],)).numpy(), tol, "jacobian")))
+            torch.from_numpy(z.reshape(-1, z.shape[-1])).to(dev))
+        rows.append(("torch", compare_arrays(act.jacobian(z), _np(jac_t.reshape(
+            z.shape + (z.shape[-1],))), tol, "jacobian")))
         zs = z.reshape(-1, z.shape[-1]).astype(np.float64)
         zs = zs[np.all(np.abs(zs) <= 50, axis=-1)]
         if getattr(act, "analytic", False) and zs.size:
@@ -421,8 +477,8 @@ def compare_activation(act: Any, z: np.ndarray, *, torch_fn: Callable | None = N
 def compare_loss(loss: Any, pred: np.ndarray, target: np.ndarray, *,
                  torch_fn: Callable | None = None, seed: int = 0,
                  case: str | None = None, extra: dict[str, Any] | None = None,
-                 deviations: dict[tuple[str, str], str] | None = None
-                 ) -> list[dict[str, Any]]:
+                 deviations: dict[tuple[str, str], str] | None = None,
+                 device: str = "cpu") -> list[dict[str, Any]]:
     """Compare a loss's value and its gradient for ``pred`` with torch's, and the
     gradient with the torch-free oracles.
 
@@ -443,29 +499,30 @@ def compare_loss(loss: Any, pred: np.ndarray, target: np.ndarray, *,
     loss = losses.get(loss)
     name = getattr(loss, "name", type(loss).__name__)
     pred = np.asarray(pred)
-    fn = torch_fn or reference.losses.get(name, **torch_kwargs(loss, pred.dtype))
+    dev = torch_device(device)
+    fn = torch_fn or reference.losses.get(name, **torch_kwargs(loss, pred.dtype, dev))
     extra = {**extra_inputs(loss), **(extra or {})}
     # array inputs (var) are differentiated too, where the loss has backward_<name>
-    extra_t = {k: torch.tensor(v, requires_grad=hasattr(loss, f"backward_{k}"))
+    extra_t = {k: torch.tensor(v, requires_grad=hasattr(loss, f"backward_{k}"), device=dev)
                if isinstance(v, np.ndarray) else v for k, v in extra.items()}
     wrt = [k for k, v in extra_t.items() if isinstance(v, torch.Tensor) and v.requires_grad]
     tol = tolerance_for(pred.dtype, "torch")
-    pt = _torch_input(pred)
-    tt = (torch.as_tensor(target, dtype=torch.int64) if np.asarray(target).dtype.kind in "iu"
-          else torch.as_tensor(target))
+    pt = _torch_input(pred, dev)
+    tt = (torch.as_tensor(target, dtype=torch.int64, device=dev)
+          if np.asarray(target).dtype.kind in "iu" else torch.as_tensor(target, device=dev))
     value_t = fn(pt, tt, **extra_t)
     rng = np.random.default_rng(seed)
     g = rng.standard_normal(tuple(value_t.shape)).astype(pred.dtype)
     grad_t, *extra_grads = torch.autograd.grad(value_t, [pt, *(extra_t[k] for k in wrt)],
-                                               torch.as_tensor(g))
+                                               torch.as_tensor(g, device=dev))
     value_m = loss.forward(pred, target, **extra)
     g_m = g if g.ndim else g[()]
     grad_m = loss.backward(pred, target, g_m, **extra)
-    rows = [("torch", compare_arrays(value_m, value_t.detach().numpy(), tol, "value")),
-            ("torch", compare_arrays(grad_m, grad_t.numpy(), tol, "gradient"))]
+    rows = [("torch", compare_arrays(value_m, _np(value_t), tol, "value")),
+            ("torch", compare_arrays(grad_m, _np(grad_t), tol, "gradient"))]
     for k, grad_k in zip(wrt, extra_grads):  # e.g. "gradient_var", in var's own shape
         mine = getattr(loss, f"backward_{k}")(pred, target, grad_out=g_m, **extra)
-        rows.append(("torch", compare_arrays(mine, grad_k.numpy(), tol, f"gradient_{k}")))
+        rows.append(("torch", compare_arrays(mine, _np(grad_k), tol, f"gradient_{k}")))
     lo, hi = getattr(loss, "pred_range", (-np.inf, np.inf))
     at_edge = bool(np.any(np.minimum(np.abs(pred - lo), np.abs(pred - hi)) < KINK_MARGIN))
     # derivative oracles need room on both sides: not at the edge of the domain (bce at 0)
@@ -497,25 +554,29 @@ def compare_loss(loss: Any, pred: np.ndarray, target: np.ndarray, *,
 # --------------------------------------------------------------------------------------
 # registry cases
 # --------------------------------------------------------------------------------------
-def run_case(case: Case, oracles: Iterable[str] = NETWORK_ORACLES) -> list[dict[str, Any]]:
-    """Build ``case``'s network and data from its seed and compare against the oracles."""
+def run_case(case: Case, oracles: Iterable[str] = NETWORK_ORACLES,
+             device: str = "cpu") -> list[dict[str, Any]]:
+    """Build ``case``'s network and data from its seed and compare against the oracles
+    (torch on ``device``)."""
     net = case.build()
     X, y = case_data(case, net)
-    rows = compare_network(net, X, y, case=case.id, oracles=oracles)
+    rows = compare_network(net, X, y, case=case.id, oracles=oracles, device=device)
     for row in rows:
         row["arch"] = case.arch
     return rows
 
 
-def run_component(case: ComponentCase) -> list[dict[str, Any]]:
-    """Compare one activation or loss of the case table with torch on its sample inputs;
-    the deviations the table documents for that sample are strict (``xpass`` fails)."""
+def run_component(case: ComponentCase, device: str = "cpu") -> list[dict[str, Any]]:
+    """Compare one activation or loss of the case table with torch (on ``device``) on its
+    sample inputs; the deviations the table documents for that sample are strict (``xpass``
+    fails)."""
     inputs = case.inputs()
     if case.kind == "activation":
         return compare_activation(case.build(), inputs["z"], case=case.id,
-                                  deviations=case.deviations())
+                                  deviations=case.deviations(), device=device)
     return compare_loss(case.build(), inputs["pred"], inputs["target"], case=case.id,
-                        extra=inputs.get("extra"), deviations=case.deviations())
+                        extra=inputs.get("extra"), deviations=case.deviations(),
+                        device=device)
 
 
 def run_components(cases: Iterable[ComponentCase]) -> pd.DataFrame:

@@ -21,6 +21,11 @@ Taylor remainder   any          slope >= 1.8         (|L(θ+εv) − L(θ) − �
                                                      over ε = 1e-3 … 8e-6; no step to tune)
 =================  ===========  ===========  ==================================================
 
+On a GPU (``backprop-compare --device cuda``) nothing changes, by design: float64 is IEEE
+double there too, TF32 is turned off so float32 products stay float32, and a GPU kernel's
+own order of summation is the reordering the torch rows already allow
+(:mod:`comparisons.device`). The torch-free oracles run on the CPU in either case.
+
 A float32 case checked against a float64 oracle (finite differences, complex step)
 takes the looser of its own row and the oracle's. Errors that grow over a training
 trajectory are reported per step in ``trajectories.csv``, not absorbed into these numbers.

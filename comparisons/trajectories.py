@@ -29,6 +29,7 @@ import pandas as pd
 from comparisons.bridge import (MLPTwin, optimizer_from_manual, schedule_from_manual,
                                 train_twin)
 from comparisons.compare import _e
+from comparisons.device import torch_device
 from comparisons.registry import TrajectoryCase
 from comparisons.tolerances import Tolerance, trajectory_tolerance
 from manual import MLP, datasets, losses, optimizers, schedules
@@ -196,7 +197,7 @@ def compare_training(net: Any, X: np.ndarray, y: np.ndarray, optimizer: Any, epo
                      batch_size: int, *, shuffle: bool = True, seed: int = 0,
                      scheduler: Any = None, schedule_every: str = "step",
                      freeze: Mapping[str, Iterable[int]] | None = None, case: str = "custom",
-                     info: Mapping[str, Any] | None = None) -> pd.DataFrame:
+                     info: Mapping[str, Any] | None = None, device: str = "cpu") -> pd.DataFrame:
     """Train ``net`` with ``optimizer`` (and ``scheduler``) and its torch twin with torch's
     counterparts on the same batches; compare after every step.
 
@@ -204,7 +205,8 @@ def compare_training(net: Any, X: np.ndarray, y: np.ndarray, optimizer: Any, epo
     accepts); ``optimizer`` a freshly built optimizer on ``net.params`` whose ``name``
     names the torch counterpart and whose ``kwargs`` are torch's keyword arguments (a
     :mod:`manual.optimizers` optimizer, or your own subclass of one); ``scheduler`` a
-    fresh :mod:`manual.schedules` schedule on it. Training changes ``net.params``.
+    fresh :mod:`manual.schedules` schedule on it. Training changes ``net.params``. The torch
+    side runs on ``device`` (``"cpu"`` or ``"cuda"``).
 
     Returns one row per step (:data:`TRAJECTORY_COLUMNS`). If either side stops (a
     non-finite loss or parameter), a single failing row says where, in ``note``.
@@ -220,7 +222,7 @@ def compare_training(net: Any, X: np.ndarray, y: np.ndarray, optimizer: Any, epo
             "loss": getattr(net.loss_fn, "name", ""),
             "sizes": "-".join(map(str, getattr(net, "sizes", []))), **(info or {})}
     # the torch side is built before training starts, from the same starting point
-    tnet = MLPTwin.from_manual(net)
+    tnet = MLPTwin.from_manual(net, torch_device(device))
     topt = optimizer_from_manual(optimizer, tnet)
     tsched = None if scheduler is None else schedule_from_manual(scheduler, topt)
     try:
@@ -289,10 +291,11 @@ def build_trajectory(case: TrajectoryCase) -> dict[str, Any]:
             "schedule_every": case.schedule_every, "freeze": freeze or None}
 
 
-def run_trajectory(case: TrajectoryCase) -> pd.DataFrame:
-    """Build ``case`` from its seed and compare its training run with torch's."""
+def run_trajectory(case: TrajectoryCase, device: str = "cpu") -> pd.DataFrame:
+    """Build ``case`` from its seed and compare its training run with torch's (on
+    ``device``)."""
     kw = build_trajectory(case)
-    return compare_training(**kw, case=case.id, info={"dataset": case.dataset})
+    return compare_training(**kw, case=case.id, info={"dataset": case.dataset}, device=device)
 
 
 def run_trajectories(cases: Iterable[TrajectoryCase]) -> pd.DataFrame:

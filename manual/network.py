@@ -19,7 +19,10 @@ Backpropagation runs the chain rule from the loss down, one layer at a time:
     \frac{\partial J}{\partial a_{l-1}} = \delta_l W_l^\top
 
 (for softmax-like activations the :math:`\odot f'` step is the activation's
-vector–Jacobian product, which ``backward`` computes in every case).
+vector–Jacobian product, which ``backward`` computes in every case). The last product,
+:math:`\partial J/\partial a_0 = \delta_1 W_1^\top`, is skipped: :math:`a_0 = X` is data,
+and no parameter gradient needs it (torch skips it too, for an input that does not
+require grad).
 
 >>> import numpy as np
 >>> from manual import MLP
@@ -95,6 +98,9 @@ class MLP:
         rng = np.random.default_rng(self.seed)
         self.layers = [Dense.init(n_in, n_out, rng, self.dtype)
                        for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:])]
+        # why: X is data, nobody needs dJ/dX; skipping delta_1 W_1^T saves the step's
+        # largest product for a wide input (a quarter of a 784-256-256-10 step), as torch does
+        self.layers[0].needs_input_grad = False
         self.params: dict[str, np.ndarray] = {}
         for l, layer in enumerate(self.layers, start=1):
             self.params[f"W{l}"] = layer.W
@@ -199,7 +205,7 @@ class MLP:
             grad = f.backward(self.intermediates[f"z{l}"], grad)  # delta_l = dJ/dz_l
             self.intermediates[f"dJ/dz{l}"] = grad
             layer = self.layers[l - 1]
-            grad = layer.backward(grad)  # dJ/da_{l-1}
+            grad = layer.backward(grad)  # dJ/da_{l-1} (None for l = 1: not computed)
             grads[f"W{l}"], grads[f"b{l}"] = layer.dW, layer.db
         return {name: grads[name] for name in self.params}
 

@@ -57,6 +57,7 @@ class MLP(nn.Module):
     def target_tensor(self, y: np.ndarray) -> torch.Tensor:
         """``y`` as a tensor: class labels as int64, anything else in the network's dtype."""
         y = np.asarray(y)
+        device = self.linears[0].weight.device  # where the network lives (cpu or cuda)
         if y.dtype.kind in "iu":
-            return torch.as_tensor(y, dtype=torch.int64)
-        return torch.as_tensor(y, dtype=self.dtype)
+            return torch.as_tensor(y, dtype=torch.int64, device=device)
+        return torch.as_tensor(y, dtype=self.dtype, device=device)

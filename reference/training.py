@@ -76,12 +76,13 @@ def _one_thread():
 
 
 def _copy(value: Any) -> Any:
-    return value.detach().numpy().copy() if isinstance(value, torch.Tensor) else value
+    return value.detach().cpu().numpy().copy() if isinstance(value, torch.Tensor) else value
 
 
 def _train(module, named, X, y, optimizer, order, scheduler, schedule_every, frozen,
            record, clip_grad_norm=None, clip_grad_value=None) -> Record:
-    Xt = torch.as_tensor(np.asarray(X), dtype=module.dtype)
+    device = next(module.parameters()).device  # where the module lives (cpu or cuda)
+    Xt = torch.as_tensor(np.asarray(X), dtype=module.dtype, device=device)
     yt = module.target_tensor(np.asarray(y))
     by_param = {id(p): k for k, p in named.items()}
     out = Record()
@@ -89,7 +90,7 @@ def _train(module, named, X, y, optimizer, order, scheduler, schedule_every, fro
     for e, batches in enumerate(order, start=1):
         for b, idx in enumerate(batches, start=1):
             t += 1
-            rows = torch.from_numpy(np.asarray(idx, dtype=np.int64))
+            rows = torch.from_numpy(np.asarray(idx, dtype=np.int64)).to(device)
             optimizer.zero_grad(set_to_none=True)
             J = module.loss_fn(module(Xt[rows]), yt[rows])
             J.backward()

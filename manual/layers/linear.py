@@ -34,7 +34,8 @@ __all__ = ["Dense", "Identity", "Linear", "affine_backward", "affine_forward",
 def affine_forward(x: np.ndarray, W: np.ndarray, b: np.ndarray
                    ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
     """:math:`Z = XW + b`. Returns ``(Z, cache)``; the cache is what backward needs."""
-    z = x @ W + b  # (N, out)
+    z = x @ W  # (N, out)
+    z += b  # why: in place, no second (N, out) array for the sum
     return z, (x, W)
 
 
@@ -58,6 +59,10 @@ class Dense:
     input and stores the parameter gradients in ``dW`` and ``db``. ``W`` and ``b``
     are the very arrays the owner (e.g. :class:`manual.MLP`) exposes in ``params``,
     so an in-place change to them takes effect in the next forward.
+
+    With ``needs_input_grad = False`` (the first layer of a network: its input is data),
+    ``backward`` skips ``dz @ W.T`` and returns ``None``, as torch skips the
+    gradient of an input that does not require grad.
     """
 
     def __init__(self, W: np.ndarray, b: np.ndarray) -> None:
@@ -65,6 +70,7 @@ class Dense:
             raise ValueError(f"Dense: W must be (in, out) and b (out,), got {W.shape} and "
                              f"{b.shape}")
         self.W, self.b = W, b
+        self.needs_input_grad = True
         self._cache: tuple[np.ndarray, np.ndarray] | None = None
         self.dW: np.ndarray | None = None
         self.db: np.ndarray | None = None
@@ -83,10 +89,12 @@ class Dense:
         z, self._cache = affine_forward(x, self.W, self.b)
         return z
 
-    def backward(self, dz: np.ndarray) -> np.ndarray:
+    def backward(self, dz: np.ndarray) -> np.ndarray | None:
         if self._cache is None:
             raise RuntimeError("Dense.backward called before forward")
-        dx, self.dW, self.db = affine_backward(dz, self._cache)
+        # getattr: a Dense unpickled from before the attribute existed still computes dX
+        need_dx = getattr(self, "needs_input_grad", True)
+        dx, self.dW, self.db = affine_backward(dz, self._cache, need_dx)
         return dx
 
 

@@ -163,8 +163,10 @@ class CrossEntropy(_WeightedClassLoss):
             return -np.sum(w * self._smoothed(pred, target) * logp, axis=-1)
         keep, labels = self._kept_labels(target)
         nll = -w[labels] * _take(logp, labels)
-        smooth = -np.sum(w * logp, axis=-1)
         eps = self.label_smoothing
+        if eps == 0:  # why: no smoothing, no second term: skip its (N, C) temporaries
+            return np.where(keep, nll, 0)
+        smooth = -np.sum(w * logp, axis=-1)
         return np.where(keep, (1 - eps) * nll + eps / pred.shape[-1] * smooth, 0)
 
     def _backward(self, pred, target):
@@ -176,6 +178,8 @@ class CrossEntropy(_WeightedClassLoss):
         keep, labels = self._kept_labels(target)
         eps, C = self.label_smoothing, pred.shape[-1]
         nll = w[labels][..., None] * (p - self._one_hot(pred, labels))
+        if eps == 0:  # why: no smoothing, no second term (as in _forward)
+            return np.where(keep[..., None], nll, 0)
         smooth = p * np.sum(w) - w
         return np.where(keep[..., None], (1 - eps) * nll + eps / C * smooth, 0)
 
