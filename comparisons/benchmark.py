@@ -151,7 +151,7 @@ def _activation(name: str, elements: int = 256 * 512) -> BenchCase:
 
         return Workload(manual_call, torch_call)
 
-    return BenchCase(f"{name} forward+backward, {elements} elements at batch 256", make,
+    return BenchCase(f"{name} forward+backward, {elements} elements at --batch 256", make,
                      lambda dtype, batch: 10 * np.dtype(dtype).itemsize * elements * batch / 256)
 
 
@@ -189,7 +189,7 @@ def _layer(label: str, name: str, config: dict, shape: tuple[int, ...] = (64, 16
         return 2 * 12 * np.dtype(dtype).itemsize * n * int(np.prod(shape[1:])) * 2
 
     size = "x".join(map(str, shape))
-    return BenchCase(f"{label} forward+backward, batch {size} at batch 256", make, memory)
+    return BenchCase(f"{label} forward+backward, input {size} at --batch 256", make, memory)
 
 
 def _attention() -> BenchCase:
