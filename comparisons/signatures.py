@@ -58,10 +58,6 @@ LAYER_SPECIFIC_DIFFERENCES: dict[tuple[str, str], str] = {
                                   "is shared with ConvTranspose2d); torch's Conv1d has none",
     ("Conv2d", "output_padding"): "a keyword-only extra of the manual convolution (its code "
                                   "is shared with ConvTranspose2d); torch's Conv2d has none",
-    ("BatchNorm1d", "bias"): "torch 2.13's keyword-only bias flag (affine without the shift) "
-                             "is not implemented yet",
-    ("BatchNorm2d", "bias"): "torch 2.13's keyword-only bias flag (affine without the shift) "
-                             "is not implemented yet",
     ("TransformerEncoderLayer", "activation"): "given by name ('relu', 'gelu'); torch's "
                                                "default is the function F.relu, which the "
                                                "name 'relu' stands for",

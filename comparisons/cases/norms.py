@@ -90,6 +90,7 @@ NORM_CASES += layer_cases("BatchNorm2d", [
     ("constant-channel", {"num_features": 3}, ((3, 3, 2, 2),),
      {"setup": "affine", "kind": "constant-channel"}),
     ("batch1", {"num_features": 2}, ((1, 2, 3, 3),), {"setup": "affine"}),
+    ("no-bias", {"num_features": 3, "bias": False}, ((4, 3, 3, 3),), {"setup": "affine"}),
     ("no-track-no-affine", {"num_features": 2, "track_running_stats": False, "affine": False},
      ((3, 2, 2, 2),), {"mode": "eval"}),
 ])

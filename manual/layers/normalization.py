@@ -221,7 +221,7 @@ class _BatchNorm(Layer):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True,
-                 dtype: Any = None) -> None:
+                 dtype: Any = None, *, bias: bool = True) -> None:
         super().__init__()
         owner = type(self).__name__
         self.num_features = check_positive_int(owner, "num_features", num_features)
@@ -231,15 +231,17 @@ class _BatchNorm(Layer):
             raise TypeError(f"{owner}: momentum must be a float or None, got {momentum!r}")
         self.momentum = None if momentum is None else float(momentum)
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
+        self.bias = bool(bias)  # torch 2.13: affine=True, bias=False scales without a shift
         self.config = {"num_features": self.num_features, "eps": self.eps,
                        "momentum": self.momentum, "affine": self.affine,
-                       "track_running_stats": self.track_running_stats}
+                       "track_running_stats": self.track_running_stats, "bias": self.bias}
         dt = layer_dtype(owner, dtype)
         self._dtype = dt
         c = self.num_features
         if self.affine:  # torch's init: gamma = 1, beta = 0
             self.params["weight"] = np.ones(c, dtype=dt)
-            self.params["bias"] = np.zeros(c, dtype=dt)
+            if self.bias:
+                self.params["bias"] = np.zeros(c, dtype=dt)
         if self.track_running_stats:
             self.buffers["running_mean"] = np.zeros(c, dtype=dt)
             self.buffers["running_var"] = np.ones(c, dtype=dt)
@@ -298,14 +300,15 @@ class _BatchNorm(Layer):
 
     def backward(self, dout: np.ndarray) -> np.ndarray | None:
         dout = self.check_dout(dout)
-        dx, dgamma, dbeta = batchnorm_backward(dout, self._cache, self.affine)
-        self.grads = {"weight": dgamma, "bias": dbeta} if self.affine else {}
+        dx, dgamma, dbeta = batchnorm_backward(dout, self._cache, "bias" in self.params)
+        self.grads = {k: v for k, v in (("weight", dgamma), ("bias", dbeta))
+                      if k in self.params}
         return dx if self.needs_input_grad else None
 
 
 class BatchNorm1d(_BatchNorm):
     r"""``nn.BatchNorm1d(num_features, eps=1e-5, momentum=0.1, affine=True,
-    track_running_stats=True)`` on (N, C) or (N, C, L) inputs.
+    track_running_stats=True, *, bias=True)`` on (N, C) or (N, C, L) inputs.
 
     Train mode normalises with the batch's own statistics per channel (biased variance)
     and, with ``track_running_stats``, updates ``buffers``: ``running_mean``,
@@ -314,7 +317,8 @@ class BatchNorm1d(_BatchNorm):
     Eval mode normalises with the running statistics (0 and 1 before any training, as
     torch) — or, with ``track_running_stats=False``, with the batch's own, as torch.
     ``params``: ``weight`` (:math:`\gamma`, ones) and ``bias`` (:math:`\beta`, zeros), (C,),
-    when ``affine``. The math is :func:`batchnorm_forward` and :func:`batchnorm_backward`.
+    when ``affine`` (no ``bias`` with ``bias=False``, torch 2.13's scale without a shift).
+    The math is :func:`batchnorm_forward` and :func:`batchnorm_backward`.
     """
 
     _ndims = (2, 3)
@@ -323,8 +327,8 @@ class BatchNorm1d(_BatchNorm):
 
 class BatchNorm2d(_BatchNorm):
     r"""``nn.BatchNorm2d(num_features, eps=1e-5, momentum=0.1, affine=True,
-    track_running_stats=True)`` on (N, C, H, W) inputs: :class:`BatchNorm1d`'s statistics
-    over the N·H·W values of each channel."""
+    track_running_stats=True, *, bias=True)`` on (N, C, H, W) inputs: :class:`BatchNorm1d`'s
+    statistics over the N·H·W values of each channel."""
 
     _ndims = (4,)
     _layout = "(N, C, H, W)"
