@@ -199,6 +199,39 @@ def _attention() -> BenchCase:
     return BenchCase(att.NAME, att.make, att.memory)
 
 
+def _cnn_step() -> BenchCase:
+    """One SGD training step of issue 8's small CNN on digits (``model_trajectories.
+    cnn_digits``: conv, batch norm, ReLU, max pool, conv, adaptive pool, dropout, linear;
+    cross-entropy) against its ``torch.nn.Sequential`` twin and ``torch.optim.SGD``;
+    ``--batch`` digits per step."""
+
+    def make(dtype: np.dtype, batch: int) -> Workload:
+        from comparisons.bridge import torch_twin
+        from comparisons.model_trajectories import cnn_digits
+
+        problem = cnn_digits(np.dtype(dtype))
+        net = problem.net
+        X, y = problem.X[:batch], problem.y[:batch]
+        tnet = torch_twin(net)
+        Xt, yt = torch.from_numpy(X), torch.from_numpy(np.asarray(y, dtype=np.int64))
+        opt = optimizers.get("sgd", net.params, lr=1e-3)
+        topt = torch.optim.SGD(tnet.parameters(), lr=1e-3)
+
+        def manual_step() -> None:
+            _, grads = net.gradients(X, y)
+            opt.step(grads)
+
+        def torch_step() -> None:
+            topt.zero_grad(set_to_none=True)
+            torch.nn.functional.cross_entropy(tnet(Xt), yt).backward()
+            topt.step()
+
+        return Workload(manual_step, torch_step)
+
+    return BenchCase("small CNN on digits (8x8), SGD step, --batch images", make,
+                     lambda dtype, batch: 200 * np.dtype(dtype).itemsize * 8 * 64 * batch)
+
+
 MLP_SIZES = [784, 256, 256, 10]
 
 #: the benchmark table; other families append their cases here
@@ -215,6 +248,8 @@ CASES: list[BenchCase] = [
     _layer("Conv2d(16->32, 3x3, padding=1)", "Conv2d",
            {"in_channels": 16, "out_channels": 32, "kernel_size": 3, "padding": 1}),
     _layer("MaxPool2d(2)", "MaxPool2d", {"kernel_size": 2}),
+    _layer("BatchNorm2d(32)", "BatchNorm2d", {"num_features": 32}, (64, 32, 32, 32)),
+    _cnn_step(),
     # attention (issue 9)
     _attention(),
 ]

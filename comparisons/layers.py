@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -34,6 +33,9 @@ import torch
 
 from comparisons.bridge import TWIN_SYNC, TorchSequential, torch_dtype, torch_twin, twin_name
 from comparisons.compare import Comparison, compare_arrays
+# torch on one intra-op thread: these tensors are tiny, and one thread makes the order of
+# torch's sums (hence the CSV) the same on every machine
+from comparisons.parallel import one_torch_thread as one_thread
 from comparisons.runner import (ROW_COLUMNS, compare_network, finite_difference_gradients,
                                 taylor_rows, with_status)
 from comparisons.tolerances import tolerance_for
@@ -43,18 +45,6 @@ __all__ = ["LAYER_ORACLES", "compare_layer", "compare_sequential", "run_layer_ca
 
 #: the oracles of :func:`compare_layer`, in report order
 LAYER_ORACLES = ("torch", "fd", "taylor")
-
-
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """torch on one intra-op thread: these tensors are tiny, and one thread makes the order
-    of torch's sums (hence the CSV) the same on every machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 # --------------------------------------------------------------------------------------

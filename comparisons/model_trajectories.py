@@ -37,6 +37,7 @@ import torch.nn.functional as F
 
 import reference
 from comparisons.bridge import state_as_manual
+from comparisons.parallel import one_torch_thread
 from comparisons.compare import compare_arrays
 from comparisons.tolerances import trajectory_tolerance
 from comparisons.trajectories import (TRAJECTORY_COLUMNS, _kwargs_text, _non_default,
@@ -290,7 +291,7 @@ def compare_model_training(net: Any, X: np.ndarray, y: np.ndarray, optimizer: An
     order = batch_order(len(X), batch_size, epochs, True, seed)
     seeds = _DropoutSeeds(net, tnet.module, seed)
     try:
-        with _one_thread():
+        with one_torch_thread():
             clip = (clip_grad_norm, clip_grad_value)
             hist_m = _manual_run(net, X, y, optimizer, order, seeds, clip)
             hist_r = _torch_run(tnet, np.asarray(X), y, topt, order, seeds, clip)
@@ -305,12 +306,6 @@ def compare_model_training(net: Any, X: np.ndarray, y: np.ndarray, optimizer: An
         df = pd.concat([df, _eval_row(net, tnet, X_eval, y_eval, hist_m.steps,
                                       int(hist_m.epoch[-1]), info)], ignore_index=True)
     return df
-
-
-def _one_thread():
-    from reference.training import _one_thread as one
-
-    return one()
 
 
 # --------------------------------------------------------------------------------------
