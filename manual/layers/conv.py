@@ -461,6 +461,14 @@ class _ConvNd(Layer):
                         f"shape {x.shape}")
         return x, unbatched
 
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x, unbatched = self._check(x)
+        y, cache = self._forward(x)  # the functional form, on a batch
+        self._cache = (unbatched, cache)
+        y = y[0] if unbatched else y  # (C, *) in, (C_out, *) out, as torch
+        self._out_shape = y.shape
+        return y
+
     def backward(self, dout: np.ndarray) -> np.ndarray | None:
         dout = self.check_dout(dout)
         unbatched, cache = self._cache
@@ -488,14 +496,9 @@ class Conv2d(_ConvNd):
 
     nd = 2
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        x, unbatched = self._check(x)
-        y, cache = conv2d_forward(x, self.params["weight"], self.params.get("bias"),
-                                  self.stride, self._pads, self.dilation, self.groups)
-        self._cache = (unbatched, cache)
-        y = y[0] if unbatched else y
-        self._out_shape = y.shape
-        return y
+    def _forward(self, x: np.ndarray) -> tuple[np.ndarray, tuple]:
+        return conv2d_forward(x, self.params["weight"], self.params.get("bias"),
+                              self.stride, self._pads, self.dilation, self.groups)
 
     @staticmethod
     def _backward(dout: np.ndarray, cache: tuple, need_dx: bool) -> tuple:
@@ -510,14 +513,9 @@ class Conv1d(_ConvNd):
 
     nd = 1
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        x, unbatched = self._check(x)
-        y, cache = conv1d_forward(x, self.params["weight"], self.params.get("bias"),
-                                  self.stride, self._pads, self.dilation, self.groups)
-        self._cache = (unbatched, cache)
-        y = y[0] if unbatched else y
-        self._out_shape = y.shape
-        return y
+    def _forward(self, x: np.ndarray) -> tuple[np.ndarray, tuple]:
+        return conv1d_forward(x, self.params["weight"], self.params.get("bias"),
+                              self.stride, self._pads, self.dilation, self.groups)
 
     @staticmethod
     def _backward(dout: np.ndarray, cache: tuple, need_dx: bool) -> tuple:
@@ -548,15 +546,10 @@ class ConvTranspose2d(_ConvNd):
                          groups, bias, padding_mode, dtype, rng=rng,
                          output_padding=output_padding)
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        x, unbatched = self._check(x)
-        y, cache = conv_transpose2d_forward(x, self.params["weight"], self.params.get("bias"),
-                                            self.stride, self.padding, self.output_padding,
-                                            self.groups, self.dilation)
-        self._cache = (unbatched, cache)
-        y = y[0] if unbatched else y
-        self._out_shape = y.shape
-        return y
+    def _forward(self, x: np.ndarray) -> tuple[np.ndarray, tuple]:
+        return conv_transpose2d_forward(x, self.params["weight"], self.params.get("bias"),
+                                        self.stride, self.padding, self.output_padding,
+                                        self.groups, self.dilation)
 
     @staticmethod
     def _backward(dout: np.ndarray, cache: tuple, need_dx: bool) -> tuple:
