@@ -46,12 +46,15 @@ import pandas as pd
 
 from comparisons.compare import describe
 from comparisons.device import DEVICES, check_device
-from comparisons.layers import run_layer_cases
-from comparisons.model_trajectories import MODEL_TRAJECTORY_CASES, run_model_trajectories
+from comparisons.cases.layers import NetworkCase
+from comparisons.layers import run_layer_case, run_network_case
+from comparisons.model_trajectories import (MODEL_TRAJECTORY_CASES, ModelTrajectoryCase,
+                                            run_model_trajectory)
 from comparisons.parallel import auto_jobs, available_cpus, run_ordered
 from comparisons.progress import add_quiet_argument
 from comparisons.registry import (CASES, COMPONENT_CASES, LAYER_CASES, NETWORK_CASES,
                                  REAL_DATA_CASES, SKIPPED, TRAJECTORY_CASES)
+from comparisons.selection import core
 from comparisons.runner import (NETWORK_ORACLES, ROW_COLUMNS, run_case, run_component,
                                 skipped_rows)
 from comparisons.tolerances import TAYLOR_MIN_SLOPE
@@ -181,12 +184,21 @@ def _layer_cases(args: argparse.Namespace) -> list:
     return _wanted(LAYER_CASES + NETWORK_CASES, args)
 
 
+def _layer_item(case: Any, oracles: Sequence[str]) -> list[dict[str, Any]]:
+    """One layer or network case's rows (each case seeds torch itself: comparisons.layers)."""
+    if isinstance(case, NetworkCase):
+        return run_network_case(case, oracles)
+    return run_layer_case(case, oracles)
+
+
 def _run_layers(cases: list, args: argparse.Namespace) -> pd.DataFrame:
-    networks = {id(c) for c in NETWORK_CASES}
-    # in this process, in order: some layer cases (dropout) draw from torch's global random
-    # state, so their numbers depend on what ran before them in the same process
-    return run_layer_cases([c for c in cases if id(c) not in networks],
-                           [c for c in cases if id(c) in networks], args.oracle_list)
+    # as layers.run_layer_cases, in worker processes: single layers first, then networks
+    ordered = ([c for c in cases if not isinstance(c, NetworkCase)]
+               + [c for c in cases if isinstance(c, NetworkCase)])
+    results = run_ordered(partial(_layer_item, oracles=args.oracle_list), ordered,
+                          _n_jobs(args, ordered), desc="layers", quiet=args.quiet,
+                          start_method=_start_method(args))
+    return pd.DataFrame([row for rows in results for row in rows], columns=ROW_COLUMNS)
 
 
 def _layers_summary(df: pd.DataFrame, cases: list, args: argparse.Namespace) -> None:
@@ -232,31 +244,30 @@ def _trajectory_summary(df: pd.DataFrame, cases: list, args: argparse.Namespace)
 
 def _trajectory_cases(args: argparse.Namespace) -> list:
     if not sklearn_available():
-        return list(TRAJECTORY_CASES)
+        return _wanted(TRAJECTORY_CASES, args)
     # whole models (a CNN with batch norm and dropout) train on digits, from scikit-learn
-    return TRAJECTORY_CASES + REAL_DATA_CASES + _wanted(MODEL_TRAJECTORY_CASES, args)
+    return _wanted(TRAJECTORY_CASES + REAL_DATA_CASES + MODEL_TRAJECTORY_CASES, args)
+
+
+def _trajectory_item(case: Any, device: str) -> pd.DataFrame:
+    """One training run's rows: a whole model (seeded itself) or a registry run."""
+    if isinstance(case, ModelTrajectoryCase):
+        return run_model_trajectory(case)
+    return run_trajectory(case, device=device)
 
 
 def _run_trajectories(cases: list, args: argparse.Namespace) -> pd.DataFrame:
-    models = {id(c) for c in MODEL_TRAJECTORY_CASES}
-    runs = [c for c in cases if id(c) not in models]
     # as trajectories.run_trajectories, in worker processes
-    frames = run_ordered(partial(run_trajectory, device=args.device), runs,
-                         _n_jobs(args, runs), desc="trajectories", quiet=args.quiet,
+    frames = run_ordered(partial(_trajectory_item, device=args.device), cases,
+                         _n_jobs(args, cases), desc="trajectories", quiet=args.quiet,
                          start_method=_start_method(args))
-    df = (pd.concat(frames, ignore_index=True) if frames
-          else pd.DataFrame(columns=TRAJECTORY_COLUMNS))
-    # whole models in this process, in order: some draw dropout masks from torch's global
-    # random state, so their numbers depend on what ran before them in the same process
-    model_runs = [c for c in cases if id(c) in models]
-    if model_runs:
-        df = pd.concat([df, run_model_trajectories(model_runs)], ignore_index=True)
-    return df
+    return (pd.concat(frames, ignore_index=True) if frames
+            else pd.DataFrame(columns=TRAJECTORY_COLUMNS))
 
 
 #: the report's parts, in run order (a new part is one more entry here)
 PARTS: dict[str, Part] = {p.name: p for p in (
-    Part("gradients", "gradients.csv", lambda args: list(CASES), _run_gradients,
+    Part("gradients", "gradients.csv", lambda args: _wanted(CASES, args), _run_gradients,
          _row_failures, _gradients_summary),
     Part("components", "components.csv", lambda args: list(COMPONENT_CASES),
          _run_components, _row_failures, _components_summary),
@@ -365,6 +376,8 @@ def main(argv: list[str] | None = None) -> int:
 
     # the selection, part by part, checked before anything runs
     every = {p.name: p.cases(args) for p in parts}
+    if not args.only and not args.exhaustive:  # the default report: every family once
+        every = {name: core(cases) for name, cases in every.items()}
     all_ids = [c.id for cases in every.values() for c in cases]
     selected = {}
     for name, cases in every.items():

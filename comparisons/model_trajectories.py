@@ -474,6 +474,7 @@ def run_model_trajectory(case: ModelTrajectoryCase) -> pd.DataFrame:
     """Build ``case`` from its seed and compare its training run with torch's."""
     if case.model not in MODEL_BUILDERS:
         raise ValueError(f"unknown model {case.model!r}; valid: {', '.join(MODEL_BUILDERS)}")
+    torch.manual_seed(case.seed)  # nothing depends on what ran before (or on the process)
     prob = MODEL_BUILDERS[case.model](case.np_dtype, case.seed)
     opt = optimizers.get(case.optimizer, prob.net.params, **dict(case.optimizer_kwargs))
     return compare_model_training(prob.net, prob.X, prob.y, opt, case.epochs, case.batch_size,

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from comparisons import cli, registry
+from manual import activations, losses
 from comparisons.runner import ROW_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,7 +34,24 @@ def test_full_report_lists_skipped_pairs(tmp_path):
     skipped = df[df["kind"] == "skipped"]
     assert len(skipped) == len(registry.SKIPPED) > 0
     assert skipped["note"].str.contains("needs predictions in").all()
-    assert df[df["kind"] == "network"]["case"].nunique() == len(registry.CASES)
+    # the default report covers every activation, loss and architecture in each dtype,
+    # with every oracle (comparisons.selection), not the whole matrix
+    net = df[df["kind"] == "network"]
+    for column, names in (("activation", activations.names()), ("loss", losses.names()),
+                          ("arch", registry.ARCHITECTURES)):
+        for dtype in registry.DTYPES:
+            seen = set(net.loc[net["dtype"] == dtype, column])
+            assert set(names) <= seen, (column, dtype, set(names) - seen)
+    assert net["case"].nunique() < len(registry.CASES)
+
+
+def test_only_selects_from_the_whole_table(tmp_path):
+    """--only picks from every case, not from the default report's selection."""
+    assert cli.main(["--no-plots", "--out", str(tmp_path), "--parts", "gradients",
+                     "--oracles", "torch", "--only", "*-mse-*"]) == 0
+    df = pd.read_csv(tmp_path / "gradients.csv")
+    expected = {c.id for c in registry.CASES if c.loss == "mse"}
+    assert set(df.loc[df["kind"] == "network", "case"]) == expected
 
 
 def test_cli_exits_nonzero_on_mismatch(tmp_path, monkeypatch, capsys):
