@@ -1,8 +1,12 @@
 """backprop-compare: run the registry's cases against torch and the torch-free oracles, write
 the CSV reports and a summary picture, print a summary.
 
-By default every case of every part runs (about 110 s on 2 cores; --exhaustive adds the
-slow layer sweeps). The output folder gets
+By default the report covers every family once in each dtype, with every oracle: each
+activation, loss and architecture of the gradient matrix, every activation and loss case,
+each layer (in each mode and input kind) and each layer inside a network, each optimizer,
+schedule, data set and whole model of the training runs (comparisons.selection).
+--exhaustive runs every case of the table; --only picks from every case. The output
+folder gets
 
   gradients.csv     one row per network case x parameter x oracle (torch, vjp, fd, taylor),
                     plus one row per skipped activation-loss pair of the matrix
@@ -12,6 +16,7 @@ slow layer sweeps). The output folder gets
   trajectories.csv  training runs, manual optimizers against torch.optim, one row per step
                     (the real-data runs and whole models only when scikit-learn is
                     installed)
+  trajectory_runs.csv  one row per training run: its verdict, deciding step and quantity
   summary.png       the worst error/tolerance per activation x loss, every row's error
                     against its tolerance line, and the trajectories' error per step
                     (needs matplotlib, the 'plots' extra; --plots writes each panel large)
@@ -23,8 +28,10 @@ Select cases with --only: exact ids, shell-style patterns or a comma-separated l
 either, e.g. --only 'sigmoid-mse-*'  or  --only 'tanh-mse-small-float64,*adam*'.
 --list prints the selected ids without running anything.
 
-A row passes when err_over_tol <= 1: the error of its worst element (the one furthest
-beyond its tolerance) divided by that element's tolerance atol + rtol*|reference|.
+Every CSV has a status column (pass, fail, xfail: a documented deviation, skipped) and
+err_over_tol: the error of the worst element (the one furthest beyond its tolerance)
+divided by that element's tolerance atol + rtol*|reference|; a row passes when it is <= 1.
+In pandas, df[df.status == "fail"] lists the failures of any report.
 
 backprop-compare check STUDENT.py checks a student's CS231n-style layer file instead
 (backprop-compare check --help).
@@ -37,7 +44,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -59,7 +66,7 @@ from comparisons.runner import (NETWORK_ORACLES, ROW_COLUMNS, run_case, run_comp
                                 skipped_rows)
 from comparisons.tolerances import TAYLOR_MIN_SLOPE
 from comparisons.trajectories import (TRAJECTORY_COLUMNS, run_trajectory, trajectory_failures,
-                                      trajectory_summary)
+                                      trajectory_runs, trajectory_summary)
 from manual._cli import (EXIT_CODES, HelpFormatter, fail, out_dir_problem, select_ids,
                          selection_error, tokens, unmatched)
 from manual.datasets import sklearn_available
@@ -92,6 +99,11 @@ class Part:
     run: Callable[[list, argparse.Namespace], pd.DataFrame]
     failures: Callable[[pd.DataFrame], list[str]]
     summary: Callable[[pd.DataFrame, list, argparse.Namespace], None]
+    #: the CSV's columns, in order: the run's columns less those that never mean anything
+    #: in this report (and less ``passed``: every report filters on ``status``)
+    columns: list[str]
+    #: further CSVs made from the part's frame: file name -> function of the frame
+    extra: dict[str, Callable[[pd.DataFrame], pd.DataFrame]] = field(default_factory=dict)
 
 
 def _row_failures(df: pd.DataFrame) -> list[str]:
@@ -265,15 +277,24 @@ def _run_trajectories(cases: list, args: argparse.Namespace) -> pd.DataFrame:
             else pd.DataFrame(columns=TRAJECTORY_COLUMNS))
 
 
+def _columns(columns: list[str], *dropped: str) -> list[str]:
+    return [c for c in columns if c not in ("passed", *dropped)]
+
+
 #: the report's parts, in run order (a new part is one more entry here)
 PARTS: dict[str, Part] = {p.name: p for p in (
     Part("gradients", "gradients.csv", lambda args: _wanted(CASES, args), _run_gradients,
-         _row_failures, _gradients_summary),
+         _row_failures, _gradients_summary, _columns(ROW_COLUMNS)),
     Part("components", "components.csv", lambda args: list(COMPONENT_CASES),
-         _run_components, _row_failures, _components_summary),
-    Part("layers", "layers.csv", _layer_cases, _run_layers, _row_failures, _layers_summary),
+         _run_components, _row_failures, _components_summary,
+         # one activation or loss alone: no network, so no architecture, no divergence
+         _columns(ROW_COLUMNS, "output_activation", "arch", "sizes", "taylor_slope",
+                  "first_divergence")),
+    Part("layers", "layers.csv", _layer_cases, _run_layers, _row_failures, _layers_summary,
+         _columns(ROW_COLUMNS, "activation", "output_activation")),  # layers name their own
     Part("trajectories", "trajectories.csv", _trajectory_cases, _run_trajectories,
-         trajectory_failures, _trajectory_summary),
+         trajectory_failures, _trajectory_summary, _columns(TRAJECTORY_COLUMNS),
+         {"trajectory_runs.csv": trajectory_runs}),  # one row per run beside the steps
 )}
 
 
@@ -289,13 +310,15 @@ def _parser() -> argparse.ArgumentParser:
                    help="run only these cases: exact ids, shell-style patterns ('sigmoid-mse-*'), "
                         "comma-separated; empty: every case")
     p.add_argument("--list", action="store_true",
-                   help="print the ids --only selects (one per line) and exit without running")
+                   help="print the selected cases, one per line as 'part id', and exit "
+                        "without running")
     p.add_argument("--oracles", default=",".join(NETWORK_ORACLES), metavar="LIST",
                    help=f"comma-separated network oracles, of {', '.join(NETWORK_ORACLES)}")
     p.add_argument("--parts", default=",".join(PARTS), metavar="LIST",
                    help=f"comma-separated reports to make, of {', '.join(PARTS)}")
     p.add_argument("--exhaustive", action="store_true",
-                   help="also run the exhaustive layer variants (slow)")
+                   help="run every case of the table, the slow exhaustive variants included, "
+                        "instead of the default's every family once")
     pictures = p.add_mutually_exclusive_group()
     pictures.add_argument("--plots", action="store_true",
                           help="besides summary.png, write each of its panels as a large PNG "
@@ -395,7 +418,10 @@ def main(argv: list[str] | None = None) -> int:
         fail(parser.prog, selection_error(all_ids, args.only) + "; --list prints the ids")
     if args.list:
         try:
-            print("\n".join(c.id for cases in selected.values() for c in cases))
+            # the part first: an activation's id (relu-float64) names its component case
+            # and its layer case alike
+            print("\n".join(f"{name} {c.id}" for name, cases in selected.items()
+                             for c in cases))
         except BrokenPipeError:  # `--list | head`: the reader left, nothing more to say
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (stops the error at exit)
         return 0
@@ -410,7 +436,9 @@ def main(argv: list[str] | None = None) -> int:
             continue
         start = time.perf_counter()
         df = part.run(cases, args)
-        write_csv(df, path)
+        write_csv(df[part.columns], path)
+        for name, make in part.extra.items():
+            write_csv(make(df), args.out / name)
         frames[part.name] = df
         part.summary(df, cases, args)
         print(f"  wrote {path} in {time.perf_counter() - start:.1f} s")

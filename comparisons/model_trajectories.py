@@ -41,7 +41,7 @@ from comparisons.parallel import one_torch_thread
 from comparisons.compare import compare_arrays
 from comparisons.tolerances import trajectory_tolerance
 from comparisons.trajectories import (TRAJECTORY_COLUMNS, _kwargs_text, _non_default,
-                                      compare_histories)
+                                      compare_histories, with_verdicts)
 from manual import optimizers
 from manual.training import History, batch_order, flat_state
 
@@ -257,7 +257,7 @@ def _eval_row(net: Any, tnet: Any, X: np.ndarray, y: np.ndarray, step: int, epoc
            "state_max_rel_err": np.nan,
            "rtol": c.rtol, "atol": c.atol, "beyond_tolerance": ";".join(beyond),
            "passed": not beyond, "note": ""}
-    return pd.DataFrame([row]).reindex(columns=TRAJECTORY_COLUMNS)
+    return with_verdicts(pd.DataFrame([row]).reindex(columns=TRAJECTORY_COLUMNS))
 
 
 def compare_model_training(net: Any, X: np.ndarray, y: np.ndarray, optimizer: Any,
@@ -298,7 +298,7 @@ def compare_model_training(net: Any, X: np.ndarray, y: np.ndarray, optimizer: An
     except ValueError as err:
         row = {**{k: v for k, v in info.items() if k in TRAJECTORY_COLUMNS},
                "dtype": dtype.name, "passed": False, "note": str(err)}
-        return pd.DataFrame([row]).reindex(columns=TRAJECTORY_COLUMNS)
+        return with_verdicts(pd.DataFrame([row]).reindex(columns=TRAJECTORY_COLUMNS))
     finally:
         seeds.close(net)
     df = compare_histories(hist_m, hist_r, dtype, info)

@@ -75,12 +75,13 @@ def validate_oracles(oracles: Iterable[str], valid: Iterable[str]) -> tuple[str,
 
 def with_status(rows: list[dict[str, Any]], name: str | None = None,
                 deviations: dict[tuple[str, str], str] | None = None) -> list[dict[str, Any]]:
-    """Set each row's ``status``: ``pass``, ``fail``, ``xfail`` for a failure that is a
-    documented deviation, or ``xpass`` for a documented deviation that no longer occurs.
+    """Set each row's ``status``: ``pass``, ``fail``, or ``xfail`` for a failure that is a
+    documented deviation (a documented deviation that no longer occurs is a ``fail``,
+    noted as ``xpass``).
 
     ``deviations`` ((quantity, oracle) -> reason) are the deviations the inputs are known
-    to show, strictly, as pytest's strict xfail: a listed row that passes is ``xpass``,
-    which fails the run (:func:`failures` reports it). Without them (a caller's own
+    to show, strictly, as pytest's strict xfail: a listed row that passes fails the run
+    (:func:`failures` reports it), its note saying ``xpass``. Without them (a caller's own
     inputs, which may or may not reach the deviation), the case table's deviations for
     ``name`` (:data:`~comparisons.registry.KNOWN_DEVIATIONS`) turn a failure into
     ``xfail`` and a pass stays a pass.
@@ -93,7 +94,7 @@ def with_status(rows: list[dict[str, Any]], name: str | None = None,
         if reason is None:
             row["status"] = "pass" if row["passed"] else "fail"
         elif row["passed"]:
-            row["status"] = "xpass" if strict else "pass"
+            row["status"] = "fail" if strict else "pass"
             if strict:
                 row["note"] = (f"documented deviation no longer occurs (xpass): remove it "
                                f"from the case table: {reason}")
@@ -294,11 +295,12 @@ def taylor_rows(loss: Callable[[], Any], params: dict[str, np.ndarray],
     gradient, and only like :math:`\varepsilon` when it is not.
 
     A row passes when the fitted log–log slope (``taylor_slope``) is at least
-    ``TAYLOR_MIN_SLOPE``, or when the first-order residual :math:`r(\varepsilon)/\varepsilon`
+    ``TAYLOR_MIN_SLOPE`` (1.8), or when the first-order residual :math:`r(\varepsilon)/\varepsilon`
     at the smallest step (reported as ``worst_abs_err`` and ``max_abs_err``: it bounds the
     error of :math:`g \cdot v`) is within the finite-difference tolerance of :math:`g \cdot v`.
     The second clause covers losses that are (piecewise) linear along :math:`v`, where
-    there is no curvature for the slope to show.
+    there is no curvature for the slope to show. ``err_over_tol`` is the smaller of
+    :math:`(2 - \text{slope})/(2 - 1.8)` and the residual over its tolerance: <= 1 passes.
 
     ``batched`` (as in :func:`finite_difference_gradients`) evaluates
     :math:`L(\theta)` and every :math:`L(\theta + \varepsilon v)` in one call, with the
@@ -328,10 +330,16 @@ def taylor_rows(loss: Callable[[], Any], params: dict[str, np.ndarray],
         slope = taylor_slope_from(r)
         residual = float(r[-1] / TAYLOR_EPS[-1])  # bounds |true - computed| along v
         directional = float(np.sum(np.asarray(grads[name], dtype=np.float64) * v))
+        # one figure for the two ways to pass, <= 1 as every row: the slope's shortfall
+        # from 2 over the allowed shortfall, or the residual over its tolerance
+        slope_ratio = max(0.0, (2.0 - slope) / (2.0 - TAYLOR_MIN_SLOPE))
+        residual_ratio = residual / (tol.atol + tol.rtol * abs(directional))
+        err_over_tol = min(slope_ratio, residual_ratio)
         passed = bool(slope >= TAYLOR_MIN_SLOPE
                       or residual <= tol.atol + tol.rtol * abs(directional))
         rows.append({"parameter": name, "shape": "x".join(map(str, p.shape)) or "scalar",
-                     "size": p.size, "taylor_slope": slope, "worst_abs_err": residual,
+                     "size": p.size, "taylor_slope": slope, "err_over_tol": err_over_tol,
+                     "worst_abs_err": residual,
                      "max_abs_err": residual,
                      "reference_value": directional, "rtol": tol.rtol, "atol": tol.atol,
                      "passed": passed, "status": "pass" if passed else "fail",

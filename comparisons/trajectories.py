@@ -37,7 +37,7 @@ from manual.training import History, batch_order, train
 
 __all__ = ["TRAJECTORY_COLUMNS", "build_trajectory", "compare_histories", "compare_training",
            "run_trajectories", "run_trajectory", "steps_of", "trajectory_data",
-           "trajectory_failures", "trajectory_summary"]
+           "trajectory_failures", "trajectory_runs", "trajectory_summary", "with_verdicts"]
 
 TRAJECTORY_COLUMNS = [
     "case", "optimizer", "optimizer_kwargs", "scheduler", "activation", "output_activation",
@@ -47,7 +47,7 @@ TRAJECTORY_COLUMNS = [
     "param_reference_value", "param_worst_abs_err", "param_worst_rel_err",
     "param_max_abs_err", "param_max_rel_err",
     "state_err_over_tol", "worst_state", "state_max_abs_err", "state_max_rel_err",
-    "rtol", "atol", "beyond_tolerance", "passed", "note"]
+    "rtol", "atol", "err_over_tol", "status", "beyond_tolerance", "passed", "note"]
 
 
 # --------------------------------------------------------------------------------------
@@ -181,7 +181,7 @@ def compare_histories(manual: History, ref: History, dtype: Any,
         "beyond_tolerance": [";".join(b) for b in beyond],
         "passed": [not b for b in beyond], "note": "",
     })
-    return df.reindex(columns=TRAJECTORY_COLUMNS)
+    return with_verdicts(df.reindex(columns=TRAJECTORY_COLUMNS))
 
 
 # --------------------------------------------------------------------------------------
@@ -190,7 +190,7 @@ def compare_histories(manual: History, ref: History, dtype: Any,
 def _failed_run(info: Mapping[str, Any], dtype: Any, note: str) -> pd.DataFrame:
     row = {**{k: v for k, v in info.items() if k in TRAJECTORY_COLUMNS},
            "dtype": np.dtype(dtype).name, "passed": False, "note": note}
-    return pd.DataFrame([row]).reindex(columns=TRAJECTORY_COLUMNS)
+    return with_verdicts(pd.DataFrame([row]).reindex(columns=TRAJECTORY_COLUMNS))
 
 
 def compare_training(net: Any, X: np.ndarray, y: np.ndarray, optimizer: Any, epochs: int,
@@ -298,6 +298,35 @@ def run_trajectory(case: TrajectoryCase, device: str = "cpu") -> pd.DataFrame:
     return compare_training(**kw, case=case.id, info={"dataset": case.dataset}, device=device)
 
 
+def with_verdicts(df: pd.DataFrame) -> pd.DataFrame:
+    """Fill ``err_over_tol`` and ``status`` (``pass``/``fail``, as every report) of step rows.
+
+    ``err_over_tol`` is the step's deciding ratio: the largest of the worst parameter
+    element's, the worst state element's, the loss's and the learning rate's error over
+    their tolerance ``atol + rtol * |reference|``. A step can fail with every ratio <= 1
+    (a buffer missing on one side, a run that stopped): its ratio is then ``inf``.
+    """
+    def ratio(m: str, r: str) -> np.ndarray:
+        manual = pd.to_numeric(df[m], errors="coerce").to_numpy(np.float64)
+        ref = pd.to_numeric(df[r], errors="coerce").to_numpy(np.float64)
+        allowed = (pd.to_numeric(df["atol"], errors="coerce").to_numpy(np.float64)
+                   + pd.to_numeric(df["rtol"], errors="coerce").to_numpy(np.float64)
+                   * np.abs(ref))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            d = np.abs(manual - ref)
+            return np.where(d == 0, 0.0, d / allowed)
+
+    parts = [pd.to_numeric(df[c], errors="coerce").to_numpy(np.float64)
+             for c in ("param_err_over_tol", "state_err_over_tol")]
+    parts += [ratio("loss_manual", "loss_reference"), ratio("lr_manual", "lr_reference")]
+    worst = np.fmax.reduce(np.stack(parts), axis=0) if len(df) else np.zeros(0)
+    passed = df["passed"].astype(bool).to_numpy()
+    out = df.copy()
+    out["err_over_tol"] = np.where(passed, worst, np.where(worst > 1, worst, np.inf))
+    out["status"] = np.where(passed, "pass", "fail")
+    return out
+
+
 def run_trajectories(cases: Iterable[TrajectoryCase]) -> pd.DataFrame:
     """All rows of ``cases``, one per case x step."""
     frames = [run_trajectory(c) for c in cases]
@@ -336,6 +365,48 @@ def trajectory_failures(df: pd.DataFrame) -> list[str]:
     return out
 
 
+#: trajectory_runs.csv: one row per training run
+RUN_COLUMNS = ["case", "optimizer", "optimizer_kwargs", "scheduler", "activation", "loss",
+               "dataset", "sizes", "dtype", "steps", "status", "err_over_tol", "worst_step",
+               "worst_quantity", "failed_steps", "first_failed_step", "first_beyond_tolerance",
+               "param_err_over_tol", "state_err_over_tol", "param_max_abs_err_step_1",
+               "param_max_abs_err_last", "param_max_abs_err", "param_max_rel_err", "note"]
+
+
+def trajectory_runs(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per run of the step rows ``df`` (``trajectory_runs.csv``): its verdict
+    (``fail`` if any step fails), the deciding error/tolerance over all steps with the step
+    and the quantity it comes from, the first failing step and what was beyond tolerance
+    there, and how the parameters' absolute error grew from the first step to the last."""
+    rows = []
+    for case, g in df.groupby("case", sort=False):
+        ratio = g["err_over_tol"].astype(float)
+        worst = g.loc[ratio.fillna(np.inf).idxmax()] if len(g) else None
+        bad = g[g["status"] == "fail"]
+        first = bad.iloc[0] if len(bad) else None
+        param_wins = worst["param_err_over_tol"] >= worst["state_err_over_tol"]
+        quantity = (worst["beyond_tolerance"] or
+                    (worst["worst_param"] if param_wins else worst["worst_state"]))
+        steps = pd.to_numeric(g["step"], errors="coerce")
+        notes = [n for n in g["note"].fillna("").unique() if n]
+        rows.append({
+            **{c: g[c].iloc[0] for c in ("case", "optimizer", "optimizer_kwargs", "scheduler",
+                                          "activation", "loss", "dataset", "sizes", "dtype")},
+            "steps": int(steps.max()) if steps.notna().any() else 0,
+            "status": "fail" if len(bad) else "pass",
+            "err_over_tol": worst["err_over_tol"], "worst_step": worst["step"],
+            "worst_quantity": quantity, "failed_steps": len(bad),
+            "first_failed_step": first["step"] if first is not None else np.nan,
+            "first_beyond_tolerance": first["beyond_tolerance"] if first is not None else "",
+            "param_err_over_tol": g["param_err_over_tol"].max(),
+            "state_err_over_tol": g["state_err_over_tol"].max(),
+            "param_max_abs_err_step_1": g["param_max_abs_err"].iloc[0],
+            "param_max_abs_err_last": g["param_max_abs_err"].iloc[-1],
+            "param_max_abs_err": g["param_max_abs_err"].max(),
+            "param_max_rel_err": g["param_max_rel_err"].max(), "note": "; ".join(notes)})
+    return pd.DataFrame(rows, columns=RUN_COLUMNS)
+
+
 def steps_of(case: TrajectoryCase) -> int:
     """The number of optimizer steps ``case`` runs."""
     X, _, _ = trajectory_data(case)
@@ -343,8 +414,8 @@ def steps_of(case: TrajectoryCase) -> int:
 
 
 def trajectory_summary(df: pd.DataFrame, at: Iterable[int] = (1, 50, 100, 200)) -> pd.DataFrame:
-    """The worst case per optimizer and dtype: the largest error/tolerance ratio of a
-    parameter element (the figure that decides) and its case, the largest elementwise
+    """The worst case per optimizer and dtype: the largest error/tolerance ratio of any
+    step (the figure that decides: parameters, state, loss and lr) and its case, the largest elementwise
     relative and absolute parameter error at any step (and the case where it occurs), and
     how the absolute error grows, as the largest error reached by step ``t`` for each
     ``t`` in ``at`` and by the last step."""
@@ -352,9 +423,9 @@ def trajectory_summary(df: pd.DataFrame, at: Iterable[int] = (1, 50, 100, 200)) 
     rows = []
     for (opt, dtype), g in df.groupby(["optimizer", "dtype"], sort=False):
         worst = g.loc[g["param_max_rel_err"].fillna(-1.0).idxmax()]
-        deciding = g.loc[g["param_err_over_tol"].fillna(-1.0).idxmax()]
+        deciding = g.loc[g["err_over_tol"].fillna(-1.0).idxmax()]
         row = {"optimizer": opt, "dtype": dtype, "cases": g["case"].nunique(),
-               "err_over_tol": deciding["param_err_over_tol"],
+               "err_over_tol": deciding["err_over_tol"],
                "err_over_tol_case": deciding["case"],
                "max_rel_err": worst["param_max_rel_err"], "worst_case": worst["case"],
                "worst_step": int(worst["step"]), "max_abs_err": g["param_max_abs_err"].max()}

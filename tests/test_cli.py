@@ -20,8 +20,8 @@ def test_cli_writes_csv_and_is_deterministic(tmp_path, capsys):
     first = (tmp_path / "a" / "gradients.csv").read_bytes()
     assert first == (tmp_path / "b" / "gradients.csv").read_bytes()
     df = pd.read_csv(tmp_path / "a" / "gradients.csv")
-    assert list(df.columns) == ROW_COLUMNS
-    assert df["passed"].all() and len(df) > 0
+    assert list(df.columns) == cli.PARTS["gradients"].columns
+    assert (df["status"] == "pass").all() and len(df) > 0
     assert set(df["oracle"]) == {"torch", "vjp", "fd", "taylor"}
     out = capsys.readouterr().out
     assert "0 failed" in out and "float64 vs torch" in out
@@ -62,7 +62,7 @@ def test_cli_exits_nonzero_on_mismatch(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "FAIL tanh-mse-small-float64 [torch] W2" in out
     df = pd.read_csv(tmp_path / "gradients.csv")
-    assert not df["passed"].all()
+    assert (df["status"] == "fail").any()
 
 
 def test_cli_rejects_unknown_oracle_and_empty_selection(tmp_path):
@@ -78,3 +78,39 @@ def test_python_dash_m_entry_point(tmp_path):
                          text=True, check=False)
     assert out.returncode == 0, out.stdout + out.stderr
     assert (tmp_path / "gradients.csv").exists()
+
+
+def test_every_report_filters_failures_the_same_way(tmp_path, monkeypatch):
+    """Every CSV has ``status`` (pass, fail, xfail, skipped) and ``err_over_tol``, and no
+    column that is empty in every row it could have; ``df[df.status == "fail"]`` is the
+    failures. A planted slip in each part shows up that way, and only there."""
+    import numpy as np
+
+    from manual.activations import Tanh
+    from manual.optimizers import SGD
+
+    monkeypatch.setattr(Tanh, "_derivative", lambda self, z: 1 - np.tanh(z))  # not squared
+    real_update = SGD._update
+
+    def slipped(self, p, g, state):  # the step 1e-4 too large
+        real_update(self, p, g * (1 + 1e-4), state)
+
+    monkeypatch.setattr(SGD, "_update", slipped)
+    only = "tanh-mse-small-float64,tanh-float64,linear-float64,sgd-tanh-mse-float64"
+    assert cli.main(["--no-plots", "--out", str(tmp_path), "--only", only]) == 1
+    expected_fail = {"gradients.csv": "tanh-mse-small-float64", "components.csv": "tanh-float64",
+                     "layers.csv": "tanh-float64",  # the Tanh layer; linear-float64 passes
+                     "trajectories.csv": "sgd-tanh-mse-float64",
+                     "trajectory_runs.csv": "sgd-tanh-mse-float64"}
+    for name in ("gradients.csv", "components.csv", "layers.csv", "trajectories.csv",
+                 "trajectory_runs.csv"):
+        df = pd.read_csv(tmp_path / name)
+        assert {"status", "err_over_tol"} <= set(df.columns), name
+        assert set(df["status"]) <= {"pass", "fail", "xfail", "skipped"}, name
+        failed = df[df.status == "fail"]
+        assert set(failed["case"]) == ({expected_fail[name]} if name in expected_fail
+                                       else set()), name
+        assert (pd.to_numeric(failed["err_over_tol"]) > 1).all(), name
+        assert (pd.to_numeric(df.loc[df.status == "pass", "err_over_tol"]) <= 1).all(), name
+    for part in cli.PARTS.values():  # the columns a part writes are those that apply to it
+        assert "passed" not in part.columns and "status" in part.columns

@@ -3,6 +3,7 @@ reports a run did not make, the agreement of the worst-element figures, and the 
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
@@ -71,8 +72,8 @@ def test_out_on_a_file_is_a_one_line_error_before_any_work(name, tmp_path, capsy
     afile = tmp_path / "afile"
     afile.write_text("keep")
     # nothing may run: any case, lesson or workload reached would raise here
-    monkeypatch.setattr(cli, "PARTS", {k: p.__class__(p.name, p.csv, p.cases, _boom, p.failures,
-                                                      p.summary) for k, p in cli.PARTS.items()})
+    monkeypatch.setattr(cli, "PARTS", {k: dataclasses.replace(p, run=_boom)
+                                       for k, p in cli.PARTS.items()})
     monkeypatch.setattr(benchmark, "run_benchmark", _boom)
     monkeypatch.setattr(lessons_runner, "run_lesson", _boom)
     monkeypatch.setattr("manual.lessons._common.run_lesson", _boom)
@@ -96,17 +97,33 @@ def test_unwritable_out_folder_is_reported(tmp_path, monkeypatch):
 # --------------------------------------------------------------------------------------
 # --only and --list
 # --------------------------------------------------------------------------------------
+def _listed(capsys) -> list[tuple[str, str]]:
+    """--list's lines as (part, id)."""
+    return [tuple(line.split()) for line in capsys.readouterr().out.splitlines()]
+
+
 def test_only_takes_exact_ids_patterns_and_lists(capsys):
     assert cli.main(["--list", "--only", "sigmoid-mse-*"]) == 0
-    ids = capsys.readouterr().out.split()
-    assert ids and all(i.startswith("sigmoid-mse-") for i in ids)  # no hard/logsigmoid
+    listed = _listed(capsys)
+    assert listed and all(p == "gradients" and i.startswith("sigmoid-mse-")
+                          for p, i in listed)  # no hard/logsigmoid
     assert cli.main(["--list", "--only", "sigmoid-mse-small-float64, tanh-float64,adam-*",
                      "--parts", "gradients,components,trajectories"]) == 0
-    ids = capsys.readouterr().out.split()
-    assert ids[:2] == ["sigmoid-mse-small-float64", "tanh-float64"]
-    assert len(ids) > 3 and all(i.startswith("adam-") for i in ids[2:])
+    listed = _listed(capsys)
+    assert listed[:2] == [("gradients", "sigmoid-mse-small-float64"),
+                          ("components", "tanh-float64")]
+    assert len(listed) > 3 and all(p == "trajectories" and i.startswith("adam-")
+                                   for p, i in listed[2:])
     assert cli.main(["--list", "--only", "sigmoid-mse-small-float64"]) == 0
-    assert capsys.readouterr().out.split() == ["sigmoid-mse-small-float64"]
+    assert _listed(capsys) == [("gradients", "sigmoid-mse-small-float64")]
+
+
+def test_list_labels_every_line_with_its_part(capsys):
+    """relu-float64 is a component case and a layer case: each line says which."""
+    assert cli.main(["--list"]) == 0
+    listed = _listed(capsys)
+    assert len(set(listed)) == len(listed)
+    assert {("components", "relu-float64"), ("layers", "relu-float64")} <= set(listed)
 
 
 def test_a_pattern_that_matches_nothing_lists_the_closest_ids(capsys):
@@ -125,7 +142,7 @@ def test_a_pattern_that_matches_nothing_lists_the_closest_ids(capsys):
 def test_list_runs_nothing_and_writes_nothing(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(cli, "write_csv", _boom)
     assert cli.main(["--list", "--out", str(tmp_path / "r"), "--only", "*classic321*"]) == 0
-    assert len(capsys.readouterr().out.split()) >= 2 and not (tmp_path / "r").exists()
+    assert len(_listed(capsys)) >= 2 and not (tmp_path / "r").exists()
     assert gallery.main(["--list"]) == 0
     assert capsys.readouterr().out.split() == [s.id for s in gallery.GALLERY]
     assert lessons_runner.main(["--list", "--only", "*gradient*"]) == 0
@@ -144,7 +161,8 @@ def test_reports_a_run_did_not_make_are_left_untouched(tmp_path, capsys):
         assert (tmp_path / name).read_text() == f"an earlier full {name}\n", name
     assert f"gradients: no case selected; {tmp_path / 'gradients.csv'} left as it was" in out
     comp = pd.read_csv(tmp_path / "components.csv")
-    assert list(comp.columns) == ROW_COLUMNS and set(comp["case"]) == {"sigmoid-float64"}
+    assert list(comp.columns) == cli.PARTS["components"].columns
+    assert set(comp["case"]) == {"sigmoid-float64"}
 
 
 def test_every_picture_is_written(tmp_path, capsys):

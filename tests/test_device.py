@@ -41,4 +41,4 @@ def test_network_gradients_match_torch_on_cuda():
 def test_command_on_cuda_passes(tmp_path):
     assert cli.main(["--out", str(tmp_path), "--device", "cuda", "--only", "*relu-mse*",
                      "--jobs", "1", "--quiet"]) == 0
-    assert pd.read_csv(tmp_path / "gradients.csv")["passed"].all()
+    assert pd.read_csv(tmp_path / "gradients.csv")["status"].eq("pass").all()

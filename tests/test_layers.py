@@ -127,7 +127,6 @@ def test_cli_layers_part_writes_a_deterministic_csv(tmp_path, capsys):
     import pandas as pd
 
     from comparisons import cli
-    from comparisons.runner import ROW_COLUMNS
 
     for sub in ("a", "b"):
         assert cli.main(["--no-plots", "--out", str(tmp_path / sub), "--parts", "layers",
@@ -135,7 +134,7 @@ def test_cli_layers_part_writes_a_deterministic_csv(tmp_path, capsys):
     first = (tmp_path / "a" / "layers.csv").read_bytes()
     assert first == (tmp_path / "b" / "layers.csv").read_bytes()
     df = pd.read_csv(tmp_path / "a" / "layers.csv")
-    assert list(df.columns) == ROW_COLUMNS and (df["status"] == "pass").all()
+    assert list(df.columns) == cli.PARTS["layers"].columns and (df["status"] == "pass").all()
     assert set(df["kind"]) == {"layer"} and set(df["oracle"]) == {"torch", "fd", "taylor"}
     assert "layers: " in capsys.readouterr().out
 

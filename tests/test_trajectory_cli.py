@@ -19,9 +19,14 @@ def test_trajectories_csv_is_written_and_deterministic(tmp_path, capsys):
     assert first == (tmp_path / "b" / "trajectories.csv").read_bytes()
     assert not (tmp_path / "a" / "gradients.csv").exists()  # only the part asked for
     df = pd.read_csv(tmp_path / "a" / "trajectories.csv")
-    assert list(df.columns) == TRAJECTORY_COLUMNS
+    assert list(df.columns) == [c for c in TRAJECTORY_COLUMNS if c != "passed"]
+    runs = pd.read_csv(tmp_path / "a" / "trajectory_runs.csv")
+    assert list(runs["case"]) == list(df["case"].unique())
+    assert (runs["status"] == "pass").all()
+    assert (runs["err_over_tol"] == df.groupby("case", sort=False)["err_over_tol"].max()
+            .to_numpy()).all()
     n_cases = sum("adadelta" in c.id for c in TRAJECTORY_CASES)
-    assert df["case"].nunique() == n_cases and df["passed"].all()
+    assert df["case"].nunique() == n_cases and (df["status"] == "pass").all()
     assert df.groupby("case")["step"].max().min() >= 200
     out = capsys.readouterr().out
     assert f"trajectories: {n_cases} training runs" in out and "0 failed" in out
@@ -47,7 +52,10 @@ def test_a_broken_optimizer_fails_the_command_naming_case_step_and_parameter(tmp
     assert "FAIL adadelta-tanh-mse-float64: 200 of 200 steps beyond tolerance; first at step 1 " \
            "(epoch 1): W1;" in out
     df = pd.read_csv(tmp_path / "trajectories.csv")
-    assert not df["passed"].any()
+    assert (df["status"] == "fail").all()
+    run = pd.read_csv(tmp_path / "trajectory_runs.csv").iloc[0]
+    assert run["status"] == "fail" and run["failed_steps"] == 200 and run["first_failed_step"] == 1
+    assert run["err_over_tol"] > 1 and run["first_beyond_tolerance"].startswith("W1;")
 
 
 def test_real_data_runs_need_scikit_learn(tmp_path, capsys, monkeypatch):
