@@ -381,6 +381,54 @@ def _list_arg(parser: argparse.ArgumentParser, value: str, valid: Sequence[str],
     return items
 
 
+def _select(parser: argparse.ArgumentParser, args: argparse.Namespace,
+            parts: list[Part]) -> dict[str, list]:
+    """The cases to run, part by part, checked before anything runs: without --only the
+    default selection (every family once; all of them with --exhaustive), with --only the
+    matching cases of the whole table (an error naming the closest ids if one matches
+    nothing)."""
+    every = {p.name: p.cases(args) for p in parts}
+    if not args.only and not args.exhaustive:  # the default report: every family once
+        return {name: core(cases) for name, cases in every.items()}
+    all_ids = [c.id for cases in every.values() for c in cases]
+    lost = unmatched(all_ids, args.only)
+    if lost:
+        missing_real = ([c.id for c in REAL_DATA_CASES + MODEL_TRAJECTORY_CASES]
+                        if not args.real_data and "trajectories" in every else [])
+        if missing_real and not unmatched(missing_real, ",".join(lost)):
+            fail(parser.prog, f"the cases matching {', '.join(lost)} train on data sets bundled "
+                              f"with scikit-learn, which is not installed "
+                              f"(pip install 'backprop-reference-suite[data]')")
+        fail(parser.prog, selection_error(all_ids, args.only) + "; --list prints the ids")
+    selected = {}
+    for name, cases in every.items():
+        chosen = set(select_ids([c.id for c in cases], args.only))
+        selected[name] = [c for c in cases if c.id in chosen]
+    return selected
+
+
+def _print_list(selected: dict[str, list]) -> None:
+    try:
+        # the part first: an activation's id (relu-float64) names its component case and
+        # its layer case alike
+        print("\n".join(f"{name} {c.id}" for name, cases in selected.items() for c in cases))
+    except BrokenPipeError:  # `--list | head`: the reader left, nothing more to say
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (stops the error at exit)
+
+
+def _run_part(part: Part, cases: list, args: argparse.Namespace) -> pd.DataFrame:
+    """Run one part, write its CSVs and print its summary; the frame of every row."""
+    path = args.out / part.csv
+    start = time.perf_counter()
+    df = part.run(cases, args)
+    write_csv(df[part.columns], path)
+    for name, make in part.extra.items():
+        write_csv(make(df), args.out / name)
+    part.summary(df, cases, args)
+    print(f"  wrote {path} in {time.perf_counter() - start:.1f} s")
+    return df
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["check"]:  # backprop-compare check student.py: comparisons.check_cli
@@ -396,53 +444,19 @@ def main(argv: list[str] | None = None) -> int:
         if problem:
             fail(parser.prog, problem)
     args.real_data = sklearn_available()
-
-    # the selection, part by part, checked before anything runs
-    every = {p.name: p.cases(args) for p in parts}
-    if not args.only and not args.exhaustive:  # the default report: every family once
-        every = {name: core(cases) for name, cases in every.items()}
-    all_ids = [c.id for cases in every.values() for c in cases]
-    selected = {}
-    for name, cases in every.items():
-        chosen = set(select_ids([c.id for c in cases], args.only))
-        selected[name] = [c for c in cases if c.id in chosen]
-    missing_real = ([c.id for c in REAL_DATA_CASES + MODEL_TRAJECTORY_CASES]
-                    if not args.real_data and any(p.name == "trajectories" for p in parts)
-                    else [])
-    lost = unmatched(all_ids, args.only)
-    if lost:
-        if missing_real and not unmatched(missing_real, ",".join(lost)):
-            fail(parser.prog, f"the cases matching {', '.join(lost)} train on data sets bundled "
-                              f"with scikit-learn, which is not installed "
-                              f"(pip install 'backprop-reference-suite[data]')")
-        fail(parser.prog, selection_error(all_ids, args.only) + "; --list prints the ids")
+    selected = _select(parser, args, parts)
     if args.list:
-        try:
-            # the part first: an activation's id (relu-float64) names its component case
-            # and its layer case alike
-            print("\n".join(f"{name} {c.id}" for name, cases in selected.items()
-                             for c in cases))
-        except BrokenPipeError:  # `--list | head`: the reader left, nothing more to say
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (stops the error at exit)
+        _print_list(selected)
         return 0
 
     failed_lines: list[str] = []
     frames: dict[str, pd.DataFrame] = {}
     for part in parts:
-        cases = selected[part.name]
-        path = args.out / part.csv
-        if not cases:
-            print(f"{part.name}: no case selected; {path} left as it was")
+        if not selected[part.name]:
+            print(f"{part.name}: no case selected; {args.out / part.csv} left as it was")
             continue
-        start = time.perf_counter()
-        df = part.run(cases, args)
-        write_csv(df[part.columns], path)
-        for name, make in part.extra.items():
-            write_csv(make(df), args.out / name)
-        frames[part.name] = df
-        part.summary(df, cases, args)
-        print(f"  wrote {path} in {time.perf_counter() - start:.1f} s")
-        failed_lines += part.failures(df)
+        frames[part.name] = _run_part(part, selected[part.name], args)
+        failed_lines += part.failures(frames[part.name])
     if not args.no_plots:
         _pictures(frames, args)
     for line in failed_lines[:20]:

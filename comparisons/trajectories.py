@@ -379,7 +379,7 @@ def trajectory_runs(df: pd.DataFrame) -> pd.DataFrame:
     and the quantity it comes from, the first failing step and what was beyond tolerance
     there, and how the parameters' absolute error grew from the first step to the last."""
     rows = []
-    for case, g in df.groupby("case", sort=False):
+    for _, g in df.groupby("case", sort=False):
         ratio = g["err_over_tol"].astype(float)
         worst = g.loc[ratio.fillna(np.inf).idxmax()] if len(g) else None
         bad = g[g["status"] == "fail"]
@@ -415,10 +415,10 @@ def steps_of(case: TrajectoryCase) -> int:
 
 def trajectory_summary(df: pd.DataFrame, at: Iterable[int] = (1, 50, 100, 200)) -> pd.DataFrame:
     """The worst case per optimizer and dtype: the largest error/tolerance ratio of any
-    step (the figure that decides: parameters, state, loss and lr) and its case, the largest elementwise
-    relative and absolute parameter error at any step (and the case where it occurs), and
-    how the absolute error grows, as the largest error reached by step ``t`` for each
-    ``t`` in ``at`` and by the last step."""
+    step (the figure that decides: parameters, state, loss and lr) and its case, the
+    largest elementwise relative and absolute parameter error at any step (and the case
+    where it occurs), and how the absolute error grows, as the largest error reached by
+    step ``t`` for each ``t`` in ``at`` and by the last step."""
     df = df[df["note"].fillna("") == ""]
     rows = []
     for (opt, dtype), g in df.groupby(["optimizer", "dtype"], sort=False):

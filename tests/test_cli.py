@@ -9,7 +9,6 @@ import pytest
 
 from comparisons import cli, registry
 from manual import activations, losses
-from comparisons.runner import ROW_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 
