@@ -387,7 +387,9 @@ def _select(parser: argparse.ArgumentParser, args: argparse.Namespace,
     default selection (every family once; all of them with --exhaustive), with --only the
     matching cases of the whole table (an error naming the closest ids if one matches
     nothing)."""
-    every = {p.name: p.cases(args) for p in parts}
+    # --only picks from every case, the exhaustive variants included
+    table = argparse.Namespace(**{**vars(args), "exhaustive": True}) if args.only else args
+    every = {p.name: p.cases(table) for p in parts}
     if not args.only and not args.exhaustive:  # the default report: every family once
         return {name: core(cases) for name, cases in every.items()}
     all_ids = [c.id for cases in every.values() for c in cases]

@@ -39,9 +39,10 @@ import reference
 from comparisons.bridge import state_as_manual
 from comparisons.parallel import one_torch_thread
 from comparisons.compare import compare_arrays
-from comparisons.tolerances import trajectory_tolerance
+from comparisons.tolerances import FLOAT32_SPREAD_FACTOR, Tolerance, trajectory_tolerance
 from comparisons.trajectories import (TRAJECTORY_COLUMNS, _kwargs_text, _non_default,
-                                      compare_histories, with_verdicts)
+                                      compare_histories, float32_spread, float64_shadow,
+                                      with_verdicts)
 from manual import optimizers
 from manual.training import History, batch_order, flat_state
 
@@ -230,8 +231,10 @@ def _torch_run(tnet: Any, X: np.ndarray, y: np.ndarray, topt: torch.optim.Optimi
 
 
 def _eval_row(net: Any, tnet: Any, X: np.ndarray, y: np.ndarray, step: int, epoch: int,
-              info: Mapping[str, Any]) -> pd.DataFrame:
-    """Both models in eval mode on held-out data: the outputs and the loss."""
+              info: Mapping[str, Any], shadow: Any = None) -> pd.DataFrame:
+    """Both models in eval mode on held-out data: the outputs and the loss. With the float64
+    ``shadow`` (float32 runs), the tolerances add ``FLOAT32_SPREAD_FACTOR`` times the
+    distance of torch's float32 output (and loss) from the shadow's."""
     net.eval()
     tnet.module.eval()
     out_m = np.asarray(net.forward(X))
@@ -239,9 +242,20 @@ def _eval_row(net: Any, tnet: Any, X: np.ndarray, y: np.ndarray, step: int, epoc
     with torch.no_grad():
         out_t = tnet.module(torch.as_tensor(X))
         loss_t = float(tnet.loss_fn(out_t, tnet.target_tensor(y)))
-    tol = trajectory_tolerance(net.dtype, step)
-    c = compare_arrays(out_m, out_t.numpy(), tol, "eval-output")
-    lc = compare_arrays(np.float64(loss_m), np.float64(loss_t), tol, "eval-loss")
+    tol = out_tol = loss_tol = trajectory_tolerance(net.dtype, step)
+    allowance = 0.0
+    if shadow is not None:
+        shadow.module.eval()
+        with torch.no_grad():
+            out_s = shadow.module(torch.as_tensor(_float64(X)))
+            loss_s = float(shadow.loss_fn(out_s, shadow.target_tensor(y)))
+        d_out = float(np.max(np.abs(out_t.numpy().astype(np.float64) - out_s.numpy()),
+                             initial=0.0))
+        out_tol = Tolerance(tol.rtol, tol.atol + FLOAT32_SPREAD_FACTOR * d_out)
+        loss_tol = Tolerance(tol.rtol, tol.atol + FLOAT32_SPREAD_FACTOR * abs(loss_t - loss_s))
+        allowance = max(out_tol.atol, loss_tol.atol) - tol.atol
+    c = compare_arrays(out_m, out_t.numpy(), out_tol, "eval-output")
+    lc = compare_arrays(np.float64(loss_m), np.float64(loss_t), loss_tol, "eval-loss")
     beyond = [n for n, ok in (("eval-output", c.passed), ("eval-loss", lc.passed)) if not ok]
     row = {**{k: v for k, v in info.items() if k in TRAJECTORY_COLUMNS},
            "case": f"{info.get('case', 'custom')}-eval", "dtype": np.dtype(net.dtype).name,
@@ -255,7 +269,8 @@ def _eval_row(net: Any, tnet: Any, X: np.ndarray, y: np.ndarray, step: int, epoc
            "param_max_abs_err": c.max_abs_err, "param_max_rel_err": c.max_rel_err,
            "state_err_over_tol": 0.0, "worst_state": "", "state_max_abs_err": 0.0,
            "state_max_rel_err": np.nan,
-           "rtol": c.rtol, "atol": c.atol, "beyond_tolerance": ";".join(beyond),
+           "loss_err_over_tol": lc.err_over_tol, "rtol": tol.rtol, "atol": tol.atol,
+           "float32_allowance": allowance, "beyond_tolerance": ";".join(beyond),
            "passed": not beyond, "note": ""}
     return with_verdicts(pd.DataFrame([row]).reindex(columns=TRAJECTORY_COLUMNS))
 
@@ -286,13 +301,14 @@ def compare_model_training(net: Any, X: np.ndarray, y: np.ndarray, optimizer: An
     net.train()
     tnet = TorchSequential(net)  # built before training: the same starting point
     tnet.module.train()
-    topt = reference.optimizers.get(optimizer.name, list(tnet.module.parameters()),
-                                    **dict(getattr(optimizer, "kwargs", {}) or {}))
+    # float32: torch also trains in float64 from the same start, to measure its own drift
+    shadow = float64_shadow(tnet) if dtype == np.float32 else None
+    topt = _torch_optimizer(optimizer, tnet)
     order = batch_order(len(X), batch_size, epochs, True, seed)
+    clip = (clip_grad_norm, clip_grad_value)
     seeds = _DropoutSeeds(net, tnet.module, seed)
     try:
         with one_torch_thread():
-            clip = (clip_grad_norm, clip_grad_value)
             hist_m = _manual_run(net, X, y, optimizer, order, seeds, clip)
             hist_r = _torch_run(tnet, np.asarray(X), y, topt, order, seeds, clip)
     except ValueError as err:
@@ -301,11 +317,45 @@ def compare_model_training(net: Any, X: np.ndarray, y: np.ndarray, optimizer: An
         return with_verdicts(pd.DataFrame([row]).reindex(columns=TRAJECTORY_COLUMNS))
     finally:
         seeds.close(net)
-    df = compare_histories(hist_m, hist_r, dtype, info)
+    spread = None if shadow is None else _shadow_spread(shadow, net, optimizer, X, y, order,
+                                                         seed, clip, hist_r)
+    df = compare_histories(hist_m, hist_r, dtype, info, spread=spread)
     if X_eval is not None:
         df = pd.concat([df, _eval_row(net, tnet, X_eval, y_eval, hist_m.steps,
-                                      int(hist_m.epoch[-1]), info)], ignore_index=True)
+                                      int(hist_m.epoch[-1]), info, shadow if spread else None)],
+                       ignore_index=True)
     return df
+
+
+def _float64(a: np.ndarray) -> np.ndarray:
+    """Floating data in float64; indices (an embedding's input, class labels) as they are."""
+    a = np.asarray(a)
+    return a.astype(np.float64) if a.dtype.kind == "f" else a
+
+
+def _torch_optimizer(optimizer: Any, tnet: Any) -> torch.optim.Optimizer:
+    return reference.optimizers.get(optimizer.name, list(tnet.module.parameters()),
+                                    **dict(getattr(optimizer, "kwargs", {}) or {}))
+
+
+def _shadow_spread(shadow: Any, net: Any, optimizer: Any, X: np.ndarray, y: np.ndarray,
+                   order: list[list[np.ndarray]], seed: int,
+                   clip: tuple[float | None, float | None], hist_r: History
+                   ) -> dict[str, np.ndarray] | None:
+    """Train the float64 ``shadow`` on the same batches (and dropout masks) and measure the
+    float32 torch run's drift from it (:func:`comparisons.trajectories.float32_spread`);
+    ``None`` if the float64 run stops."""
+    shadow.module.train()
+    seeds = _DropoutSeeds(net, shadow.module, seed)
+    try:
+        with one_torch_thread():
+            exact = _torch_run(shadow, _float64(X), _float64(y),
+                               _torch_optimizer(optimizer, shadow), order, seeds, clip)
+    except ValueError:
+        return None
+    finally:
+        seeds.close(net)
+    return float32_spread(hist_r, exact)
 
 
 # --------------------------------------------------------------------------------------

@@ -34,12 +34,37 @@ Training trajectories against ``torch.optim`` (:func:`trajectory_tolerance`) app
 same rule at every step ``t`` to every parameter, optimizer-state buffer, loss and
 learning rate:
 
-=================  ===================  ===================  ===============================
-trajectory         rtol                 atol                 why
-=================  ===================  ===================  ===============================
-float64            1e-9                 1e-12                fixed, however many steps
-float32            1e-5 + 1e-6 t        1e-6 + 1e-7 t        grows linearly with the step
-=================  ===================  ===================  ===============================
+=================  ============  =================================  =======================
+trajectory         rtol          atol                               why
+=================  ============  =================================  =======================
+float64            1e-9          1e-12                              fixed, however many steps
+float32            1e-5          1e-6 + 4·S_q(t)                    measured on the run itself
+=================  ============  =================================  =======================
+
+**float32 trajectories: a bound measured on the run, not tuned on a machine.** Two float32
+implementations of the same training round differently at every step (summation order
+of a matrix product, fused multiply-adds, the BLAS kernel and the thread count), and each
+step feeds its rounding into the next; how far that carries depends on the run's own
+conditioning (centred RMSprop divides by √(v − ḡ² + ε), which cancels when the
+gradient barely varies). So the float32 bound is measured on each run: torch trains the
+same network a second time in float64 from the same float32 start, on the same batches
+(:func:`comparisons.trajectories.float32_spread`). For each quantity ``q`` (a parameter, an
+optimizer-state buffer, the loss) and step ``t``
+
+.. math:: S_q(t) = \max_{s \le t} \lVert q^{\text{torch, float32}}_s -
+          q^{\text{torch, float64}}_s \rVert_\infty
+
+is how far torch's own float32 run has drifted from (near) exact arithmetic by then. A
+correct manual float32 run drifts by the same order (the same operations, the same
+conditioning, a different realisation of the rounding), so the two float32 runs differ by
+at most about 2·S_q(t); :data:`FLOAT32_SPREAD_FACTOR` = 4 allows twice that again, for the
+realisation of one run's rounding against the other's (the largest element of one tensor
+against the largest of the other). The floor (1e-5, 1e-6) is the one-gradient float32
+tolerance above, which a well-conditioned run never leaves. A slip of 1e-4 relative in
+an update still fails: torch's float32 drift is ~1e-7 relative on a well-conditioned run,
+and the drift S is reported beside every step (``float32_allowance`` in
+``trajectories.csv``), so a loose bound shows. float64 tolerances are fixed: nothing is
+measured and nothing added.
 """
 
 from __future__ import annotations
@@ -48,7 +73,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["FD_STEP", "Tolerance", "tolerance_for", "trajectory_tolerance"]
+__all__ = ["FD_STEP", "FLOAT32_SPREAD_FACTOR", "Tolerance", "tolerance_for", "trajectory_tolerance"]
 
 
 @dataclass(frozen=True)
@@ -103,21 +128,23 @@ def tolerance_for(dtype: np.dtype | type | str, oracle: str = "torch") -> Tolera
 #: float64: every parameter, every optimizer-state buffer, the loss and the learning rate
 #: within 1e-9 relative of torch at every step (after 200 steps and beyond)
 TRAJECTORY_FLOAT64 = Tolerance(rtol=1e-9, atol=1e-12)
-#: float32 starts from the one-gradient tolerance and may grow linearly with the step
-#: count: the two sides round differently (matmul summation order, fused multiply-adds)
-#: and each step feeds its rounding into the next
-TRAJECTORY_FLOAT32_START = Tolerance(rtol=1e-5, atol=1e-6)
-TRAJECTORY_FLOAT32_GROWTH = Tolerance(rtol=1e-6, atol=1e-7)  # added per step
+#: float32: the one-gradient float32 tolerance at every step, plus a per-run allowance
+#: FLOAT32_SPREAD_FACTOR * S_q(t) measured on the run (module docstring)
+TRAJECTORY_FLOAT32 = Tolerance(rtol=1e-5, atol=1e-6)
+#: two float32 runs differ by about twice one run's drift; twice again for the realisation
+FLOAT32_SPREAD_FACTOR = 4.0
 
 
 def trajectory_tolerance(dtype: np.dtype | type | str, step: int | np.ndarray) -> Tolerance:
     """The tolerance for a training trajectory against torch at ``step`` (from 1; an array
-    of steps gives arrays of ``rtol`` and ``atol``)."""
+    of steps gives arrays of ``rtol`` and ``atol``). For float32 this is the floor: the
+    comparison of a run adds ``FLOAT32_SPREAD_FACTOR * S_q(t)`` to ``atol``, the drift that
+    torch's own float32 run shows from float64 (module docstring)."""
     dtype = np.dtype(dtype)
     if dtype == np.float64:
         return TRAJECTORY_FLOAT64
     if dtype == np.float32:
         t = np.asarray(step, dtype=np.float64)
-        return Tolerance(TRAJECTORY_FLOAT32_START.rtol + TRAJECTORY_FLOAT32_GROWTH.rtol * t,
-                         TRAJECTORY_FLOAT32_START.atol + TRAJECTORY_FLOAT32_GROWTH.atol * t)
+        return Tolerance(np.full_like(t, TRAJECTORY_FLOAT32.rtol)[()],
+                         np.full_like(t, TRAJECTORY_FLOAT32.atol)[()])
     raise ValueError(f"no tolerance for dtype {dtype}; valid: float32, float64")

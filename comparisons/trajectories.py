@@ -20,22 +20,26 @@ naming the first failing step and the parameter or buffer.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 
 from comparisons.bridge import (MLPTwin, optimizer_from_manual, schedule_from_manual,
                                 train_twin)
 from comparisons.compare import _e
 from comparisons.device import torch_device
 from comparisons.registry import TrajectoryCase
-from comparisons.tolerances import Tolerance, trajectory_tolerance
+from comparisons.tolerances import FLOAT32_SPREAD_FACTOR, Tolerance, trajectory_tolerance
 from manual import MLP, datasets, losses, optimizers, schedules
 from manual.training import History, batch_order, train
 
 __all__ = ["TRAJECTORY_COLUMNS", "build_trajectory", "compare_histories", "compare_training",
+           "float32_spread", "float64_shadow",
            "run_trajectories", "run_trajectory", "steps_of", "trajectory_data",
            "trajectory_failures", "trajectory_runs", "trajectory_summary", "with_verdicts"]
 
@@ -47,7 +51,8 @@ TRAJECTORY_COLUMNS = [
     "param_reference_value", "param_worst_abs_err", "param_worst_rel_err",
     "param_max_abs_err", "param_max_rel_err",
     "state_err_over_tol", "worst_state", "state_max_abs_err", "state_max_rel_err",
-    "rtol", "atol", "err_over_tol", "status", "beyond_tolerance", "passed", "note"]
+    "loss_err_over_tol", "rtol", "atol", "float32_allowance", "err_over_tol", "status",
+    "beyond_tolerance", "passed", "note"]
 
 
 # --------------------------------------------------------------------------------------
@@ -83,11 +88,44 @@ def _index(shape: tuple[int, ...], flat: int) -> str:
     return str(tuple(int(i) for i in np.unravel_index(flat, shape))) if shape else "()"
 
 
+def float32_spread(ref: History, exact: History) -> dict[str, np.ndarray]:
+    r"""How far torch's float32 run ``ref`` has drifted from ``exact``, the same training
+    run by torch in float64 from the same (float32) start on the same batches: for each
+    quantity (every parameter, every optimizer-state buffer ``W1.exp_avg``, and ``"loss"``)
+    a (steps,) array :math:`S_q(t) = \max_{s \le t} \lVert q_s^{32} - q_s^{64}\rVert_\infty`
+    (steps where a buffer is missing on either side add nothing). The float32 comparison
+    allows :data:`comparisons.tolerances.FLOAT32_SPREAD_FACTOR` times this on top of its
+    floor (the tolerance policy in :mod:`comparisons.tolerances`)."""
+    if exact.steps != ref.steps:
+        raise ValueError(f"the runs have {ref.steps} and {exact.steps} steps")
+
+    def running_max(d: np.ndarray) -> np.ndarray:
+        # a NaN or inf on either side is no information about rounding: it adds nothing
+        return np.maximum.accumulate(np.where(np.isfinite(d), d, 0.0))
+
+    out = {"loss": running_max(np.abs(ref.loss - exact.loss))}
+    for name in ref.params[0] if ref.params else ():
+        out[name] = running_max(np.array([
+            np.max(np.abs(a[name].astype(np.float64) - b[name]), initial=0.0)
+            for a, b in zip(ref.params, exact.params)]))
+    for key in sorted({k for st in ref.state for k in st}):
+        out[key] = running_max(np.array([
+            np.max(np.abs(np.asarray(a[key], np.float64) - np.asarray(b[key], np.float64)),
+                   initial=0.0) if key in a and key in b else 0.0
+            for a, b in zip(ref.state, exact.state)]))
+    return out
+
+
 def compare_histories(manual: History, ref: History, dtype: Any,
                       info: Mapping[str, Any] | None = None,
-                      frozen: Mapping[str, Iterable[int]] | None = None) -> pd.DataFrame:
+                      frozen: Mapping[str, Iterable[int]] | None = None,
+                      spread: Mapping[str, np.ndarray] | None = None) -> pd.DataFrame:
     """Compare two recorded runs (``train(..., record=True)``) step by step; one row per
-    step with the columns :data:`TRAJECTORY_COLUMNS`."""
+    step with the columns :data:`TRAJECTORY_COLUMNS`.
+
+    ``spread`` (float32 runs: :func:`float32_spread` of the torch run against its float64
+    shadow) adds ``FLOAT32_SPREAD_FACTOR * spread[q]`` to the tolerance's ``atol`` for each
+    quantity ``q``; the largest such allowance of a step is its ``float32_allowance``."""
     steps = manual.steps
     if ref.steps != steps:
         raise ValueError(f"the runs have {steps} and {ref.steps} steps")
@@ -97,13 +135,23 @@ def compare_histories(manual: History, ref: History, dtype: Any,
     atol = np.broadcast_to(np.asarray(tol.atol, dtype=np.float64), (steps,))
     tol = Tolerance(rtol, atol)
     beyond: list[list[str]] = [[] for _ in range(steps)]
+    allowance = np.zeros(steps)
+
+    def tol_of(q: str, rows: np.ndarray | slice = slice(None)) -> Tolerance:
+        """The tolerance of quantity ``q`` at ``rows``: the floor, plus the measured
+        float32 allowance."""
+        if not spread or q not in spread:
+            return Tolerance(rtol[rows], atol[rows])
+        extra = FLOAT32_SPREAD_FACTOR * np.asarray(spread[q], dtype=np.float64)
+        allowance[rows] = np.maximum(allowance[rows], extra[rows])
+        return Tolerance(rtol[rows], atol[rows] + extra[rows])
 
     def flag(name: str, excess: np.ndarray) -> None:
         for i in np.flatnonzero(~(excess <= 1)):
             beyond[i].append(name)
 
     # loss and learning rate
-    loss_err = _errors(manual.loss[:, None], ref.loss[:, None], tol)
+    loss_err = _errors(manual.loss[:, None], ref.loss[:, None], tol_of("loss"))
     flag("loss", loss_err["excess"])
     flag("lr", _errors(manual.lr[:, None], ref.lr[:, None], tol)["excess"])
 
@@ -122,7 +170,7 @@ def compare_histories(manual: History, ref: History, dtype: Any,
         shape = manual.params[0][name].shape
         M = np.stack([p[name].reshape(-1) for p in manual.params])  # (steps, size)
         R = np.stack([p[name].reshape(-1) for p in ref.params])
-        err = _errors(M, R, tol)
+        err = _errors(M, R, tol_of(name))
         flag(name, err["excess"])
         p_abs = np.maximum(p_abs, err["abs"])
         p_rel = np.fmax(p_rel, err["rel"])
@@ -154,7 +202,7 @@ def compare_histories(manual: History, ref: History, dtype: Any,
         M = np.stack([np.asarray(manual.state[i][key], dtype=np.float64).reshape(-1)
                       for i in both])
         R = np.stack([np.asarray(ref.state[i][key], dtype=np.float64).reshape(-1) for i in both])
-        err = _errors(M, R, Tolerance(rtol[both], atol[both]))
+        err = _errors(M, R, tol_of(key, both))
         for j in np.flatnonzero(~(err["excess"] <= 1)):
             beyond[both[j]].append(key)
         s_abs[both] = np.maximum(s_abs[both], err["abs"])
@@ -177,8 +225,8 @@ def compare_histories(manual: History, ref: History, dtype: Any,
         "param_max_abs_err": p_abs, "param_max_rel_err": p_rel,
         "state_err_over_tol": np.maximum(s_best, 0.0), "worst_state": worst_state,
         "state_max_abs_err": s_abs, "state_max_rel_err": s_rel,
-        "rtol": rtol, "atol": atol,
-        "beyond_tolerance": [";".join(b) for b in beyond],
+        "loss_err_over_tol": loss_err["excess"], "rtol": rtol, "atol": atol,
+        "float32_allowance": allowance, "beyond_tolerance": [";".join(b) for b in beyond],
         "passed": [not b for b in beyond], "note": "",
     })
     return with_verdicts(df.reindex(columns=TRAJECTORY_COLUMNS))
@@ -225,6 +273,10 @@ def compare_training(net: Any, X: np.ndarray, y: np.ndarray, optimizer: Any, epo
     tnet = MLPTwin.from_manual(net, torch_device(device))
     topt = optimizer_from_manual(optimizer, tnet)
     tsched = None if scheduler is None else schedule_from_manual(scheduler, topt)
+    # float32: torch also trains in float64 from the same start, to measure its own drift
+    shadow = float64_shadow(tnet) if dtype == np.float32 else None
+    sopt = None if shadow is None else optimizer_from_manual(optimizer, shadow)
+    ssched = None if scheduler is None or sopt is None else schedule_from_manual(scheduler, sopt)
     try:
         hist_m = train(net, X, y, optimizer, epochs, batch_size, shuffle, seed, scheduler,
                        schedule_every=schedule_every, freeze=freeze, record=True)
@@ -235,8 +287,49 @@ def compare_training(net: Any, X: np.ndarray, y: np.ndarray, optimizer: Any, epo
                             schedule_every=schedule_every, freeze=freeze, record=True)
     except ValueError as err:
         return _failed_run(info, dtype, f"reference side stopped: {err}")
+    spread = None
+    if shadow is not None:
+        try:
+            exact = train_twin(shadow, X.astype(np.float64), _float64_targets(y), sopt,
+                               hist_m.order, ssched, schedule_every=schedule_every,
+                               freeze=freeze, record=True)
+            spread = float32_spread(hist_r, exact)
+        except ValueError:  # the float64 run stopped: no allowance, the floor alone
+            spread = None
     frozen = {k: set(v) for k, v in (freeze or {}).items()}
-    return compare_histories(hist_m, hist_r, dtype, info, frozen)
+    return compare_histories(hist_m, hist_r, dtype, info, frozen, spread)
+
+
+def _float64_targets(y: np.ndarray) -> np.ndarray:
+    y = np.asarray(y)
+    return y.astype(np.float64) if y.dtype.kind == "f" else y
+
+
+def _float64_callable(fn: Any) -> Any:
+    """A torch loss or activation bound with ``functools.partial``: its tensor arguments
+    (a class weight) in float64."""
+    if not isinstance(fn, partial):
+        return fn
+    keywords = {k: v.double() if isinstance(v, torch.Tensor) and v.is_floating_point() else v
+                for k, v in fn.keywords.items()}
+    return partial(fn.func, *fn.args, **keywords)
+
+
+def float64_shadow(twin: Any) -> Any:
+    """A float64 copy of a torch twin before training (an :class:`MLPTwin` or a
+    :class:`comparisons.bridge.TorchSequential`): the same float32 starting values, upcast
+    exactly, so that its run is the float32 run in (near) exact arithmetic."""
+    shadow = copy.deepcopy(twin)
+    module = getattr(shadow, "module", shadow)
+    module.double()
+    for attr in ("loss_fn", "activation", "output_activation"):
+        if hasattr(shadow, attr):
+            setattr(shadow, attr, _float64_callable(getattr(shadow, attr)))
+    if hasattr(shadow, "dtype"):
+        shadow.dtype = torch.float64
+    if hasattr(shadow, "net_dtype"):
+        shadow.net_dtype = np.dtype(np.float64)
+    return shadow
 
 
 def _non_default(optimizer: Any) -> dict[str, Any]:
@@ -318,7 +411,11 @@ def with_verdicts(df: pd.DataFrame) -> pd.DataFrame:
 
     parts = [pd.to_numeric(df[c], errors="coerce").to_numpy(np.float64)
              for c in ("param_err_over_tol", "state_err_over_tol")]
-    parts += [ratio("loss_manual", "loss_reference"), ratio("lr_manual", "lr_reference")]
+    loss = pd.to_numeric(df["loss_err_over_tol"], errors="coerce").to_numpy(np.float64)
+    # the loss's ratio as compare_histories measured it (its own float32 allowance); else
+    # from the step's floor tolerance
+    loss = np.where(np.isnan(loss), ratio("loss_manual", "loss_reference"), loss)
+    parts += [loss, ratio("lr_manual", "lr_reference")]
     worst = np.fmax.reduce(np.stack(parts), axis=0) if len(df) else np.zeros(0)
     passed = df["passed"].astype(bool).to_numpy()
     out = df.copy()

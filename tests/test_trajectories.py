@@ -76,11 +76,12 @@ def test_all_cases_run_at_least_200_steps():
     assert not short
 
 
-def test_float32_tolerance_grows_linearly_and_float64_is_fixed():
+def test_trajectory_floors_are_fixed_constants():
+    """float64: 1e-9 relative at every step; float32: the one-gradient tolerance at every
+    step (its growth is measured on each run: tests/test_float32_bound.py)."""
     t = np.array([1, 100, 200])
     tol32 = trajectory_tolerance("float32", t)
-    assert np.all(np.diff(tol32.rtol) > 0) and np.all(np.diff(tol32.atol) > 0)
-    assert tol32.rtol[-1] == pytest.approx(2.1e-4) and tol32.atol[-1] == pytest.approx(2.1e-5)
+    assert np.all(tol32.rtol == 1e-5) and np.all(tol32.atol == 1e-6)
     tol64 = trajectory_tolerance("float64", 200)
     assert (tol64.rtol, tol64.atol) == (1e-9, 1e-12)
     with pytest.raises(ValueError, match="no tolerance for dtype"):

@@ -1,0 +1,101 @@
+"""The float32 trajectory bound is measured on each run (comparisons.tolerances): it must
+hold on any CPU (no false failure), and it must stay tight enough that a 1e-4 relative
+slip in any optimizer's state update fails in float32 as in float64 (no false pass)."""
+
+import json
+import os
+import platform
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from comparisons.registry import OPTIMIZER_SETTINGS, TrajectoryCase
+from comparisons.tolerances import FLOAT32_SPREAD_FACTOR
+from comparisons.trajectories import build_trajectory, compare_training
+
+SLIP = 1e-4
+#: settings whose optimizer keeps floating state (plain SGD keeps none: momentum instead)
+STATEFUL = {name: next(kw for _, kw in settings if name != "sgd" or kw.get("momentum"))
+            for name, settings in OPTIMIZER_SETTINGS.items()}
+
+
+def _slipped(cls):
+    """``cls`` whose every floating state buffer comes out of each update 1e-4 too large."""
+    class Slipped(cls):
+        def _update(self, p, g, state):
+            super()._update(p, g, state)
+            for key, value in state.items():
+                if key != "step" and isinstance(value, np.ndarray) and value.ndim:
+                    value *= value.dtype.type(1 + SLIP)
+    Slipped.__name__ = f"{cls.__name__}StateSlip"
+    return Slipped
+
+
+def _case(name, dtype):
+    return TrajectoryCase(optimizer=name, activation="tanh", loss="mse", dtype=dtype,
+                          optimizer_kwargs=tuple(STATEFUL[name].items()), epochs=2)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(STATEFUL))
+def test_a_relative_slip_in_the_state_update_fails(name, dtype):
+    case = _case(name, dtype)
+    kw = build_trajectory(case)
+    opt = kw["optimizer"]
+    kw["optimizer"] = _slipped(type(opt))(opt.params, **opt.kwargs)
+    df = compare_training(**kw, case=case.id)
+    assert (df["status"] == "fail").any(), (
+        f"{case.id}: a {SLIP:g} relative slip in every state buffer passed; worst "
+        f"err_over_tol {df['err_over_tol'].max():.3g}, largest float32 allowance "
+        f"{df['float32_allowance'].max():.3g}")
+    first = df[df["status"] == "fail"].iloc[0]
+    assert "." in first["beyond_tolerance"], first["beyond_tolerance"]  # a buffer is named
+
+
+@pytest.mark.parametrize("name", sorted(STATEFUL))
+def test_the_unslipped_optimizer_passes_with_a_measured_allowance(name):
+    """The controls' control, and what the allowance is: zero in float64; in float32
+    FLOAT32_SPREAD_FACTOR times torch's own drift from float64, far below the slip."""
+    df32 = compare_training(**build_trajectory(_case(name, "float32")), case=name)
+    assert (df32["status"] == "pass").all(), df32.loc[df32["status"] != "pass", "note"]
+    allowance = df32["float32_allowance"].to_numpy()
+    assert np.all(allowance >= 0) and np.all(np.diff(allowance) >= 0)  # a running maximum
+    assert allowance[-1] < SLIP * FLOAT32_SPREAD_FACTOR  # the params here are O(1)
+    df64 = compare_training(**build_trajectory(_case(name, "float64")), case=name)
+    assert (df64["status"] == "pass").all() and (df64["float32_allowance"] == 0).all()
+
+
+#: the float32 trajectories whose verdict used to depend on the CPU (a tolerance constant),
+#: and one of each family of the default report
+CPU_SENSITIVE = ["rmsprop-centered-momentum-tanh-mse-float32",
+                 "transformer-seq-sgd-momentum-clip-float32",
+                 "adam-tanh-mse-float32", "cnn-digits-adam-float32"]
+OTHER_CPUS = {"OPENBLAS_CORETYPE": "SandyBridge", "ATEN_CPU_CAPABILITY": "default",
+              "OMP_NUM_THREADS": "1"}
+
+
+def _verdicts(tmp_path, env):
+    out = tmp_path / "_".join(env.values() or ["here"])
+    cmd = [sys.executable, "-m", "comparisons", "--parts", "trajectories", "--no-plots",
+           "--quiet", "--jobs", "1", "--out", str(out), "--only", ",".join(CPU_SENSITIVE)]
+    proc = subprocess.run(cmd, env={**os.environ, **env}, capture_output=True, text=True,
+                          timeout=600)
+    runs = pd.read_csv(out / "trajectory_runs.csv")
+    return proc.returncode, dict(zip(runs["case"], runs["status"])), proc.stdout[-2000:]
+
+
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"),
+                    reason="OPENBLAS_CORETYPE names x86-64 kernels")
+def test_float32_verdicts_do_not_depend_on_the_cpu(tmp_path):
+    """Another BLAS kernel, torch's plain (non-SIMD) kernels and one thread: the same
+    verdicts (all pass) as on this machine's own configuration."""
+    rc_here, here, log_here = _verdicts(tmp_path, {})
+    rc_other, other, log_other = _verdicts(tmp_path, OTHER_CPUS)
+    assert rc_here == 0, log_here
+    assert rc_other == 0, f"{json.dumps(OTHER_CPUS)}:\n{log_other}"
+    assert here == other == {c: "pass" for c in CPU_SENSITIVE} | {
+        "cnn-digits-adam-float32-eval": "pass",
+        "transformer-seq-sgd-momentum-clip-float32-eval": "pass"}
