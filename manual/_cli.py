@@ -97,6 +97,43 @@ def _atom(text: str) -> str:
     return text if re.fullmatch(r"[\w∂σηδθεΣ∇.'′ₐ-ₜ₀-₉⁰-⁹ᵀ]+", text) else f"({text})"
 
 
+_ACCENTS = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303", "vec": "\u20d7"}
+_TEXT = ("text", "mathrm", "mathbf", "mathit", "operatorname", "textrm")
+
+
+def _command(name: str, tex: str, i: int) -> tuple[str, int]:
+    """The Unicode for the LaTeX command ``\\name`` whose arguments start at ``tex[i]``,
+    and the index after them."""
+    if name in ("frac", "tfrac", "dfrac"):
+        num, i = _group(tex, i)
+        den, i = _group(tex, i)
+        if (num, den) in _FRACTIONS:
+            return _FRACTIONS[(num, den)], i
+        return f"{_atom(latex_to_unicode(num))}/{_atom(latex_to_unicode(den))}", i
+    if name == "sqrt":
+        arg, i = _group(tex, i)
+        return f"√{_atom(latex_to_unicode(arg))}", i
+    if name in _ACCENTS:
+        arg, i = _group(tex, i)
+        arg = latex_to_unicode(arg)
+        return (arg + _ACCENTS[name] if len(arg) == 1 else f"{name}({arg})"), i
+    if name in _TEXT:
+        arg, i = _group(tex, i)
+        return latex_to_unicode(arg), i
+    if name in _OPERATORS:
+        return f" {_SYMBOLS[name]} ", i
+    if name in _SYMBOLS:
+        if name.isalpha() and not _SYMBOLS[name].isalpha():
+            while i < len(tex) and tex[i] == " ":  # LaTeX ignores them: \partial J
+                i += 1
+        return _SYMBOLS[name], i
+    if name in _SPACES:
+        return _SPACES[name], i
+    if name in _SIZERS:
+        return "", i
+    return name, i  # \{ \} \_ \% ... and unknown commands: the name itself
+
+
 def latex_to_unicode(tex: str) -> str:
     r"""A LaTeX math fragment as readable Unicode text: ``\frac{\partial J}{\partial w_{14}}``
     becomes ``∂J/∂w₁₄``, ``\tfrac12`` ``½``, ``x^2`` ``x²``, ``\hat y`` ``ŷ``."""
@@ -106,41 +143,8 @@ def latex_to_unicode(tex: str) -> str:
         c = tex[i]
         if c == "\\":
             m = re.match(r"\\([A-Za-z]+|.)", tex[i:])
-            name = m.group(1)
-            i += len(m.group(0))
-            if name in ("frac", "tfrac", "dfrac"):
-                num, i = _group(tex, i)
-                den, i = _group(tex, i)
-                if (num, den) in _FRACTIONS:
-                    out.append(_FRACTIONS[(num, den)])
-                else:
-                    out.append(f"{_atom(latex_to_unicode(num))}/{_atom(latex_to_unicode(den))}")
-            elif name == "sqrt":
-                arg, i = _group(tex, i)
-                out.append(f"√{_atom(latex_to_unicode(arg))}")
-            elif name in ("hat", "bar", "tilde", "vec"):
-                arg, i = _group(tex, i)
-                arg = latex_to_unicode(arg)
-                accent = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303", "vec": "\u20d7"}
-                out.append(arg + accent[name] if len(arg) == 1 else f"{name}({arg})")
-            elif name in ("text", "mathrm", "mathbf", "mathit", "operatorname", "textrm"):
-                arg, i = _group(tex, i)
-                out.append(latex_to_unicode(arg))
-            elif name in _OPERATORS:
-                out.append(f" {_SYMBOLS[name]} ")
-            elif name in _SYMBOLS:
-                out.append(_SYMBOLS[name])
-                if name.isalpha() and not _SYMBOLS[name].isalpha():
-                    while i < len(tex) and tex[i] == " ":  # LaTeX ignores them: \partial J
-                        i += 1
-            elif name in _SPACES:
-                out.append(_SPACES[name])
-            elif name in _SIZERS:
-                continue
-            elif name in ("{", "}", "_", "%", "&", "#", "$"):
-                out.append(name)
-            else:
-                out.append(name)
+            text, i = _command(m.group(1), tex, i + len(m.group(0)))
+            out.append(text)
         elif c in "_^":
             arg, i = _group(tex, i + 1)
             out.append(_script(arg, _SUB if c == "_" else _SUP, c))
