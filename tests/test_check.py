@@ -208,7 +208,10 @@ def test_bad_params_are_rejected_with_a_clear_message(rng):
     s = Student(rng)
     with pytest.raises(TypeError, match="params must be a dict, a list or a tuple of NumPy "
                                         "arrays"):
-        check_gradients(s.loss, s.params["W"])
+        check_gradients(s.loss, 3.0)
+    # one array is params (CS231n's bare (loss, dW)): grads must then be one array too
+    assert notes(check_gradients(s.loss, s.params["W"])) == [
+        "the gradient is a dict, not an array"]
     ints = {"W": np.ones((4, 3), dtype=np.int64), "b": s.params["b"]}
     rows = check_gradients(lambda: s.loss(), ints)
     assert ("params['W'] has integer dtype int64: gradients and finite differences need float "
