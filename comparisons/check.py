@@ -1058,8 +1058,8 @@ def check_layer(forward: Any, backward: Callable | None = None, inputs: Any = No
                 f"{fname}{sig} cannot be called as {flabel}"))])
     try:
         with _alarm(clock):
-            rows += _check_pair(forward, backward, inputs, reference, chosen, names, floats,
-                                info, flabel, bname, seed, clock)
+            rows += _check_pair(_Pair(forward, backward, inputs, reference, chosen, names,
+                                      floats, info, flabel, bname, seed, clock))
     except _TimeUp:
         rows.append(_row(info, "student", "time", (
             f"time limit of {time_limit:g} s reached while checking {flabel}: the code is "
@@ -1086,116 +1086,162 @@ def _outputs(result: Any, label: str, with_cache: bool = True) -> list[np.ndarra
     return outs
 
 
-def _check_pair(forward, backward, inputs, reference, chosen, names, floats, info, flabel,
-                bname, seed, clock) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
+@dataclass
+class _Pair:
+    """One check_layer call on a function pair: its arguments and its rows."""
 
-    def fresh(values=inputs):
-        return [v.copy() if isinstance(v, np.ndarray) else v for v in values]
+    forward: Callable
+    backward: Callable | None
+    inputs: tuple
+    reference: Callable | None
+    chosen: tuple[str, ...]
+    names: list[str]
+    floats: list[int]  # the positions of the float array inputs
+    info: dict[str, Any]
+    flabel: str
+    bname: str
+    seed: int
+    clock: _Clock
+    rows: list[dict[str, Any]] = field(default_factory=list)
 
-    def run(values=inputs, report=False):
-        args = fresh(values)
-        result = _call(flabel, forward, *args, clock=clock)
-        outs = _outputs(result, flabel)
-        if report:
-            for i, v in enumerate(values):
-                if isinstance(v, np.ndarray) and not np.array_equal(args[i], v, equal_nan=True):
-                    rows.append(_row(info, "student", names[i], (
-                        f"{flabel} changed its input {names[i]} in place: a caller's array (and "
-                        f"what the cache keeps of it) is overwritten; compute into a new array "
-                        f"(e.g. np.maximum(x, 0) rather than x[x < 0] = 0)")))
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(self.info["dtype"])
+
+    def fail(self, oracle: str, parameter: str, note: str) -> None:
+        self.rows.append(_row(self.info, oracle, parameter, note))
+
+    def compare(self, oracle: str, actual: Any, expected: Any, name: str) -> None:
+        tol = tolerance_for(self.dtype, oracle)
+        self.rows.append(_comparison_row(self.info, oracle,
+                                         compare_arrays(actual, expected, tol, name)))
+
+    def run(self, values: Any = None, report: bool = False) -> tuple[list[np.ndarray], Any]:
+        """The forward's outputs and cache on fresh copies of ``values`` (the inputs);
+        ``report``: a row for each input it changed in place."""
+        values = self.inputs if values is None else values
+        args = _fresh(values)
+        result = _call(self.flabel, self.forward, *args, clock=self.clock)
+        outs = _outputs(result, self.flabel)
+        for i, v in enumerate(values):
+            if report and isinstance(v, np.ndarray) and not np.array_equal(args[i], v,
+                                                                            equal_nan=True):
+                self.fail("student", self.names[i], (
+                    f"{self.flabel} changed its input {self.names[i]} in place: a caller's "
+                    f"array (and what the cache keeps of it) is overwritten; compute into a "
+                    f"new array (e.g. np.maximum(x, 0) rather than x[x < 0] = 0)"))
         return outs, result[-1]
 
+
+def _fresh(values: Any) -> list[Any]:
+    return [v.copy() if isinstance(v, np.ndarray) else v for v in values]
+
+
+def _check_pair(pair: _Pair) -> list[dict[str, Any]]:
     try:
-        outs, cache = run(report=True)
-        again, _ = run()
+        outs, cache = pair.run(report=True)
+        again, _ = pair.run()
     except StudentCodeError as e:
-        return rows + [_row(info, "student", "out", str(e))]
+        pair.fail("student", "out", str(e))
+        return pair.rows
     if any(not np.array_equal(a, b, equal_nan=True) for a, b in zip(outs, again)):
-        rows.append(_row(info, "student", "out", (
-            f"{flabel} returned different outputs for the same inputs: it is random (dropout "
-            f"without a fixed seed?), so its gradient cannot be checked; fix the seed")))
-        return rows
-    out_names = ["out"] if len(outs) == 1 else [f"out[{k}]" for k in range(len(outs))]
-    rng = np.random.default_rng(seed)
+        pair.fail("student", "out", (
+            f"{pair.flabel} returned different outputs for the same inputs: it is random "
+            f"(dropout without a fixed seed?), so its gradient cannot be checked; fix the "
+            f"seed"))
+        return pair.rows
+    rng = np.random.default_rng(pair.seed)
     douts = [rng.standard_normal(o.shape) for o in outs]  # never all-ones
-    dtype = np.dtype(info["dtype"])
-
     mine: dict[int, np.ndarray] = {}
-    if backward is not None:
-        dnames = ["dout"] if len(douts) == 1 else [f"dout{k}" for k in range(len(douts))]
-        blabel = f"{bname}({', '.join(dnames)}, cache)"
+    if pair.backward is not None:
         try:
-            dargs = [d.astype(dtype) for d in douts]
-            dcopies = [d.copy() for d in dargs]
-            result = _call(blabel, backward, *dargs, cache, clock=clock)
-            if any(not np.array_equal(a, b) for a, b in zip(dargs, dcopies)):
-                rows.append(_row(info, "student", "dout", (
-                    f"{blabel} changed dout in place: the upstream gradient belongs to the "
-                    f"caller (it may feed another branch); compute into a new array")))
-            if len(floats) == 1 and not isinstance(result, (tuple, list)):
-                result = (result,)
-            if not isinstance(result, (tuple, list)) or len(result) != len(floats):
-                n = len(result) if isinstance(result, (tuple, list)) else 1
-                want = ", ".join(f"d{names[i]}" for i in floats)
-                raise StudentCodeError(f"{blabel} returned {n} gradient(s), expected "
-                                       f"{len(floats)}: ({want})")
-            for i, g in zip(floats, result):
-                a = _float_array(g, f"{blabel}: d{names[i]}")
-                if a.shape != inputs[i].shape:
-                    raise StudentCodeError(f"{blabel}: d{names[i]} has shape {a.shape}, "
-                                           f"{names[i]} is {inputs[i].shape}")
-                bad = _non_finite(a, f"{blabel}: d{names[i]}")
-                if bad:
-                    raise StudentCodeError(bad)
-                mine[i] = a
+            mine = _pair_backward(pair, douts, cache)
         except StudentCodeError as e:
-            rows.append(_row(info, "student", "backward", str(e)))
-            mine = {}
+            pair.fail("student", "backward", str(e))
+    if "torch" in pair.chosen:
+        _pair_torch(pair, outs, douts, mine)
+    if "fd" in pair.chosen and mine:
+        _pair_fd(pair, douts, mine)
+    return pair.rows
 
-    if "torch" in chosen:
-        targs = [_torch_input(v, i in floats) for i, v in enumerate(inputs)]
-        try:
-            out_t = _call("reference", reference, *targs, clock=clock)
-            outs_t = list(out_t) if isinstance(out_t, (tuple, list)) else [out_t]
-            if len(outs_t) != len(outs) or not all(isinstance(o, torch.Tensor) for o in outs_t):
-                raise StudentCodeError(f"reference returned {_kind(out_t)}, expected "
-                                       f"{len(outs)} tensor(s) like {flabel}'s outputs")
-            for k, o in enumerate(outs_t):
-                if tuple(o.shape) != outs[k].shape:
-                    raise StudentCodeError(f"reference's output {k} has shape "
-                                           f"{tuple(o.shape)}, {flabel}'s is {outs[k].shape}")
-            vjp_t = (_autograd(outs_t, [targs[i] for i in floats],
-                               [torch.as_tensor(d.astype(dtype)) for d in douts], "reference")
-                     if floats and mine else [])
-        except StudentCodeError as e:
-            rows.append(_row(info, "torch", "reference", str(e)))
-        else:
-            tol = tolerance_for(dtype, "torch")
-            for name, o, ot in zip(out_names, outs, outs_t):
-                rows.append(_comparison_row(info, "torch", compare_arrays(
-                    o.astype(dtype), ot.detach().numpy(), tol, name)))
-            for i, g in zip(floats, vjp_t):
-                rows.append(_comparison_row(info, "torch", compare_arrays(
-                    mine[i].astype(dtype), g, tol, names[i])))
 
-    if "fd" in chosen and mine:
-        live = [v.astype(np.float64) if i in floats else v for i, v in enumerate(inputs)]
+def _pair_backward(pair: _Pair, douts: list[np.ndarray], cache: Any) -> dict[int, np.ndarray]:
+    """The student's gradient of each float input, by position."""
+    dnames = ["dout"] if len(douts) == 1 else [f"dout{k}" for k in range(len(douts))]
+    blabel = f"{pair.bname}({', '.join(dnames)}, cache)"
+    dargs = [d.astype(pair.dtype) for d in douts]
+    dcopies = [d.copy() for d in dargs]
+    result = _call(blabel, pair.backward, *dargs, cache, clock=pair.clock)
+    if any(not np.array_equal(a, b) for a, b in zip(dargs, dcopies)):
+        pair.fail("student", "dout", (
+            f"{blabel} changed dout in place: the upstream gradient belongs to the caller "
+            f"(it may feed another branch); compute into a new array"))
+    floats, names = pair.floats, pair.names
+    if len(floats) == 1 and not isinstance(result, (tuple, list)):
+        result = (result,)
+    if not isinstance(result, (tuple, list)) or len(result) != len(floats):
+        n = len(result) if isinstance(result, (tuple, list)) else 1
+        want = ", ".join(f"d{names[i]}" for i in floats)
+        raise StudentCodeError(f"{blabel} returned {n} gradient(s), expected {len(floats)}: "
+                               f"({want})")
+    mine = {}
+    for i, g in zip(floats, result):
+        a = _float_array(g, f"{blabel}: d{names[i]}")
+        if a.shape != pair.inputs[i].shape:
+            raise StudentCodeError(f"{blabel}: d{names[i]} has shape {a.shape}, {names[i]} "
+                                   f"is {pair.inputs[i].shape}")
+        bad = _non_finite(a, f"{blabel}: d{names[i]}")
+        if bad:
+            raise StudentCodeError(bad)
+        mine[i] = a
+    return mine
 
-        def vjp_value() -> float:
-            outs64 = _outputs(_call(flabel, forward, *fresh(live), clock=clock), flabel)
-            return float(sum(np.sum(o * d) for o, d in zip(outs64, douts)))
 
-        try:
-            fd = finite_difference_gradients(vjp_value, {names[i]: live[i] for i in floats})
-        except StudentCodeError as e:
-            rows.append(_row(info, "fd", "out", f"during the finite-difference sweep, {e}"))
-        else:
-            tol = tolerance_for(dtype, "fd")
-            for i in floats:
-                rows.append(_comparison_row(info, "fd", compare_arrays(
-                    mine[i], fd[names[i]], tol, names[i])))
-    return rows
+def _pair_torch(pair: _Pair, outs: list[np.ndarray], douts: list[np.ndarray],
+                mine: dict[int, np.ndarray]) -> None:
+    """The outputs against the reference's, the gradients against its vector-Jacobian
+    product."""
+    targs = [_torch_input(v, i in pair.floats) for i, v in enumerate(pair.inputs)]
+    try:
+        out_t = _call("reference", pair.reference, *targs, clock=pair.clock)
+        outs_t = list(out_t) if isinstance(out_t, (tuple, list)) else [out_t]
+        if len(outs_t) != len(outs) or not all(isinstance(o, torch.Tensor) for o in outs_t):
+            raise StudentCodeError(f"reference returned {_kind(out_t)}, expected {len(outs)} "
+                                   f"tensor(s) like {pair.flabel}'s outputs")
+        for k, o in enumerate(outs_t):
+            if tuple(o.shape) != outs[k].shape:
+                raise StudentCodeError(f"reference's output {k} has shape {tuple(o.shape)}, "
+                                       f"{pair.flabel}'s is {outs[k].shape}")
+        vjp_t = (_autograd(outs_t, [targs[i] for i in pair.floats],
+                           [torch.as_tensor(d.astype(pair.dtype)) for d in douts], "reference")
+                 if pair.floats and mine else [])
+    except StudentCodeError as e:
+        pair.fail("torch", "reference", str(e))
+        return
+    out_names = ["out"] if len(outs) == 1 else [f"out[{k}]" for k in range(len(outs))]
+    for name, o, ot in zip(out_names, outs, outs_t):
+        pair.compare("torch", o.astype(pair.dtype), ot.detach().numpy(), name)
+    for i, g in zip(pair.floats, vjp_t):
+        pair.compare("torch", mine[i].astype(pair.dtype), g, pair.names[i])
+
+
+def _pair_fd(pair: _Pair, douts: list[np.ndarray], mine: dict[int, np.ndarray]) -> None:
+    r"""Central finite differences (float64) of :math:`\sum \text{out}\cdot\text{dout}`."""
+    live = [v.astype(np.float64) if i in pair.floats else v for i, v in enumerate(pair.inputs)]
+
+    def vjp_value() -> float:
+        result = _call(pair.flabel, pair.forward, *_fresh(live), clock=pair.clock)
+        outs64 = _outputs(result, pair.flabel)
+        return float(sum(np.sum(o * d) for o, d in zip(outs64, douts)))
+
+    try:
+        fd = finite_difference_gradients(vjp_value, {pair.names[i]: live[i]
+                                                     for i in pair.floats})
+    except StudentCodeError as e:
+        pair.fail("fd", "out", f"during the finite-difference sweep, {e}")
+        return
+    for i in pair.floats:
+        pair.compare("fd", mine[i], fd[pair.names[i]], pair.names[i])
 
 
 def _check_layer_object(layer: Any, x: Any, reference: Any, *, oracles, seed, case,
@@ -1228,8 +1274,8 @@ def _check_layer_object(layer: Any, x: Any, reference: Any, *, oracles, seed, ca
 
     try:
         with _alarm(clock):
-            rows += _check_object(layer, x, reference, is_module, chosen, leaves, saved,
-                                  info, seed, clock)
+            rows += _check_object(_Object(layer, x, reference, is_module, chosen, leaves,
+                                          saved, info, seed, clock))
     except _TimeUp:
         rows.append(_row(info, "student", "time", (
             f"time limit of {time_limit:g} s reached while checking {lname}: the code is too "
@@ -1239,96 +1285,132 @@ def _check_layer_object(layer: Any, x: Any, reference: Any, *, oracles, seed, ca
     return _rows_in_order(rows)
 
 
-def _check_object(layer, x, reference, is_module, chosen, leaves, saved, info, seed,
-                  clock) -> list[dict[str, Any]]:
-    lname = type(layer).__name__
-    rows: list[dict[str, Any]] = []
-    dtype = x.dtype
+@dataclass
+class _Object:
+    """One check_layer call on a layer object: its arguments, the student's output and
+    gradients, and the rows."""
 
-    def run(x_in: np.ndarray) -> np.ndarray:
+    layer: Any
+    x: np.ndarray
+    reference: Any
+    is_module: bool
+    chosen: tuple[str, ...]
+    leaves: list[_Leaf]
+    saved: dict[tuple, np.ndarray]
+    info: dict[str, Any]
+    seed: int
+    clock: _Clock
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    out: Any = None
+    dout: Any = None
+    mine: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def lname(self) -> str:
+        return type(self.layer).__name__
+
+    def compare(self, oracle: str, actual: Any, expected: Any, name: str) -> None:
+        tol = tolerance_for(self.x.dtype, oracle)
+        self.rows.append(_comparison_row(self.info, oracle,
+                                         compare_arrays(actual, expected, tol, name)))
+
+    def forward(self, layer: Any, x_in: np.ndarray) -> np.ndarray:
         arg = x_in.copy()
-        out = _outputs(_call(f"{lname}.forward(x)", layer.forward, arg, clock=clock),
-                       f"{lname}.forward(x)", with_cache=False)[0]
+        label = f"{self.lname}.forward(x)"
+        out = _outputs(_call(label, layer.forward, arg, clock=self.clock), label,
+                       with_cache=False)[0]
         if not np.array_equal(arg, x_in, equal_nan=True):
-            raise StudentCodeError(f"{lname}.forward(x) changed its input x in place")
+            raise StudentCodeError(f"{label} changed its input x in place")
         return out
 
+
+def _check_object(obj: _Object) -> list[dict[str, Any]]:
     try:
-        out = run(x)
-        for leaf in _changed(leaves, saved):
-            raise StudentCodeError(f"{lname}.forward(x) changed {leaf.ref} in place")
-        dout = np.random.default_rng(seed).standard_normal(out.shape).astype(dtype)
-        dx = _call(f"{lname}.backward(dout)", layer.backward, dout.copy(), clock=clock)
-        grads = dict(getattr(layer, "grads", {}) or {})
-        mine = {}
-        if dx is not None:
-            a = _float_array(dx, f"{lname}.backward(dout)")
-            if a.shape != x.shape:
-                raise StudentCodeError(f"{lname}.backward(dout) returned shape {a.shape}, "
-                                       f"x is {x.shape}")
-            mine["input"] = a
-        for leaf in leaves:
-            if leaf.name not in grads:
-                raise StudentCodeError(f"{lname}.grads has no entry for {leaf.name!r} after "
-                                       f"backward")
-            a = _float_array(grads[leaf.name], f"{lname}.grads[{leaf.name!r}]")
-            if a.shape != leaf.array.shape:
-                raise StudentCodeError(f"{lname}.grads[{leaf.name!r}] has shape {a.shape}, "
-                                       f"{leaf.ref} is {leaf.array.shape}")
-            mine[leaf.name] = a
+        _object_student(obj)
     except StudentCodeError as e:
-        return [_row(info, "student", "layer", str(e))]
-    _restore(leaves, saved)
+        return [_row(obj.info, "student", "layer", str(e))]
+    _restore(obj.leaves, obj.saved)
+    if "torch" in obj.chosen:
+        _object_torch(obj)
+    if "fd" in obj.chosen:
+        _object_fd(obj)
+    return obj.rows
 
-    if "torch" in chosen:
-        xt = torch.tensor(x, requires_grad="input" in mine)
-        pt = {leaf.name: torch.tensor(leaf.array, requires_grad=True) for leaf in leaves}
-        try:
-            if is_module:
-                out_t = _call("reference", torch.func.functional_call, reference, pt, (xt,),
-                              clock=clock)
-            else:
-                out_t = _call("reference", reference, xt, pt, clock=clock)
-            if not isinstance(out_t, torch.Tensor) or tuple(out_t.shape) != out.shape:
-                raise StudentCodeError(f"reference returned {_kind(out_t)} "
-                                       f"{tuple(getattr(out_t, 'shape', ()))}, expected a "
-                                       f"tensor of shape {out.shape}")
-            keys = (["input"] if "input" in mine else []) + [leaf.name for leaf in leaves]
-            ins = ([xt] if "input" in mine else []) + [pt[leaf.name] for leaf in leaves]
-            vjp_t = dict(zip(keys, _autograd([out_t], ins, [torch.as_tensor(dout)],
-                                             "reference")))
-        except StudentCodeError as e:
-            rows.append(_row(info, "torch", "reference", str(e)))
+
+def _object_student(obj: _Object) -> None:
+    """The layer's output, dx and grads under a random upstream gradient."""
+    lname, x = obj.lname, obj.x
+    obj.out = obj.forward(obj.layer, x)
+    for leaf in _changed(obj.leaves, obj.saved):
+        raise StudentCodeError(f"{lname}.forward(x) changed {leaf.ref} in place")
+    obj.dout = np.random.default_rng(obj.seed).standard_normal(obj.out.shape).astype(x.dtype)
+    dx = _call(f"{lname}.backward(dout)", obj.layer.backward, obj.dout.copy(), clock=obj.clock)
+    grads = dict(getattr(obj.layer, "grads", {}) or {})
+    if dx is not None:
+        a = _float_array(dx, f"{lname}.backward(dout)")
+        if a.shape != x.shape:
+            raise StudentCodeError(f"{lname}.backward(dout) returned shape {a.shape}, x is "
+                                   f"{x.shape}")
+        obj.mine["input"] = a
+    for leaf in obj.leaves:
+        if leaf.name not in grads:
+            raise StudentCodeError(f"{lname}.grads has no entry for {leaf.name!r} after "
+                                   f"backward")
+        a = _float_array(grads[leaf.name], f"{lname}.grads[{leaf.name!r}]")
+        if a.shape != leaf.array.shape:
+            raise StudentCodeError(f"{lname}.grads[{leaf.name!r}] has shape {a.shape}, "
+                                   f"{leaf.ref} is {leaf.array.shape}")
+        obj.mine[leaf.name] = a
+
+
+def _object_torch(obj: _Object) -> None:
+    with_input = "input" in obj.mine
+    xt = torch.tensor(obj.x, requires_grad=with_input)
+    pt = {leaf.name: torch.tensor(leaf.array, requires_grad=True) for leaf in obj.leaves}
+    try:
+        if obj.is_module:
+            out_t = _call("reference", torch.func.functional_call, obj.reference, pt, (xt,),
+                          clock=obj.clock)
         else:
-            tol = tolerance_for(dtype, "torch")
-            rows.append(_comparison_row(info, "torch", compare_arrays(
-                out.astype(dtype), out_t.detach().numpy(), tol, "out")))
-            for k in keys:
-                rows.append(_comparison_row(info, "torch", compare_arrays(
-                    mine[k].astype(dtype), vjp_t[k], tol, k)))
-    if "fd" in chosen:
-        twin = layer if dtype == np.float64 or not hasattr(layer, "astype") else \
-            layer.astype(np.float64)
-        if twin is not layer or dtype == np.float64:
-            x64 = x.astype(np.float64)
-            twin_params = {k: twin.params[k] for k in (leaf.name for leaf in leaves)}
+            out_t = _call("reference", obj.reference, xt, pt, clock=obj.clock)
+        if not isinstance(out_t, torch.Tensor) or tuple(out_t.shape) != obj.out.shape:
+            raise StudentCodeError(f"reference returned {_kind(out_t)} "
+                                   f"{tuple(getattr(out_t, 'shape', ()))}, expected a tensor "
+                                   f"of shape {obj.out.shape}")
+        keys = (["input"] if with_input else []) + [leaf.name for leaf in obj.leaves]
+        ins = ([xt] if with_input else []) + [pt[leaf.name] for leaf in obj.leaves]
+        vjp_t = dict(zip(keys, _autograd([out_t], ins, [torch.as_tensor(obj.dout)],
+                                         "reference")))
+    except StudentCodeError as e:
+        obj.rows.append(_row(obj.info, "torch", "reference", str(e)))
+        return
+    dtype = obj.x.dtype
+    obj.compare("torch", obj.out.astype(dtype), out_t.detach().numpy(), "out")
+    for k in keys:
+        obj.compare("torch", obj.mine[k].astype(dtype), vjp_t[k], k)
 
-            def vjp_value() -> float:
-                o = _outputs(_call(f"{lname}.forward(x)", twin.forward, x64.copy(), clock=clock),
-                             f"{lname}.forward(x)", with_cache=False)[0]
-                return float(np.sum(o * dout))
 
-            try:
-                fd = finite_difference_gradients(vjp_value, {"input": x64, **twin_params}) \
-                    if "input" in mine else finite_difference_gradients(vjp_value, twin_params)
-            except StudentCodeError as e:
-                rows.append(_row(info, "fd", "out", f"during the finite-difference sweep, {e}"))
-            else:
-                tol = tolerance_for(dtype, "fd")
-                for k, v in fd.items():
-                    rows.append(_comparison_row(info, "fd", compare_arrays(mine[k], v, tol, k)))
-        else:
-            rows.append(_row(info, "fd", "layer", (
-                f"{lname} is {dtype} and has no astype(np.float64) for a float64 twin: finite "
-                f"differences need float64"), status="skipped"))
-    return rows
+def _object_fd(obj: _Object) -> None:
+    """Finite differences on the layer itself (float64) or on its float64 twin."""
+    layer, dtype, lname = obj.layer, obj.x.dtype, obj.lname
+    if dtype != np.float64 and not hasattr(layer, "astype"):
+        obj.rows.append(_row(obj.info, "fd", "layer", (
+            f"{lname} is {dtype} and has no astype(np.float64) for a float64 twin: finite "
+            f"differences need float64"), status="skipped"))
+        return
+    twin = layer if dtype == np.float64 else layer.astype(np.float64)
+    x64 = obj.x.astype(np.float64)
+    arrays = {leaf.name: twin.params[leaf.name] for leaf in obj.leaves}
+    if "input" in obj.mine:
+        arrays = {"input": x64, **arrays}
+
+    def vjp_value() -> float:
+        return float(np.sum(obj.forward(twin, x64) * obj.dout))
+
+    try:
+        fd = finite_difference_gradients(vjp_value, arrays)
+    except StudentCodeError as e:
+        obj.rows.append(_row(obj.info, "fd", "out", f"during the finite-difference sweep, {e}"))
+        return
+    for k, v in fd.items():
+        obj.compare("fd", obj.mine[k], v, k)
