@@ -32,8 +32,9 @@ losses return ``(loss, dx)``. Each is checked against the torch built-in named h
   ``torch.relu``, ``torch.sigmoid``, ``torch.tanh``.
 - ``affine_relu_forward(x, w, b)``: backward ``dx, dw, db``; ``torch.relu(F.linear(...))``.
 - ``linear_forward(A, W, b)`` with examples as columns (Andrew Ng's course: A (n_prev, m),
-  W (n, n_prev), b (n, 1)): backward ``linear_backward(dZ, cache) -> dA_prev, dW, db``;
-  ``W @ A + b``.
+  W (n, n_prev), b (n, 1)): backward ``linear_backward(dZ, cache) -> dA_prev, dW, db``
+  with the course's 1/m on dW and db (not on dA_prev); ``W @ A + b`` with that backward,
+  against torch only (no vector-Jacobian product, so no finite differences).
 - ``softmax_loss(x, y) -> (loss, dx)``: ``F.cross_entropy(x, y)``.
 - ``svm_loss(x, y) -> (loss, dx)``: ``C * F.multi_margin_loss(x, y)`` (CS231n sums over
   the C classes where torch averages).
@@ -111,6 +112,7 @@ class Spec:
     kind: str = "layer"  # or "loss"
     note: str = ""
     optional: bool = False  # checked only where the file defines the backward
+    fd: bool = True  # False: the backward is no vector-Jacobian product of the forward
 
 
 def _away_from_zero(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -160,6 +162,23 @@ def _temporal_softmax_reference(x, y, mask):
     return F.cross_entropy(x.reshape(N * T, V), target, ignore_index=-100, reduction="sum") / N
 
 
+class _NgLinear(torch.autograd.Function):
+    """``W @ A + b`` (examples as columns) whose backward is Andrew Ng's
+    ``linear_backward``: ``dA_prev = W.T @ dZ``, while ``dW = dZ @ A.T / m`` and ``db``
+    carry the 1/m of the cost's mean over the m examples."""
+
+    @staticmethod
+    def forward(ctx, A, W, b):  # noqa: D102
+        ctx.save_for_backward(A, W)
+        return W @ A + b
+
+    @staticmethod
+    def backward(ctx, dZ):  # noqa: D102
+        A, W = ctx.saved_tensors
+        m = A.shape[1]
+        return W.T @ dZ, dZ @ A.T / m, dZ.sum(dim=1, keepdim=True) / m
+
+
 def _bn(x, gamma, beta, bn_param):
     return F.batch_norm(x, None, None, gamma, beta, training=True, eps=bn_param["eps"])
 
@@ -191,7 +210,10 @@ SPECS: tuple[Spec, ...] = (
     Spec("linear", "linear_forward", "linear_backward",
          ("A", "W", "b"),
          lambda r: (_n(r, 4, 3), _n(r, 2, 4), _n(r, 2, 1)),
-         lambda A, W, b: W @ A + b),
+         lambda A, W, b: _NgLinear.apply(A, W, b), fd=False,
+         note="Andrew Ng's convention: dW and db averaged over the m examples (columns), "
+              "dA_prev not; checked against torch only (that backward is no vector-Jacobian "
+              "product, so finite differences do not apply)"),
     Spec("softmax_loss", "softmax_loss", None,
          ("x", "y"),
          lambda r: (_n(r, 4, 5), r.integers(0, 5, size=4)),
@@ -332,6 +354,8 @@ def run_spec(spec: Spec, module: Any, seed: int, time_limit: float | None,
     if spec.kind == "loss":
         return _check_loss(spec, fwd, inputs, time_limit)
     oracles = ["torch", "fd"] if spec.reference is not None else ["fd"]
+    if not spec.fd:
+        oracles = ["torch"]
     if bwd is None:
         oracles = ["torch"] if spec.reference is not None else []
     rows: list[dict[str, Any]] = []
