@@ -786,9 +786,10 @@ def _fd_stage(run: _Run, live: list[_Leaf]) -> None:
     the kinks (one-sided differences that disagree) left to torch."""
     flat = {leaf.name: leaf.array for leaf in live}
     run.doing = (f"the finite-difference sweep ({2 * sum(p.size for p in flat.values())} "
-                 f"calls of {run.label})")
+                 f"calls of {run.label}) and its kink probes (2 more calls for each "
+                 f"element whose one-sided differences disagree)")
     try:
-        fd, kinks = _fd_with_kinks(run, flat, {leaf.name: run.mine[leaf.path] for leaf in live})
+        fd, kinks = _fd_with_kinks(run, flat)
     except StudentCodeError as e:
         where = _perturbed_at(live, run.saved)
         run.restore()
@@ -828,7 +829,7 @@ def _add_note(row: dict[str, Any], text: str) -> None:
     row["note"] = text
 
 
-def _fd_with_kinks(run: _Run, flat: dict[str, np.ndarray], mine: dict[str, np.ndarray]
+def _fd_with_kinks(run: _Run, flat: dict[str, np.ndarray]
                    ) -> tuple[dict[str, np.ndarray], dict[str, tuple[np.ndarray, np.ndarray]]]:
     r"""Central differences (step h, as :func:`finite_difference_gradients`) and, per
     array, the mask of the elements at a kink with their one-sided differences.
@@ -836,15 +837,11 @@ def _fd_with_kinks(run: _Run, flat: dict[str, np.ndarray], mine: dict[str, np.nd
     With :math:`L_\pm = L(\theta \pm h e_i)`, the one-sided differences differ by
     :math:`D(h) = (L_+ - 2L_0 + L_-)/h = h L'' + O(h^3)` on a smooth loss: their
     disagreement is the curvature term, linear in h. Where it exceeds the
-    finite-difference tolerance and the student's value ``mine`` is not within it of the
-    central difference :math:`C(h)`, the steps h/2 tell curvature from a kink: a smooth
-    loss gives :math:`D(h) = 2D(h/2)` and :math:`C(h) = C(h/2)` up to :math:`O(h^2)`
-    terms far below the tolerance, while a kink at distance d < h from
+    finite-difference tolerance, the steps h/2 tell curvature from a kink: a smooth loss
+    gives :math:`D(h) = 2D(h/2)` and :math:`C(h) = C(h/2)` (the central differences) up
+    to :math:`O(h^2)` terms far below the tolerance, while a kink at distance d < h from
     :math:`\theta_i` breaks one or the other (d = 0: :math:`D(h) = D(h/2)`, the jump;
-    0 < d < h: :math:`C(h) \ne C(h/2)`). Two more calls per element that disagrees, none
-    for the others."""
-    tol = tolerance_for(np.float64, "fd")
-    h = FD_STEP
+    0 < d < h: :math:`C(h) \ne C(h/2)`). Two more calls for each such element."""
     fd: dict[str, np.ndarray] = {}
     kinks: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for name, p in flat.items():
@@ -852,20 +849,26 @@ def _fd_with_kinks(run: _Run, flat: dict[str, np.ndarray], mine: dict[str, np.nd
         sides = np.zeros((2,) + p.shape)  # from above, from below
         mask = np.zeros(p.shape, dtype=bool)
         for idx in np.ndindex(p.shape):
-            up, down = _pair(run, p, idx, h)
-            g[idx] = (up - down) / (2 * h)
-            sides[(0, *idx)] = (up - run.loss) / h
-            sides[(1, *idx)] = (run.loss - down) / h
-            allowed = tol.atol + tol.rtol * abs(g[idx])
-            if (abs(mine[name][idx] - g[idx]) > allowed
-                    and abs(up - 2 * run.loss + down) / h > allowed):
-                up2, down2 = _pair(run, p, idx, h / 2)
-                mask[idx] = (abs((up - 2 * run.loss + down) / h
-                                 - 2 * (up2 - 2 * run.loss + down2) / (h / 2)) > allowed
-                             or abs(g[idx] - (up2 - down2) / h) > allowed)
+            g[idx], sides[(0, *idx)], sides[(1, *idx)], mask[idx] = _element(run, p, idx)
         fd[name] = g
         kinks[name] = (mask, sides)
     return fd, kinks
+
+
+def _element(run: _Run, p: np.ndarray, idx: tuple) -> tuple[float, float, float, bool]:
+    """One element's central difference, its one-sided differences (from above, from
+    below) and whether it is at a kink (see :func:`_fd_with_kinks`)."""
+    tol = tolerance_for(np.float64, "fd")
+    h, L0 = FD_STEP, run.loss
+    up, down = _pair(run, p, idx, h)
+    central = (up - down) / (2 * h)
+    allowed = tol.atol + tol.rtol * abs(central)
+    kink = False
+    if abs(up - 2 * L0 + down) / h > allowed:
+        up2, down2 = _pair(run, p, idx, h / 2)
+        kink = (abs((up - 2 * L0 + down) / h - 2 * (up2 - 2 * L0 + down2) / (h / 2)) > allowed
+                or abs(central - (up2 - down2) / h) > allowed)
+    return central, (up - L0) / h, (L0 - down) / h, kink
 
 
 def _pair(run: _Run, p: np.ndarray, idx: tuple, h: float) -> tuple[float, float]:

@@ -106,3 +106,58 @@ def test_bad_arguments_exit_2(tmp_path):
     with pytest.raises(SystemExit) as e:
         cli.main(["check", str(HERE / "layers.py"), "--format", "pdf"])
     assert e.value.code == 2
+
+
+def test_a_missing_backward_fails_with_exit_2_never_a_pass(tmp_path, capsys):
+    code, df, tests = run(tmp_path, HERE / "layers_no_relu_backward.py")
+    assert code == 2
+    assert tests["relu"]["score"] == 0 and tests["relu"]["status"] == "failed"
+    assert tests["relu"]["output"].startswith(
+        "relu [student] relu_backward: relu_backward not found: relu_forward has no backward")
+    assert tests["affine"]["score"] == 1.0  # the rest is still checked and scored
+    relu = df[df["case"] == "relu"]
+    assert set(relu.loc[relu["status"] == "fail", "parameter"]) == {"relu_backward"}
+    assert "err_over_tol" in df.columns and set(df["status"]) == {"pass", "fail"}
+    out, err = capsys.readouterr()
+    assert "relu                     FAIL" in out and "relu_backward not found" in err
+
+
+def test_map_checks_a_course_whose_helpers_have_other_names(tmp_path):
+    """Andrew Ng's sigmoid(Z), relu(Z) -> (A, cache), with sigmoid_backward, relu_backward,
+    linear_forward and linear_backward found by their own names: an ok run exits 0."""
+    code, df, tests = run(tmp_path, HERE / "deep_nn.py", "--map", "sigmoid=sigmoid_forward",
+                          "--map", "relu=relu")
+    assert code == 0
+    assert set(tests) == {"relu", "sigmoid", "linear"}
+    assert all(t["score"] == 1.0 for t in tests.values())
+    assert set(df.loc[df["case"] == "linear", "parameter"]) == {"out", "A", "W", "b"}
+
+
+@pytest.mark.parametrize("extra, message", [
+    ((), "deep_nn.py defines none of the functions checked"),  # sigmoid, relu: not our names
+    (("--map", "my_relu=relu_forward"), "--map my_relu=relu_forward: deep_nn.py defines no "
+                                        "function my_relu"),
+])
+def test_a_missing_function_fails_with_exit_2(tmp_path, extra, message):
+    (tmp_path / "deep_nn.py").write_text((HERE / "deep_nn.py").read_text().replace(
+        "def linear_forward", "def ng_linear_forward"))
+    code, df, tests = run(tmp_path, tmp_path / "deep_nn.py", *extra)
+    assert code == 2
+    failed = [t for t in tests.values() if t["score"] == 0]
+    assert any(message in t["output"] for t in failed)
+    assert (df["status"] == "fail").any()
+
+
+def test_a_file_that_does_not_exist_is_exit_2_with_its_row(tmp_path):
+    code, df, tests = run(tmp_path, tmp_path / "nowhere.py")
+    assert code == 2
+    (test,) = tests.values()
+    assert test["score"] == 0 and test["output"].endswith("nowhere.py: no such file")
+    assert list(df["status"]) == ["fail"]
+
+
+@pytest.mark.parametrize("bad", ["relu", "relu=nothing_forward", "=relu_forward"])
+def test_a_malformed_map_is_a_usage_error(tmp_path, bad):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["check", str(HERE / "deep_nn.py"), "--out", str(tmp_path), "--map", bad])
+    assert e.value.code == 2
