@@ -3,7 +3,9 @@ differences, taking the student's code as it is.
 
 - :func:`check_gradients` — any ``loss_and_grads() -> (loss, grads)`` computed from the
   live arrays in ``params`` (a dict, a list or tuple, or nested ones: CS231n's
-  ``net.params``, Nielsen's ``{"biases": net.biases, "weights": net.weights}``), against
+  ``net.params``, Nielsen's ``{"biases": net.biases, "weights": net.weights}``; one array,
+  for CS231n's bare ``(loss, dW)``; Karpathy's ``parameters`` list of CPU torch tensors,
+  named with ``names=``; Andrew Ng's ``grads`` keyed ``"dW1"`` for ``"W1"``), against
   an optional torch ``reference`` taking the same structure of tensors (differentiated by
   autograd) and the torch-free oracles (central finite differences in float64, the
   Taylor-remainder test).
@@ -22,7 +24,9 @@ Student code is untrusted: its objects are checked up front ("grads has no entry
 wrong type or a non-scalar loss from student code (or from the reference) becomes a
 failing row naming the call and the error, never a crash of the checker; arrays that
 perturbing does not reach (copies, not the live arrays the loss reads) are named as such
-instead of blaming the gradient; in-place changes to inputs are reported; and each check
+instead of blaming the gradient (a parameter the loss ignores, with a gradient 0 within
+the finite-difference tolerance, passes); an element at a kink (the one-sided differences
+disagree) is judged by torch only; in-place changes to inputs are reported; and each check
 has a time limit. Every array handed in is left as it was found.
 """
 
