@@ -3,7 +3,9 @@ differences, taking the student's code as it is.
 
 - :func:`check_gradients` — any ``loss_and_grads() -> (loss, grads)`` computed from the
   live arrays in ``params`` (a dict, a list or tuple, or nested ones: CS231n's
-  ``net.params``, Nielsen's ``{"biases": net.biases, "weights": net.weights}``), against
+  ``net.params``, Nielsen's ``{"biases": net.biases, "weights": net.weights}``; one array,
+  for CS231n's bare ``(loss, dW)``; Karpathy's ``parameters`` list of CPU torch tensors,
+  named with ``names=``; Andrew Ng's ``grads`` keyed ``"dW1"`` for ``"W1"``), against
   an optional torch ``reference`` taking the same structure of tensors (differentiated by
   autograd) and the torch-free oracles (central finite differences in float64, the
   Taylor-remainder test).
@@ -22,7 +24,9 @@ Student code is untrusted: its objects are checked up front ("grads has no entry
 wrong type or a non-scalar loss from student code (or from the reference) becomes a
 failing row naming the call and the error, never a crash of the checker; arrays that
 perturbing does not reach (copies, not the live arrays the loss reads) are named as such
-instead of blaming the gradient; in-place changes to inputs are reported; and each check
+instead of blaming the gradient (a parameter the loss ignores, with a gradient 0 within
+the finite-difference tolerance, passes); an element at a kink (the one-sided differences
+disagree) is judged by torch only; in-place changes to inputs are reported; and each check
 has a time limit. Every array handed in is left as it was found.
 """
 
@@ -34,16 +38,16 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
 
-from comparisons.compare import compare_arrays
+from comparisons.compare import compare_arrays, describe
 from comparisons.runner import (ROW_COLUMNS, finite_difference_gradients, taylor_rows,
                                 validate_oracles)
-from comparisons.tolerances import tolerance_for
+from comparisons.tolerances import FD_STEP, tolerance_for
 
 __all__ = ["CHECK_ORACLES", "DEFAULT_TIME_LIMIT", "LAYER_ORACLES", "check_gradients",
            "check_layer"]
@@ -212,20 +216,72 @@ def _ref(root: str, path: tuple) -> str:
     return root + "".join(f"[{_key_text(k)}]" for k in path)
 
 
-def _name(path: tuple, root_is_dict: bool) -> str:
-    if root_is_dict and path:
-        head = str(path[0])
-        return head + "".join(f"[{_key_text(k)}]" for k in path[1:])
-    return _ref("params", path)
+def _namer(params: Any, names: Any) -> Callable[[tuple], str]:
+    """How rows name the leaf at a path: a dict's own keys (``W1``, ``weights[0]``), the
+    ``names`` given for a list's or tuple's entries (``W1`` for ``params[1]``), ``params``
+    (or ``names``) for a bare array, else the position (``params[1]``)."""
+    if isinstance(names, str):
+        names = [names]
+    if names is not None:
+        names = list(names)
+        if not all(isinstance(n, str) for n in names):
+            raise TypeError(f"names must be a list of strings, got {names!r}")
+        if isinstance(params, Mapping):
+            raise TypeError("names= is for a list or a tuple of arrays (or one array); a "
+                            "dict's keys already name its entries")
+        n = 1 if _is_array(params) else len(params)
+        if len(names) != n:
+            raise ValueError(f"names has {len(names)} entries for {n} parameter(s)")
+
+    def name(path: tuple) -> str:
+        if not path:
+            return names[0] if names else "params"
+        rest = "".join(f"[{_key_text(k)}]" for k in path[1:])
+        if isinstance(params, Mapping):
+            return str(path[0]) + rest
+        if names:
+            return names[path[0]] + rest
+        return _ref("params", path)
+    return name
 
 
-def _leaves(params: Any) -> list[_Leaf]:
-    """The arrays of ``params`` (dicts, lists, tuples, nested) in order, each with its
-    student name; a leaf that cannot be a live float array carries its ``problem``."""
-    if not isinstance(params, (Mapping, list, tuple)):
+def _is_array(node: Any) -> bool:
+    return isinstance(node, (np.ndarray, torch.Tensor))
+
+
+def _live_array(node: Any, ref: str) -> tuple[Any, str]:
+    """The NumPy array the checker perturbs for a leaf (a CPU tensor's own memory, through
+    ``.detach().numpy()``), or the leaf and why it cannot be one."""
+    if isinstance(node, torch.Tensor):
+        if node.device.type != "cpu":
+            return node, (f"{ref} is a torch tensor on {node.device}: the checker perturbs "
+                          f"the live arrays in place, in CPU memory; check a CPU copy of "
+                          f"the network (.cpu()), whose .detach().numpy() views it shares")
+        if node.dtype not in (torch.float32, torch.float64):
+            return node, (f"{ref} is a torch tensor of dtype {node.dtype}; the checker "
+                          f"handles float32 and float64")
+        node = node.detach().numpy()  # a view: perturbing it changes the tensor
+    if not isinstance(node, np.ndarray):
+        return node, (f"{ref} is {_kind(node)}, not a NumPy array: the checker perturbs the "
+                      f"live arrays your loss reads, in place")
+    if node.dtype.kind in "biu":
+        return node, (f"{ref} has integer dtype {node.dtype}: gradients and finite "
+                      f"differences need float arrays (np.float64)")
+    if node.dtype not in (np.float32, np.float64):
+        return node, f"{ref} has dtype {node.dtype}; the checker handles float32 and float64"
+    if not node.flags.writeable:
+        return node, f"{ref} is read-only: the checker perturbs the live arrays in place"
+    return node, ""
+
+
+def _leaves(params: Any, names: Any = None) -> list[_Leaf]:
+    """The arrays of ``params`` (dicts, lists, tuples, nested, or one array) in order, each
+    with its student name; a leaf that cannot be a live float array carries its
+    ``problem``."""
+    if not isinstance(params, (Mapping, list, tuple)) and not _is_array(params):
         raise TypeError(f"params must be a dict, a list or a tuple of NumPy arrays (or nested "
-                        f"ones), got {_kind(params)}")
-    root_is_dict = isinstance(params, Mapping)
+                        f"ones), or one array, got {_kind(params)}")
+    name = _namer(params, names)
     out: list[_Leaf] = []
 
     def walk(node: Any, path: tuple) -> None:
@@ -236,20 +292,9 @@ def _leaves(params: Any) -> list[_Leaf]:
             for i, v in enumerate(node):
                 walk(v, path + (i,))
         else:
-            leaf = _Leaf(path, _name(path, root_is_dict), _ref("params", path), node)
-            if not isinstance(node, np.ndarray):
-                leaf.problem = (f"{leaf.ref} is {_kind(node)}, not a NumPy array: the checker "
-                                f"perturbs the live arrays your loss reads, in place")
-            elif node.dtype.kind in "biu":
-                leaf.problem = (f"{leaf.ref} has integer dtype {node.dtype}: gradients and "
-                                f"finite differences need float arrays (np.float64)")
-            elif node.dtype not in (np.float32, np.float64):
-                leaf.problem = (f"{leaf.ref} has dtype {node.dtype}; the checker handles "
-                                f"float32 and float64")
-            elif not node.flags.writeable:
-                leaf.problem = (f"{leaf.ref} is read-only: the checker perturbs the live "
-                                f"arrays in place")
-            out.append(leaf)
+            ref = name(path) if names is not None else _ref("params", path)
+            array, problem = _live_array(node, ref)
+            out.append(_Leaf(path, name(path), ref, array, problem))
 
     walk(params, ())
     arrays = [leaf for leaf in out if not leaf.problem]
@@ -272,64 +317,92 @@ def _overlap(a: np.ndarray, b: np.ndarray) -> bool:
         return True
 
 
-def _match_grads(params: Any, grads: Any, leaves: list[_Leaf], label: str
-                 ) -> tuple[dict[tuple, np.ndarray], dict[tuple, str], list[str]]:
-    """Walk ``grads`` alongside ``params``: each leaf's gradient (float64 copy), the
-    problems per leaf, and problems with no leaf (extra entries)."""
-    found: dict[tuple, np.ndarray] = {}
-    problems: dict[tuple, str] = {}
-    extra: list[str] = []
-    by_path = {leaf.path: leaf for leaf in leaves}
+class _GradMatch:
+    """``grads`` walked alongside ``params``: each leaf's gradient (a float64 copy), the
+    problem of each leaf that has none, extra entries that fail (a typo: ``"W2"`` where
+    params has ``"w2"``) and extra entries ignored (Andrew Ng's ``"dA0"`` beside
+    ``"dW1"``, ``"db1"``, which name params ``"W1"``, ``"b1"``)."""
 
-    def under(path: tuple) -> list[tuple]:
-        return [p for p in by_path if p[:len(path)] == path]
+    def __init__(self, params: Any, grads: Any, leaves: list[_Leaf], label: str) -> None:
+        self.found: dict[tuple, np.ndarray] = {}
+        self.problems: dict[tuple, str] = {}
+        self.extra: list[str] = []
+        self.ignored: list[str] = []
+        self.by_path = {leaf.path: leaf for leaf in leaves}
+        self.label = label
+        self.walk(params, grads, ())
 
-    def fail(path: tuple, message: str) -> None:
-        for p in under(path):
-            problems.setdefault(p, message)
+    def fail(self, path: tuple, message: str) -> None:
+        for p in self.by_path:
+            if p[:len(path)] == path:
+                self.problems.setdefault(p, message)
 
-    def walk(p: Any, g: Any, path: tuple) -> None:
-        gref = _ref("grads", path)
+    def walk(self, p: Any, g: Any, path: tuple) -> None:
         if isinstance(p, Mapping):
-            if not isinstance(g, Mapping):
-                fail(path, f"{gref} is {_kind(g)}, but {_ref('params', path)} is a dict: "
-                           f"grads must mirror params")
-                return
-            for k, v in p.items():
-                if k in g:
-                    walk(v, g[k], path + (k,))
-                else:
-                    fail(path + (k,), f"{gref} has no entry for {k!r}")
-            extra.extend(f"{gref} has an entry {k!r} that {_ref('params', path)} lacks"
-                         for k in g if k not in p)
+            self.walk_dict(p, g, path)
         elif isinstance(p, (list, tuple)):
-            if not isinstance(g, (list, tuple)):
-                fail(path, f"{gref} is {_kind(g)}, but {_ref('params', path)} is a "
-                           f"{type(p).__name__} of {len(p)}: grads must mirror params")
-                return
-            if len(g) != len(p):
-                fail(path, f"{gref} has {len(g)} entries, {_ref('params', path)} has {len(p)}")
-                return
-            for i, (pv, gv) in enumerate(zip(p, g)):
-                walk(pv, gv, path + (i,))
+            self.walk_sequence(p, g, path)
         else:
-            leaf = by_path[path]
-            try:
-                a = _float_array(g, gref)
-            except StudentCodeError as e:
-                problems[path] = str(e)
-                return
-            if a.shape != np.shape(p):
-                problems[path] = f"{gref} has shape {a.shape}, {leaf.ref} is {_shape(p)}"
-                return
-            bad = _non_finite(a, gref)
-            if bad:
-                problems[path] = f"{label}: {bad}"
-                return
-            found[path] = a
+            self.walk_leaf(g, path)
 
-    walk(params, grads, ())
-    return found, problems, extra
+    def walk_dict(self, p: Mapping, g: Any, path: tuple) -> None:
+        gref = _ref("grads", path)
+        if not isinstance(g, Mapping):
+            self.fail(path, f"{gref} is {_kind(g)}, but {_ref('params', path)} is a dict: "
+                            f"grads must mirror params")
+            return
+        used = set()
+        for k, v in p.items():
+            key = k if k in g else _d_key(k, g)
+            if key is None:
+                self.fail(path + (k,), f"{gref} has no entry for {k!r}")
+                continue
+            used.add(key)
+            self.walk(v, g[key], path + (k,))
+        rest = [k for k in g if k not in used]
+        if any(k not in p for k in used):  # "dW1" for "W1": other entries are the course's
+            self.ignored.extend(f"{gref}[{k!r}]" for k in rest)
+        else:
+            self.extra.extend(f"{gref} has an entry {k!r} that {_ref('params', path)} lacks"
+                              for k in rest)
+
+    def walk_sequence(self, p: list | tuple, g: Any, path: tuple) -> None:
+        gref = _ref("grads", path)
+        if _is_array(g) and not path and len(p) == 1:  # one array in a list: its gradient
+            g = [g]
+        if not isinstance(g, (list, tuple)):
+            self.fail(path, f"{gref} is {_kind(g)}, but {_ref('params', path)} is a "
+                            f"{type(p).__name__} of {len(p)}: grads must mirror params")
+            return
+        if len(g) != len(p):
+            self.fail(path, f"{gref} has {len(g)} entries, {_ref('params', path)} has {len(p)}")
+            return
+        for i, (pv, gv) in enumerate(zip(p, g)):
+            self.walk(pv, gv, path + (i,))
+
+    def walk_leaf(self, g: Any, path: tuple) -> None:
+        leaf = self.by_path[path]
+        gref = _ref("grads", path) if path else "the gradient"
+        try:
+            a = _float_array(g, gref)
+        except StudentCodeError as e:
+            self.problems[path] = str(e)
+            return
+        if a.shape != np.shape(leaf.array):
+            self.problems[path] = f"{gref} has shape {a.shape}, {leaf.ref} is {_shape(leaf.array)}"
+            return
+        bad = _non_finite(a, gref)
+        if bad:
+            self.problems[path] = f"{self.label}: {bad}"
+            return
+        self.found[path] = a
+
+
+def _d_key(key: Any, grads: Mapping) -> Any:
+    """Andrew Ng's key of the gradient of ``key`` (``"dW1"`` for ``"W1"``), or None."""
+    if isinstance(key, str) and f"d{key}" in grads:
+        return f"d{key}"
+    return None
 
 
 def _snapshot(leaves: list[_Leaf]) -> dict[tuple, np.ndarray]:
@@ -357,17 +430,19 @@ def _perturbed_at(leaves: list[_Leaf], saved: dict[tuple, np.ndarray]) -> str:
     return ""
 
 
-def _to_torch(node: Any, tensors: dict[tuple, torch.Tensor], path: tuple = ()) -> Any:
-    """The same structure with each valid array as a leaf tensor requiring grad."""
-    if isinstance(node, Mapping):
-        return {k: _to_torch(v, tensors, path + (k,)) for k, v in node.items()}
-    if isinstance(node, (list, tuple)):
-        seq = [_to_torch(v, tensors, path + (i,)) for i, v in enumerate(node)]
-        return seq if isinstance(node, list) else tuple(seq)
-    if isinstance(node, np.ndarray) and node.dtype in (np.float32, np.float64):
-        t = torch.tensor(node, requires_grad=True)
+def _to_torch(node: Any, arrays: dict[tuple, np.ndarray], tensors: dict[tuple, torch.Tensor],
+              path: tuple = ()) -> Any:
+    """The same structure with each valid leaf (``arrays``, by path) as a leaf tensor
+    requiring grad; every other leaf as it is."""
+    if path in arrays:
+        t = torch.tensor(arrays[path], requires_grad=True)
         tensors[path] = t
         return t
+    if isinstance(node, Mapping):
+        return {k: _to_torch(v, arrays, tensors, path + (k,)) for k, v in node.items()}
+    if isinstance(node, (list, tuple)):
+        seq = [_to_torch(v, arrays, tensors, path + (i,)) for i, v in enumerate(node)]
+        return seq if isinstance(node, list) else tuple(seq)
     return node
 
 
@@ -419,7 +494,8 @@ def check_gradients(loss_and_grads: Callable[[], tuple[Any, Any]], params: Any,
                     oracles: Iterable[str] | None = None, case: str = "check",
                     label: str = "loss_and_grads()",
                     time_limit: float | None = DEFAULT_TIME_LIMIT,
-                    seed: int = 0) -> list[dict[str, Any]]:
+                    seed: int = 0, names: Iterable[str] | str | None = None
+                    ) -> list[dict[str, Any]]:
     """Check a student's loss and gradients against torch and the torch-free oracles.
 
     Parameters
@@ -427,11 +503,15 @@ def check_gradients(loss_and_grads: Callable[[], tuple[Any, Any]], params: Any,
     loss_and_grads
         The student's code as a zero-argument callable returning ``(loss, grads)``, both
         computed from the live arrays in ``params`` (``lambda: net.loss(X, y)`` for a
-        CS231n ``TwoLayerNet``). ``grads`` mirrors ``params``: a dict with the same keys,
-        a list or tuple of the same length, nested alike.
+        CS231n ``TwoLayerNet``). ``grads`` mirrors ``params``: a dict with the same keys
+        (or Andrew Ng's ``"dW1"`` for ``"W1"``, other entries such as ``"dA0"`` then
+        ignored and listed), a list or tuple of the same length, nested alike, or one
+        array for one array (CS231n's ``svm_loss_naive(W, X, y, reg) -> (loss, dW)``).
     params
-        The student's own structure of the live NumPy float arrays the loss reads: a dict,
-        a list or tuple, or nested ones. The checker perturbs them in place (finite
+        The student's own structure of the live float arrays the loss reads: a dict, a
+        list or tuple, nested ones, or one array. NumPy arrays, or CPU torch tensors (a
+        notebook's manual backprop on tensors), which are perturbed through their shared
+        ``.detach().numpy()`` view. The checker perturbs them in place (finite
         differences, the Taylor test) and restores them exactly.
     reference
         Optional: a torch function of the same structure of tensors (requiring grad, in
@@ -447,6 +527,10 @@ def check_gradients(loss_and_grads: Callable[[], tuple[Any, Any]], params: Any,
         Seconds for the whole check (every call of student and reference code), or None.
     seed
         Seed of the Taylor test's random directions and the liveness probe.
+    names
+        The names of a list's or tuple's entries (Karpathy's ``parameters = [C, W1, b1,
+        ...]`` with ``names=["C", "W1", "b1", ...]``), or of one array, so that rows read
+        ``W1`` rather than ``params[1]``.
 
     Returns
     -------
@@ -457,6 +541,18 @@ def check_gradients(loss_and_grads: Callable[[], tuple[Any, Any]], params: Any,
         ``note`` names the call and the error. float32 parameters are compared with
         torch in float32; the torch-free oracles need float64 and are ``skipped`` (with
         the reason) for float32 arrays.
+
+    Notes
+    -----
+    An element where the two one-sided differences disagree beyond the finite-difference
+    tolerance (after their curvature term is taken out) lies at a kink (ReLU at exactly
+    0): it has no derivative there, so it is judged by torch's convention only, left out
+    of the finite-difference comparison (counted in the row's note) and out of the Taylor
+    test's direction. A parameter whose perturbation leaves the loss unchanged passes when
+    its gradient is 0 within the finite-difference tolerance (a bias before batch norm);
+    with a gradient beyond it, its arrays are probably copies. When only the torch rows
+    fail while finite differences and the Taylor test pass, a row says that the reference
+    computes a different function.
     """
     if not callable(loss_and_grads):
         raise TypeError(f"loss_and_grads must be a zero-argument callable returning (loss, "
@@ -465,191 +561,398 @@ def check_gradients(loss_and_grads: Callable[[], tuple[Any, Any]], params: Any,
         raise TypeError(f"reference must be a torch function of params, got "
                         f"{_kind(reference)}")
     chosen = _oracles(oracles, CHECK_ORACLES, reference is not None)
-    leaves = _leaves(params)
-    clock = _Clock(time_limit)
-    valid = [leaf for leaf in leaves if not leaf.problem]
-    dtypes = {leaf.array.dtype for leaf in valid}
-    dtype = np.dtype(np.float32) if np.dtype(np.float32) in dtypes else np.dtype(np.float64)
-    info = {"case": case, "kind": "check", "dtype": dtype.name}
-    rows: list[dict[str, Any]] = []
-
-    def leaf_info(leaf: _Leaf) -> dict[str, Any]:
-        dt = leaf.array.dtype.name if isinstance(leaf.array, np.ndarray) else ""
-        return {**info, "dtype": dt}
-
+    leaves = _leaves(params, names)
+    run = _Run(loss_and_grads, params, reference, chosen, leaves, label,
+               _Clock(time_limit), seed, case)
     for leaf in leaves:
         if leaf.problem:
-            rows.append(_row(leaf_info(leaf), "student", leaf.name, leaf.problem))
+            run.fail("student", leaf.name, leaf.problem, leaf)
     if not leaves:
-        rows.append(_row(info, "student", "params", "params holds no arrays"))
-    if not valid:
-        return _rows_in_order(rows)
-    saved = _snapshot(valid)
-    doing = [f"the first call of {label}"]  # for the time-limit message
-
-    def stage(text: str) -> None:
-        doing[0] = text
-
+        run.fail("student", "params", "params holds no arrays")
+    if not run.valid:
+        return _rows_in_order(run.rows)
     try:
-        with _alarm(clock):
-            rows += _check_gradients(loss_and_grads, params, reference, chosen, leaves, valid,
-                                     saved, info, leaf_info, label, clock, seed, stage)
+        with _alarm(run.clock):
+            _check_gradients(run)
     except _TimeUp:
-        where = _perturbed_at(valid, saved)
-        rows.append(_row(info, "student", "time", (
-            f"time limit of {time_limit:g} s reached during {doing[0]}{where}: the code is "
+        where = _perturbed_at(run.valid, run.saved)
+        run.fail("student", "time", (
+            f"time limit of {time_limit:g} s reached during {run.doing}{where}: the code is "
             f"too slow for this check (raise time_limit, or check a smaller network or "
-            f"batch)")))
+            f"batch)"))
     finally:
-        _restore(valid, saved)
-    return _rows_in_order(rows)
+        run.restore()
+    return _rows_in_order(run.rows)
 
 
-def _check_gradients(loss_and_grads, params, reference, chosen, leaves, valid, saved, info,
-                     leaf_info, label, clock, seed, stage) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
+@dataclass
+class _Run:
+    """One check_gradients call: its arguments, the state its stages share, its rows."""
 
-    def call() -> tuple[float, Any]:
-        out = _call(label, loss_and_grads, clock=clock)
+    loss_and_grads: Callable
+    params: Any
+    reference: Callable | None
+    chosen: tuple[str, ...]
+    leaves: list[_Leaf]
+    label: str
+    clock: _Clock
+    seed: int
+    case: str
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    doing: str = ""  # the stage, for the time-limit message
+    loss: float = 0.0  # the student's loss at params
+    mine: dict[tuple, np.ndarray] = field(default_factory=dict)  # the student's gradients
+    kinks: dict[tuple, np.ndarray] = field(default_factory=dict)  # masks, where fd found any
+
+    def __post_init__(self) -> None:
+        self.valid = [leaf for leaf in self.leaves if not leaf.problem]
+        self.saved = _snapshot(self.valid)
+        dtypes = {leaf.array.dtype for leaf in self.valid}
+        dtype = np.dtype(np.float32) if np.dtype(np.float32) in dtypes else np.dtype(np.float64)
+        self.info = {"case": self.case, "kind": "check", "dtype": dtype.name}
+        self.doing = f"the first call of {self.label}"
+
+    def leaf_info(self, leaf: _Leaf | None) -> dict[str, Any]:
+        if leaf is None:
+            return self.info
+        dt = leaf.array.dtype.name if isinstance(leaf.array, np.ndarray) else ""
+        return {**self.info, "dtype": dt}
+
+    def fail(self, oracle: str, parameter: str, note: str, leaf: _Leaf | None = None, *,
+             status: str = "fail") -> None:
+        """A row without a comparison (a failure, a skipped oracle)."""
+        self.rows.append(_row(self.leaf_info(leaf), oracle, parameter, note, status=status,
+                              array=leaf.array if leaf is not None and leaf.problem == ""
+                              else None))
+
+    def compare(self, oracle: str, leaf: _Leaf | None, comparison: Any) -> dict[str, Any]:
+        row = _comparison_row(self.leaf_info(leaf), oracle, comparison)
+        self.rows.append(row)
+        return row
+
+    def restore(self) -> None:
+        _restore(self.valid, self.saved)
+
+    def call(self) -> tuple[float, Any]:
+        out = _call(self.label, self.loss_and_grads, clock=self.clock)
         if not isinstance(out, (tuple, list)) or len(out) != 2:
-            raise StudentCodeError(f"{label} returned {_kind(out)}"
-                                   f"{f' of {len(out)}' if isinstance(out, (tuple, list)) else ''}"
-                                   f", not a (loss, grads) pair")
-        return _scalar(out[0], label), out[1]
+            n = f" of {len(out)}" if isinstance(out, (tuple, list)) else ""
+            raise StudentCodeError(f"{self.label} returned {_kind(out)}{n}, not a (loss, "
+                                   f"grads) pair")
+        return _scalar(out[0], self.label), out[1]
 
-    # 1. the student's own loss and gradients, and what the call did to params
-    stage(f"the first call of {label}")
-    try:
-        loss, grads = call()
-    except StudentCodeError as e:
-        _restore(valid, saved)
-        return [_row(info, "student", "loss", str(e))]
-    for leaf in _changed(valid, saved):
-        rows.append(_row(leaf_info(leaf), "student", leaf.name, (
-            f"{label} changed {leaf.ref} in place (a training step inside it?): the check "
-            f"needs a call that only computes the loss and the gradients"), array=leaf.array))
-    _restore(valid, saved)
-    mine, problems, extra = _match_grads(params, grads, leaves, label)
-    for message in extra:
-        rows.append(_row(info, "student", "grads", message))
-    for leaf in valid:
-        if leaf.path in problems:
-            rows.append(_row(leaf_info(leaf), "student", leaf.name, problems[leaf.path],
-                             array=leaf.array))
-    checked = [leaf for leaf in valid if leaf.path in mine]
+    def student_loss(self) -> float:
+        return self.call()[0]
 
-    # 2. torch's autograd on the reference, same structure of tensors
-    if "torch" in chosen:
-        stage("the reference's call")
-        tensors: dict[tuple, torch.Tensor] = {}
-        tparams = _to_torch(params, tensors)
-        try:
-            loss_t = _torch_scalar(_call("reference(params)", reference, tparams,
-                                         clock=clock), "reference(params)")
-            order = [leaf for leaf in valid if leaf.path in tensors]
-            grads_t = dict(zip([leaf.path for leaf in order],
-                               _autograd([loss_t], [tensors[leaf.path] for leaf in order], None,
-                                         "reference(params)")))
-        except StudentCodeError as e:
-            rows.append(_row(info, "torch", "loss", str(e)))
-        else:
-            rows.append(_comparison_row(info, "torch", compare_arrays(
-                np.asarray(loss, dtype=info["dtype"]), loss_t.detach().numpy(),
-                tolerance_for(info["dtype"], "torch"), "loss")))
-            for leaf in checked:
-                rows.append(_comparison_row(leaf_info(leaf), "torch", compare_arrays(
-                    mine[leaf.path].astype(leaf.array.dtype), grads_t[leaf.path],
-                    tolerance_for(leaf.array.dtype, "torch"), leaf.name)))
-        _restore(valid, saved)
 
-    free = [o for o in ("fd", "taylor") if o in chosen]
+def _check_gradients(run: _Run) -> None:
+    """The stages of a check, in order; each adds its rows to ``run``."""
+    if not _first_call(run):
+        return
+    if "torch" in run.chosen:
+        run.doing = "the reference's call"
+        _torch_stage(run)
+        run.restore()
+    free = [o for o in ("fd", "taylor") if o in run.chosen]
+    checked = [leaf for leaf in run.valid if leaf.path in run.mine]
     if not free or not checked:
-        return rows
-    f64 = [leaf for leaf in checked if leaf.array.dtype == np.float64]
+        return
+    f64 = _float64_only(run, checked, free)
+    live = _probe(run, f64, free) if f64 else None
+    if not live:
+        return
+    if "fd" in run.chosen:
+        _fd_stage(run, live)
+    if "taylor" in run.chosen:
+        _taylor_stage(run, live)
+    _reference_hint(run)
+
+
+def _first_call(run: _Run) -> bool:
+    """The student's own loss and gradients, and what the call did to params."""
+    try:
+        run.loss, grads = run.call()
+    except StudentCodeError as e:
+        run.restore()
+        run.fail("student", "loss", str(e))
+        return False
+    for leaf in _changed(run.valid, run.saved):
+        run.fail("student", leaf.name, (
+            f"{run.label} changed {leaf.ref} in place (a training step inside it?): the "
+            f"check needs a call that only computes the loss and the gradients"), leaf)
+    run.restore()
+    match = _GradMatch(run.params, grads, run.leaves, run.label)
+    for message in match.extra:
+        run.fail("student", "grads", message)
+    if match.ignored:
+        run.fail("student", "grads", (
+            f"not parameters, ignored: {', '.join(match.ignored)} (gradients are matched "
+            f"to params by name, 'dW1' to 'W1')"), status="skipped")
+    for leaf in run.valid:
+        if leaf.path in match.problems:
+            run.fail("student", leaf.name, match.problems[leaf.path], leaf)
+    run.mine = match.found
+    return True
+
+
+def _torch_stage(run: _Run) -> None:
+    """torch's autograd on the reference, the same structure of tensors."""
+    tensors: dict[tuple, torch.Tensor] = {}
+    tparams = _to_torch(run.params, {leaf.path: run.saved[leaf.path] for leaf in run.valid},
+                        tensors)
+    try:
+        loss_t = _torch_scalar(_call("reference(params)", run.reference, tparams,
+                                     clock=run.clock), "reference(params)")
+        order = [leaf for leaf in run.valid if leaf.path in tensors]
+        grads_t = dict(zip([leaf.path for leaf in order],
+                           _autograd([loss_t], [tensors[leaf.path] for leaf in order], None,
+                                     "reference(params)")))
+    except StudentCodeError as e:
+        run.fail("torch", "loss", str(e))
+        return
+    dtype = run.info["dtype"]
+    run.compare("torch", None, compare_arrays(np.asarray(run.loss, dtype=dtype),
+                                              loss_t.detach().numpy(),
+                                              tolerance_for(dtype, "torch"), "loss"))
+    for leaf in run.valid:
+        if leaf.path in run.mine:
+            run.compare("torch", leaf, compare_arrays(
+                run.mine[leaf.path].astype(leaf.array.dtype), grads_t[leaf.path],
+                tolerance_for(leaf.array.dtype, "torch"), leaf.name))
+
+
+def _float64_only(run: _Run, checked: list[_Leaf], free: list[str]) -> list[_Leaf]:
+    """The float64 leaves; a skipped row per torch-free oracle for each other one."""
     for leaf in checked:
         if leaf.array.dtype != np.float64:
             for oracle in free:
-                rows.append(_row(leaf_info(leaf), oracle, leaf.name, (
-                    f"{leaf.ref} is {leaf.array.dtype}: finite differences and the Taylor test "
-                    f"need float64 (float32 rounding swamps the difference quotient); check "
-                    f"a float64 copy of the network as well"), status="skipped",
-                    array=leaf.array))
-    if not f64:
-        return rows
+                run.fail(oracle, leaf.name, (
+                    f"{leaf.ref} is {leaf.array.dtype}: finite differences and the Taylor "
+                    f"test need float64 (float32 rounding swamps the difference quotient); "
+                    f"check a float64 copy of the network as well"), leaf, status="skipped")
+    return [leaf for leaf in checked if leaf.array.dtype == np.float64]
 
-    def student_loss() -> float:
-        return call()[0]
 
-    # 3. sanity of the loss as a function of params: deterministic, and reading the arrays
-    stage(f"the calls of {label} that probe the live arrays")
-    probing = [""]
+def _probe(run: _Run, f64: list[_Leaf], free: list[str]) -> list[_Leaf] | None:
+    """The leaves the torch-free oracles can check: the loss must be deterministic
+    (else None), and a leaf whose perturbation leaves the loss exactly unchanged while
+    its gradient is beyond the finite-difference tolerance of 0 is named (copies)."""
+    run.doing = f"the calls of {run.label} that probe the live arrays"
+    probing = ""
     try:
-        again = student_loss()
-        if again != loss and abs(again - loss) > 1e-12 * max(abs(loss), 1.0):
-            rows.append(_row(info, "student", "loss", (
-                f"{label} returned {loss!r}, then {again!r} with the same params: the loss is "
-                f"random (dropout? a random batch?), so finite differences cannot check it; "
-                f"fix the seed or switch the randomness off")))
-            return rows
-        rng = np.random.default_rng(seed)
+        again = run.student_loss()
+        if again != run.loss and abs(again - run.loss) > 1e-12 * max(abs(run.loss), 1.0):
+            run.fail("student", "loss", (
+                f"{run.label} returned {run.loss!r}, then {again!r} with the same params: "
+                f"the loss is random (dropout? a random batch?), so finite differences "
+                f"cannot check it; fix the seed or switch the randomness off"))
+            return None
+        rng = np.random.default_rng(seed=run.seed)
         dead: set[tuple] = set()
         for leaf in f64:
             if not leaf.array.size:
                 continue
-            probing[0] = (f" (while probing whether {leaf.ref} is live, all of it perturbed "
-                          f"by about 1e-3)")
-            p = leaf.array
-            p[...] = saved[leaf.path] + 1e-3 * (1 + np.abs(saved[leaf.path])) * \
-                rng.standard_normal(p.shape)
-            moved = student_loss()
-            p[...] = saved[leaf.path]
-            if moved == loss and np.any(mine[leaf.path] != 0):
+            probing = (f" (while probing whether {leaf.ref} is live, all of it perturbed by "
+                       f"about 1e-3)")
+            if _unmoved(run, leaf, rng) and _nonzero(run.mine[leaf.path]):
                 dead.add(leaf.path)
                 for oracle in free:
-                    rows.append(_row(leaf_info(leaf), oracle, leaf.name, (
+                    run.fail(oracle, leaf.name, (
                         f"perturbing {leaf.ref} does not change the loss: the arrays are "
                         f"probably copies, not the live arrays your loss reads (or the loss "
                         f"does not depend on {leaf.name}, and its gradient, which is not 0, "
-                        f"is wrong)"), array=p))
+                        f"is wrong)"), leaf)
     except StudentCodeError as e:
-        _restore(valid, saved)
-        rows.append(_row(info, "student", "loss", f"{e}{probing[0]}"))
-        return rows
-    live = [leaf for leaf in f64 if leaf.path not in dead]
+        run.restore()
+        run.fail("student", "loss", f"{e}{probing}")
+        return None
+    return [leaf for leaf in f64 if leaf.path not in dead]
 
-    # 4. central finite differences over every element of the live float64 arrays
+
+def _unmoved(run: _Run, leaf: _Leaf, rng: np.random.Generator) -> bool:
+    """Whether the loss is exactly unchanged with all of ``leaf`` perturbed by ~1e-3."""
+    saved = run.saved[leaf.path]
+    leaf.array[...] = saved + 1e-3 * (1 + np.abs(saved)) * rng.standard_normal(saved.shape)
+    try:
+        return run.student_loss() == run.loss
+    finally:
+        leaf.array[...] = saved
+
+
+def _nonzero(grad: np.ndarray) -> bool:
+    """A gradient beyond the finite-difference tolerance of 0 somewhere: one that the
+    comparison with a zero difference quotient would fail."""
+    return bool(np.any(np.abs(grad) > tolerance_for(np.float64, "fd").atol))
+
+
+def _fd_stage(run: _Run, live: list[_Leaf]) -> None:
+    """Central finite differences over every element of the live float64 arrays, with
+    the kinks (one-sided differences that disagree) left to torch."""
     flat = {leaf.name: leaf.array for leaf in live}
-    if "fd" in chosen and live:
-        stage(f"the finite-difference sweep ({2 * sum(p.size for p in flat.values())} calls "
-              f"of {label})")
-        try:
-            fd = finite_difference_gradients(student_loss, flat)
-        except StudentCodeError as e:
-            where = _perturbed_at(live, saved)
-            _restore(valid, saved)
-            rows.append(_row(info, "fd", "loss", f"during the finite-difference sweep, {e}"
-                                                 f"{where}"))
-        else:
-            _restore(valid, saved)
-            for leaf in live:
-                rows.append(_comparison_row(leaf_info(leaf), "fd", compare_arrays(
-                    mine[leaf.path], fd[leaf.name], tolerance_for(np.float64, "fd"),
-                    leaf.name)))
+    run.doing = (f"the finite-difference sweep ({2 * sum(p.size for p in flat.values())} "
+                 f"calls of {run.label}) and its kink probes (2 more calls for each "
+                 f"element whose one-sided differences disagree)")
+    try:
+        fd, kinks = _fd_with_kinks(run, flat)
+    except StudentCodeError as e:
+        where = _perturbed_at(live, run.saved)
+        run.restore()
+        run.fail("fd", "loss", f"during the finite-difference sweep, {e}{where}")
+        return
+    run.restore()
+    tol = tolerance_for(np.float64, "fd")
+    for leaf in live:
+        mine, ref = run.mine[leaf.path], fd[leaf.name]
+        mask, sides = kinks[leaf.name]
+        if mask.any():
+            run.kinks[leaf.path] = mask
+            ref = np.where(mask, mine, ref)  # judged by torch only
+        row = run.compare("fd", leaf, compare_arrays(mine, ref, tol, leaf.name))
+        if mask.any():
+            _add_note(row, _kink_note(mask, sides, run.reference is not None))
 
-    # 5. the Taylor-remainder test along a random direction per array
-    if "taylor" in chosen and live:
-        stage(f"the Taylor test ({9 * len(live)} calls of {label})")
-        try:
-            trows = taylor_rows(student_loss, flat, {leaf.name: mine[leaf.path]
-                                                     for leaf in live}, seed=seed)
-        except StudentCodeError as e:
-            where = _perturbed_at(live, saved)
-            _restore(valid, saved)
-            rows.append(_row(info, "taylor", "loss", f"during the Taylor test, {e}{where}"))
+
+def _kink_note(mask: np.ndarray, sides: np.ndarray, have_torch: bool) -> str:
+    idx = tuple(int(i) for i in np.argwhere(mask)[0])
+    at = idx if idx else "()"
+    fwd, bwd = sides[(0, *idx)], sides[(1, *idx)]
+    judged = "judged by torch only" if have_torch else "not checked (no torch reference)"
+    return (f"{int(mask.sum())} of {mask.size} elements not differentiable here (at a kink: "
+            f"the one-sided differences disagree, e.g. at {at}: {bwd:+.4g} from below vs "
+            f"{fwd:+.4g} from above): {judged}, left out of the finite-difference "
+            f"comparison and the Taylor test")
+
+
+def _add_note(row: dict[str, Any], text: str) -> None:
+    """``text`` in a comparison row's note; a failing row keeps its figures there too (a
+    note replaces them in :func:`describe`)."""
+    if row["status"] != "pass":
+        figures = describe({k: v for k, v in row.items()
+                            if k not in ("case", "oracle", "parameter", "note")})
+        text = f"{figures.lstrip(': ')}; {text}"
+    row["note"] = text
+
+
+def _fd_with_kinks(run: _Run, flat: dict[str, np.ndarray]
+                   ) -> tuple[dict[str, np.ndarray], dict[str, tuple[np.ndarray, np.ndarray]]]:
+    r"""Central differences (step h, as :func:`finite_difference_gradients`) and, per
+    array, the mask of the elements at a kink with their one-sided differences.
+
+    With :math:`L_\pm = L(\theta \pm h e_i)`, the one-sided differences differ by
+    :math:`D(h) = (L_+ - 2L_0 + L_-)/h = h L'' + O(h^3)` on a smooth loss: their
+    disagreement is the curvature term, linear in h. Where it exceeds the
+    finite-difference tolerance, the steps h/2 tell curvature from a kink: a smooth loss
+    gives :math:`D(h) = 2D(h/2)` and :math:`C(h) = C(h/2)` (the central differences) up
+    to :math:`O(h^2)` terms far below the tolerance, while a kink at distance d < h from
+    :math:`\theta_i` breaks one or the other (d = 0: :math:`D(h) = D(h/2)`, the jump;
+    0 < d < h: :math:`C(h) \ne C(h/2)`). Two more calls for each such element."""
+    fd: dict[str, np.ndarray] = {}
+    kinks: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for name, p in flat.items():
+        g = np.zeros(p.shape)
+        sides = np.zeros((2,) + p.shape)  # from above, from below
+        mask = np.zeros(p.shape, dtype=bool)
+        for idx in np.ndindex(p.shape):
+            g[idx], sides[(0, *idx)], sides[(1, *idx)], mask[idx] = _element(run, p, idx)
+        fd[name] = g
+        kinks[name] = (mask, sides)
+    return fd, kinks
+
+
+def _element(run: _Run, p: np.ndarray, idx: tuple) -> tuple[float, float, float, bool]:
+    """One element's central difference, its one-sided differences (from above, from
+    below) and whether it is at a kink (see :func:`_fd_with_kinks`)."""
+    tol = tolerance_for(np.float64, "fd")
+    h, L0 = FD_STEP, run.loss
+    up, down = _pair(run, p, idx, h)
+    central = (up - down) / (2 * h)
+    allowed = tol.atol + tol.rtol * abs(central)
+    kink = False
+    if abs(up - 2 * L0 + down) / h > allowed:
+        up2, down2 = _pair(run, p, idx, h / 2)
+        kink = (abs((up - 2 * L0 + down) / h - 2 * (up2 - 2 * L0 + down2) / (h / 2)) > allowed
+                or abs(central - (up2 - down2) / h) > allowed)
+    return central, (up - L0) / h, (L0 - down) / h, kink
+
+
+def _pair(run: _Run, p: np.ndarray, idx: tuple, h: float) -> tuple[float, float]:
+    """The loss at ``p[idx] + h`` and ``p[idx] - h``; ``p`` restored exactly (the saved
+    value written back), or left perturbed if the student's code raises, for the message."""
+    saved = p[idx]
+    p[idx] = saved + h
+    up = run.student_loss()
+    p[idx] = saved - h
+    down = run.student_loss()
+    p[idx] = saved
+    return up, down
+
+
+def _taylor_stage(run: _Run, live: list[_Leaf]) -> None:
+    """The Taylor-remainder test along a random direction per array, over its elements
+    that are not at a kink (the others are set to their own values on each call)."""
+    flat: dict[str, np.ndarray] = {}
+    grads: dict[str, np.ndarray] = {}
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (array, keep, values)
+    for leaf in live:
+        mask = run.kinks.get(leaf.path)
+        if mask is None:
+            flat[leaf.name], grads[leaf.name] = leaf.array, run.mine[leaf.path]
+        elif mask.all():
+            run.fail("taylor", leaf.name, (
+                f"every element of {leaf.ref} is at a kink (see the finite-difference row): "
+                f"no direction left for the Taylor test"), leaf, status="skipped")
         else:
-            _restore(valid, saved)
-            rows.extend({**info, "oracle": "taylor", **row} for row in trows)
-    return rows
+            values = leaf.array[~mask]
+            flat[leaf.name], grads[leaf.name] = values, run.mine[leaf.path][~mask]
+            parts.append((leaf.array, ~mask, values))
+    if not flat:
+        return
+
+    def loss() -> float:
+        for array, keep, values in parts:
+            array[keep] = values
+        return run.student_loss()
+
+    run.doing = f"the Taylor test ({9 * len(flat)} calls of {run.label})"
+    try:
+        trows = taylor_rows(loss, flat, grads, seed=run.seed)
+    except StudentCodeError as e:
+        where = _perturbed_at(live, run.saved)
+        run.restore()
+        run.fail("taylor", "loss", f"during the Taylor test, {e}{where}")
+        return
+    run.restore()
+    by_name = {leaf.name: leaf for leaf in live}
+    for row in trows:
+        leaf = by_name[row["parameter"]]
+        row = {**run.leaf_info(leaf), "oracle": "taylor", **row,
+               "shape": "x".join(map(str, leaf.array.shape)) or "scalar"}
+        if leaf.path in run.kinks:
+            mask = run.kinks[leaf.path]
+            row["size"] = int((~mask).sum())
+            _add_note(row, f"along the {row['size']} of {mask.size} elements not at a kink")
+        run.rows.append(row)
+
+
+def _reference_hint(run: _Run) -> None:
+    """When only torch's rows fail while finite differences and the Taylor test pass, the
+    reference, not the student, computes a different function: a row saying so."""
+    failing = [r for r in run.rows if r["status"] in ("fail", "xpass")]
+    if not failing or any(r["oracle"] != "torch" or "max_rel_err" not in r for r in failing):
+        return
+    free = [r for r in run.rows if r["oracle"] in ("fd", "taylor")]
+    if not any(r["oracle"] == "fd" and r["status"] == "pass" for r in free) or any(
+            r["status"] not in ("pass", "skipped") for r in free):
+        return
+    loss = [r for r in failing if r["parameter"] == "loss"]
+    rels = [r["worst_rel_err"] if loss else r["max_rel_err"] for r in (loss or failing)]
+    rels = [x for x in rels if x == x]  # NaN: a zero reference
+    rel = f" (rel {max(rels):.1e})" if rels else ""
+    run.fail("torch", "reference", (
+        f"only the torch rows fail, while finite differences and the Taylor test of your "
+        f"own loss pass: your reference computes a different function{rel}: check its "
+        f"conventions (e.g. biased vs unbiased variance, mean vs sum, the order of a "
+        f"weight's axes)"))
 
 
 # --------------------------------------------------------------------------------------
@@ -765,8 +1068,8 @@ def check_layer(forward: Any, backward: Callable | None = None, inputs: Any = No
                 f"{fname}{sig} cannot be called as {flabel}"))])
     try:
         with _alarm(clock):
-            rows += _check_pair(forward, backward, inputs, reference, chosen, names, floats,
-                                info, flabel, bname, seed, clock)
+            rows += _check_pair(_Pair(forward, backward, inputs, reference, chosen, names,
+                                      floats, info, flabel, bname, seed, clock))
     except _TimeUp:
         rows.append(_row(info, "student", "time", (
             f"time limit of {time_limit:g} s reached while checking {flabel}: the code is "
@@ -793,116 +1096,162 @@ def _outputs(result: Any, label: str, with_cache: bool = True) -> list[np.ndarra
     return outs
 
 
-def _check_pair(forward, backward, inputs, reference, chosen, names, floats, info, flabel,
-                bname, seed, clock) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
+@dataclass
+class _Pair:
+    """One check_layer call on a function pair: its arguments and its rows."""
 
-    def fresh(values=inputs):
-        return [v.copy() if isinstance(v, np.ndarray) else v for v in values]
+    forward: Callable
+    backward: Callable | None
+    inputs: tuple
+    reference: Callable | None
+    chosen: tuple[str, ...]
+    names: list[str]
+    floats: list[int]  # the positions of the float array inputs
+    info: dict[str, Any]
+    flabel: str
+    bname: str
+    seed: int
+    clock: _Clock
+    rows: list[dict[str, Any]] = field(default_factory=list)
 
-    def run(values=inputs, report=False):
-        args = fresh(values)
-        result = _call(flabel, forward, *args, clock=clock)
-        outs = _outputs(result, flabel)
-        if report:
-            for i, v in enumerate(values):
-                if isinstance(v, np.ndarray) and not np.array_equal(args[i], v, equal_nan=True):
-                    rows.append(_row(info, "student", names[i], (
-                        f"{flabel} changed its input {names[i]} in place: a caller's array (and "
-                        f"what the cache keeps of it) is overwritten; compute into a new array "
-                        f"(e.g. np.maximum(x, 0) rather than x[x < 0] = 0)")))
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(self.info["dtype"])
+
+    def fail(self, oracle: str, parameter: str, note: str) -> None:
+        self.rows.append(_row(self.info, oracle, parameter, note))
+
+    def compare(self, oracle: str, actual: Any, expected: Any, name: str) -> None:
+        tol = tolerance_for(self.dtype, oracle)
+        self.rows.append(_comparison_row(self.info, oracle,
+                                         compare_arrays(actual, expected, tol, name)))
+
+    def run(self, values: Any = None, report: bool = False) -> tuple[list[np.ndarray], Any]:
+        """The forward's outputs and cache on fresh copies of ``values`` (the inputs);
+        ``report``: a row for each input it changed in place."""
+        values = self.inputs if values is None else values
+        args = _fresh(values)
+        result = _call(self.flabel, self.forward, *args, clock=self.clock)
+        outs = _outputs(result, self.flabel)
+        for i, v in enumerate(values):
+            if report and isinstance(v, np.ndarray) and not np.array_equal(args[i], v,
+                                                                            equal_nan=True):
+                self.fail("student", self.names[i], (
+                    f"{self.flabel} changed its input {self.names[i]} in place: a caller's "
+                    f"array (and what the cache keeps of it) is overwritten; compute into a "
+                    f"new array (e.g. np.maximum(x, 0) rather than x[x < 0] = 0)"))
         return outs, result[-1]
 
+
+def _fresh(values: Any) -> list[Any]:
+    return [v.copy() if isinstance(v, np.ndarray) else v for v in values]
+
+
+def _check_pair(pair: _Pair) -> list[dict[str, Any]]:
     try:
-        outs, cache = run(report=True)
-        again, _ = run()
+        outs, cache = pair.run(report=True)
+        again, _ = pair.run()
     except StudentCodeError as e:
-        return rows + [_row(info, "student", "out", str(e))]
+        pair.fail("student", "out", str(e))
+        return pair.rows
     if any(not np.array_equal(a, b, equal_nan=True) for a, b in zip(outs, again)):
-        rows.append(_row(info, "student", "out", (
-            f"{flabel} returned different outputs for the same inputs: it is random (dropout "
-            f"without a fixed seed?), so its gradient cannot be checked; fix the seed")))
-        return rows
-    out_names = ["out"] if len(outs) == 1 else [f"out[{k}]" for k in range(len(outs))]
-    rng = np.random.default_rng(seed)
+        pair.fail("student", "out", (
+            f"{pair.flabel} returned different outputs for the same inputs: it is random "
+            f"(dropout without a fixed seed?), so its gradient cannot be checked; fix the "
+            f"seed"))
+        return pair.rows
+    rng = np.random.default_rng(pair.seed)
     douts = [rng.standard_normal(o.shape) for o in outs]  # never all-ones
-    dtype = np.dtype(info["dtype"])
-
     mine: dict[int, np.ndarray] = {}
-    if backward is not None:
-        dnames = ["dout"] if len(douts) == 1 else [f"dout{k}" for k in range(len(douts))]
-        blabel = f"{bname}({', '.join(dnames)}, cache)"
+    if pair.backward is not None:
         try:
-            dargs = [d.astype(dtype) for d in douts]
-            dcopies = [d.copy() for d in dargs]
-            result = _call(blabel, backward, *dargs, cache, clock=clock)
-            if any(not np.array_equal(a, b) for a, b in zip(dargs, dcopies)):
-                rows.append(_row(info, "student", "dout", (
-                    f"{blabel} changed dout in place: the upstream gradient belongs to the "
-                    f"caller (it may feed another branch); compute into a new array")))
-            if len(floats) == 1 and not isinstance(result, (tuple, list)):
-                result = (result,)
-            if not isinstance(result, (tuple, list)) or len(result) != len(floats):
-                n = len(result) if isinstance(result, (tuple, list)) else 1
-                want = ", ".join(f"d{names[i]}" for i in floats)
-                raise StudentCodeError(f"{blabel} returned {n} gradient(s), expected "
-                                       f"{len(floats)}: ({want})")
-            for i, g in zip(floats, result):
-                a = _float_array(g, f"{blabel}: d{names[i]}")
-                if a.shape != inputs[i].shape:
-                    raise StudentCodeError(f"{blabel}: d{names[i]} has shape {a.shape}, "
-                                           f"{names[i]} is {inputs[i].shape}")
-                bad = _non_finite(a, f"{blabel}: d{names[i]}")
-                if bad:
-                    raise StudentCodeError(bad)
-                mine[i] = a
+            mine = _pair_backward(pair, douts, cache)
         except StudentCodeError as e:
-            rows.append(_row(info, "student", "backward", str(e)))
-            mine = {}
+            pair.fail("student", "backward", str(e))
+    if "torch" in pair.chosen:
+        _pair_torch(pair, outs, douts, mine)
+    if "fd" in pair.chosen and mine:
+        _pair_fd(pair, douts, mine)
+    return pair.rows
 
-    if "torch" in chosen:
-        targs = [_torch_input(v, i in floats) for i, v in enumerate(inputs)]
-        try:
-            out_t = _call("reference", reference, *targs, clock=clock)
-            outs_t = list(out_t) if isinstance(out_t, (tuple, list)) else [out_t]
-            if len(outs_t) != len(outs) or not all(isinstance(o, torch.Tensor) for o in outs_t):
-                raise StudentCodeError(f"reference returned {_kind(out_t)}, expected "
-                                       f"{len(outs)} tensor(s) like {flabel}'s outputs")
-            for k, o in enumerate(outs_t):
-                if tuple(o.shape) != outs[k].shape:
-                    raise StudentCodeError(f"reference's output {k} has shape "
-                                           f"{tuple(o.shape)}, {flabel}'s is {outs[k].shape}")
-            vjp_t = (_autograd(outs_t, [targs[i] for i in floats],
-                               [torch.as_tensor(d.astype(dtype)) for d in douts], "reference")
-                     if floats and mine else [])
-        except StudentCodeError as e:
-            rows.append(_row(info, "torch", "reference", str(e)))
-        else:
-            tol = tolerance_for(dtype, "torch")
-            for name, o, ot in zip(out_names, outs, outs_t):
-                rows.append(_comparison_row(info, "torch", compare_arrays(
-                    o.astype(dtype), ot.detach().numpy(), tol, name)))
-            for i, g in zip(floats, vjp_t):
-                rows.append(_comparison_row(info, "torch", compare_arrays(
-                    mine[i].astype(dtype), g, tol, names[i])))
 
-    if "fd" in chosen and mine:
-        live = [v.astype(np.float64) if i in floats else v for i, v in enumerate(inputs)]
+def _pair_backward(pair: _Pair, douts: list[np.ndarray], cache: Any) -> dict[int, np.ndarray]:
+    """The student's gradient of each float input, by position."""
+    dnames = ["dout"] if len(douts) == 1 else [f"dout{k}" for k in range(len(douts))]
+    blabel = f"{pair.bname}({', '.join(dnames)}, cache)"
+    dargs = [d.astype(pair.dtype) for d in douts]
+    dcopies = [d.copy() for d in dargs]
+    result = _call(blabel, pair.backward, *dargs, cache, clock=pair.clock)
+    if any(not np.array_equal(a, b) for a, b in zip(dargs, dcopies)):
+        pair.fail("student", "dout", (
+            f"{blabel} changed dout in place: the upstream gradient belongs to the caller "
+            f"(it may feed another branch); compute into a new array"))
+    floats, names = pair.floats, pair.names
+    if len(floats) == 1 and not isinstance(result, (tuple, list)):
+        result = (result,)
+    if not isinstance(result, (tuple, list)) or len(result) != len(floats):
+        n = len(result) if isinstance(result, (tuple, list)) else 1
+        want = ", ".join(f"d{names[i]}" for i in floats)
+        raise StudentCodeError(f"{blabel} returned {n} gradient(s), expected {len(floats)}: "
+                               f"({want})")
+    mine = {}
+    for i, g in zip(floats, result):
+        a = _float_array(g, f"{blabel}: d{names[i]}")
+        if a.shape != pair.inputs[i].shape:
+            raise StudentCodeError(f"{blabel}: d{names[i]} has shape {a.shape}, {names[i]} "
+                                   f"is {pair.inputs[i].shape}")
+        bad = _non_finite(a, f"{blabel}: d{names[i]}")
+        if bad:
+            raise StudentCodeError(bad)
+        mine[i] = a
+    return mine
 
-        def vjp_value() -> float:
-            outs64 = _outputs(_call(flabel, forward, *fresh(live), clock=clock), flabel)
-            return float(sum(np.sum(o * d) for o, d in zip(outs64, douts)))
 
-        try:
-            fd = finite_difference_gradients(vjp_value, {names[i]: live[i] for i in floats})
-        except StudentCodeError as e:
-            rows.append(_row(info, "fd", "out", f"during the finite-difference sweep, {e}"))
-        else:
-            tol = tolerance_for(dtype, "fd")
-            for i in floats:
-                rows.append(_comparison_row(info, "fd", compare_arrays(
-                    mine[i], fd[names[i]], tol, names[i])))
-    return rows
+def _pair_torch(pair: _Pair, outs: list[np.ndarray], douts: list[np.ndarray],
+                mine: dict[int, np.ndarray]) -> None:
+    """The outputs against the reference's, the gradients against its vector-Jacobian
+    product."""
+    targs = [_torch_input(v, i in pair.floats) for i, v in enumerate(pair.inputs)]
+    try:
+        out_t = _call("reference", pair.reference, *targs, clock=pair.clock)
+        outs_t = list(out_t) if isinstance(out_t, (tuple, list)) else [out_t]
+        if len(outs_t) != len(outs) or not all(isinstance(o, torch.Tensor) for o in outs_t):
+            raise StudentCodeError(f"reference returned {_kind(out_t)}, expected {len(outs)} "
+                                   f"tensor(s) like {pair.flabel}'s outputs")
+        for k, o in enumerate(outs_t):
+            if tuple(o.shape) != outs[k].shape:
+                raise StudentCodeError(f"reference's output {k} has shape {tuple(o.shape)}, "
+                                       f"{pair.flabel}'s is {outs[k].shape}")
+        vjp_t = (_autograd(outs_t, [targs[i] for i in pair.floats],
+                           [torch.as_tensor(d.astype(pair.dtype)) for d in douts], "reference")
+                 if pair.floats and mine else [])
+    except StudentCodeError as e:
+        pair.fail("torch", "reference", str(e))
+        return
+    out_names = ["out"] if len(outs) == 1 else [f"out[{k}]" for k in range(len(outs))]
+    for name, o, ot in zip(out_names, outs, outs_t):
+        pair.compare("torch", o.astype(pair.dtype), ot.detach().numpy(), name)
+    for i, g in zip(pair.floats, vjp_t):
+        pair.compare("torch", mine[i].astype(pair.dtype), g, pair.names[i])
+
+
+def _pair_fd(pair: _Pair, douts: list[np.ndarray], mine: dict[int, np.ndarray]) -> None:
+    r"""Central finite differences (float64) of :math:`\sum \text{out}\cdot\text{dout}`."""
+    live = [v.astype(np.float64) if i in pair.floats else v for i, v in enumerate(pair.inputs)]
+
+    def vjp_value() -> float:
+        result = _call(pair.flabel, pair.forward, *_fresh(live), clock=pair.clock)
+        outs64 = _outputs(result, pair.flabel)
+        return float(sum(np.sum(o * d) for o, d in zip(outs64, douts)))
+
+    try:
+        fd = finite_difference_gradients(vjp_value, {pair.names[i]: live[i]
+                                                     for i in pair.floats})
+    except StudentCodeError as e:
+        pair.fail("fd", "out", f"during the finite-difference sweep, {e}")
+        return
+    for i in pair.floats:
+        pair.compare("fd", mine[i], fd[pair.names[i]], pair.names[i])
 
 
 def _check_layer_object(layer: Any, x: Any, reference: Any, *, oracles, seed, case,
@@ -935,8 +1284,8 @@ def _check_layer_object(layer: Any, x: Any, reference: Any, *, oracles, seed, ca
 
     try:
         with _alarm(clock):
-            rows += _check_object(layer, x, reference, is_module, chosen, leaves, saved,
-                                  info, seed, clock)
+            rows += _check_object(_Object(layer, x, reference, is_module, chosen, leaves,
+                                          saved, info, seed, clock))
     except _TimeUp:
         rows.append(_row(info, "student", "time", (
             f"time limit of {time_limit:g} s reached while checking {lname}: the code is too "
@@ -946,96 +1295,132 @@ def _check_layer_object(layer: Any, x: Any, reference: Any, *, oracles, seed, ca
     return _rows_in_order(rows)
 
 
-def _check_object(layer, x, reference, is_module, chosen, leaves, saved, info, seed,
-                  clock) -> list[dict[str, Any]]:
-    lname = type(layer).__name__
-    rows: list[dict[str, Any]] = []
-    dtype = x.dtype
+@dataclass
+class _Object:
+    """One check_layer call on a layer object: its arguments, the student's output and
+    gradients, and the rows."""
 
-    def run(x_in: np.ndarray) -> np.ndarray:
+    layer: Any
+    x: np.ndarray
+    reference: Any
+    is_module: bool
+    chosen: tuple[str, ...]
+    leaves: list[_Leaf]
+    saved: dict[tuple, np.ndarray]
+    info: dict[str, Any]
+    seed: int
+    clock: _Clock
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    out: Any = None
+    dout: Any = None
+    mine: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def lname(self) -> str:
+        return type(self.layer).__name__
+
+    def compare(self, oracle: str, actual: Any, expected: Any, name: str) -> None:
+        tol = tolerance_for(self.x.dtype, oracle)
+        self.rows.append(_comparison_row(self.info, oracle,
+                                         compare_arrays(actual, expected, tol, name)))
+
+    def forward(self, layer: Any, x_in: np.ndarray) -> np.ndarray:
         arg = x_in.copy()
-        out = _outputs(_call(f"{lname}.forward(x)", layer.forward, arg, clock=clock),
-                       f"{lname}.forward(x)", with_cache=False)[0]
+        label = f"{self.lname}.forward(x)"
+        out = _outputs(_call(label, layer.forward, arg, clock=self.clock), label,
+                       with_cache=False)[0]
         if not np.array_equal(arg, x_in, equal_nan=True):
-            raise StudentCodeError(f"{lname}.forward(x) changed its input x in place")
+            raise StudentCodeError(f"{label} changed its input x in place")
         return out
 
+
+def _check_object(obj: _Object) -> list[dict[str, Any]]:
     try:
-        out = run(x)
-        for leaf in _changed(leaves, saved):
-            raise StudentCodeError(f"{lname}.forward(x) changed {leaf.ref} in place")
-        dout = np.random.default_rng(seed).standard_normal(out.shape).astype(dtype)
-        dx = _call(f"{lname}.backward(dout)", layer.backward, dout.copy(), clock=clock)
-        grads = dict(getattr(layer, "grads", {}) or {})
-        mine = {}
-        if dx is not None:
-            a = _float_array(dx, f"{lname}.backward(dout)")
-            if a.shape != x.shape:
-                raise StudentCodeError(f"{lname}.backward(dout) returned shape {a.shape}, "
-                                       f"x is {x.shape}")
-            mine["input"] = a
-        for leaf in leaves:
-            if leaf.name not in grads:
-                raise StudentCodeError(f"{lname}.grads has no entry for {leaf.name!r} after "
-                                       f"backward")
-            a = _float_array(grads[leaf.name], f"{lname}.grads[{leaf.name!r}]")
-            if a.shape != leaf.array.shape:
-                raise StudentCodeError(f"{lname}.grads[{leaf.name!r}] has shape {a.shape}, "
-                                       f"{leaf.ref} is {leaf.array.shape}")
-            mine[leaf.name] = a
+        _object_student(obj)
     except StudentCodeError as e:
-        return [_row(info, "student", "layer", str(e))]
-    _restore(leaves, saved)
+        return [_row(obj.info, "student", "layer", str(e))]
+    _restore(obj.leaves, obj.saved)
+    if "torch" in obj.chosen:
+        _object_torch(obj)
+    if "fd" in obj.chosen:
+        _object_fd(obj)
+    return obj.rows
 
-    if "torch" in chosen:
-        xt = torch.tensor(x, requires_grad="input" in mine)
-        pt = {leaf.name: torch.tensor(leaf.array, requires_grad=True) for leaf in leaves}
-        try:
-            if is_module:
-                out_t = _call("reference", torch.func.functional_call, reference, pt, (xt,),
-                              clock=clock)
-            else:
-                out_t = _call("reference", reference, xt, pt, clock=clock)
-            if not isinstance(out_t, torch.Tensor) or tuple(out_t.shape) != out.shape:
-                raise StudentCodeError(f"reference returned {_kind(out_t)} "
-                                       f"{tuple(getattr(out_t, 'shape', ()))}, expected a "
-                                       f"tensor of shape {out.shape}")
-            keys = (["input"] if "input" in mine else []) + [leaf.name for leaf in leaves]
-            ins = ([xt] if "input" in mine else []) + [pt[leaf.name] for leaf in leaves]
-            vjp_t = dict(zip(keys, _autograd([out_t], ins, [torch.as_tensor(dout)],
-                                             "reference")))
-        except StudentCodeError as e:
-            rows.append(_row(info, "torch", "reference", str(e)))
+
+def _object_student(obj: _Object) -> None:
+    """The layer's output, dx and grads under a random upstream gradient."""
+    lname, x = obj.lname, obj.x
+    obj.out = obj.forward(obj.layer, x)
+    for leaf in _changed(obj.leaves, obj.saved):
+        raise StudentCodeError(f"{lname}.forward(x) changed {leaf.ref} in place")
+    obj.dout = np.random.default_rng(obj.seed).standard_normal(obj.out.shape).astype(x.dtype)
+    dx = _call(f"{lname}.backward(dout)", obj.layer.backward, obj.dout.copy(), clock=obj.clock)
+    grads = dict(getattr(obj.layer, "grads", {}) or {})
+    if dx is not None:
+        a = _float_array(dx, f"{lname}.backward(dout)")
+        if a.shape != x.shape:
+            raise StudentCodeError(f"{lname}.backward(dout) returned shape {a.shape}, x is "
+                                   f"{x.shape}")
+        obj.mine["input"] = a
+    for leaf in obj.leaves:
+        if leaf.name not in grads:
+            raise StudentCodeError(f"{lname}.grads has no entry for {leaf.name!r} after "
+                                   f"backward")
+        a = _float_array(grads[leaf.name], f"{lname}.grads[{leaf.name!r}]")
+        if a.shape != leaf.array.shape:
+            raise StudentCodeError(f"{lname}.grads[{leaf.name!r}] has shape {a.shape}, "
+                                   f"{leaf.ref} is {leaf.array.shape}")
+        obj.mine[leaf.name] = a
+
+
+def _object_torch(obj: _Object) -> None:
+    with_input = "input" in obj.mine
+    xt = torch.tensor(obj.x, requires_grad=with_input)
+    pt = {leaf.name: torch.tensor(leaf.array, requires_grad=True) for leaf in obj.leaves}
+    try:
+        if obj.is_module:
+            out_t = _call("reference", torch.func.functional_call, obj.reference, pt, (xt,),
+                          clock=obj.clock)
         else:
-            tol = tolerance_for(dtype, "torch")
-            rows.append(_comparison_row(info, "torch", compare_arrays(
-                out.astype(dtype), out_t.detach().numpy(), tol, "out")))
-            for k in keys:
-                rows.append(_comparison_row(info, "torch", compare_arrays(
-                    mine[k].astype(dtype), vjp_t[k], tol, k)))
-    if "fd" in chosen:
-        twin = layer if dtype == np.float64 or not hasattr(layer, "astype") else \
-            layer.astype(np.float64)
-        if twin is not layer or dtype == np.float64:
-            x64 = x.astype(np.float64)
-            twin_params = {k: twin.params[k] for k in (leaf.name for leaf in leaves)}
+            out_t = _call("reference", obj.reference, xt, pt, clock=obj.clock)
+        if not isinstance(out_t, torch.Tensor) or tuple(out_t.shape) != obj.out.shape:
+            raise StudentCodeError(f"reference returned {_kind(out_t)} "
+                                   f"{tuple(getattr(out_t, 'shape', ()))}, expected a tensor "
+                                   f"of shape {obj.out.shape}")
+        keys = (["input"] if with_input else []) + [leaf.name for leaf in obj.leaves]
+        ins = ([xt] if with_input else []) + [pt[leaf.name] for leaf in obj.leaves]
+        vjp_t = dict(zip(keys, _autograd([out_t], ins, [torch.as_tensor(obj.dout)],
+                                         "reference")))
+    except StudentCodeError as e:
+        obj.rows.append(_row(obj.info, "torch", "reference", str(e)))
+        return
+    dtype = obj.x.dtype
+    obj.compare("torch", obj.out.astype(dtype), out_t.detach().numpy(), "out")
+    for k in keys:
+        obj.compare("torch", obj.mine[k].astype(dtype), vjp_t[k], k)
 
-            def vjp_value() -> float:
-                o = _outputs(_call(f"{lname}.forward(x)", twin.forward, x64.copy(), clock=clock),
-                             f"{lname}.forward(x)", with_cache=False)[0]
-                return float(np.sum(o * dout))
 
-            try:
-                fd = finite_difference_gradients(vjp_value, {"input": x64, **twin_params}) \
-                    if "input" in mine else finite_difference_gradients(vjp_value, twin_params)
-            except StudentCodeError as e:
-                rows.append(_row(info, "fd", "out", f"during the finite-difference sweep, {e}"))
-            else:
-                tol = tolerance_for(dtype, "fd")
-                for k, v in fd.items():
-                    rows.append(_comparison_row(info, "fd", compare_arrays(mine[k], v, tol, k)))
-        else:
-            rows.append(_row(info, "fd", "layer", (
-                f"{lname} is {dtype} and has no astype(np.float64) for a float64 twin: finite "
-                f"differences need float64"), status="skipped"))
-    return rows
+def _object_fd(obj: _Object) -> None:
+    """Finite differences on the layer itself (float64) or on its float64 twin."""
+    layer, dtype, lname = obj.layer, obj.x.dtype, obj.lname
+    if dtype != np.float64 and not hasattr(layer, "astype"):
+        obj.rows.append(_row(obj.info, "fd", "layer", (
+            f"{lname} is {dtype} and has no astype(np.float64) for a float64 twin: finite "
+            f"differences need float64"), status="skipped"))
+        return
+    twin = layer if dtype == np.float64 else layer.astype(np.float64)
+    x64 = obj.x.astype(np.float64)
+    arrays = {leaf.name: twin.params[leaf.name] for leaf in obj.leaves}
+    if "input" in obj.mine:
+        arrays = {"input": x64, **arrays}
+
+    def vjp_value() -> float:
+        return float(np.sum(obj.forward(twin, x64) * obj.dout))
+
+    try:
+        fd = finite_difference_gradients(vjp_value, arrays)
+    except StudentCodeError as e:
+        obj.rows.append(_row(obj.info, "fd", "out", f"during the finite-difference sweep, {e}"))
+        return
+    for k, v in fd.items():
+        obj.compare("fd", obj.mine[k], v, k)

@@ -1,6 +1,7 @@
 r"""``backprop-compare check path/to/student.py``: check a course's layer file against torch.
 
     backprop-compare check STUDENT.py [--out FOLDER] [--format gradescope] [--time-limit S]
+                                      [--map STUDENT_NAME=SPEC ...]
 
 Imports the file (a syntax error or an exception at import time is reported, not raised),
 finds the functions named as in CS231n's assignments, calls each on inputs it makes
@@ -9,8 +10,17 @@ gradients, under a random upstream gradient) and against central finite differen
 Prints one line per function, writes ``check.csv`` (the report's columns) into ``--out``
 (default: the current folder) and, with ``--format gradescope``, Gradescope's
 ``results.json`` there too (one test per function: ``name``, ``score``, ``max_score``,
-``status``, ``output``). Exits with 1 if anything fails or nothing was found, 2 on bad
-arguments.
+``status``, ``output``). Exits with 0 when every function found passes, 1 when one
+fails, and 2 on a usage error or when something to check is missing: a file that does not
+exist, a forward without its backward, a function ``--map`` names that the file lacks, a
+file that defines none of the functions. Each of these is a failing row too, in the console,
+in ``check.csv`` and in ``results.json`` (score 0), never a pass.
+
+``--map STUDENT_NAME=SPEC`` (repeatable) checks the student's function ``STUDENT_NAME`` as
+the function ``SPEC`` named below (or as the forward of the test ``SPEC``): a course whose
+helpers are ``sigmoid(Z) -> (A, cache)`` and ``relu(Z)`` is checked with ``--map
+sigmoid=sigmoid_forward --map relu=relu_forward`` (their ``sigmoid_backward`` and
+``relu_backward`` are found by name).
 
 The signatures expected are CS231n's: ``name_forward(*inputs) -> (out, cache)`` and
 ``name_backward(dout, cache)`` returning the gradient of each float input, in order; the
@@ -21,6 +31,10 @@ losses return ``(loss, dx)``. Each is checked against the torch built-in named h
 - ``relu_forward(x)``, ``sigmoid_forward(x)``, ``tanh_forward(x)``: backward ``dx``;
   ``torch.relu``, ``torch.sigmoid``, ``torch.tanh``.
 - ``affine_relu_forward(x, w, b)``: backward ``dx, dw, db``; ``torch.relu(F.linear(...))``.
+- ``linear_forward(A, W, b)`` with examples as columns (Andrew Ng's course: A (n_prev, m),
+  W (n, n_prev), b (n, 1)): backward ``linear_backward(dZ, cache) -> dA_prev, dW, db``
+  with the course's 1/m on dW and db (not on dA_prev); ``W @ A + b`` with that backward,
+  against torch only (no vector-Jacobian product, so no finite differences).
 - ``softmax_loss(x, y) -> (loss, dx)``: ``F.cross_entropy(x, y)``.
 - ``svm_loss(x, y) -> (loss, dx)``: ``C * F.multi_margin_loss(x, y)`` (CS231n sums over
   the C classes where torch averages).
@@ -52,8 +66,9 @@ losses return ``(loss, dx)``. Each is checked against the torch built-in named h
 - ``temporal_softmax_loss(x, y, mask) -> (loss, dx)``: ``F.cross_entropy`` over the
   unmasked steps (``ignore_index``), summed and divided by N.
 
-Each ``*_forward`` found is checked with its ``*_backward`` (a missing backward is
-reported, and the forward checked alone); a function whose signature does not take these
+Each ``*_forward`` found is checked with its ``*_backward`` (a missing backward fails,
+and the forward is still checked against torch alone; ``batchnorm_backward_alt`` is
+checked only where the file defines it); a function whose signature does not take these
 arguments is reported as failing, and the others are still checked.
 """
 
@@ -96,6 +111,8 @@ class Spec:
     reference: Callable[..., Any] | None  # torch, of the same inputs
     kind: str = "layer"  # or "loss"
     note: str = ""
+    optional: bool = False  # checked only where the file defines the backward
+    fd: bool = True  # False: the backward is no vector-Jacobian product of the forward
 
 
 def _away_from_zero(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -145,6 +162,23 @@ def _temporal_softmax_reference(x, y, mask):
     return F.cross_entropy(x.reshape(N * T, V), target, ignore_index=-100, reduction="sum") / N
 
 
+class _NgLinear(torch.autograd.Function):
+    """``W @ A + b`` (examples as columns) whose backward is Andrew Ng's
+    ``linear_backward``: ``dA_prev = W.T @ dZ``, while ``dW = dZ @ A.T / m`` and ``db``
+    carry the 1/m of the cost's mean over the m examples."""
+
+    @staticmethod
+    def forward(ctx, A, W, b):  # noqa: D102
+        ctx.save_for_backward(A, W)
+        return W @ A + b
+
+    @staticmethod
+    def backward(ctx, dZ):  # noqa: D102
+        A, W = ctx.saved_tensors
+        m = A.shape[1]
+        return W.T @ dZ, dZ @ A.T / m, dZ.sum(dim=1, keepdim=True) / m
+
+
 def _bn(x, gamma, beta, bn_param):
     return F.batch_norm(x, None, None, gamma, beta, training=True, eps=bn_param["eps"])
 
@@ -173,6 +207,13 @@ SPECS: tuple[Spec, ...] = (
          ("x", "w", "b"),
          lambda r: (_n(r, 3, 4), _n(r, 4, 5), _n(r, 5)),
          lambda x, w, b: torch.relu(F.linear(x.reshape(x.shape[0], -1), w.T, b))),
+    Spec("linear", "linear_forward", "linear_backward",
+         ("A", "W", "b"),
+         lambda r: (_n(r, 4, 3), _n(r, 2, 4), _n(r, 2, 1)),
+         lambda A, W, b: _NgLinear.apply(A, W, b), fd=False,
+         note="Andrew Ng's convention: dW and db averaged over the m examples (columns), "
+              "dA_prev not; checked against torch only (that backward is no vector-Jacobian "
+              "product, so finite differences do not apply)"),
     Spec("softmax_loss", "softmax_loss", None,
          ("x", "y"),
          lambda r: (_n(r, 4, 5), r.integers(0, 5, size=4)),
@@ -187,7 +228,8 @@ SPECS: tuple[Spec, ...] = (
               "1 - torch's, and torch's running_var is unbiased)"),
     Spec("batchnorm_alt", "batchnorm_forward", "batchnorm_backward_alt",
          ("x", "gamma", "beta", "bn_param"),
-         lambda r: (2 + 3 * _n(r, 6, 4), 1 + _n(r, 4), _n(r, 4), dict(BN_PARAM)), _bn),
+         lambda r: (2 + 3 * _n(r, 6, 4), 1 + _n(r, 4), _n(r, 4), dict(BN_PARAM)), _bn,
+         optional=True),
     Spec("spatial_batchnorm", "spatial_batchnorm_forward", "spatial_batchnorm_backward",
          ("x", "gamma", "beta", "bn_param"),
          lambda r: (2 + 3 * _n(r, 2, 3, 3, 2), 1 + _n(r, 3), _n(r, 3), dict(BN_PARAM)), _bn),
@@ -279,27 +321,51 @@ def load_student(path: Path, time_limit: float | None) -> tuple[Any, str]:
 # --------------------------------------------------------------------------------------
 # checking
 # --------------------------------------------------------------------------------------
-def _functions(module: Any, name: str | None) -> Any:
-    fn = getattr(module, name, None) if name else None
+@dataclass
+class Result:
+    """One test of the report: its name, its rows, and whether something to check was
+    missing (exit status 2)."""
+
+    name: str
+    rows: list[dict[str, Any]]
+    missing: bool = False
+
+
+def _function(module: Any, name: str | None, aliases: dict[str, str] | None = None) -> Any:
+    """The student's function playing ``name`` (under its ``--map`` alias), or None."""
+    if not name:
+        return None
+    fn = getattr(module, (aliases or {}).get(name, name), None)
     return fn if callable(fn) else None
 
 
-def run_spec(spec: Spec, module: Any, seed: int, time_limit: float | None
-             ) -> list[dict[str, Any]]:
-    """The rows of one spec found in ``module``."""
-    fwd = _functions(module, spec.forward)
-    bwd = _functions(module, spec.backward)
+def _missing_row(case: str, parameter: str, note: str, kind: str = "layer") -> dict[str, Any]:
+    return {"case": case, "kind": kind, "oracle": "student", "parameter": parameter,
+            "passed": False, "status": "fail", "note": note}
+
+
+def run_spec(spec: Spec, module: Any, seed: int, time_limit: float | None,
+             aliases: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """The rows of one spec found in ``module`` (its functions under their ``--map``
+    aliases): a missing backward is a failing row, and the forward is checked alone."""
+    fwd = _function(module, spec.forward, aliases)
+    bwd = _function(module, spec.backward, aliases)
     inputs = spec.make(np.random.default_rng(seed))
     if spec.kind == "loss":
         return _check_loss(spec, fwd, inputs, time_limit)
     oracles = ["torch", "fd"] if spec.reference is not None else ["fd"]
+    if not spec.fd:
+        oracles = ["torch"]
     if bwd is None:
         oracles = ["torch"] if spec.reference is not None else []
     rows: list[dict[str, Any]] = []
     if spec.backward and bwd is None:
-        rows.append({"case": spec.name, "kind": "layer", "oracle": "student",
-                     "parameter": spec.backward, "passed": False, "status": "skipped",
-                     "note": f"{spec.backward} not found: {spec.forward} checked alone"})
+        name = (aliases or {}).get(spec.backward, spec.backward)
+        fname = getattr(fwd, "__name__", spec.forward)
+        rows.append(_missing_row(spec.name, name, (
+            f"{name} not found: {fname} has no backward, so its gradients cannot be checked "
+            f"(define {name}(dout, cache), or name yours with --map YOUR_NAME={spec.backward})"
+            + (f"; {fname} alone is checked against torch" if oracles else ""))))
     if oracles:
         rows += check_layer(fwd, bwd, inputs, spec.reference, oracles=oracles, seed=seed,
                             case=spec.name, names=spec.args, time_limit=time_limit)
@@ -355,9 +421,10 @@ def _summary(rows: list[dict[str, Any]], oracle: str) -> str:
     return f"{max(errs):.1e}" if errs else "-"
 
 
-def _gradescope(results: list[tuple[str, list[dict[str, Any]]]], path: Path) -> None:
+def _gradescope(results: list[Result], path: Path) -> None:
     tests = []
-    for name, rows in results:
+    for result in results:
+        name, rows = result.name, result.rows
         failed = _failed(rows)
         lines = [describe(r) for r in failed] or [
             f"{name}: every comparison within tolerance ({len(rows)} rows: "
@@ -385,51 +452,98 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--time-limit", type=float, default=20.0,
                    help="seconds per function before it fails as too slow (default 20)")
     p.add_argument("--seed", type=int, default=0, help="seed of the inputs (default 0)")
+    p.add_argument("--map", action="append", default=[], metavar="STUDENT_NAME=SPEC",
+                   help="check the student's function STUDENT_NAME as SPEC, one of the "
+                        "functions below (relu_forward) or a test's name (relu, its forward); "
+                        "repeatable: --map relu=relu_forward --map sigmoid=sigmoid_forward")
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    if not args.time_limit > 0:
-        _parser().error(f"--time-limit must be positive, got {args.time_limit}")
-    start = time.perf_counter()
+def _aliases(parser: argparse.ArgumentParser, maps: list[str]) -> dict[str, str]:
+    """``--map`` as {our function name: the student's}; a malformed or unknown one is a
+    usage error (exit 2)."""
+    functions = {n for s in SPECS for n in (s.forward, s.backward) if n}
+    by_test = {s.name: s.forward for s in SPECS}
+    aliases: dict[str, str] = {}
+    for item in maps:
+        student, sep, spec = (part.strip() for part in item.partition("="))
+        if not sep or not student.isidentifier() or not spec:
+            parser.error(f"--map {item!r}: write STUDENT_NAME=SPEC, e.g. relu=relu_forward")
+        spec = spec if spec in functions else by_test.get(spec, "")
+        if not spec:
+            parser.error(f"--map {item!r}: {item.partition('=')[2].strip()!r} is none of the "
+                         f"functions checked: {', '.join(sorted(functions))}")
+        if spec in aliases:
+            parser.error(f"--map {item!r}: {spec} is already mapped to {aliases[spec]}")
+        aliases[spec] = student
+    return aliases
+
+
+def _results(args: argparse.Namespace, aliases: dict[str, str]) -> list[Result]:
+    """Every test of the report: the specs found in the file, or why there are none."""
+    name = args.student.name
+    if not args.student.is_file():
+        return [Result(f"import {name}", [_missing_row(
+            f"import {name}", "module", f"{args.student}: no such file", "import")], True)]
     module, error = load_student(args.student, args.time_limit)
-    results: list[tuple[str, list[dict[str, Any]]]] = []
     if module is None:
-        results.append((f"import {args.student.name}", [{
-            "case": f"import {args.student.name}", "kind": "import", "oracle": "student",
-            "parameter": "module", "passed": False, "status": "fail", "note": error}]))
-    else:
-        found = [s for s in SPECS if _functions(module, s.forward) is not None]
-        for spec in found:
-            results.append((spec.name, run_spec(spec, module, args.seed, args.time_limit)))
-        if not found:
-            names = ", ".join(sorted({s.forward for s in SPECS}))
-            results.append(("functions", [{
-                "case": "functions", "kind": "import", "oracle": "student",
-                "parameter": "module", "passed": False, "status": "fail",
-                "note": f"{args.student.name} defines none of the functions checked: {names}"}]))
-    rows = [row for _, rs in results for row in rs]
+        return [Result(f"import {name}", [_missing_row(f"import {name}", "module", error,
+                                                       "import")])]
+    results = [Result(f"--map {student}={spec}", [_missing_row(
+        "functions", student, f"--map {student}={spec}: {name} defines no function "
+                              f"{student}", "import")], True)
+        for spec, student in aliases.items() if _function(module, student) is None]
+    for spec in SPECS:
+        if _function(module, spec.forward, aliases) is None or (
+                spec.optional and _function(module, spec.backward, aliases) is None):
+            continue
+        rows = run_spec(spec, module, args.seed, args.time_limit, aliases)
+        missing = bool(spec.backward) and _function(module, spec.backward, aliases) is None
+        results.append(Result(spec.name, rows, missing))
+    if not results:
+        names = ", ".join(sorted({s.forward for s in SPECS}))
+        results.append(Result("functions", [_missing_row(
+            "functions", "module", f"{name} defines none of the functions checked: {names} "
+                                   f"(name yours with --map YOUR_NAME=SPEC)", "import")], True))
+    return results
+
+
+def _print(results: list[Result], args: argparse.Namespace, seconds: float) -> None:
+    print(f"{'function':24s} {'result':7s} {'vs torch':>9s} {'vs fd':>9s}  first problem")
+    for result in results:
+        failed = _failed(result.rows)
+        skipped = [r for r in result.rows if r.get("status") == "skipped"]
+        first = (describe(failed[0]) if failed else
+                 (skipped[0].get("note", "") if skipped else ""))
+        print(f"{result.name:24s} {'FAIL' if failed else 'pass':7s} "
+              f"{_summary(result.rows, 'torch'):>9s} {_summary(result.rows, 'fd'):>9s}  {first}")
+    n_failed = sum(bool(_failed(r.rows)) for r in results)
+    wrote = "check.csv" + (" and results.json" if args.format == "gradescope" else "")
+    print(f"{len(results) - n_failed} of {len(results)} passed; wrote {wrote} to {args.out} "
+          f"in {seconds:.1f} s")
+    for result in results:
+        if result.missing:
+            print(f"error: {describe(result.rows[0])}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not args.time_limit > 0:
+        parser.error(f"--time-limit must be positive, got {args.time_limit}")
+    aliases = _aliases(parser, args.map)
+    start = time.perf_counter()
+    results = _results(args, aliases)
+    rows = [row for result in results for row in result.rows]
     args.out.mkdir(parents=True, exist_ok=True)
     df = pd.DataFrame(rows, columns=ROW_COLUMNS)
     df.to_csv(args.out / "check.csv", index=False, lineterminator="\n")
     if args.format == "gradescope":
         _gradescope(results, args.out / "results.json")
-
-    print(f"{'function':24s} {'result':7s} {'vs torch':>9s} {'vs fd':>9s}  first problem")
-    n_failed = 0
-    for name, rs in results:
-        failed = _failed(rs)
-        n_failed += bool(failed)
-        skipped = [r for r in rs if r.get("status") == "skipped"]
-        first = (describe(failed[0]) if failed else
-                 (skipped[0].get("note", "") if skipped else ""))
-        print(f"{name:24s} {'FAIL' if failed else 'pass':7s} {_summary(rs, 'torch'):>9s} "
-              f"{_summary(rs, 'fd'):>9s}  {first}")
-    wrote = "check.csv" + (" and results.json" if args.format == "gradescope" else "")
-    print(f"{len(results) - n_failed} of {len(results)} passed; wrote {wrote} to {args.out} "
-          f"in {time.perf_counter() - start:.1f} s")
-    return 1 if n_failed else 0
+    _print(results, args, time.perf_counter() - start)
+    if any(result.missing for result in results):
+        return 2
+    return 1 if any(_failed(result.rows) for result in results) else 0
 
 
 if __name__ == "__main__":

@@ -208,7 +208,10 @@ def test_bad_params_are_rejected_with_a_clear_message(rng):
     s = Student(rng)
     with pytest.raises(TypeError, match="params must be a dict, a list or a tuple of NumPy "
                                         "arrays"):
-        check_gradients(s.loss, s.params["W"])
+        check_gradients(s.loss, 3.0)
+    # one array is params (CS231n's bare (loss, dW)): grads must then be one array too
+    assert notes(check_gradients(s.loss, s.params["W"])) == [
+        "the gradient is a dict, not an array"]
     ints = {"W": np.ones((4, 3), dtype=np.int64), "b": s.params["b"]}
     rows = check_gradients(lambda: s.loss(), ints)
     assert ("params['W'] has integer dtype int64: gradients and finite differences need float "
@@ -370,3 +373,105 @@ def test_check_layer_accepts_the_layer_protocol():
     rows = check_layer(Broken(4, 3, rng=0), x, lambda x, p: F.linear(x, p["weight"], p["bias"]))
     assert {(r["oracle"], r["parameter"]) for r in rows if r["status"] == "fail"} == {
         ("torch", "bias"), ("fd", "bias")}
+
+
+# --------------------------------------------------------------------------------------
+# students' conventions, zero gradients and kinks
+# --------------------------------------------------------------------------------------
+def test_a_parameter_the_loss_ignores_passes_with_a_rounding_residue_as_gradient(rng):
+    """A bias before batch norm: the loss is exactly unchanged when it moves, and a
+    gradient of 5.6e-18 is 0 within the finite-difference tolerance, not "copies"."""
+    s = Student(rng)
+    params = {**s.params, "unused": rng.standard_normal(3)}
+
+    def loss():
+        value, grads = s.loss()
+        return value, {**grads, "unused": np.full(3, 5.6e-18)}
+
+    rows = check_gradients(loss, params)
+    assert not failures(rows)
+    assert {r["status"] for r in rows if r["parameter"] == "unused"} == {"pass"}
+    # a gradient beyond the tolerance for a parameter that moves nothing still fails
+    rows = check_gradients(lambda: (s.loss()[0], {**s.loss()[1], "unused": np.ones(3)}),
+                           params)
+    assert "probably copies" in notes(rows)[0]
+
+
+def test_cs231n_bare_loss_and_dW_with_one_array(rng):
+    """svm_loss_naive(W, X, y, reg) -> (loss, dW): one array is params, one array grads."""
+    s = Student(rng)
+    W, b = s.params["W"], s.params["b"]
+    rows = assert_gradients_match(lambda: (s.loss()[0], s.loss()[1]["W"]), W,
+                                  lambda W_t: s.reference({"W": W_t, "b": torch.from_numpy(b)}),
+                                  names="W")
+    assert {r["parameter"] for r in rows} == {"loss", "W"}
+    rows = check_gradients(lambda: (s.loss()[0], s.loss()[1]["W"].T), W)
+    assert notes(rows) == ["the gradient has shape (3, 4), params is (4, 3)"]
+
+
+def test_list_params_named_with_names(rng):
+    s = Student(rng)
+    params = [s.params["W"], s.params["b"]]
+    rows = check_gradients(lambda: (s.loss()[0], [s.loss()[1]["W"], 2 * s.loss()[1]["b"]]),
+                           params, names=["W", "b"])
+    assert {r["parameter"] for r in rows if r["status"] == "fail"} == {"b"}
+    with pytest.raises(ValueError, match="names has 3 entries for 2 parameter"):
+        check_gradients(s.loss, params, names=["W", "b", "c"])
+    with pytest.raises(TypeError, match="a dict's keys already name its entries"):
+        check_gradients(s.loss, s.params, names=["W", "b"])
+
+
+def test_torch_tensors_are_the_students_arrays(rng):
+    """Manual backprop on tensors (requiring grad, as in Karpathy's notebooks): perturbed
+    through their shared .detach().numpy() view, and restored."""
+    s = Student(rng)
+    W = torch.tensor(s.params["W"], requires_grad=True)
+    b = torch.tensor(s.params["b"], requires_grad=True)
+
+    def loss():
+        s.params = {"W": W.detach().numpy(), "b": b.detach().numpy()}
+        value, grads = s.loss()
+        return torch.tensor(value), {k: torch.from_numpy(v) for k, v in grads.items()}
+
+    before = W.detach().clone()
+    rows = assert_gradients_match(loss, {"W": W, "b": b}, s.reference)
+    assert {r["oracle"] for r in rows} == {"torch", "fd", "taylor"}
+    assert torch.equal(W.detach(), before)
+    ints = torch.ones(3, dtype=torch.int64)
+    assert "is a torch tensor of dtype torch.int64" in notes(check_gradients(loss, {"b": ints}))[0]
+
+
+def test_ng_grads_keyed_dW_ignore_the_other_entries(rng):
+    s = Student(rng)
+    rows = check_gradients(lambda: (s.loss()[0], {"dW": s.loss()[1]["W"], "db": s.loss()[1]["b"],
+                                                  "dA0": np.zeros(2)}), s.params, s.reference)
+    assert not failures(rows)
+    (row,) = [r for r in rows if r["parameter"] == "grads"]
+    assert row["status"] == "skipped" and "not parameters, ignored: grads['dA0']" in row["note"]
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e-5 / 3, 0.7e-5])
+def test_an_element_at_a_kink_is_judged_by_torch_only(offset):
+    """sum |x - c| with one element at the kink (offset 0) or within a finite-difference
+    step of it (where the central difference is off): torch's convention (sign(0) = 0)
+    decides that element; the others are compared with finite differences as ever."""
+    c = np.array([0.3, -0.2, 0.5])
+    x = c + np.array([offset, 0.8, -0.6])
+
+    def loss():
+        return np.abs(x - c).sum() + 0.5 * (x ** 2).sum(), {"x": np.sign(x - c) + x}
+
+    reference = lambda p: (p["x"] - torch.from_numpy(c)).abs().sum() + 0.5 * (p["x"] ** 2).sum()  # noqa: E731
+    rows = check_gradients(loss, {"x": x}, reference)
+    assert not failures(rows)
+    (fd,) = [r for r in rows if r["oracle"] == "fd"]
+    assert fd["note"].startswith("1 of 3 elements not differentiable here")
+    (taylor,) = [r for r in rows if r["oracle"] == "taylor"]
+    assert taylor["status"] == "pass" and taylor["size"] == 2
+    # without a reference the element is not checked at all, and the row says so
+    (fd,) = [r for r in check_gradients(loss, {"x": x}) if r["oracle"] == "fd"]
+    assert "not checked (no torch reference)" in fd["note"]
+    # a wrong gradient elsewhere still fails, and the note keeps the figures
+    wrong = lambda: (loss()[0], {"x": loss()[1]["x"] * np.array([1, 1.01, 1])})  # noqa: E731
+    (fd,) = [r for r in check_gradients(wrong, {"x": x}, reference) if r["oracle"] == "fd"]
+    assert fd["status"] == "fail" and fd["note"].startswith("1 of 3 elements beyond tolerance")

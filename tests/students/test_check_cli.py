@@ -35,8 +35,9 @@ def test_a_correct_layer_file_passes(correct):
     _, code, df, tests = correct
     assert code == 0
     assert list(df.columns) == ROW_COLUMNS
-    # every spec whose functions the file defines (it has no tanh_forward)
-    assert set(tests) == {s.name for s in SPECS} - {"tanh"}
+    # every spec whose functions the file defines (it has no tanh_forward, and no
+    # linear_forward: that is Andrew Ng's course's)
+    assert set(tests) == {s.name for s in SPECS} - {"tanh", "linear"}
     assert all(t["score"] == t["max_score"] == 1.0 and t["status"] == "passed"
                for t in tests.values())
     assert set(df["status"]) == {"pass"}
@@ -55,7 +56,7 @@ def test_the_report_is_deterministic(correct, tmp_path, capsys):
     assert cli.main(["check", str(HERE / "layers.py"), "--out", str(tmp_path)]) == 0
     assert (tmp_path / "check.csv").read_bytes() == (out / "check.csv").read_bytes()
     assert not (tmp_path / "results.json").exists()  # only with --format gradescope
-    n = len(SPECS) - 1
+    n = len(SPECS) - 2
     assert f"{n} of {n} passed; wrote check.csv to" in capsys.readouterr().out
 
 
@@ -95,7 +96,7 @@ def test_a_buggy_layer_file_fails_naming_each_slip(tmp_path):
 def test_a_file_that_cannot_be_checked_is_reported(tmp_path, source, message):
     (tmp_path / "bad.py").write_text(source)
     code, df, tests = run(tmp_path, tmp_path / "bad.py")
-    assert code == 1
+    assert code == (2 if "defines none" in message else 1)  # 2: nothing to check
     (test,) = tests.values()
     assert test["score"] == 0 and test["output"].split(": ", 1)[1].startswith(message)
     assert len(df) == 1 and df["status"][0] == "fail"
@@ -104,4 +105,59 @@ def test_a_file_that_cannot_be_checked_is_reported(tmp_path, source, message):
 def test_bad_arguments_exit_2(tmp_path):
     with pytest.raises(SystemExit) as e:
         cli.main(["check", str(HERE / "layers.py"), "--format", "pdf"])
+    assert e.value.code == 2
+
+
+def test_a_missing_backward_fails_with_exit_2_never_a_pass(tmp_path, capsys):
+    code, df, tests = run(tmp_path, HERE / "layers_no_relu_backward.py")
+    assert code == 2
+    assert tests["relu"]["score"] == 0 and tests["relu"]["status"] == "failed"
+    assert tests["relu"]["output"].startswith(
+        "relu [student] relu_backward: relu_backward not found: relu_forward has no backward")
+    assert tests["affine"]["score"] == 1.0  # the rest is still checked and scored
+    relu = df[df["case"] == "relu"]
+    assert set(relu.loc[relu["status"] == "fail", "parameter"]) == {"relu_backward"}
+    assert "err_over_tol" in df.columns and set(df["status"]) == {"pass", "fail"}
+    out, err = capsys.readouterr()
+    assert "relu                     FAIL" in out and "relu_backward not found" in err
+
+
+def test_map_checks_a_course_whose_helpers_have_other_names(tmp_path):
+    """Andrew Ng's sigmoid(Z), relu(Z) -> (A, cache), with sigmoid_backward, relu_backward,
+    linear_forward and linear_backward found by their own names: an ok run exits 0."""
+    code, df, tests = run(tmp_path, HERE / "deep_nn.py", "--map", "sigmoid=sigmoid_forward",
+                          "--map", "relu=relu")
+    assert code == 0
+    assert set(tests) == {"relu", "sigmoid", "linear"}
+    assert all(t["score"] == 1.0 for t in tests.values())
+    assert set(df.loc[df["case"] == "linear", "parameter"]) == {"out", "A", "W", "b"}
+
+
+@pytest.mark.parametrize("extra, message", [
+    ((), "deep_nn.py defines none of the functions checked"),  # sigmoid, relu: not our names
+    (("--map", "my_relu=relu_forward"), "--map my_relu=relu_forward: deep_nn.py defines no "
+                                        "function my_relu"),
+])
+def test_a_missing_function_fails_with_exit_2(tmp_path, extra, message):
+    (tmp_path / "deep_nn.py").write_text((HERE / "deep_nn.py").read_text().replace(
+        "def linear_forward", "def ng_linear_forward"))
+    code, df, tests = run(tmp_path, tmp_path / "deep_nn.py", *extra)
+    assert code == 2
+    failed = [t for t in tests.values() if t["score"] == 0]
+    assert any(message in t["output"] for t in failed)
+    assert (df["status"] == "fail").any()
+
+
+def test_a_file_that_does_not_exist_is_exit_2_with_its_row(tmp_path):
+    code, df, tests = run(tmp_path, tmp_path / "nowhere.py")
+    assert code == 2
+    (test,) = tests.values()
+    assert test["score"] == 0 and test["output"].endswith("nowhere.py: no such file")
+    assert list(df["status"]) == ["fail"]
+
+
+@pytest.mark.parametrize("bad", ["relu", "relu=nothing_forward", "=relu_forward"])
+def test_a_malformed_map_is_a_usage_error(tmp_path, bad):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["check", str(HERE / "deep_nn.py"), "--out", str(tmp_path), "--map", bad])
     assert e.value.code == 2

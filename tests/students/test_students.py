@@ -7,6 +7,7 @@ The students' files sit beside this one and are loaded by path (``two_layer_net.
 """
 
 import importlib.util
+import re
 from pathlib import Path
 
 import numpy as np
@@ -158,3 +159,131 @@ def test_readme_examples_run(rng):
     exec(nielsen, namespace)  # noqa: S102 - after the first block, as in the README
     assert len(namespace["rows"]) == 13 and not failures(namespace["rows"])
     compile(helpers, "README.md", "exec")
+
+
+# --------------------------------------------------------------------------------------
+# Karpathy: manual backprop on torch tensors, a flat parameters list, batch norm with
+# Bessel's correction (the loss does not depend on b1 at all)
+# --------------------------------------------------------------------------------------
+KARPATHY_NAMES = ["C", "W1", "b1", "W2", "b2", "bngain", "bnbias"]
+
+
+def karpathy_batch():
+    g = torch.Generator().manual_seed(42)
+    return torch.randint(0, 6, (8, 3), generator=g), torch.randint(0, 6, (8,), generator=g)
+
+
+def karpathy_reference(Xb, Yb, bessel=True):
+    """The instructor's reference on the list [C, W1, b1, W2, b2, bngain, bnbias]; with
+    bessel=False it uses F.batch_norm, whose batch variance is the biased one."""
+    def reference(p):
+        C, W1, b1, W2, b2, bngain, bnbias = p
+        hpre = C[Xb].view(Xb.shape[0], -1) @ W1 + b1
+        if bessel:
+            mean, var = hpre.mean(0, keepdim=True), hpre.var(0, keepdim=True, correction=1)
+            hpreact = bngain * (hpre - mean) / torch.sqrt(var + 1e-5) + bnbias
+        else:
+            hpreact = F.batch_norm(hpre, None, None, bngain[0], bnbias[0], training=True,
+                                   eps=1e-5)
+        return F.cross_entropy(torch.tanh(hpreact) @ W2 + b2, Yb)
+    return reference
+
+
+def test_karpathy_batchnorm_net_passes_with_b1_at_zero_gradient():
+    net, (Xb, Yb) = student("makemore_bn").MLP(), karpathy_batch()
+    before = [p.clone() for p in net.parameters]
+    # the check, one line (names= so that rows read W1, not params[1]):
+    rows = assert_gradients_match(lambda: net.loss_and_grads(Xb, Yb), net.parameters,
+                                  karpathy_reference(Xb, Yb), names=KARPATHY_NAMES)
+    assert {(r["oracle"], r["parameter"]) for r in rows} == {("torch", "loss")} | {
+        (o, p) for o in ("torch", "fd", "taylor") for p in KARPATHY_NAMES}
+    # b1 has no effect on the loss: a zero gradient, not "probably copies"
+    b1 = next(r for r in rows if (r["oracle"], r["parameter"]) == ("fd", "b1"))
+    assert abs(b1["reference_value"]) < 1e-8 and abs(b1["manual_value"]) < 1e-12
+    assert all(torch.equal(a, b) for a, b in zip(before, net.parameters))  # restored
+
+
+def test_karpathy_wrong_dW2_fails_naming_W2_only():
+    net, (Xb, Yb) = student("makemore_bn_buggy").MLP(), karpathy_batch()
+    rows = check_gradients(lambda: net.loss_and_grads(Xb, Yb), net.parameters,
+                           karpathy_reference(Xb, Yb), names=KARPATHY_NAMES)
+    failing = {(r["oracle"], r["parameter"]) for r in rows if r["status"] == "fail"}
+    assert failing == {("torch", "W2"), ("fd", "W2"), ("taylor", "W2")}
+    worst = next(r for r in rows if (r["oracle"], r["parameter"]) == ("fd", "W2"))
+    assert worst["shape"] == "4x6" and worst["worst_index"].count(",") == 1  # (hidden, vocab)
+
+
+def test_a_reference_with_other_conventions_is_named_not_the_student():
+    """F.batch_norm's biased variance against the student's Bessel-corrected one: only the
+    torch rows fail, and a row says the reference computes a different function."""
+    net, (Xb, Yb) = student("makemore_bn").MLP(), karpathy_batch()
+    rows = check_gradients(lambda: net.loss_and_grads(Xb, Yb), net.parameters,
+                           karpathy_reference(Xb, Yb, bessel=False), names=KARPATHY_NAMES)
+    assert {r["oracle"] for r in rows if r["status"] == "fail"} == {"torch"}
+    (hint,) = [r for r in rows if r["parameter"] == "reference"]
+    assert re.search(r"your reference computes a different function \(rel \d\.\de-0[45]\): "
+                     r"check its conventions \(e\.g\. biased vs unbiased variance", hint["note"])
+
+
+# --------------------------------------------------------------------------------------
+# Andrew Ng: examples as columns, zero biases, grads keyed dW1/db1 beside dA0; a blank
+# example puts every first- and second-layer pre-activation exactly at ReLU's kink
+# --------------------------------------------------------------------------------------
+def ng_data(rng):
+    X = rng.standard_normal((4, 6))
+    X[:, 0] = 0  # a blank example: W1 @ 0 + b1 = 0 exactly, and then W2 @ relu(0) + b2 = 0
+    Y = (rng.random((1, 6)) > 0.5).astype(float)
+    return X, Y
+
+
+def ng_reference(X, Y):
+    def reference(p):
+        A, L = torch.from_numpy(X), len(p) // 2
+        for l in range(1, L):
+            A = torch.relu(p[f"W{l}"] @ A + p[f"b{l}"])
+        return F.binary_cross_entropy(torch.sigmoid(p[f"W{L}"] @ A + p[f"b{L}"]),
+                                      torch.from_numpy(Y))
+    return reference
+
+
+def ng_check(name, rng):
+    ng = student(name)
+    parameters = ng.initialize_parameters_deep([4, 5, 3, 1])
+    X, Y = ng_data(rng)
+
+    # the check, three lines:
+    def mine():
+        AL, caches = ng.L_model_forward(X, parameters)
+        return ng.compute_cost(AL, Y), ng.L_model_backward(AL, Y, caches)
+    return check_gradients(mine, parameters, ng_reference(X, Y))
+
+
+NG_PARAMS = ("W1", "b1", "W2", "b2", "W3", "b3")
+
+
+def test_ng_deep_net_at_a_relu_kink_passes(rng):
+    rows = ng_check("deep_nn", rng)
+    assert not failures(rows)
+    # dA0, dA1, dA2 are no parameters: ignored, and listed
+    (ignored,) = [r for r in rows if r["parameter"] == "grads"]
+    assert ignored["status"] == "skipped" and all(
+        f"grads['dA{l}']" in ignored["note"] for l in range(3))
+    # b1 and b2 sit at the kink: judged by torch only, named in the finite-difference row
+    fd = {r["parameter"]: r for r in rows if r["oracle"] == "fd"}
+    for name in ("b1", "b2"):
+        assert "not differentiable here" in fd[name]["note"]
+        assert "judged by torch only" in fd[name]["note"]
+        assert fd[name]["worst_index"].endswith(", 0)")  # (unit, 0): columns as examples
+    assert "3 of 3 elements" in fd["b2"]["note"]
+    assert {r["parameter"] for r in rows if r["status"] == "skipped"} == {"grads", "b2"}
+    assert all(fd[name]["note"] == "" for name in ("W1", "W2", "W3", "b3"))
+    assert {(r["oracle"], r["parameter"]) for r in rows if r["status"] == "pass"} >= {
+        (o, p) for o in ("torch", "fd") for p in NG_PARAMS}
+
+
+def test_ng_output_layer_dW_without_1_over_m_fails_naming_W3_only(rng):
+    rows = ng_check("deep_nn_buggy", rng)
+    failing = {(r["oracle"], r["parameter"]) for r in rows if r["status"] == "fail"}
+    assert failing == {("torch", "W3"), ("fd", "W3"), ("taylor", "W3")}
+    w3 = next(r for r in rows if (r["oracle"], r["parameter"]) == ("torch", "W3"))
+    assert w3["shape"] == "1x3" and w3["worst_index"].startswith("(0, ")
