@@ -729,7 +729,8 @@ def _float64_only(run: _Run, checked: list[_Leaf], free: list[str]) -> list[_Lea
                 run.fail(oracle, leaf.name, (
                     f"{leaf.ref} is {leaf.array.dtype}: finite differences and the Taylor "
                     f"test need float64 (float32 rounding swamps the difference quotient); "
-                    f"check a float64 copy of the network as well"), leaf, status="skipped")
+                    f"check a float64 copy of the network as well (NumPy: a.astype(np.float64); "
+                    f"torch: t.double())"), leaf, status="skipped")
     return [leaf for leaf in checked if leaf.array.dtype == np.float64]
 
 
