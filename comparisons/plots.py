@@ -46,6 +46,18 @@ def _plain_log(ax, axis: str = "y", every: int = 1) -> None:
     target.set_minor_formatter(NullFormatter())
 
 
+def _trajectory_rule(dtype: str) -> str:
+    """The tolerance rule of a trajectory panel, from the policy's own constants."""
+    from comparisons.tolerances import (FLOAT32_SPREAD_FACTOR, TRAJECTORY_FLOAT32,
+                                        TRAJECTORY_FLOAT64)
+    if dtype == "float32":
+        t = TRAJECTORY_FLOAT32
+        return (f"(tolerance {t.atol:g} + {t.rtol:g}|ref| + {FLOAT32_SPREAD_FACTOR:g} x "
+                f"torch's own float32 drift from float64, per run)")
+    t = TRAJECTORY_FLOAT64
+    return f"(tolerance {t.atol:g} + {t.rtol:g}|ref|, fixed)"
+
+
 def _num(df: pd.DataFrame, col: str) -> np.ndarray:
     return pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=np.float64)
 
@@ -148,7 +160,8 @@ def trajectories(axes, df: pd.DataFrame) -> None:
                 ax.annotate(f"{r['case']}: {str(quantity)[:40]}", (r["step"], yy),
                             fontsize=6, color="red", xytext=(3, 3), textcoords="offset points")
         ax.set(xlabel="optimizer step", ylabel="error / tolerance (parameters, state, loss, lr)",
-               title=f"training trajectories, {dtype}: worst run per optimizer")
+               title=f"training trajectories, {dtype}: worst run per optimizer"
+               + "\n" + _trajectory_rule(dtype))
         ax.title.set_fontsize(9)
         _plain_log(ax, "y")
         ax.legend(fontsize=6, ncol=2, loc="lower right")
