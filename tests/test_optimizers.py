@@ -2,8 +2,6 @@
 dtypes kept, state as torch keeps it, and agreement with torch.optim under identical
 gradients (no network in between)."""
 
-import doctest
-import importlib
 import inspect
 
 import numpy as np
@@ -126,10 +124,3 @@ def test_get_and_names():
                                   "nadam", "radam", "adadelta"]
     assert reference.optimizers.names() == optimizers.names()
     assert isinstance(optimizers.get("adamw", {"w": np.zeros(1)}), optimizers.AdamW)
-
-
-@pytest.mark.parametrize("name", ["manual.optimizers", "manual.schedules", "manual.training",
-                                  "manual.datasets"])
-def test_doctests(name):
-    result = doctest.testmod(importlib.import_module(name))
-    assert result.failed == 0 and result.attempted > 0
