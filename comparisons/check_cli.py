@@ -95,6 +95,11 @@ from comparisons.check import _alarm, _Clock, _TimeUp, check_gradients, check_la
 from comparisons.compare import describe
 from comparisons.runner import ROW_COLUMNS
 
+#: check.csv's columns: the report's, less ``passed`` (``status`` says it) and those that
+#: describe a network case (activation, loss, architecture), which a layer file has not
+CHECK_COLUMNS = [c for c in ROW_COLUMNS if c not in (
+    "passed", "activation", "output_activation", "loss", "arch", "sizes", "first_divergence")]
+
 __all__ = ["SPECS", "Spec", "main"]
 
 
@@ -537,7 +542,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = [row for result in results for row in result.rows]
     args.out.mkdir(parents=True, exist_ok=True)
     df = pd.DataFrame(rows, columns=ROW_COLUMNS)
-    df.to_csv(args.out / "check.csv", index=False, lineterminator="\n")
+    df[CHECK_COLUMNS].to_csv(args.out / "check.csv", index=False, lineterminator="\n")
     if args.format == "gradescope":
         _gradescope(results, args.out / "results.json")
     _print(results, args, time.perf_counter() - start)

@@ -10,7 +10,7 @@ import pytest
 
 from comparisons import cli
 from comparisons.check_cli import SPECS
-from comparisons.runner import ROW_COLUMNS
+from comparisons.check_cli import CHECK_COLUMNS
 
 HERE = Path(__file__).resolve().parent
 
@@ -34,7 +34,7 @@ def correct(tmp_path_factory):
 def test_a_correct_layer_file_passes(correct):
     _, code, df, tests = correct
     assert code == 0
-    assert list(df.columns) == ROW_COLUMNS
+    assert list(df.columns) == CHECK_COLUMNS
     # every spec whose functions the file defines (it has no tanh_forward, and no
     # linear_forward: that is Andrew Ng's course's)
     assert set(tests) == {s.name for s in SPECS} - {"tanh", "linear"}
@@ -84,6 +84,10 @@ def test_a_buggy_layer_file_fails_naming_each_slip(tmp_path):
     assert failing("conv_naive") == {("torch", "w"), ("fd", "w")}
     assert failing("rnn_step") == {(o, p) for o in ("torch", "fd")
                                    for p in ("x", "prev_h", "Wx", "Wh", "b")}
+    # check.csv filters as every report does: status and err_over_tol, no empty column
+    assert set(df["status"]) <= {"pass", "fail", "xfail", "skipped"}
+    assert set(df.loc[df.status == "fail", "case"]) == failed
+    assert "passed" not in df.columns and not [c for c in df if df[c].isna().all()]
 
 
 @pytest.mark.parametrize("source, message", [
