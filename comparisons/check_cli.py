@@ -93,6 +93,7 @@ import torch.nn.functional as F
 
 from comparisons.check import _alarm, _Clock, _TimeUp, check_gradients, check_layer
 from comparisons.compare import describe
+from comparisons.compare import SLIP_PREFIX
 from comparisons.runner import ROW_COLUMNS
 
 #: check.csv's columns: the report's, less ``passed`` (``status`` says it) and those that
@@ -522,6 +523,10 @@ def _print(results: list[Result], args: argparse.Namespace, seconds: float) -> N
                  (skipped[0].get("note", "") if skipped else ""))
         print(f"{result.name:24s} {'FAIL' if failed else 'pass':7s} "
               f"{_summary(result.rows, 'torch'):>9s} {_summary(result.rows, 'fd'):>9s}  {first}")
+        slips = dict.fromkeys(r["note"][r["note"].index(SLIP_PREFIX):] for r in failed
+                              if SLIP_PREFIX in str(r.get("note") or ""))
+        for slip in slips:  # on a line of its own, each once: the student's next step
+            print(f"{'':24s} {slip}")
     n_failed = sum(bool(_failed(r.rows)) for r in results)
     wrote = "check.csv" + (" and results.json" if args.format == "gradescope" else "")
     print(f"{len(results) - n_failed} of {len(results)} passed; wrote {wrote} to {args.out} "

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from comparisons.diagnosis import likely_slip
 from comparisons.tolerances import Tolerance
 
 __all__ = ["COMPARISON_COLUMNS", "Comparison", "compare_arrays", "describe"]
@@ -95,6 +96,9 @@ def describe(row: dict[str, Any]) -> str:
     where = " ".join(str(p) for p in (row.get("case"), row.get("oracle") and f"[{row['oracle']}]",
                                        row.get("parameter")) if p and p == p)
     note = row.get("note")
+    slip = ""
+    if isinstance(note, str) and note.startswith(SLIP_PREFIX):
+        note, slip = "", note  # the numbers, then the slip
     if isinstance(note, str) and note:
         msg = f"{where}: {note}"
     else:
@@ -115,7 +119,7 @@ def describe(row: dict[str, Any]) -> str:
     divergence = row.get("first_divergence")
     if isinstance(divergence, str) and divergence:
         msg += f"; first divergence: {divergence}"
-    return msg
+    return f"{msg}; {slip}" if slip else msg
 
 
 def compare_arrays(actual: Any, expected: Any, tol: Tolerance, name: str = "value") -> Comparison:
@@ -133,7 +137,8 @@ def compare_arrays(actual: Any, expected: Any, tol: Tolerance, name: str = "valu
                           manual_value=nan, reference_value=nan, worst_abs_err=np.inf,
                           worst_rel_err=np.inf, max_abs_err=np.inf, max_rel_err=np.inf,
                           n_bad=max(a.size, e.size), passed=False,
-                          note=f"shape {a.shape} differs from the reference's {e.shape}", **base)
+                          note=f"shape {a.shape} differs from the reference's {e.shape}"
+                          + _slip_note(a, e, tol, name, "; "), **base)
     a64 = a.astype(np.float64)
     e64 = e.astype(np.float64)
     if a.size == 0:
@@ -161,4 +166,27 @@ def compare_arrays(actual: Any, expected: Any, tol: Tolerance, name: str = "valu
                       reference_value=float(e64[worst]), worst_abs_err=float(abs_err[worst]),
                       worst_rel_err=float(rel_err[worst]), max_abs_err=float(abs_err.max()),
                       max_rel_err=float(rel_err[has_rel].max()) if has_rel.any() else nan,
-                      n_bad=int(bad.sum()), passed=not bad.any(), **base)
+                      n_bad=int(bad.sum()), passed=not bad.any(),
+                      note=_slip_note(a, e, tol, name) if bad.any() else "", **base)
+
+
+def _slip_note(actual: np.ndarray, expected: np.ndarray, tol: Tolerance, name: str,
+               sep: str = "") -> str:
+    """``"likely slip: your W1 is ..."`` when a classic slip explains ``actual`` exactly
+    (:func:`comparisons.diagnosis.likely_slip`), else ``""``."""
+    slip = likely_slip(actual, expected, tol)
+    if not slip:
+        return ""
+    # a parameter's or an input's name (W1, x, 0.weight) means its gradient: dW1, dx
+    what = name if name in _QUANTITIES or not name else (
+        f"d{name}" if name.isidentifier() else f"d({name})")
+    return f"{sep}{SLIP_PREFIX} your {what} is {slip}"
+
+
+#: comparison names that are a quantity themselves, not a parameter whose gradient it is
+_QUANTITIES = {"derivative", "second_derivative", "backward", "forward", "gradient", "value",
+               "jacobian", "loss", "output", "eval-output", "eval-loss", "grad_input"}
+
+
+#: how a note that names a slip begins; :func:`describe` keeps the numbers beside it
+SLIP_PREFIX = "likely slip:"

@@ -29,6 +29,7 @@ import pandas as pd
 
 from comparisons.cases.components import (ElementwiseSoftmax, FlippedExponentSigmoid,
                                          MSEWithoutMean, ReLUOneAtZero, TanhNotSquared)
+from comparisons.compare import SLIP_PREFIX
 from comparisons.teaching.lessons import Reference321
 from comparisons.runner import compare_activation, compare_loss, compare_network, failures
 from manual import MLP
@@ -312,11 +313,14 @@ def gallery_table(slips: list[Slip] | None = None) -> pd.DataFrame:
         bad = [r for r in broken if r.get("passed") is False]
         where = next((r["first_divergence"] for r in bad if r.get("first_divergence")), "")
         caught = sorted({r["oracle"] for r in bad})
+        named = sorted({f"{r['parameter']}: {r['note'].split(SLIP_PREFIX, 1)[1].strip()}"
+                        for r in bad if SLIP_PREFIX in str(r.get("note") or "")})
         rows.append({"slip": s.id, "written": s.slip, "right": s.right,
                      "where it shows": where or ", ".join(sorted({r["parameter"] for r in bad})),
                      "caught by": ", ".join(caught) if caught else "NOT CAUGHT",
                      "failing": ", ".join(f"{o}:{p}" for o, p in sorted(failing(broken))),
                      "max abs err": max((r["max_abs_err"] for r in bad), default=0.0),
+                     "likely slip": "; ".join(named),
                      "as expected": failing(broken) == s.expected,
                      "control passes": not failures(s.correct())})
     return pd.DataFrame(rows)
@@ -370,6 +374,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"    right    {r['right']}")
         print(f"    caught by {r['caught by']}; first shows at {r['where it shows']}; max abs "
               f"err {r['max abs err']:.2e}")
+        if r["likely slip"]:
+            print(f"    likely slip  {r['likely slip'][:300]}")
         if args.failing:
             print(f"    failing  {r['failing']}")
     ok = bool(df["as expected"].all() and df["control passes"].all())

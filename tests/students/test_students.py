@@ -287,3 +287,8 @@ def test_ng_output_layer_dW_without_1_over_m_fails_naming_W3_only(rng):
     assert failing == {("torch", "W3"), ("fd", "W3"), ("taylor", "W3")}
     w3 = next(r for r in rows if (r["oracle"], r["parameter"]) == ("torch", "W3"))
     assert w3["shape"] == "1x3" and w3["worst_index"].startswith("(0, ")
+    # the slip is named: the mean over the examples forgotten
+    m = 6  # examples (columns) in ng_data
+    for oracle in ("torch", "fd"):
+        row = next(r for r in rows if (r["oracle"], r["parameter"]) == (oracle, "W3"))
+        assert f"likely slip: your dW3 is {m} times the true gradient" in row["note"], row
