@@ -133,30 +133,73 @@ def _rst_table(lines: list[str]) -> list[str]:
                   [[rst_inline(c) for c in r] for r in rows[1:]]).splitlines()
 
 
+def _math_block(lines: list[str], i: int) -> tuple[list[str], int]:
+    indent = len(lines[i]) - len(lines[i].lstrip())
+    math = [lines[i].strip()[len(".. math::"):].strip()]
+    i += 1
+    while i < len(lines) and (not lines[i].strip() or
+                              len(lines[i]) - len(lines[i].lstrip()) > indent):
+        if not lines[i].strip() and math[-1:] != [""] and len(math) > 1:
+            break
+        math.append(lines[i].strip())
+        i += 1
+    pad = " " * indent
+    return [f"{pad}$$", pad + " ".join(m for m in math if m), f"{pad}$$"], i
+
+
+def _doctest_block(lines: list[str], i: int) -> tuple[list[str], int]:
+    """A run of ``>>>`` lines and their output, up to a blank line, as a pycon block."""
+    pad = lines[i][:len(lines[i]) - len(lines[i].lstrip())]
+    j = i
+    while j < len(lines) and lines[j].strip():
+        j += 1
+    return [f"{pad}```pycon", *lines[i:j], f"{pad}```"], j
+
+
+def _literal_block(lines: list[str], i: int) -> tuple[list[str], int]:
+    """The indented block after a paragraph ending in ``::``, as a text block."""
+    j = i
+    while j < len(lines) and not lines[j].strip():
+        j += 1
+    if j == len(lines):
+        return [], j
+    indent = len(lines[j]) - len(lines[j].lstrip())
+    k = j
+    while k < len(lines) and (not lines[k].strip() or
+                              len(lines[k]) - len(lines[k].lstrip()) >= indent):
+        k += 1
+    while k > j and not lines[k - 1].strip():
+        k -= 1
+    pad = " " * max(indent - 4, 0)
+    return ["", f"{pad}```text", *(ln[indent:] for ln in lines[j:k]), f"{pad}```"], k
+
+
 def rst_to_markdown(doc: str) -> str:
-    """The subset of RST our module docstrings use: paragraphs, simple tables,
-    ``.. math::`` blocks and the inline roles."""
+    """The subset of RST our docstrings use, as markdown: paragraphs, simple tables,
+    ``.. math::`` blocks, ``>>>`` examples, literal blocks after ``::`` and the inline
+    roles."""
     lines, out, i = doc.splitlines(), [], 0
+    rule = re.compile(r"=+( +=+)+")
     while i < len(lines):
-        line = lines[i]
-        if re.fullmatch(r"=+( +=+)+", line.strip()):
-            j = i + 1
-            rules = 1
+        line, stripped = lines[i], lines[i].strip()
+        if rule.fullmatch(stripped):
+            j, rules = i + 1, 1
             while j < len(lines) and rules < 3:
-                rules += bool(re.fullmatch(r"=+( +=+)+", lines[j].strip()))
+                rules += bool(rule.fullmatch(lines[j].strip()))
                 j += 1
             out += _rst_table(lines[i:j])
             i = j
-        elif line.startswith(".. math::"):
-            math = [line[len(".. math::"):].strip()]
-            i += 1
-            while i < len(lines) and (lines[i].startswith(" ") or not lines[i].strip()):
-                if lines[i].strip():
-                    math.append(lines[i].strip())
-                i += 1
-                if i < len(lines) and not lines[i].strip():
-                    break
-            out += ["$$", " ".join(m for m in math if m), "$$"]
+        elif stripped.startswith(".. math::"):
+            block, i = _math_block(lines, i)
+            out += block
+        elif stripped.startswith(">>>"):
+            block, i = _doctest_block(lines, i)
+            out += block
+        elif stripped.endswith("::") and not stripped.startswith(".."):
+            out.append(rst_inline(line[:-1] if stripped.endswith(" ::") is False else
+                                  line.rstrip()[:-3]))
+            block, i = _literal_block(lines, i + 1)
+            out += block
         else:
             out.append(rst_inline(line))
             i += 1
