@@ -5,7 +5,6 @@ itself runs with every model trajectory in tests/test_model_trajectories.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
