@@ -400,6 +400,8 @@ def _counts() -> dict[str, Callable[[], int]]:
         "gradient-cases": lambda: len(CASES),
         "layer-cases": lambda: len(LAYER_CASES),
         "trajectory-cases": lambda: len(TRAJECTORY_CASES),
+        "min-cases-per-worker": lambda: importlib.import_module(
+            "comparisons.parallel").MIN_CASES_PER_WORKER,
     }
 
 
