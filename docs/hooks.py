@@ -72,20 +72,21 @@ def _kwargs(defaults: dict[str, Any]) -> str:
 
 
 def _torch_name(fn: Any) -> str:
-    if isinstance(fn, type):
-        return f"torch.nn.{fn.__name__}"
+    """How torch's callable is written: ``F.softplus``, ``torch.sigmoid``, ``torch.nn.X``."""
+    import torch
+
+    if isinstance(fn, type) or isinstance(fn, torch.nn.Module):
+        return f"torch.nn.{(fn if isinstance(fn, type) else type(fn)).__name__}"
     func = getattr(fn, "func", None)  # functools.partial
     if func is not None:
         args = ", ".join(f"{k}={v!r}" for k, v in fn.keywords.items())
         return f"{_torch_name(func)}({args})"
     module = getattr(fn, "__module__", None) or "torch"
-    name = getattr(fn, "__name__", type(fn).__name__)
     if module.startswith("torch.nn.functional"):
-        return f"F.{name}"
-    if module.startswith("torch") or module == "builtins" or module is None:
-        return f"torch.{name}" if not isinstance(fn, __import__("torch").nn.Module) \
-            else f"torch.nn.{type(fn).__name__}"
-    return f"{module}.{name}"
+        return f"F.{fn.__name__}"
+    if module.startswith("torch") or module == "builtins":
+        return f"torch.{fn.__name__}"
+    return f"{module}.{fn.__name__}"
 
 
 def _torch_of(info: Any) -> tuple[str, str]:
@@ -178,6 +179,8 @@ def rst_to_markdown(doc: str) -> str:
     """The subset of RST our docstrings use, as markdown: paragraphs, simple tables,
     ``.. math::`` blocks, ``>>>`` examples, literal blocks after ``::`` and the inline
     roles."""
+    # a :math: role broken over two lines: joined first (the rest goes line by line)
+    doc = re.sub(r":math:`([^`]*\n[^`]*)`", lambda m: f"${' '.join(m.group(1).split())}$", doc)
     lines, out, i = doc.splitlines(), [], 0
     rule = re.compile(r"=+( +=+)+")
     while i < len(lines):
