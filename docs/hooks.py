@@ -82,7 +82,7 @@ def _torch_name(fn: Any) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in fn.keywords.items())
         return f"{_torch_name(func)}({args})"
     module = getattr(fn, "__module__", None) or "torch"
-    if module.startswith("torch.nn.functional"):
+    if module.startswith(("torch.nn.functional", "torch._C._nn")):
         return f"F.{fn.__name__}"
     if module.startswith("torch") or module == "builtins":
         return f"torch.{fn.__name__}"
