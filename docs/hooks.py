@@ -81,6 +81,9 @@ def _torch_name(fn: Any) -> str:
     if func is not None:
         args = ", ".join(f"{k}={v!r}" for k, v in fn.keywords.items())
         return f"{_torch_name(func)}({args})"
+    public = [n for n in dir(torch.nn.functional) if getattr(torch.nn.functional, n) is fn]
+    if public:  # F.logsigmoid is torch._C._nn.log_sigmoid
+        return f"F.{public[0]}"
     module = getattr(fn, "__module__", None) or "torch"
     if module.startswith(("torch.nn.functional", "torch._C._nn")):
         return f"F.{fn.__name__}"
