@@ -120,7 +120,10 @@ def compare_layer(layer: Any, inputs: Any, *, oracles: Iterable[str] = LAYER_ORA
         Names for the rows (``grad_<name>``, ``<name>``); by default ``input``/``output``
         or numbered ones.
 
-    Returns one row per oracle x quantity, with :data:`comparisons.runner.ROW_COLUMNS`.
+    Returns
+    -------
+    list of dict
+        One row per oracle x quantity, with :data:`comparisons.runner.ROW_COLUMNS`.
     """
     oracles = tuple(oracles)
     unknown = set(oracles) - set(LAYER_ORACLES)

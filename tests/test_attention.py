@@ -5,7 +5,6 @@ itself runs with every model trajectory in tests/test_model_trajectories.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -109,13 +108,10 @@ def test_adam_cannot_follow_torch_on_the_key_bias_only():
 
 
 def test_readme_example_runs():
-    """The course example of the README's "Attention and transformers" section."""
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    section = readme[readme.index("### Attention and transformers"):]
-    code = section[section.index("```python") + len("```python"):]
-    code = code[:code.index("```")]
-    namespace: dict = {}
-    exec(code, namespace)  # noqa: S102 (our own README)
+    """The example of the docs' "Attention and transformers" section."""
+    from _docs import run_tested_by
+
+    namespace = run_tested_by("docs/reference/sequence-models.md", "tests/test_attention.py")
     assert not namespace["failures"](namespace["rows"])
 
 

@@ -140,15 +140,10 @@ def test_cli_layers_part_writes_a_deterministic_csv(tmp_path, capsys):
 
 
 def test_the_readme_layers_example_runs():
-    """The course example of the README's "Layers" section."""
-    import re
-    from pathlib import Path
+    """The example of the docs' "Layers" reference."""
+    from _docs import run_tested_by
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    section = readme[readme.index("## Layers"):readme.index("## Lessons")]
-    code = re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
-    namespace: dict = {}
-    exec(code, namespace)  # noqa: S102 (our own README)
+    namespace = run_tested_by("docs/reference/layers.md", "tests/test_layers.py")
     assert namespace["grads"]["3.weight"].shape == (8, 4, 3, 3)
     assert {r["oracle"] for r in namespace["rows"]} == {"torch", "vjp", "fd", "taylor"}
 

@@ -222,13 +222,8 @@ def test_clipping_is_active_in_the_classifier_run_and_torch_follows(monkeypatch)
 
 
 def test_the_readme_recurrent_example_runs():
-    """The example of the README's "Recurrent layers" section."""
-    import re
-    from pathlib import Path
+    """The example of the docs' "Recurrent layers" section."""
+    from _docs import run_tested_by
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    section = readme[readme.index("### Recurrent layers: RNN, LSTM, GRU"):]
-    code = re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
-    namespace: dict = {}
-    exec(code, namespace)  # noqa: S102 (our own README)
+    namespace = run_tested_by("docs/reference/sequence-models.md", "tests/test_recurrent.py")
     assert namespace["dx"].shape == (7, 2, 3) and float(namespace["total"]) > 0

@@ -135,13 +135,8 @@ def test_real_data_sets(name, shape, n_classes):
 
 
 def test_the_readme_training_example_runs():
-    """The example at the top of the README's "Optimizers and training trajectories"."""
-    import re
-    from pathlib import Path
+    """The example of the tutorial "Train and compare a run"."""
+    from _docs import run_tested_by
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    section = readme[readme.index("## Optimizers and training trajectories"):]
-    code = re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
-    namespace: dict = {}
-    exec(code, namespace)  # noqa: S102 (our own README)
+    namespace = run_tested_by("docs/tutorials/training.md", "tests/test_training.py")
     assert len(namespace["df"]) == 200 and namespace["history"].loss.shape == (200,)

@@ -282,6 +282,8 @@ def scaled_dot_product_attention(query: np.ndarray, key: np.ndarray, value: np.n
     scale
         :math:`\alpha`, default :math:`1/\sqrt{E}`.
 
+    Notes
+    -----
     A query whose keys are all masked gets a zero output row, as torch (see the module
     docstring). For the gradients use :func:`attention_forward`/:func:`attention_backward`.
     """

@@ -138,27 +138,24 @@ def test_nielsen_params_as_a_list_are_named_by_position(rng):
 
 
 # --------------------------------------------------------------------------------------
-# the README's section runs as written
+# the tutorial "Check your own code" runs as written, on these students' networks
 # --------------------------------------------------------------------------------------
-def readme_blocks():
-    import re
-    readme = (HERE.parents[1] / "README.md").read_text()
-    section = readme[readme.index("## Check your own implementation"):]
-    section = section[:section.index("\n## ", 3)]
-    return re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+PAGE = "docs/tutorials/check-your-code.md"
 
 
-def test_readme_examples_run(rng):
-    cs231n, nielsen, helpers = readme_blocks()
+def test_docs_examples_run(rng):
+    from _docs import blocks, run
+
+    cs231n, nielsen = [b for b in blocks(PAGE, "python", "tested-by")
+                       if b.why == "tests/students/test_students.py"]
     net, X, y = two_layer_net("two_layer_net", rng)
     namespace = {"net": net, "X": X, "y": y, "reg": 0.05}
-    exec(cs231n, namespace)  # noqa: S102 - our own README
+    run(cs231n, namespace)
     assert len(namespace["rows"]) == 13 and not failures(namespace["rows"])
     net, data = nielsen_network("network", rng)
     namespace.update(net=net, data=data, lmbda=0.5, reference=nielsen_reference(data, 0.5))
-    exec(nielsen, namespace)  # noqa: S102 - after the first block, as in the README
+    run(nielsen, namespace)  # after the first block, as on the page
     assert len(namespace["rows"]) == 13 and not failures(namespace["rows"])
-    compile(helpers, "README.md", "exec")
 
 
 # --------------------------------------------------------------------------------------
