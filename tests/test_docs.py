@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from _docs import DOCS, ROOT, blocks, pages, run  # noqa: E402
+from _docs import DOCS, ROOT, blocks, pages, run
 
 LANGS = {"python", "bash", "text"}
 #: the commands a bash block may start with
