@@ -472,7 +472,10 @@ class MultiheadAttention(Layer):
         return None if total is None else total.astype(self.dtype, copy=False)
 
     # -- forward -----------------------------------------------------------------------------
-    def forward(self, query: np.ndarray, key: np.ndarray, value: np.ndarray,
+    # torch's three inputs (query, key, value): unlike Layer.forward(x), so a
+    # MultiheadAttention cannot sit in a Sequential (nor can torch's)
+    def forward(self, query: np.ndarray, key: np.ndarray,  # type: ignore[override]
+                value: np.ndarray,
                 key_padding_mask: np.ndarray | None = None, need_weights: bool = True,
                 attn_mask: np.ndarray | None = None, average_attn_weights: bool = True,
                 is_causal: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
