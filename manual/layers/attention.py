@@ -542,7 +542,7 @@ class MultiheadAttention(Layer):
 
     # -- backward ----------------------------------------------------------------------------
     def backward(self, d_attn_output: np.ndarray, d_attn_weights: np.ndarray | None = None
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | tuple[None, None, None]:
         r"""``(dquery, dkey, dvalue)`` from :math:`\partial L/\partial y` (shaped like the
         output) and, optionally, :math:`\partial L/\partial(\text{attn\_weights})`; every
         parameter's gradient lands in ``grads``. For self-attention (one tensor passed as
@@ -599,7 +599,7 @@ class MultiheadAttention(Layer):
             grads["out_proj.bias"] = dY.sum(axis=(0, 1))  # (E,)
         self.grads = {k: grads[k] for k in self.params}  # torch's order
         if not self.needs_input_grad:
-            return None, None, None  # type: ignore[return-value]
+            return None, None, None
         dq, dk, dv = dQ @ wq, dK @ wk, dV @ wv  # (N, L, E), (N, S, kdim), (N, S, vdim)
         if not batched:
             return dq[0], dk[0], dv[0]

@@ -177,7 +177,8 @@ class TransformerEncoderLayer(Layer):
 
     def _sa_backward(self, d: np.ndarray) -> np.ndarray:
         dq, dk, dv = self.self_attn.backward(_dx(self.dropout1.backward(d)))
-        return dq + dk + dv  # one input used as query, key and value: the paths add up
+        # one input used as query, key and value: the paths add up
+        return _dx(dq) + _dx(dk) + _dx(dv)
 
     def forward(self, src: np.ndarray, src_mask: np.ndarray | None = None,
                 src_key_padding_mask: np.ndarray | None = None,
