@@ -75,7 +75,8 @@ def _group(text: str, i: int) -> tuple[str, int]:
     if text[i] != "{":
         if text[i] == "\\":  # a command as the argument: \frac12, x^\top
             m = re.match(r"\\([A-Za-z]+|.)", text[i:])
-            return m.group(0), i + len(m.group(0))
+            if m is not None:  # None: a lone backslash at the end, kept as it is
+                return m.group(0), i + len(m.group(0))
         return text[i], i + 1
     depth = 0
     for j in range(i, len(text)):
@@ -143,6 +144,10 @@ def latex_to_unicode(tex: str) -> str:
         c = tex[i]
         if c == "\\":
             m = re.match(r"\\([A-Za-z]+|.)", tex[i:])
+            if m is None:  # a lone backslash at the end (or before a newline): kept
+                out.append(c)
+                i += 1
+                continue
             text, i = _command(m.group(1), tex, i + len(m.group(0)))
             out.append(text)
         elif c in "_^":

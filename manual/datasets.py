@@ -25,6 +25,7 @@ scikit-learn): ``iris`` (150 x 4, 3 classes), ``digits`` (1797 x 64, 10 classes)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -173,6 +174,8 @@ def load(name: str, n: int = 200, seed: int = 0) -> Dataset:
     check_choice(name, names(), "data set")
     if name in REAL:
         return _load_real(name)
-    make = {"xor": xor, "spirals": two_spirals, "moons": moons}[name]
+    makers: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
+        "xor": xor, "spirals": two_spirals, "moons": moons}
+    make = makers[name]
     X, labels = make(n=n, seed=seed)
     return Dataset(name, _standardise(X), labels, 2, f"manual.datasets.{make.__name__}")

@@ -205,8 +205,13 @@ class MLP:
             grad = f.backward(self.intermediates[f"z{l}"], grad)  # delta_l = dJ/dz_l
             self.intermediates[f"dJ/dz{l}"] = grad
             layer = self.layers[l - 1]
-            grad = layer.backward(grad)  # dJ/da_{l-1} (None for l = 1: not computed)
+            dprev = layer.backward(grad)  # dJ/da_{l-1} (None for l = 1: not computed)
+            if layer.dW is None or layer.db is None:  # never: backward has just set them
+                raise RuntimeError(f"MLP.backward: layer {l} stored no gradient")
             grads[f"W{l}"], grads[f"b{l}"] = layer.dW, layer.db
+            if dprev is None:  # the first layer: dJ/dX is not needed
+                break
+            grad = dprev
         return {name: grads[name] for name in self.params}
 
     def gradients(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:

@@ -144,6 +144,10 @@ class Optimizer(Configurable):
     #: non-negative hyperparameters (torch raises on negative values for these)
     non_negative: ClassVar[tuple[str, ...]] = ("lr", "eps", "weight_decay")
     flags: ClassVar[tuple[str, ...]] = ("maximize",)
+    # the hyperparameters every optimizer has, set from ``defaults`` by Configurable
+    lr: float
+    weight_decay: float
+    maximize: bool
 
     def __init__(self, params: Mapping[str, np.ndarray], **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -164,7 +168,7 @@ class Optimizer(Configurable):
             self.kwargs[key] = value  # normalised: floats, bools, a tuple of betas
             setattr(self, key, value)
 
-    def _check_param_dict(self, params: Any) -> dict[str, np.ndarray]:
+    def _check_param_dict(self, params: Any) -> Mapping[str, np.ndarray]:
         if not isinstance(params, Mapping):
             raise TypeError(f"{self.name}: params must be a dict name -> array (e.g. "
                             f"net.params), got {type(params).__name__}")
@@ -283,6 +287,9 @@ class SGD(Optimizer):
     defaults: ClassVar[dict[str, Any]] = {
         "lr": 1e-3, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0, "nesterov": False,
         "maximize": False}
+    momentum: float
+    dampening: float
+    nesterov: bool
     non_negative = ("lr", "momentum", "weight_decay")
     flags = ("nesterov", "maximize")
 
@@ -292,7 +299,7 @@ class SGD(Optimizer):
             raise ValueError("sgd: nesterov momentum requires momentum > 0 and dampening = 0, "
                              f"got momentum={self.momentum}, dampening={self.dampening}")
 
-    def _update(self, p, g, state):
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
         g = self._grad(p, g)
         if self.momentum != 0:
             buf = state.get("momentum_buffer")
@@ -331,15 +338,18 @@ class Adagrad(Optimizer):
     defaults: ClassVar[dict[str, Any]] = {
         "lr": 1e-2, "lr_decay": 0.0, "weight_decay": 0.0, "initial_accumulator_value": 0.0,
         "eps": 1e-10, "maximize": False}
+    lr_decay: float
+    initial_accumulator_value: float
+    eps: float
     non_negative = ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
 
     def zero_state(self) -> None:
         self.state = {key: self._init_state(p) for key, p in self.params.items()}
 
-    def _init_state(self, p):
+    def _init_state(self, p: np.ndarray) -> dict[str, Any]:
         return {"step": 0.0, "sum": np.full_like(p, self.initial_accumulator_value)}
 
-    def _update(self, p, g, state):
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
         state["step"] += 1
         g = self._grad(p, g)
         clr = self.lr / (1 + (state["step"] - 1) * self.lr_decay)
@@ -377,10 +387,14 @@ class RMSprop(Optimizer):
     defaults: ClassVar[dict[str, Any]] = {
         "lr": 1e-2, "alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0, "momentum": 0.0,
         "centered": False, "maximize": False}
+    alpha: float
+    eps: float
+    momentum: float
+    centered: bool
     non_negative = ("lr", "alpha", "eps", "weight_decay", "momentum")
     flags = ("centered", "maximize")
 
-    def _init_state(self, p):
+    def _init_state(self, p: np.ndarray) -> dict[str, Any]:
         state = {"step": 0.0, "square_avg": np.zeros_like(p)}
         if self.momentum > 0:
             state["momentum_buffer"] = np.zeros_like(p)
@@ -388,7 +402,7 @@ class RMSprop(Optimizer):
             state["grad_avg"] = np.zeros_like(p)
         return state
 
-    def _update(self, p, g, state):
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
         state["step"] += 1
         g = self._grad(p, g)
         v = state["square_avg"]
@@ -445,15 +459,19 @@ class Adam(Optimizer):
     defaults: ClassVar[dict[str, Any]] = {
         "lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "amsgrad": False,
         "maximize": False, "decoupled_weight_decay": False}
-    flags = ("amsgrad", "maximize", "decoupled_weight_decay")
+    betas: tuple[float, float]
+    eps: float
+    amsgrad: bool
+    decoupled_weight_decay: bool
+    flags: ClassVar[tuple[str, ...]] = ("amsgrad", "maximize", "decoupled_weight_decay")
 
-    def _init_state(self, p):
+    def _init_state(self, p: np.ndarray) -> dict[str, Any]:
         state = {"step": 0.0, "exp_avg": np.zeros_like(p), "exp_avg_sq": np.zeros_like(p)}
         if self.amsgrad:
             state["max_exp_avg_sq"] = np.zeros_like(p)
         return state
 
-    def _update(self, p, g, state):
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
         beta1, beta2 = self.betas
         state["step"] += 1
         step = state["step"]
@@ -524,11 +542,13 @@ class Adamax(Optimizer):
     torch_name = "Adamax"
     defaults: ClassVar[dict[str, Any]] = {
         "lr": 2e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "maximize": False}
+    betas: tuple[float, float]
+    eps: float
 
-    def _init_state(self, p):
+    def _init_state(self, p: np.ndarray) -> dict[str, Any]:
         return {"step": 0.0, "exp_avg": np.zeros_like(p), "exp_inf": np.zeros_like(p)}
 
-    def _update(self, p, g, state):
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
         beta1, beta2 = self.betas
         state["step"] += 1
         g = self._grad(p, g)
@@ -576,14 +596,18 @@ class NAdam(Optimizer):
     defaults: ClassVar[dict[str, Any]] = {
         "lr": 2e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "momentum_decay": 4e-3,
         "decoupled_weight_decay": False, "maximize": False}
+    betas: tuple[float, float]
+    eps: float
+    momentum_decay: float
+    decoupled_weight_decay: bool
     non_negative = ("lr", "eps", "weight_decay", "momentum_decay")
     flags = ("decoupled_weight_decay", "maximize")
 
-    def _init_state(self, p):
+    def _init_state(self, p: np.ndarray) -> dict[str, Any]:
         return {"step": 0.0, "mu_product": SCALAR_DTYPE(1.0), "exp_avg": np.zeros_like(p),
                 "exp_avg_sq": np.zeros_like(p)}
 
-    def _update(self, p, g, state):
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
         beta1, beta2 = self.betas
         state["step"] += 1
         step = state["step"]
@@ -642,12 +666,15 @@ class RAdam(Optimizer):
     defaults: ClassVar[dict[str, Any]] = {
         "lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0,
         "decoupled_weight_decay": False, "maximize": False}
+    betas: tuple[float, float]
+    eps: float
+    decoupled_weight_decay: bool
     flags = ("decoupled_weight_decay", "maximize")
 
-    def _init_state(self, p):
+    def _init_state(self, p: np.ndarray) -> dict[str, Any]:
         return {"step": 0.0, "exp_avg": np.zeros_like(p), "exp_avg_sq": np.zeros_like(p)}
 
-    def _update(self, p, g, state):
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
         beta1, beta2 = self.betas
         state["step"] += 1
         step = state["step"]
@@ -694,16 +721,18 @@ class Adadelta(Optimizer):
     torch_name = "Adadelta"
     defaults: ClassVar[dict[str, Any]] = {
         "lr": 1.0, "rho": 0.9, "eps": 1e-6, "weight_decay": 0.0, "maximize": False}
+    rho: float
+    eps: float
 
     def _check_params(self) -> None:
         super()._check_params()
         if not 0.0 <= self.rho <= 1.0:
             raise ValueError(f"adadelta: rho must lie in [0, 1], got {self.rho}")
 
-    def _init_state(self, p):
+    def _init_state(self, p: np.ndarray) -> dict[str, Any]:
         return {"step": 0.0, "square_avg": np.zeros_like(p), "acc_delta": np.zeros_like(p)}
 
-    def _update(self, p, g, state):
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
         state["step"] += 1
         g = self._grad(p, g)
         v, u = state["square_avg"], state["acc_delta"]

@@ -148,13 +148,15 @@ class StepLR(LRScheduler):
     name = "steplr"
     torch_name = "StepLR"
     defaults: ClassVar[dict[str, Any]] = {"step_size": REQUIRED, "gamma": 0.1, "last_epoch": -1}
+    step_size: int
+    gamma: float
 
     def _check_params(self) -> None:
         super()._check_params()
         self.step_size = _check_int(self.name, "step_size", self.step_size, 1)
         self.gamma = check_number(self.name, "gamma", self.gamma)
 
-    def _next_lr(self, lr):
+    def _next_lr(self, lr: float) -> float:
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return lr
         return lr * self.gamma
@@ -175,6 +177,8 @@ class MultiStepLR(LRScheduler):
     name = "multisteplr"
     torch_name = "MultiStepLR"
     defaults: ClassVar[dict[str, Any]] = {"milestones": REQUIRED, "gamma": 0.1, "last_epoch": -1}
+    milestones: Sequence[int]
+    gamma: float
 
     def _check_params(self) -> None:
         super()._check_params()
@@ -188,7 +192,7 @@ class MultiStepLR(LRScheduler):
         self._counts = Counter(ms)
         self.gamma = check_number(self.name, "gamma", self.gamma)
 
-    def _next_lr(self, lr):
+    def _next_lr(self, lr: float) -> float:
         if self.last_epoch not in self._counts:
             return lr
         return lr * self.gamma ** self._counts[self.last_epoch]
@@ -205,12 +209,13 @@ class ExponentialLR(LRScheduler):
     name = "exponentiallr"
     torch_name = "ExponentialLR"
     defaults: ClassVar[dict[str, Any]] = {"gamma": REQUIRED, "last_epoch": -1}
+    gamma: float
 
     def _check_params(self) -> None:
         super()._check_params()
         self.gamma = check_number(self.name, "gamma", self.gamma)
 
-    def _next_lr(self, lr):
+    def _next_lr(self, lr: float) -> float:
         return lr if self._initial else lr * self.gamma
 
 
@@ -237,13 +242,15 @@ class CosineAnnealingLR(LRScheduler):
     name = "cosineannealinglr"
     torch_name = "CosineAnnealingLR"
     defaults: ClassVar[dict[str, Any]] = {"T_max": REQUIRED, "eta_min": 0.0, "last_epoch": -1}
+    T_max: int
+    eta_min: float
 
     def _check_params(self) -> None:
         super()._check_params()
         self.T_max = _check_int(self.name, "T_max", self.T_max, 1)
         self.eta_min = check_number(self.name, "eta_min", self.eta_min)
 
-    def _next_lr(self, lr):
+    def _next_lr(self, lr: float) -> float:
         t, T = self.last_epoch, self.T_max
         if self._initial:
             return lr
@@ -274,6 +281,9 @@ class LinearLR(LRScheduler):
     torch_name = "LinearLR"
     defaults: ClassVar[dict[str, Any]] = {
         "start_factor": 1.0 / 3, "end_factor": 1.0, "total_iters": 5, "last_epoch": -1}
+    start_factor: float
+    end_factor: float
+    total_iters: int
 
     def _check_params(self) -> None:
         super()._check_params()
@@ -287,7 +297,7 @@ class LinearLR(LRScheduler):
                              f"{self.end_factor}")
         self.total_iters = _check_int(self.name, "total_iters", self.total_iters, 1)
 
-    def _next_lr(self, lr):
+    def _next_lr(self, lr: float) -> float:
         t = self.last_epoch
         if t == 0:
             return lr * self.start_factor
@@ -325,6 +335,19 @@ class OneCycleLR(LRScheduler):
         "pct_start": 0.3, "anneal_strategy": "cos", "cycle_momentum": True, "base_momentum": 0.85,
         "max_momentum": 0.95, "div_factor": 25.0, "final_div_factor": 1e4, "three_phase": False,
         "last_epoch": -1}
+    # the hyperparameters, set from ``defaults`` by Configurable and checked below
+    max_lr: float
+    total_steps: int | None
+    epochs: int | None
+    steps_per_epoch: int | None
+    pct_start: float
+    anneal_strategy: str
+    cycle_momentum: bool
+    base_momentum: float
+    max_momentum: float
+    div_factor: float
+    final_div_factor: float
+    three_phase: bool
 
     def _check_params(self) -> None:
         super()._check_params()
@@ -378,7 +401,7 @@ class OneCycleLR(LRScheduler):
             return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
         return (end - start) * pct + start
 
-    def _next_lr(self, lr):
+    def _next_lr(self, lr: float) -> float:
         t = self.last_epoch
         if t > self._total:
             raise ValueError(f"{self.name}: tried to step {t} times; total_steps is "

@@ -50,21 +50,27 @@ class ActivationLayer(Layer):
             given[k] = v
         self.kwargs = {**self.defaults, **given}
         self.config = dict(self.kwargs)  # torch's constructor arguments
-        self.fn = self._build(self.kwargs)
+        self.fn: activations.Activation | None = self._build(self.kwargs)
 
-    def _build(self, kwargs: dict[str, Any]) -> activations.Activation:
+    def _build(self, kwargs: dict[str, Any]) -> activations.Activation | None:
+        """The activation (None: chosen by the first forward, see _DimActivationLayer)."""
         return activations.get(self.activation, **{k: v for k, v in kwargs.items()
                                                    if k != "inplace"})
 
+    def _fn(self) -> activations.Activation:
+        if self.fn is None:  # a Softmax(dim=None) picks its dim in forward, before this
+            raise RuntimeError(f"{type(self).__name__}: call forward first")
+        return self.fn
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         z = self.check_input(x, tuple(range(0, 33)))
-        out = self.fn.forward(z)
+        out = self._fn().forward(z)
         self._cache, self._out_shape = z, out.shape
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         dout = self.check_dout(dout)
-        return self.fn.backward(self._cache, dout)  # dL/dz = dL/da (.) f'(z), or J^T dL/da
+        return self._fn().backward(self._cache, dout)  # dL/dz = dL/da (.) f'(z), or J^T dL/da
 
     def extra_repr(self) -> str:
         return ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items() if k != "inplace")
@@ -162,6 +168,27 @@ def _make(torch_name: str, act: str, defaults: dict[str, Any]) -> type[Activatio
                                                 "__doc__": doc, "__module__": __name__})
     return cls
 
+
+# the classes made from TORCH_MODULES below, declared for the type checker (a test checks
+# that every TORCH_MODULES name is declared here)
+Sigmoid: type[ActivationLayer]
+Tanh: type[ActivationLayer]
+ReLU: type[ActivationLayer]
+LeakyReLU: type[ActivationLayer]
+ELU: type[ActivationLayer]
+SELU: type[ActivationLayer]
+CELU: type[ActivationLayer]
+Softplus: type[ActivationLayer]
+SiLU: type[ActivationLayer]
+Mish: type[ActivationLayer]
+Softsign: type[ActivationLayer]
+Hardtanh: type[ActivationLayer]
+ReLU6: type[ActivationLayer]
+Hardsigmoid: type[ActivationLayer]
+Hardswish: type[ActivationLayer]
+LogSigmoid: type[ActivationLayer]
+Tanhshrink: type[ActivationLayer]
+Softshrink: type[ActivationLayer]
 
 for _torch_name, (_act, _defaults) in TORCH_MODULES.items():
     globals()[_torch_name] = _make(_torch_name, _act, _defaults)

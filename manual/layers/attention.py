@@ -474,7 +474,10 @@ class MultiheadAttention(Layer):
         return None if total is None else total.astype(self.dtype, copy=False)
 
     # -- forward -----------------------------------------------------------------------------
-    def forward(self, query: np.ndarray, key: np.ndarray, value: np.ndarray,
+    # torch's three inputs (query, key, value): unlike Layer.forward(x), so a
+    # MultiheadAttention cannot sit in a Sequential (nor can torch's)
+    def forward(self, query: np.ndarray, key: np.ndarray,  # type: ignore[override]
+                value: np.ndarray,
                 key_padding_mask: np.ndarray | None = None, need_weights: bool = True,
                 attn_mask: np.ndarray | None = None, average_attn_weights: bool = True,
                 is_causal: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
@@ -541,7 +544,7 @@ class MultiheadAttention(Layer):
 
     # -- backward ----------------------------------------------------------------------------
     def backward(self, d_attn_output: np.ndarray, d_attn_weights: np.ndarray | None = None
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | tuple[None, None, None]:
         r"""``(dquery, dkey, dvalue)`` from :math:`\partial L/\partial y` (shaped like the
         output) and, optionally, :math:`\partial L/\partial(\text{attn\_weights})`; every
         parameter's gradient lands in ``grads``. For self-attention (one tensor passed as
@@ -598,7 +601,7 @@ class MultiheadAttention(Layer):
             grads["out_proj.bias"] = dY.sum(axis=(0, 1))  # (E,)
         self.grads = {k: grads[k] for k in self.params}  # torch's order
         if not self.needs_input_grad:
-            return None, None, None  # type: ignore[return-value]
+            return None, None, None
         dq, dk, dv = dQ @ wq, dK @ wk, dV @ wv  # (N, L, E), (N, S, kdim), (N, S, vdim)
         if not batched:
             return dq[0], dk[0], dv[0]

@@ -109,10 +109,13 @@ class Layer:
         self._out_shape: tuple[int, ...] = ()
 
     # -- the protocol ------------------------------------------------------------------
-    def forward(self, x: np.ndarray) -> np.ndarray:
+    # Typed Any: most layers take and return one array, but a recurrent layer returns
+    # ``(output, h_n)``, which the next layer of a Sequential (LastTimeStep) takes, and its
+    # backward returns ``(dx, dhx)``; subclasses state their own, narrower types.
+    def forward(self, x: Any) -> Any:
         raise NotImplementedError
 
-    def backward(self, dout: np.ndarray) -> np.ndarray | None:
+    def backward(self, dout: Any) -> Any:
         raise NotImplementedError
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:

@@ -85,7 +85,7 @@ class Sequential(Layer):
         return {f"{i}.{k}": v for i, layer in enumerate(self.layers)
                 for k, v in getattr(layer, attr, {}).items()}
 
-    @property  # type: ignore[override]
+    @property
     def params(self) -> dict[str, np.ndarray]:
         return self._named("params")
 
@@ -94,7 +94,7 @@ class Sequential(Layer):
         if value:
             raise AttributeError("Sequential.params is computed from its layers")
 
-    @property  # type: ignore[override]
+    @property
     def buffers(self) -> dict[str, np.ndarray]:
         return self._named("buffers")
 
@@ -103,7 +103,7 @@ class Sequential(Layer):
         if value:
             raise AttributeError("Sequential.buffers is computed from its layers")
 
-    @property  # type: ignore[override]
+    @property
     def grads(self) -> dict[str, np.ndarray]:
         return self._named("grads")
 
@@ -163,7 +163,7 @@ class Sequential(Layer):
         land in ``grads``. Returns :math:`\\partial J/\\partial x` (``None`` when
         ``needs_input_grad`` is False: the first layer then skips that product)."""
         if dout is None:
-            if self._y is None or self.loss_fn is None:
+            if self._y is None or self.loss_fn is None or self._out is None:
                 raise RuntimeError("Sequential.backward: call net.loss(X, y) first, or pass "
                                    "dout")
             grad = self.loss_fn.backward(self._out, self._y)  # dJ/da_n

@@ -46,7 +46,7 @@ Only ``padding_mode='zeros'`` is implemented; ``'reflect'``, ``'replicate'`` and
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -64,6 +64,15 @@ Pads = tuple[tuple[int, int], tuple[int, int]]  # ((top, bottom), (left, right))
 # --------------------------------------------------------------------------------------
 # argument normalisation (shared with pooling)
 # --------------------------------------------------------------------------------------
+@overload
+def as_tuple(owner: str, key: str, value: Any, n: Literal[1], *, minimum: int = 1
+             ) -> tuple[int]: ...
+@overload
+def as_tuple(owner: str, key: str, value: Any, n: Literal[2], *, minimum: int = 1
+             ) -> tuple[int, int]: ...
+@overload
+def as_tuple(owner: str, key: str, value: Any, n: int, *, minimum: int = 1
+             ) -> tuple[int, ...]: ...
 def as_tuple(owner: str, key: str, value: Any, n: int, *, minimum: int = 1) -> tuple[int, ...]:
     """An int or an n-tuple of ints as an n-tuple, each ``>= minimum`` (torch's ``_pair``)."""
     items = tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
@@ -381,6 +390,8 @@ class _ConvNd(Layer):
 
     nd = 2
     transposed = False
+    #: one int per spatial dim; a convolution (not transposed) also takes 'valid' or 'same'
+    padding: str | tuple[int, ...]
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
                  padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
@@ -460,6 +471,14 @@ class _ConvNd(Layer):
                         f" (kernel_size={self.kernel_size}, dilation={self.dilation}); input "
                         f"shape {x.shape}")
         return x, unbatched
+
+    # the functional pair of the subclass
+    def _forward(self, x: np.ndarray) -> tuple[np.ndarray, tuple]:
+        raise NotImplementedError
+
+    @staticmethod
+    def _backward(dout: np.ndarray, cache: tuple, need_dx: bool) -> tuple:
+        raise NotImplementedError
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x, unbatched = self._check(x)

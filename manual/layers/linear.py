@@ -81,8 +81,8 @@ class Dense:
         r"""Draw W and b from :math:`U(-1/\sqrt{n_{in}},\ 1/\sqrt{n_{in}})`, the
         distribution of torch's ``nn.Linear`` default initialisation."""
         bound = 1 / np.sqrt(n_in)
-        W = rng.uniform(-bound, bound, size=(n_in, n_out)).astype(dtype)
-        b = rng.uniform(-bound, bound, size=n_out).astype(dtype)
+        W: np.ndarray = rng.uniform(-bound, bound, size=(n_in, n_out)).astype(dtype)
+        b: np.ndarray = rng.uniform(-bound, bound, size=n_out).astype(dtype)
         return cls(W, b)
 
     def forward(self, x: np.ndarray) -> np.ndarray:

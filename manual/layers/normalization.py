@@ -90,6 +90,9 @@ def normalize_forward(x: np.ndarray, axes: tuple[int, ...], eps: float,
         mean = x.mean(axis=axes, keepdims=True)  # mu, one per set S
         centred = x - mean
         var = (centred * centred).mean(axis=axes, keepdims=True)  # biased: divide by M
+    elif var is None:
+        raise TypeError("normalize_forward: give both mean and var (constants), or neither "
+                        "(the input's own statistics)")
     else:
         centred = x - mean
     inv_std = 1.0 / np.sqrt(var + eps)  # eps > 0: finite even for a constant set (var 0)
@@ -171,6 +174,8 @@ def batchnorm_forward(x: np.ndarray, gamma: np.ndarray | None, beta: np.ndarray 
     axes = (0,) + tuple(range(2, x.ndim))  # everything but the channel axis
     if training:
         cache = normalize_forward(x, axes, eps)
+    elif running_mean is None or running_var is None:
+        raise TypeError("batchnorm_forward: training=False needs running_mean and running_var")
     else:
         cache = normalize_forward(x, axes, eps, running_mean.reshape(shape),
                                   running_var.reshape(shape))
@@ -302,7 +307,7 @@ class _BatchNorm(Layer):
         dout = self.check_dout(dout)
         dx, dgamma, dbeta = batchnorm_backward(dout, self._cache, "bias" in self.params)
         self.grads = {k: v for k, v in (("weight", dgamma), ("bias", dbeta))
-                      if k in self.params}
+                      if k in self.params and v is not None}
         return dx if self.needs_input_grad else None
 
 
@@ -430,7 +435,7 @@ class LayerNorm(Layer):
         dout = self.check_dout(dout)
         dx, dgamma, dbeta = layernorm_backward(dout, self._cache, "bias" in self.params)
         self.grads = {k: v for k, v in (("weight", dgamma), ("bias", dbeta))
-                      if k in self.params}
+                      if k in self.params and v is not None}
         return dx if self.needs_input_grad else None
 
 
@@ -517,5 +522,5 @@ class GroupNorm(Layer):
         dx, dgamma, dbeta = groupnorm_backward(dout, self._cache, self.num_groups,
                                                "bias" in self.params)
         self.grads = {k: v for k, v in (("weight", dgamma), ("bias", dbeta))
-                      if k in self.params}
+                      if k in self.params and v is not None}
         return dx if self.needs_input_grad else None

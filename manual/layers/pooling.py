@@ -40,7 +40,7 @@ or within the input itself (``False``). Adaptive average pooling uses windows
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -64,6 +64,15 @@ def pool_output_size(size: int, kernel: int, stride: int, padding: int, dilation
     return out
 
 
+_Pair = tuple[int, int]
+
+
+@overload
+def _pool_args(owner: str, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
+               n: Literal[2] = ...) -> tuple[_Pair, _Pair, _Pair, _Pair]: ...
+@overload
+def _pool_args(owner: str, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
+               n: int) -> tuple[tuple[int, ...], ...]: ...
 def _pool_args(owner: str, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
                n: int = 2) -> tuple[tuple[int, ...], ...]:
     """Normalise and check pooling arguments as torch does (stride None: the kernel size;
@@ -81,7 +90,7 @@ def _pool_args(owner: str, kernel_size: Any, stride: Any, padding: Any, dilation
 
 def _geometry(owner: str, shape: tuple[int, ...], kernel: tuple[int, int],
               stride: tuple[int, int], pad: tuple[int, int], dil: tuple[int, int],
-              ceil_mode: bool) -> tuple[tuple[int, int], tuple[tuple[int, int], ...]]:
+              ceil_mode: bool) -> tuple[tuple[int, ...], tuple[tuple[int, int], ...]]:
     """Output size and the padding (before, after) per spatial dim, the "after" part
     including the extra that ``ceil_mode``'s last window reaches past the padded input."""
     H, W = shape[2:]
@@ -237,6 +246,11 @@ class _Pool2d(Layer):
 
     nd = 2
 
+    @staticmethod
+    def _backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+        """The functional backward of the subclass."""
+        raise NotImplementedError
+
     def _batched(self, x: Any) -> tuple[np.ndarray, bool]:
         nd = self.nd
         what = "(N, C, L) or (C, L)" if nd == 1 else "(N, C, H, W) or (C, H, W)"
@@ -389,7 +403,8 @@ class AdaptiveAvgPool2d(_Pool2d):
         if min(x.shape[2:]) < 1:
             raise ValueError(f"{type(self).__name__}: input of shape {x.shape} has an empty "
                              f"spatial dimension")
-        size = tuple(n if o is None else o for n, o in zip(x.shape[2:], self.output_size))
+        (H, W), (oh, ow) = x.shape[2:], self.output_size  # None keeps the input's size
+        size = (H if oh is None else oh, W if ow is None else ow)
         y, cache = adaptive_avg_pool2d_forward(x, size)
         return self._finish(y, unbatched, cache)
 

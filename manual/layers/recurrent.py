@@ -215,7 +215,8 @@ def rnn_step_forward(x: Array, prev_h: Array, weight_ih: Array, weight_hh: Array
     return h, (x, weight_ih, bias_ih is not None, core)
 
 
-def rnn_step_backward(dnext_h: Array, cache: tuple) -> tuple[Array, ...]:
+def rnn_step_backward(dnext_h: Array, cache: tuple
+                      ) -> tuple[Array, Array, Array, Array, Array | None, Array | None]:
     r"""Returns ``(dx, dprev_h, dweight_ih, dweight_hh, dbias_ih, dbias_hh)`` (the bias
     gradients None without biases): :math:`\delta = \partial L/\partial h_t \odot \phi'`,
     :math:`\partial L/\partial W_{ih} = \delta^\top x_t`, :math:`\partial L/\partial W_{hh}
@@ -237,7 +238,8 @@ def lstm_step_forward(x: Array, prev_h: Array, prev_c: Array, weight_ih: Array,
     return h, c, (x, weight_ih, bias_ih is not None, core)
 
 
-def lstm_step_backward(dnext_h: Array, dnext_c: Array, cache: tuple) -> tuple[Array, ...]:
+def lstm_step_backward(dnext_h: Array, dnext_c: Array, cache: tuple
+                       ) -> tuple[Array, Array, Array, Array, Array, Array | None, Array | None]:
     r"""Returns ``(dx, dprev_h, dprev_c, dweight_ih, dweight_hh, dbias_ih, dbias_hh)``;
     :math:`\partial L/\partial c_{t-1} = \bar c \odot f` is the cell's "gradient highway"
     (equations in the module docstring)."""
@@ -256,7 +258,8 @@ def gru_step_forward(x: Array, prev_h: Array, weight_ih: Array, weight_hh: Array
     return h, (x, weight_ih, bias_ih is not None, core)
 
 
-def gru_step_backward(dnext_h: Array, cache: tuple) -> tuple[Array, ...]:
+def gru_step_backward(dnext_h: Array, cache: tuple
+                      ) -> tuple[Array, Array, Array, Array, Array | None, Array | None]:
     r"""Returns ``(dx, dprev_h, dweight_ih, dweight_hh, dbias_ih, dbias_hh)``; the n block
     of ``dweight_hh``/``dbias_hh`` carries the extra factor r (module docstring)."""
     x, weight_ih, has_bias, core = cache
@@ -351,7 +354,7 @@ class _RNNBase(Layer):
         for k in range(self.num_layers):
             in_k = (self.input_size if k == 0 else self.real_hidden_size * self.num_directions)
             for sfx in ("", "_reverse")[:self.num_directions]:
-                shapes = {f"weight_ih_l{k}{sfx}": (gate, in_k),
+                shapes: dict[str, tuple[int, ...]] = {f"weight_ih_l{k}{sfx}": (gate, in_k),
                           f"weight_hh_l{k}{sfx}": (gate, self.real_hidden_size)}
                 if self.bias:
                     shapes.update({f"bias_ih_l{k}{sfx}": (gate,), f"bias_hh_l{k}{sfx}": (gate,)})
@@ -397,7 +400,7 @@ class _RNNBase(Layer):
 
     def _state_shapes(self, N: int) -> list[tuple[int, ...]]:
         L = self.num_layers * self.num_directions
-        shapes = [(L, N, self.real_hidden_size)]
+        shapes: list[tuple[int, ...]] = [(L, N, self.real_hidden_size)]
         if self.mode == "LSTM":
             shapes.append((L, N, self.hidden_size))
         return shapes
@@ -410,8 +413,8 @@ class _RNNBase(Layer):
         owner = type(self).__name__
         lstm = self.mode == "LSTM"
         if lstm != isinstance(hx, (tuple, list)) or (lstm and len(hx) != 2):
-            want = "a tuple (h_0, c_0)" if lstm else "one array h_0"
-            raise TypeError(f"{owner}: {name} must be {want}, got {type(hx).__name__}")
+            wanted = "a tuple (h_0, c_0)" if lstm else "one array h_0"
+            raise TypeError(f"{owner}: {name} must be {wanted}, got {type(hx).__name__}")
         parts = tuple(hx) if lstm else (hx,)
         labels = ("h", "c") if lstm else ("h",)
         out = []
@@ -556,6 +559,7 @@ class _RNNBase(Layer):
         grads: dict[str, Array] = {}
         dh0 = [np.zeros_like(s) for s in dstate]
         H = self.real_hidden_size
+        dx: Array | None = None
         for k in range(self.num_layers - 1, -1, -1):
             inp, layer_cache = caches[k]
             if k < self.num_layers - 1 and masks:
@@ -571,9 +575,11 @@ class _RNNBase(Layer):
                     acc[idx] = g
                 if need_dx:
                     dinp = dx_d if dinp is None else dinp + dx_d
-            dout = dinp
+            if k == 0:
+                dx = dinp  # None with needs_input_grad = False
+            elif dinp is not None:  # always: need_dx is True above the first layer
+                dout = dinp
         self.grads = {name: grads[name] for name in self.params}  # torch's order
-        dx = dout
         if dx is not None:
             if not batched:
                 dx = dx[:, 0]
@@ -590,8 +596,8 @@ class _RNNBase(Layer):
             return tuple(np.zeros(s, dtype=self.dtype) for s in shapes)
         lstm = self.mode == "LSTM"
         if lstm != isinstance(d_hx, (tuple, list)) or (lstm and len(d_hx) != 2):
-            want = "a tuple (dh_n, dc_n)" if lstm else "one array dh_n"
-            raise TypeError(f"{owner}: d_hx must be {want}, got {type(d_hx).__name__}")
+            wanted = "a tuple (dh_n, dc_n)" if lstm else "one array dh_n"
+            raise TypeError(f"{owner}: d_hx must be {wanted}, got {type(d_hx).__name__}")
         parts = tuple(d_hx) if lstm else (d_hx,)
         out = []
         for part, shape, label in zip(parts, shapes, ("h_n", "c_n")):
@@ -617,7 +623,7 @@ class _RNNBase(Layer):
         # gradients are one array; GRU's differ in the n block (the factor r)
         dhw = np.empty_like(dxw) if self.mode == "GRU" else dxw
         prev_h = np.empty(inp.shape[:2] + (w_hh.shape[1],), dtype=self.dtype)  # (L, N, H)
-        dproj = [] if w_hr is not None else None
+        dproj: list[Array] | None = [] if w_hr is not None else None
         for j in range(len(steps) - 1, -1, -1):  # the steps in the order they ran, reversed
             t, h_prev, step_cache = steps[j]
             dh = dseq[t] + dstate[0]  # from the output at t and from step t + 1
@@ -725,7 +731,8 @@ class _CellBase(Layer):
         self._dtype = layer_dtype(owner, dtype)
         gen = as_rng(rng)
         G = _MODES[self.mode] * self.hidden_size
-        shapes = {"weight_ih": (G, self.input_size), "weight_hh": (G, self.hidden_size)}
+        shapes: dict[str, tuple[int, ...]] = {"weight_ih": (G, self.input_size),
+                                              "weight_hh": (G, self.hidden_size)}
         if self.bias:
             shapes.update({"bias_ih": (G,), "bias_hh": (G,)})
         bound = 1 / math.sqrt(self.hidden_size)
@@ -761,18 +768,18 @@ class _CellBase(Layer):
             state = tuple(np.zeros((N, self.hidden_size), self.dtype) for _ in range(1 + lstm))
         else:
             if lstm != isinstance(hx, (tuple, list)) or (lstm and len(hx) != 2):
-                want = "a tuple (h, c)" if lstm else "one array h"
-                raise TypeError(f"{owner}: hx must be {want}, got {type(hx).__name__}")
+                wanted = "a tuple (h, c)" if lstm else "one array h"
+                raise TypeError(f"{owner}: hx must be {wanted}, got {type(hx).__name__}")
             parts = tuple(hx) if lstm else (hx,)
-            state = []
+            checked: list[Array] = []
             for part, label in zip(parts, "hc"):
                 part = _array(owner, f"hx ({label})", part, self.dtype)
                 want = (N, self.hidden_size) if batched else (self.hidden_size,)
                 _check_shape(owner, f"hx ({label})", part, want,
                              f"{'batch ' + str(N) + ', ' if batched else ''}hidden_size = "
                              f"{self.hidden_size}")
-                state.append(part if batched else part[None])
-            state = tuple(state)
+                checked.append(part if batched else part[None])
+            state = tuple(checked)
         p = self.params
         xw = _affine(xb, p["weight_ih"], p.get("bias_ih"))
         new, cache = self._recurrence(xw, state, p["weight_hh"], p.get("bias_hh"))
@@ -790,8 +797,8 @@ class _CellBase(Layer):
         xb, prev_h, cache, batched = self._cache
         lstm = self.mode == "LSTM"
         if lstm != isinstance(d_out, (tuple, list)) or (lstm and len(d_out) != 2):
-            want = "a tuple (dh, dc)" if lstm else "one array dh"
-            raise TypeError(f"{owner}: d_out must be {want}, got {type(d_out).__name__}")
+            wanted = "a tuple (dh, dc)" if lstm else "one array dh"
+            raise TypeError(f"{owner}: d_out must be {wanted}, got {type(d_out).__name__}")
         parts = tuple(d_out) if lstm else (d_out,)
         ds = []
         for part, label in zip(parts, "hc"):
@@ -804,10 +811,11 @@ class _CellBase(Layer):
             ds.append(part if batched else part[None])
         dxw, dhw, dprev = self._recurrence_back(tuple(ds), cache)
         p = self.params
+        dx: Array | None
         dx, dwi, dwh, dbi, dbh = _step_param_grads(xb, prev_h, dxw, dhw, p["weight_ih"],
                                                    self.bias)
         self.grads = {"weight_ih": dwi, "weight_hh": dwh}
-        if self.bias:
+        if dbi is not None and dbh is not None:  # with bias (_step_param_grads: has_bias)
             self.grads.update({"bias_ih": dbi, "bias_hh": dbh})
         if not self.needs_input_grad:
             dx = None

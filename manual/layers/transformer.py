@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from manual.layers.activation import GELU, ReLU
+from manual.layers.activation import GELU, ActivationLayer, ReLU
 from manual.layers.attention import MultiheadAttention
 from manual.layers.base import Layer, as_rng, check_positive_int, layer_dtype
 from manual.layers.dropout import Dropout
@@ -44,7 +44,15 @@ from manual.layers.normalization import LayerNorm
 
 __all__ = ["TransformerEncoderLayer"]
 
-ACTIVATIONS = {"relu": ReLU, "gelu": GELU}
+ACTIVATIONS: dict[str, type[ActivationLayer]] = {"relu": ReLU, "gelu": GELU}
+
+
+def _dx(g: np.ndarray | None) -> np.ndarray:
+    """A sub-layer's input gradient, never None here: the block never sets a sub-layer's
+    ``needs_input_grad`` to False (its inputs are computed from ``src``)."""
+    if g is None:
+        raise RuntimeError("TransformerEncoderLayer: a sub-layer skipped its input gradient")
+    return g
 
 
 class TransformerEncoderLayer(Layer):
@@ -110,7 +118,7 @@ class TransformerEncoderLayer(Layer):
         return {f"{name}.{k}": v for name in self._PARAM_LAYERS
                 for k, v in getattr(getattr(self, name), attr).items()}
 
-    @property  # type: ignore[override]
+    @property
     def params(self) -> dict[str, np.ndarray]:
         return self._named("params")
 
@@ -119,7 +127,7 @@ class TransformerEncoderLayer(Layer):
         if value:
             raise AttributeError("TransformerEncoderLayer.params is computed from its layers")
 
-    @property  # type: ignore[override]
+    @property
     def grads(self) -> dict[str, np.ndarray]:
         return self._named("grads") if hasattr(self, "norm2") else {}
 
@@ -164,12 +172,13 @@ class TransformerEncoderLayer(Layer):
         return self.dropout2.forward(self.linear2.forward(self.dropout.forward(a)))
 
     def _ff_backward(self, d: np.ndarray) -> np.ndarray:
-        d = self.linear2.backward(self.dropout2.backward(d))
-        return self.linear1.backward(self.activation.backward(self.dropout.backward(d)))
+        d = _dx(self.linear2.backward(_dx(self.dropout2.backward(d))))
+        return _dx(self.linear1.backward(self.activation.backward(_dx(self.dropout.backward(d)))))
 
     def _sa_backward(self, d: np.ndarray) -> np.ndarray:
-        dq, dk, dv = self.self_attn.backward(self.dropout1.backward(d))
-        return dq + dk + dv  # one input used as query, key and value: the paths add up
+        dq, dk, dv = self.self_attn.backward(_dx(self.dropout1.backward(d)))
+        # one input used as query, key and value: the paths add up
+        return _dx(dq) + _dx(dk) + _dx(dv)
 
     def forward(self, src: np.ndarray, src_mask: np.ndarray | None = None,
                 src_key_padding_mask: np.ndarray | None = None,
@@ -201,11 +210,11 @@ class TransformerEncoderLayer(Layer):
         + \mathrm{vjp}_f(\partial L/\partial z)`."""
         g = self.check_dout(dout)
         if self.norm_first:
-            dx1 = g + self.norm2.backward(self._ff_backward(g))  # y = x1 + FF(LN2(x1))
-            dx = dx1 + self.norm1.backward(self._sa_backward(dx1))  # x1 = x + SA(LN1(x))
+            dx1 = g + _dx(self.norm2.backward(self._ff_backward(g)))  # y = x1 + FF(LN2(x1))
+            dx = dx1 + _dx(self.norm1.backward(self._sa_backward(dx1)))  # x1 = x + SA(LN1(x))
         else:
-            dz2 = self.norm2.backward(g)  # y = LN2(z2)
+            dz2 = _dx(self.norm2.backward(g))  # y = LN2(z2)
             dx1 = dz2 + self._ff_backward(dz2)  # z2 = x1 + FF(x1)
-            dz1 = self.norm1.backward(dx1)  # x1 = LN1(z1)
+            dz1 = _dx(self.norm1.backward(dx1))  # x1 = LN1(z1)
             dx = dz1 + self._sa_backward(dz1)  # z1 = x + SA(x)
         return dx if self.needs_input_grad else None

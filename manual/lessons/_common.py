@@ -18,10 +18,10 @@ import argparse
 import importlib.util
 import inspect
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 import numpy as np
 import pandas as pd
@@ -137,7 +137,13 @@ def run_lesson(module: ModuleType, out: Path | None = DEFAULT_OUT,
     return path
 
 
-def main_for(module_name: str) -> Callable[[list[str] | None], int]:
+class LessonMain(Protocol):
+    """The type of a lesson's ``main``: ``main(argv=None) -> exit code``."""
+
+    def __call__(self, argv: list[str] | None = None) -> int: ...
+
+
+def main_for(module_name: str) -> LessonMain:
     """The ``main`` of a single-lesson module: ``python -m manual.lessons.<lesson>``."""
 
     def main(argv: list[str] | None = None) -> int:

@@ -112,7 +112,8 @@ VARIANTS = {"direct only (statistics constant)": ("direct",),
 def variants(x: np.ndarray, gamma: np.ndarray, dout: np.ndarray) -> dict[str, np.ndarray]:
     """dx for each entry of :data:`VARIANTS`."""
     parts = terms(x, gamma, dout)
-    return {name: sum(parts[k] for k in keys) for name, keys in VARIANTS.items()}
+    zero = np.zeros_like(x)  # the start of each sum (0 + the first term, as sum() does)
+    return {name: sum((parts[k] for k in keys), start=zero) for name, keys in VARIANTS.items()}
 
 
 def sizes_table() -> pd.DataFrame:
@@ -125,7 +126,7 @@ def sizes_table() -> pd.DataFrame:
         v = variants(x, gamma, dout)
         true = v["all three"]
         _, cache = batchnorm_forward(x, gamma, beta, EPS)
-        row = {"M": m}
+        row: dict[str, float] = {"M": m}
         for name in list(VARIANTS)[:-1]:
             row[f"rel err: {name}"] = float(np.linalg.norm(v[name] - true)
                                             / np.linalg.norm(true))

@@ -61,7 +61,7 @@ def signal_rank(delta: np.ndarray) -> int:
     return int(np.sum(s > max(delta.shape) * np.finfo(delta.dtype).eps * s[0]))
 
 
-def learning_signal(activation: str) -> dict[str, float]:
+def learning_signal(activation: str) -> dict[str, str | float]:
     r"""At initialisation: :math:`\delta_1 = \partial J/\partial z_1` and how far it is from the
     rank-one :math:`\delta_2 W_2^\top` that a constant derivative would give."""
     X, y = dataset()

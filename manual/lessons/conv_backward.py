@@ -133,7 +133,10 @@ def _layer_dx(x: np.ndarray, w: np.ndarray, dy: np.ndarray, stride: int,
     from manual.layers import conv2d_backward, conv2d_forward
 
     _, cache = conv2d_forward(x, w, None, stride, padding)
-    return conv2d_backward(dy, cache)[0]
+    dx = conv2d_backward(dy, cache, need_dx=True)[0]
+    if dx is None:  # never: need_dx=True
+        raise RuntimeError("conv2d_backward returned no input gradient")
+    return dx
 
 
 def table() -> pd.DataFrame:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -48,7 +49,9 @@ DTYPES = (np.float64, np.float32)
 #: slopes of log(error) against log(h) are fitted where truncation dominates: h >= 10^-1.75
 TRUNCATION_STEPS = STEPS[:4]
 
-Problem = tuple[Callable[[np.floating], np.floating], np.floating, float]
+#: ``(f, x0, exact f'(x0))``; f is called with scalars of the working dtype (an activation's
+#: forward, typed for arrays, takes them as 0-d arrays; the network's J(W1[0, 0]))
+Problem = tuple[Callable[[Any], Any], np.floating, float]
 
 
 def example_network(dtype: type = np.float64) -> tuple[MLP, np.ndarray, np.ndarray]:
@@ -69,7 +72,7 @@ def derivative_problems(dtype: type) -> dict[str, Problem]:
     problems: dict[str, Problem] = {}
     for name in ("sigmoid", "tanh"):
         act = activations.get(name)
-        exact = float(act.derivative(np.float64(POINT)))
+        exact = float(act.derivative(np.asarray(POINT, dtype=np.float64)))
         problems[name] = (act.forward, dtype(POINT), exact)
 
     net, X, y = example_network(dtype)
@@ -141,7 +144,7 @@ def v_shape(name: str = "sigmoid", steps: np.ndarray | None = None) -> pd.DataFr
     (:math:`f^{(3)}` by a central difference of the analytic :math:`f''`)."""
     act = activations.get(name)
     steps = 10.0 ** -np.arange(0.5, 13.01, 0.125) if steps is None else steps
-    x = np.float64(POINT)
+    x = np.asarray(POINT, dtype=np.float64)  # 0-d, as the activations take a scalar
     exact = float(act.derivative(x))
     f3 = float((act.second_derivative(x + 1e-4) - act.second_derivative(x - 1e-4)) / 2e-4)
     eps = float(np.finfo(np.float64).eps)
@@ -178,9 +181,9 @@ def plot(path: Path) -> Path:
                                                                   sort=False):
             ax.loglog(g["h"], np.maximum(g["rel_err"], 1e-17), "--" if scheme == "forward"
                       else "-", label=f"{name}, {scheme}")
-        eps = np.finfo(dtype).eps
-        for h, style, label in ((eps ** 0.5, ":", "√ε (best forward h)"),
-                                (eps ** (1 / 3), "-.", "ε^(1/3) (best central h)")):
+        eps_dt = np.finfo(dtype).eps
+        for h, style, label in ((eps_dt ** 0.5, ":", "√ε (best forward h)"),
+                                (eps_dt ** (1 / 3), "-.", "ε^(1/3) (best central h)")):
             ax.axvline(h, color="grey", ls=style, lw=1, label=label)
         ax.set(title=f"{dtype}: every function, forward (dashed) and central (solid)",
                xlabel="step h (smaller to the right)", ylabel="relative error")

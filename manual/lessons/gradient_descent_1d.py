@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -41,12 +42,16 @@ STEPS = 50
 TOLERANCE = 1e-6  # "converged": |x - 2| below this
 
 
-def f(x: np.ndarray | float) -> np.ndarray | float:
+#: a number or an array of them: f and grad work elementwise and return the same kind
+Number = TypeVar("Number", float, np.ndarray)
+
+
+def f(x: Number) -> Number:
     """:math:`y = x^2 - 4x + 6`."""
     return x * x - 4 * x + 6
 
 
-def grad(x: np.ndarray | float) -> np.ndarray | float:
+def grad(x: Number) -> Number:
     """:math:`y' = 2x - 4`."""
     return 2 * x - 4
 

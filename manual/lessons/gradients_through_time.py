@@ -67,6 +67,7 @@ def layer(name: str, seed: int = SEED) -> RNN | LSTM:
     """The recurrent layer of configuration ``name`` (a key of :data:`CONFIGS`)."""
     if name not in CONFIGS:
         raise ValueError(f"unknown configuration {name!r}; valid: {', '.join(CONFIGS)}")
+    net: RNN | LSTM
     if name.startswith("rnn"):
         nonlinearity = "tanh" if name == "rnn-tanh" else "relu"
         net = RNN(INPUT, HIDDEN, nonlinearity=nonlinearity, rng=seed)
@@ -97,14 +98,16 @@ def state_gradients(net: RNN | LSTM, x: np.ndarray, g: np.ndarray) -> pd.DataFra
     loop backward hands :math:`\partial L/\partial h_{t-1}` from step to step, and we record
     its norm on the way."""
     lstm = isinstance(net, LSTM)
-    w = [net.params[k] for k in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")]
+    w_ih, w_hh, b_ih, b_hh = (net.params[k] for k in ("weight_ih_l0", "weight_hh_l0",
+                                                       "bias_ih_l0", "bias_hh_l0"))
     h = c = np.zeros((BATCH, HIDDEN))
     caches = []
     for t in range(STEPS):  # forward, caching every step
-        if lstm:
-            h, c, cache = lstm_step_forward(x[t], h, c, *w)
+        if isinstance(net, LSTM):
+            h, c, cache = lstm_step_forward(x[t], h, c, w_ih, w_hh, b_ih, b_hh)
         else:
-            h, cache = rnn_step_forward(x[t], h, *w, nonlinearity=net.nonlinearity)
+            h, cache = rnn_step_forward(x[t], h, w_ih, w_hh, b_ih, b_hh,
+                                        nonlinearity=net.nonlinearity)
         caches.append(cache)
     dh, dc = g, np.zeros_like(g)  # L = <g, h_T>: dL/dh_T = g
     rows = []

@@ -147,15 +147,16 @@ class Network321:
         return type(self)(self.params, dtype=dtype)
 
     # -- forward and backward -----------------------------------------------------------
-    def _check(self, X: Any, y: Any | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    def _check(self, X: Any) -> np.ndarray:
         X = as_real_array(X, "X")
         if X.ndim != 2 or X.shape[1] != 3:
             raise ValueError(f"X must be (samples, 3) with columns x1, x2, x3, got shape "
                              f"{X.shape}")
         check_finite(X, "X")
-        X = X.astype(self.dtype, copy=False)
-        if y is None:
-            return X, None
+        return X.astype(self.dtype, copy=False)
+
+    def _check_xy(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+        X = self._check(X)
         y = as_real_array(y, "y")
         if y.shape not in ((X.shape[0],), (X.shape[0], 1)):
             raise ValueError(f"y must have shape ({X.shape[0]},) or ({X.shape[0]}, 1), got "
@@ -165,7 +166,7 @@ class Network321:
 
     def forward(self, X: np.ndarray) -> np.ndarray:
         """:math:`h(x)` for each row of ``X`` (N, 3); returns (N,)."""
-        X, _ = self._check(X)
+        X = self._check(X)
         P = self.params
         x1, x2, x3 = X[:, 0], X[:, 1], X[:, 2]
         p = P["w14"] * x1 + P["w24"] * x2 + P["w34"] * x3 + P["b4"]  # unit 4, (N,)
@@ -180,7 +181,7 @@ class Network321:
 
     def loss(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:
         r""":math:`J = \tfrac12 \sum_n (y_n - h(x_n))^2`."""
-        X, y = self._check(X, y)
+        X, y = self._check_xy(X, y)
         h = self.forward(X)
         J = np.sum(0.5 * (y - h) ** 2, dtype=self.dtype)
         self.intermediates["loss"] = np.asarray(J)
@@ -196,7 +197,7 @@ class Network321:
 
     def gradients(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """``(J, grads)``, grads under the names of :data:`PARAM_NAMES` (0-d arrays)."""
-        X, y = self._check(X, y)
+        X, y = self._check_xy(X, y)
         J = self.loss(X, y)
         _, p, r, a4, a5, q, h = self._cache
         x1, x2, x3 = X[:, 0], X[:, 1], X[:, 2]

@@ -58,34 +58,37 @@ class SigmoidNeuron:
             raise ValueError(f"SigmoidNeuron: w must be a vector (d,), got shape {w.shape}")
         self.params: dict[str, np.ndarray] = {"w": w.copy(), "b": np.array(float(b))}
 
-    def _check(self, X: Any, y: Any | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    def _check(self, X: Any) -> np.ndarray:
         X = as_real_array(X, "X")
         d = self.params["w"].shape[0]
         if X.ndim != 2 or X.shape[1] != d:
             raise ValueError(f"X must be (samples, {d}), got shape {X.shape}")
         check_finite(X, "X")
-        if y is not None:
-            y = as_real_array(y, "y")
-            if y.shape != (X.shape[0],):
-                raise ValueError(f"y must have shape ({X.shape[0]},), got {y.shape}")
-            check_finite(y, "y")
+        return X
+
+    def _check_xy(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+        X = self._check(X)
+        y = as_real_array(y, "y")
+        if y.shape != (X.shape[0],):
+            raise ValueError(f"y must have shape ({X.shape[0]},), got {y.shape}")
+        check_finite(y, "y")
         return X, y
 
     def forward(self, X: np.ndarray) -> np.ndarray:
         r""":math:`\hat y = \sigma(Xw + b)`, shape (N,)."""
-        X, _ = self._check(X)
+        X = self._check(X)
         return _sigmoid.forward(X @ self.params["w"] + self.params["b"])
 
     def loss(self, X: np.ndarray, y: np.ndarray) -> float:
         r""":math:`C = \frac{1}{2N}\sum_n (\hat y_n - y_n)^2`."""
-        X, y = self._check(X, y)
+        X, y = self._check_xy(X, y)
         return float(0.5 * np.mean((self.forward(X) - y) ** 2))
 
     def gradients(self, X: np.ndarray, y: np.ndarray) -> tuple[float, dict[str, np.ndarray]]:
         r"""``(C, grads)`` with :math:`\partial C/\partial w = \frac1N X^\top
         \big((\hat y - y) \odot \sigma'(z)\big)` and :math:`\partial C/\partial b =
         \frac1N \sum_n (\hat y_n - y_n)\sigma'(z_n)`."""
-        X, y = self._check(X, y)
+        X, y = self._check_xy(X, y)
         z = X @ self.params["w"] + self.params["b"]  # (N,)
         y_hat = _sigmoid.forward(z)
         n = X.shape[0]
@@ -109,6 +112,8 @@ def history(neuron: SigmoidNeuron | None = None, X: np.ndarray | None = None,
     gradient and the training accuracy."""
     if X is None:
         X, y = dataset()
+    if y is None:
+        raise TypeError("history: give y (the targets) with X")
     neuron = neuron or SigmoidNeuron(np.zeros(X.shape[1]))
     names = ["w"] if X.shape[1] == 1 else [f"w{i + 1}" for i in range(X.shape[1])]
     rows = []
