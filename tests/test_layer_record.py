@@ -131,3 +131,14 @@ def test_signature_check(with_scale):
 def test_the_real_list_is_untouched():
     assert SCALE not in catalog.LAYER_INFOS
     assert "scale-float64" not in {c.id for c in catalog.layer_cases()}
+
+
+def test_the_shared_tables_are_read_only():
+    """No module adds input kinds or setups to another's table at import."""
+    from types import MappingProxyType
+
+    from comparisons.cases.info import INPUT_KINDS, LAYER_SETUPS
+
+    assert isinstance(INPUT_KINDS, MappingProxyType) and isinstance(LAYER_SETUPS,
+                                                                     MappingProxyType)
+    assert {"tokens", "saturating", "constant-channel"} <= set(INPUT_KINDS)
