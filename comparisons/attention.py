@@ -10,7 +10,8 @@ get a gradient (query, key, value; or the encoder's ``src``).
   when ``need_weights=False``, else ``(attn_output, attn_weights)``.
 - :class:`TransformerEncoderLayerCall` — a ``TransformerEncoderLayer`` with fixed masks.
 
-Their torch twins are built in :mod:`comparisons.bridge` (``register_twin``).
+Their torch twins are built in :mod:`comparisons.twins`, named by their records
+(:mod:`comparisons.cases.attention`).
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Deliberately wrong attention kernels, the negative controls of the attention cases
-(:data:`comparisons.cases.attention.ATTENTION_CONTROLS`), kept apart from the correct code.
+(the controls of :data:`comparisons.cases.attention.ATTENTION_LAYERS`), kept apart from the
+correct code.
 
 Each is one classic slip in :func:`manual.layers.attention_forward` or
 :func:`manual.layers.attention_backward`, written out in full so that it reads as the wrong

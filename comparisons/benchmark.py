@@ -5,7 +5,7 @@
 
 First it measures this machine's matrix-product throughput (GFLOP/s of a large square
 product, NumPy and torch, float64 and float32): the physical limit a step made of
-matrix products can approach. Then, for each case of :data:`CASES`, it times the manual
+matrix products can approach. Then, for each case of :func:`bench_cases`, it times the manual
 workload and its torch twin in *interleaved* repetitions (manual, torch, torch, manual,
 ...: both see the same machine state, so a noisy moment affects both sides) and reports,
 per case and dtype:
@@ -20,9 +20,10 @@ The table is printed and written to ``benchmark.csv``. Timings vary between mach
 runs (and on a busy machine), so they live in their own file, never in the deterministic
 reports, and no test asserts on them.
 
-Adding a case: append a :class:`BenchCase` to :data:`CASES` (a name, a ``make`` that
-builds both sides for a dtype and a batch size, and a ``memory`` estimate); see
-:func:`_mlp_step` for an example.
+Adding a case: a network-level case is one more :class:`BenchCase` in :data:`CASES` (a
+name, a ``make`` that builds both sides for a dtype and a batch size, and a ``memory``
+estimate; see :func:`_mlp_step`); a layer's workload lives in its record
+(``LayerInfo.benchmarks``, :mod:`comparisons.workloads`) and joins :func:`bench_cases`.
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -43,39 +43,17 @@ import pandas as pd
 import torch
 
 import reference
-from comparisons.bridge import MLPTwin
+from comparisons.bridge import MLPTwin, torch_twin
+from comparisons.cases import catalog
+from comparisons.cases.info import BenchCase, LayerInfo, Workload, workloads_of
 from comparisons.progress import add_quiet_argument, progress
 from manual import MLP, activations, optimizers
 from manual._cli import HelpFormatter, exit_codes, fail, out_dir_problem, plain
 
-__all__ = ["CASES", "BenchCase", "Workload", "available_memory", "main", "matmul_peak",
-           "run_benchmark"]
+__all__ = ["CASES", "BenchCase", "Workload", "available_memory", "bench_cases", "main",
+           "matmul_peak", "run_benchmark"]
 
 DTYPES = ("float64", "float32")
-
-
-@dataclass
-class Workload:
-    """Both sides of one benchmark case, built and ready to call."""
-
-    manual: Callable[[], object]
-    torch: Callable[[], object]
-    #: floating-point operations of the manual call's matrix products (0: not counted)
-    flops: float = 0.0
-
-
-@dataclass(frozen=True)
-class BenchCase:
-    """One row per dtype of the benchmark table.
-
-    ``make(dtype, batch)`` builds a :class:`Workload` (``batch`` is ``--batch``, scaled by
-    the case); ``memory(dtype, batch)`` estimates the bytes it holds, checked against the
-    free memory before any work starts."""
-
-    name: str
-    make: Callable[[np.dtype, int], Workload]
-    memory: Callable[[np.dtype, int], float]
-    dtypes: tuple[str, ...] = DTYPES
 
 
 # --------------------------------------------------------------------------------------
@@ -155,58 +133,13 @@ def _activation(name: str, elements: int = 256 * 512) -> BenchCase:
                      lambda dtype, batch: 10 * np.dtype(dtype).itemsize * elements * batch / 256)
 
 
-def _layer(label: str, name: str, config: dict, shape: tuple[int, ...] = (64, 16, 32, 32)
-           ) -> BenchCase:
-    """forward + backward (input and parameter gradients) of one ``manual.layers`` layer and
-    its ``torch.nn`` twin (issue 8), on a batch of ``shape`` at ``--batch`` 256 (scaled)."""
-
-    def make(dtype: np.dtype, batch: int) -> Workload:
-        from comparisons.bridge import torch_twin
-        from manual import layers
-
-        cls = getattr(layers, name)
-        n = max(1, shape[0] * batch // 256)
-        x = np.random.default_rng(3).standard_normal((n,) + shape[1:]).astype(dtype)
-        extra = {"dtype": dtype, "rng": 0} if "rng" in cls.__init__.__code__.co_varnames else {}
-        layer = cls(**config, **extra)
-        module = torch_twin(layer, dtype)
-        g = np.random.default_rng(4).standard_normal(layer.forward(x).shape).astype(dtype)
-        xt, gt = torch.from_numpy(x), torch.from_numpy(g)
-        params = list(module.parameters())
-
-        def manual_call() -> None:
-            layer.forward(x)
-            layer.backward(g)
-
-        def torch_call() -> None:
-            xi = xt.detach().requires_grad_()
-            torch.autograd.grad(module(xi), [xi, *params], gt)
-
-        return Workload(manual_call, torch_call)
-
-    def memory(dtype: np.dtype, batch: int) -> float:
-        n = max(1, shape[0] * batch // 256)
-        return 2 * 12 * np.dtype(dtype).itemsize * n * int(np.prod(shape[1:])) * 2
-
-    size = "x".join(map(str, shape))
-    return BenchCase(f"{label} forward+backward, input {size} at --batch 256", make, memory)
-
-
-def _attention() -> BenchCase:
-    """Multi-head self-attention (issue 9), from :mod:`comparisons.benchmark_attention`."""
-    from comparisons import benchmark_attention as att
-
-    return BenchCase(att.NAME, att.make, att.memory)
-
-
 def _cnn_step() -> BenchCase:
-    """One SGD training step of issue 8's small CNN on digits (``model_trajectories.
+    """One SGD training step of the small CNN on digits (``model_trajectories.
     cnn_digits``: conv, batch norm, ReLU, max pool, conv, adaptive pool, dropout, linear;
     cross-entropy) against its ``torch.nn.Sequential`` twin and ``torch.optim.SGD``;
     ``--batch`` digits per step."""
 
     def make(dtype: np.dtype, batch: int) -> Workload:
-        from comparisons.bridge import torch_twin
         from comparisons.model_trajectories import cnn_digits
 
         problem = cnn_digits(np.dtype(dtype))
@@ -234,7 +167,7 @@ def _cnn_step() -> BenchCase:
 
 MLP_SIZES = [784, 256, 256, 10]
 
-#: the benchmark table; other families append their cases here
+#: the network-level cases; the layers' workloads come from their records (bench_cases)
 CASES: list[BenchCase] = [
     BenchCase("mlp 784-256-256-10 relu cross_entropy, SGD step", _mlp_step(
         MLP_SIZES, "relu", "identity", "cross_entropy"), _mlp_memory(MLP_SIZES)),
@@ -244,15 +177,16 @@ CASES: list[BenchCase] = [
         [3, 2, 1], "sigmoid", "sigmoid", "sse", batch_factor=4 / 256),
         _mlp_memory([3, 2, 1])),
     *[_activation(name) for name in ("sigmoid", "tanh", "relu")],
-    # layers (issue 8)
-    _layer("Conv2d(16->32, 3x3, padding=1)", "Conv2d",
-           {"in_channels": 16, "out_channels": 32, "kernel_size": 3, "padding": 1}),
-    _layer("MaxPool2d(2)", "MaxPool2d", {"kernel_size": 2}),
-    _layer("BatchNorm2d(32)", "BatchNorm2d", {"num_features": 32}, (64, 32, 32, 32)),
     _cnn_step(),
-    # attention (issue 9)
-    _attention(),
 ]
+
+
+def bench_cases(infos: list[LayerInfo] | None = None) -> list[BenchCase]:
+    """The benchmark table: :data:`CASES`, then every layer record's workloads (``infos``;
+    by default :data:`comparisons.cases.catalog.LAYER_INFOS`, read now), each handed
+    :func:`comparisons.bridge.torch_twin` to build its torch side."""
+    infos = catalog.LAYER_INFOS if infos is None else infos
+    return CASES + [w.bench_case(torch_twin) for w in workloads_of(infos)]
 
 
 # --------------------------------------------------------------------------------------
@@ -324,7 +258,8 @@ def matmul_peak(dtype: np.dtype, n: int, repeats: int) -> tuple[float, float]:
 def check_memory(batch: int, matmul_n: int, cases: list[BenchCase] | None = None) -> None:
     """``MemoryError`` (before any work) when the largest case would not fit in memory."""
     need = max([3 * 2 * 8 * matmul_n ** 2]
-               + [c.memory(np.dtype(d), batch) for c in cases or CASES for d in c.dtypes])
+               + [c.memory(np.dtype(d), batch) for c in cases or bench_cases()
+                  for d in c.dtypes])
     free = available_memory()
     if need > free:
         raise MemoryError(f"the benchmark at --batch {batch} needs about {need / 2**30:.1f} GiB "
@@ -338,7 +273,7 @@ def run_benchmark(repeats: int = 9, batch: int = 256, matmul_n: int = 1024,
     """Measure the matrix-product peak, then every case in every dtype (see the module
     docstring for the columns). ``clock`` is ``"wall"`` or ``"cpu"`` (:data:`CLOCKS`)."""
     global _clock
-    cases = CASES if cases is None else cases
+    cases = bench_cases() if cases is None else cases
     _clock = CLOCKS[clock]
     check_memory(batch, matmul_n, cases)
     rows = []
@@ -451,10 +386,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads and importlib.util.find_spec("threadpoolctl") is None:
         parser.error("--threads needs threadpoolctl to set NumPy's BLAS threads "
                      "(pip install threadpoolctl)")
-    cases = [c for c in CASES if args.only in c.name]
+    table = bench_cases()
+    cases = [c for c in table if args.only in c.name]
     if not cases:
         parser.error(f"no benchmark case contains {args.only!r}; the cases: "
-                     f"{'; '.join(c.name for c in CASES)}")
+                     f"{'; '.join(c.name for c in table)}")
     try:
         check_memory(batch, n, cases)
     except MemoryError as err:
@@ -477,16 +413,6 @@ def main(argv: list[str] | None = None) -> int:
           f"below 1 the manual step is faster. manual_peak_fraction: the manual step's "
           f"matrix-product GFLOP/s over NumPy's peak. wrote {args.out / 'benchmark.csv'}")
     return 0
-
-
-def _recurrent() -> list[BenchCase]:
-    """LSTM and GRU through time (issue 9), from :mod:`comparisons.benchmark_recurrent`."""
-    from comparisons import benchmark_recurrent
-
-    return benchmark_recurrent.bench_cases()
-
-
-CASES += _recurrent()
 
 
 if __name__ == "__main__":

@@ -13,6 +13,9 @@ folder gets
   components.csv    each activation and loss on its own, one row per case x quantity
   layers.csv        single layers (manual.layers) against their torch.nn modules, and
                     Sequential networks with a loss, one row per case x quantity x oracle
+  controls.csv      the layers' negative controls: a deliberately broken layer must fail
+                    exactly the rows its record names (status caught; missed if it
+                    passes one) and the correct layer the same case (pass)
   trajectories.csv  training runs, manual optimizers against torch.optim, one row per step
                     (the real-data runs and whole models only when scikit-learn is
                     installed)
@@ -31,7 +34,8 @@ either, e.g. --only 'sigmoid-mse-*'  or  --only 'tanh-mse-small-float64,*adam*'.
 Every CSV has a status column (pass, fail, xfail: a documented deviation, skipped) and
 err_over_tol: the error of the worst element (the one furthest beyond its tolerance)
 divided by that element's tolerance atol + rtol*|reference|; a row passes when it is <= 1.
-In pandas, df[df.status == "fail"] lists the failures of any report.
+In pandas, df[df.status == "fail"] lists the failures of any report (controls.csv
+also marks caught and missed: a missed row is a failure too).
 
 backprop-compare check STUDENT.py checks a student's CS231n-style layer file instead
 (backprop-compare check --help).
@@ -53,14 +57,16 @@ import pandas as pd
 
 from comparisons.compare import describe
 from comparisons.device import DEVICES, check_device
-from comparisons.cases.layers import NetworkCase
+from comparisons.cases import catalog
+from comparisons.cases.info import NetworkCase
+from comparisons.controls import CONTROL_COLUMNS, control_failures, control_rows
 from comparisons.layers import run_layer_case, run_network_case
 from comparisons.model_trajectories import (MODEL_TRAJECTORY_CASES, ModelTrajectoryCase,
                                             run_model_trajectory)
 from comparisons.parallel import auto_jobs, available_cpus, run_ordered
 from comparisons.progress import add_quiet_argument
-from comparisons.registry import (CASES, COMPONENT_CASES, LAYER_CASES, NETWORK_CASES,
-                                 REAL_DATA_CASES, SKIPPED, TRAJECTORY_CASES)
+from comparisons.registry import (CASES, COMPONENT_CASES, REAL_DATA_CASES, SKIPPED,
+                                 TRAJECTORY_CASES)
 from comparisons.selection import core
 from comparisons.runner import (NETWORK_ORACLES, ROW_COLUMNS, run_case, run_component,
                                 skipped_rows)
@@ -193,7 +199,8 @@ def _wanted(cases: list, args: argparse.Namespace) -> list:
 
 
 def _layer_cases(args: argparse.Namespace) -> list:
-    return _wanted(LAYER_CASES + NETWORK_CASES, args)
+    # read from the records on every call: a record added to catalog.LAYER_INFOS shows here
+    return _wanted(catalog.layer_cases() + catalog.network_cases(), args)
 
 
 def _layer_item(case: Any, oracles: Sequence[str]) -> list[dict[str, Any]]:
@@ -216,11 +223,41 @@ def _run_layers(cases: list, args: argparse.Namespace) -> pd.DataFrame:
 def _layers_summary(df: pd.DataFrame, cases: list, args: argparse.Namespace) -> None:
     failed = df[df["status"].isin(["fail", "xpass"])]
     n_xfail = int((df["status"] == "xfail").sum())
-    n_net = sum(c in NETWORK_CASES for c in cases)
+    n_net = sum(isinstance(c, NetworkCase) for c in cases)
     print(f"layers: {len(cases) - n_net} layer cases and {n_net} networks, {len(df)} "
           f"comparisons, {(df['status'] == 'pass').sum()} passed, {len(failed)} failed, "
           f"{n_xfail} documented deviations (xfail)")
     print_worst(df[df["status"] != "xfail"])
+
+
+def _control_cases(args: argparse.Namespace) -> list:
+    return catalog.layer_controls()
+
+
+def _run_controls(controls: list, args: argparse.Namespace) -> pd.DataFrame:
+    results = run_ordered(control_rows, controls, _n_jobs(args, controls), desc="controls",
+                          quiet=args.quiet, start_method=_start_method(args))
+    return pd.DataFrame([row for rows in results for row in rows],
+                        columns=CONTROL_COLUMNS + ROW_COLUMNS)
+
+
+def _controls_failures(df: pd.DataFrame) -> list[str]:
+    return control_failures(df.to_dict("records"))
+
+
+def _controls_summary(df: pd.DataFrame, controls: list, args: argparse.Namespace) -> None:
+    broken = df[df["side"] == "broken"]
+    correct = df[df["side"] == "correct"]
+    n_caught = int((broken["status"] == "caught").sum())
+    n_missed = int((broken["status"] == "missed").sum())
+    n_bad = int(broken["status"].isin(["fail", "xpass"]).sum())
+    caught = sum(not bool(g["status"].isin(["missed", "fail", "xpass"]).any())
+                 for _, g in broken.groupby("control"))
+    correct_ok = sum(not bool(g["status"].isin(["fail", "xpass"]).any())
+                     for _, g in correct.groupby("control"))
+    print(f"controls: {len(controls)} negative controls, {caught} caught exactly where "
+          f"expected ({n_caught} rows caught, {n_missed} missed, {n_bad} failing outside "
+          f"the slip's rows); {correct_ok} correct counterparts pass")
 
 
 def _trajectory_summary(df: pd.DataFrame, cases: list, args: argparse.Namespace) -> None:
@@ -292,6 +329,9 @@ PARTS: dict[str, Part] = {p.name: p for p in (
                   "first_divergence")),
     Part("layers", "layers.csv", _layer_cases, _run_layers, _row_failures, _layers_summary,
          _columns(ROW_COLUMNS, "activation", "output_activation")),  # layers name their own
+    Part("controls", "controls.csv", _control_cases, _run_controls, _controls_failures,
+         _controls_summary, CONTROL_COLUMNS + _columns(ROW_COLUMNS, "activation",
+                                                       "output_activation")),
     Part("trajectories", "trajectories.csv", _trajectory_cases, _run_trajectories,
          trajectory_failures, _trajectory_summary, _columns(TRAJECTORY_COLUMNS),
          {"trajectory_runs.csv": trajectory_runs}),  # one row per run beside the steps

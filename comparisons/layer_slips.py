@@ -1,5 +1,5 @@
-"""Deliberately wrong layers, the negative controls of the layer table
-(:data:`comparisons.cases.layers.LAYER_CONTROLS`), kept apart from the correct code.
+"""Deliberately wrong layers, the negative controls of the layer records
+(``LayerInfo.controls``, :mod:`comparisons.cases`), kept apart from the correct code.
 
 Each is a subclass of the correct layer with one classic slip in its backward pass, so it
 keeps the correct layer's torch twin (:func:`comparisons.bridge.twin_name` walks the

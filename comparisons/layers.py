@@ -15,7 +15,7 @@ r"""Layer comparisons: one layer, or a whole ``Sequential`` with a loss, against
   random upstream gradient, ``fd``, ``taylor``; a failure against torch names the first
   diverging layer), plus every buffer against torch after the same forward passes.
 - :func:`run_layer_case`, :func:`run_network_case`, :func:`run_layer_cases` — the case
-  table of :mod:`comparisons.cases.layers`.
+  layer records (:mod:`comparisons.cases.catalog`).
 
 The upstream gradient :math:`g` is a seeded standard normal for every float output, never
 all-ones (a sum would hide a transposed or mis-scaled Jacobian).
@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from comparisons.bridge import TWIN_SYNC, TorchSequential, torch_dtype, torch_twin, twin_name
+from comparisons.bridge import TorchSequential, torch_dtype, torch_twin, twin_name, twin_syncs
 from comparisons.compare import Comparison, compare_arrays
 # torch on one intra-op thread: these tensors are tiny, and one thread makes the order of
 # torch's sums (hence the CSV) the same on every machine
@@ -151,14 +151,15 @@ def compare_layer(layer: Any, inputs: Any, *, oracles: Iterable[str] = LAYER_ORA
         # torch's note that 'same' padding with an even kernel copies the input: speed only
         warnings.filterwarnings("ignore", message="Using padding='same'", category=UserWarning)
         # torch first: a twin that draws something NumPy cannot (a dropout mask) hands it
-        # to the manual layer through TWIN_SYNC before the manual forward
+        # to the manual layer through its record's sync before the manual forward
         if "torch" in oracles:
             module = torch_twin(layer, dtype)
             tdt = torch_dtype(dtype)
             t_in = _rebuild(inputs, iter([_to_torch(a, tdt) for a in in_leaves]))
             t_out = module(*t_in)
-            if name in TWIN_SYNC:
-                TWIN_SYNC[name](layer, module, t_in, t_out)
+            sync = twin_syncs().get(name)
+            if sync is not None:
+                sync(layer, module, t_in, t_out)
 
         out = layer.forward(*inputs)
         out_leaves = [np.asarray(o) for o in _leaves(out)]

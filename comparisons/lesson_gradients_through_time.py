@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from comparisons.teaching.rows import lesson_row
 from manual.lessons import gradients_through_time as lesson
 
 __all__ = ["lesson_rows", "torch_clipped", "torch_layer", "torch_state_gradients"]
@@ -80,10 +81,8 @@ def torch_clipped(module: torch.nn.Module, x: np.ndarray, g: np.ndarray, max_nor
 
 
 def _row(quantity: str, manual: Any, ref: Any) -> dict[str, Any]:
-    """A row with the columns of :data:`comparisons.teaching.lessons.COLUMNS`."""
-    from comparisons.teaching.lessons import _row as row
-
-    return row(NAME, quantity, manual, ref)
+    """A row with the columns of :data:`comparisons.teaching.rows.COLUMNS`."""
+    return lesson_row(NAME, quantity, manual, ref)
 
 
 def lesson_rows() -> list[dict[str, Any]]:

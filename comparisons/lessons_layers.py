@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from comparisons.teaching.rows import lesson_row
 from comparisons.tolerances import tolerance_for
 from manual.layers.normalization import batchnorm_backward, batchnorm_forward
 from manual.lessons import batchnorm_backward as bn_lesson
@@ -26,10 +27,8 @@ TOL = tolerance_for(np.float64, "torch")
 
 
 def _row(lesson: str, quantity: str, manual: Any, torch_value: Any) -> dict[str, Any]:
-    """A row with the columns of :data:`comparisons.teaching.lessons.COLUMNS`."""
-    from comparisons.teaching.lessons import _row as row
-
-    return row(lesson, quantity, manual, torch_value)
+    """A row with the columns of :data:`comparisons.teaching.rows.COLUMNS`."""
+    return lesson_row(lesson, quantity, manual, torch_value)
 
 
 def torch_batchnorm_dx(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, t: np.ndarray,

@@ -1,6 +1,6 @@
 """Deliberately wrong normalisation, dropout and embedding layers: the negative controls of
 :mod:`comparisons.cases.norms`, each a subclass of the correct layer with one classic slip
-(re-exported by :mod:`comparisons.layer_slips`, where the control table looks them up)."""
+(re-exported by :mod:`comparisons.layer_slips`); the records hold the classes themselves."""
 
 from __future__ import annotations
 

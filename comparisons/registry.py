@@ -418,36 +418,16 @@ __all__ += ["OPTIMIZER_SETTINGS", "REAL_DATA_CASES", "TRAINING_OUTPUT", "TRAININ
             "TRAJECTORY_CASES", "TrajectoryCase"]
 
 # --------------------------------------------------------------------------------------
-# layers and Sequential networks (the table lives in comparisons/cases/layers.py)
+# layers and Sequential networks: read from the layer records (comparisons/cases/catalog.py)
 # --------------------------------------------------------------------------------------
-from comparisons.cases.layers import (  # noqa: E402  (the table imports nothing from here)
-    LAYER_CASES,
-    LAYER_CONTROLS,
-    NETWORK_CASES,
-    LayerCase,
-    LayerControl,
-    NetworkCase,
-)
+from comparisons.cases import catalog  # noqa: E402  (the records import nothing from here)
+from comparisons.cases.info import LayerCase, LayerControl, NetworkCase  # noqa: E402
 
-from comparisons.cases.norms import NORM_CASES, NORM_CONTROLS, NORM_NETWORK_CASES  # noqa: E402
-
-LAYER_CASES += NORM_CASES  # in place: the one list every consumer reads
-NETWORK_CASES += NORM_NETWORK_CASES
-LAYER_CONTROLS += NORM_CONTROLS
+#: snapshots taken at import, for reading; the CLI and the tests read
+#: :mod:`comparisons.cases.catalog` on every call
+LAYER_CASES: list[LayerCase] = catalog.layer_cases()
+NETWORK_CASES: list[NetworkCase] = catalog.network_cases()
+LAYER_CONTROLS: list[LayerControl] = catalog.layer_controls()
 
 __all__ += ["LAYER_CASES", "LAYER_CONTROLS", "NETWORK_CASES", "LayerCase", "LayerControl",
             "NetworkCase"]
-
-# --------------------------------------------------------------------------------------
-# recurrent layers (the table lives in comparisons/cases/recurrent.py)
-# --------------------------------------------------------------------------------------
-from comparisons.cases.recurrent import (  # noqa: E402
-    RECURRENT_CASES,
-    RECURRENT_CONTROLS,
-    RECURRENT_NETWORKS,
-)
-
-LAYER_CASES += RECURRENT_CASES  # in place: the one list every consumer reads
-LAYER_CONTROLS += RECURRENT_CONTROLS
-NETWORK_CASES += RECURRENT_NETWORKS
-__all__ += ["RECURRENT_CASES", "RECURRENT_CONTROLS", "RECURRENT_NETWORKS"]

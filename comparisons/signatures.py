@@ -4,7 +4,9 @@ schedule and layer against the torch callable or class it follows (``inspect.sig
 A wrong default would otherwise hide: the harness hands torch only the arguments a case
 sets, but a default nobody sets is compared nowhere else. Each difference we keep on
 purpose is listed, with its reason: per component in the case table
-(``ComponentInfo.default_differences``), and for layers in :data:`LAYER_DIFFERENCES`.
+(``ComponentInfo.default_differences``), for every layer in :data:`LAYER_DIFFERENCES`, and
+for one layer in its record (``LayerInfo.signature_differences``); the layer checks are
+made from the records by :func:`layer_signature_checks`.
 
 >>> from comparisons.signatures import signature_mismatches
 >>> import torch
@@ -18,11 +20,15 @@ from __future__ import annotations
 
 import inspect
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["LAYER_DIFFERENCES", "LAYER_SPECIFIC_DIFFERENCES", "NO_TORCH_LAYER", "REQUIRED",
-           "layer_arguments", "signature_mismatches", "torch_arguments"]
+from comparisons.cases.info import LayerInfo
+
+__all__ = ["LAYER_DIFFERENCES", "NO_TORCH_LAYER", "REQUIRED", "SignatureCheck",
+           "layer_arguments", "layer_signature_checks", "signature_mismatches",
+           "torch_arguments"]
 
 #: marks an argument without a default (a required one)
 REQUIRED = inspect.Parameter.empty
@@ -50,17 +56,6 @@ NO_TORCH_LAYER: dict[str, str] = {
     "LastTimeStep": "picks a recurrent layer's last time step for a classifier head; torch "
                     "has no module for it (one indexes the output)",
     "LeCunTanh": "torch has no LeCun tanh (LeCun et al. 1998)",
-}
-
-#: (layer class, argument) -> why that one layer differs from its torch module
-LAYER_SPECIFIC_DIFFERENCES: dict[tuple[str, str], str] = {
-    ("Conv1d", "output_padding"): "a keyword-only extra of the manual convolution (its code "
-                                  "is shared with ConvTranspose2d); torch's Conv1d has none",
-    ("Conv2d", "output_padding"): "a keyword-only extra of the manual convolution (its code "
-                                  "is shared with ConvTranspose2d); torch's Conv2d has none",
-    ("TransformerEncoderLayer", "activation"): "given by name ('relu', 'gelu'); torch's "
-                                               "default is the function F.relu, which the "
-                                               "name 'relu' stands for",
 }
 
 _SELF = {"self", "cls", "input", "target", "params", "optimizer"}
@@ -120,3 +115,38 @@ def signature_mismatches(ours: Mapping[str, Any], torch_obj: Callable[..., Any],
     if ordered and not out and list(mine) != list(theirs):
         out.append(f"order: {list(mine)}, torch {list(theirs)}")
     return sorted(out)
+
+
+@dataclass(frozen=True)
+class SignatureCheck:
+    """One layer class against the torch class whose constructor it follows, with the
+    arguments allowed to differ (name -> reason)."""
+
+    name: str
+    manual: type
+    torch: Callable[..., Any]
+    allowed: Mapping[str, str]
+
+    def mismatches(self) -> list[str]:
+        """:func:`signature_mismatches` of the manual constructor (positional order
+        included: layers take positional arguments, as torch's)."""
+        return signature_mismatches(layer_arguments(self.manual), self.torch, self.allowed,
+                                    ordered=True)
+
+
+def layer_signature_checks(infos: Iterable[LayerInfo]) -> list[SignatureCheck]:
+    """The signature check of every record with a torch class to follow
+    (``signature_of``, else ``torch.nn.<name>`` when it exists): the differences allowed
+    are :data:`LAYER_DIFFERENCES` and the record's own ``signature_differences``."""
+    import torch
+
+    checks = []
+    for info in infos:
+        target = info.signature_of
+        if target is None:
+            target = getattr(torch.nn, info.name, None)
+        if target is None:
+            continue
+        checks.append(SignatureCheck(info.name, info.manual, target,
+                                     {**LAYER_DIFFERENCES, **info.signature_differences}))
+    return checks

@@ -86,3 +86,13 @@ def test_gallery_command(capsys):
     assert main([]) == 0
     out = capsys.readouterr().out
     assert "8 slips, 8 caught exactly where expected, 8 controls pass" in out
+
+
+def test_gallery_lists_the_layer_controls(capsys):
+    """--layers adds the layer records' negative controls after the gallery's own slips."""
+    from comparisons.cases.catalog import layer_controls
+    from comparisons.teaching.gallery import main
+
+    assert main(["--list", "--layers"]) == 0
+    assert capsys.readouterr().out.split() == [s.id for s in GALLERY] + [
+        c.id for c in layer_controls()]

@@ -8,25 +8,24 @@ import torch
 
 from comparisons import failures
 from comparisons import layer_slips
-from comparisons.bridge import TorchSequential, register_twin, torch_twin, TWIN_BUILDERS
+from comparisons.bridge import TorchSequential, torch_twin
+from comparisons.cases.catalog import LAYER_INFOS
+from comparisons.cases.info import cases_of, controls_of, networks_of, pytest_params
+from comparisons.controls import control_failures, control_rows, run_control
 from comparisons.layers import compare_layer, run_layer_case, run_network_case
-from comparisons.registry import LAYER_CASES, LAYER_CONTROLS, NETWORK_CASES
 from manual import layers
 
-
-def _params(cases):
-    return [pytest.param(c, id=c.id, marks=[pytest.mark.exhaustive] if c.exhaustive else [])
-            for c in cases]
+NETWORK_CASES = networks_of(LAYER_INFOS)
 
 
-@pytest.mark.parametrize("case", _params(LAYER_CASES))
+@pytest.mark.parametrize("case", pytest_params(cases_of(LAYER_INFOS)))
 def test_layer_case(case):
     rows = run_layer_case(case)
     assert rows and not failures(rows), "\n".join(failures(rows))
     assert {r["oracle"] for r in rows} == set(case.oracles)
 
 
-@pytest.mark.parametrize("case", _params(NETWORK_CASES))
+@pytest.mark.parametrize("case", pytest_params(NETWORK_CASES))
 def test_network_case(case):
     rows = run_network_case(case)
     assert rows and not failures(rows), "\n".join(failures(rows))
@@ -37,23 +36,9 @@ def _failing(rows):
     return {(r["oracle"], r["parameter"]) for r in rows if r["status"] == "fail"}
 
 
-def _run_control(control, broken: bool):
-    from comparisons.cases.layers import NetworkCase
-    from comparisons.layers import case_names, compare_layer, compare_sequential
-
-    factory = getattr(layer_slips, control.broken) if broken else None
-    case = control.case
-    if isinstance(case, NetworkCase):
-        net = case.build({control.layer_index: factory} if factory else None)
-        X, y = case.data()
-        return compare_sequential(net, X, y, case=case.id, oracles=case.oracles)
-    return compare_layer(case.build(factory), case.inputs(), oracles=case.oracles,
-                         case=case.id, seed=case.seed, **case_names(case))
-
-
-@pytest.mark.parametrize("control", [pytest.param(c, id=c.id) for c in LAYER_CONTROLS])
+@pytest.mark.parametrize("control", pytest_params(controls_of(LAYER_INFOS)))
 def test_negative_control_fails_exactly_where_expected(control):
-    rows = _run_control(control, broken=True)
+    rows = run_control(control, broken=True)
     assert _failing(rows) == set(control.fails), control.slip
     msg = "\n".join(failures(rows))
     for oracle, param in control.fails:
@@ -63,10 +48,27 @@ def test_negative_control_fails_exactly_where_expected(control):
         assert {r["first_divergence"] for r in torch_fails} == {control.first_divergence}
 
 
-@pytest.mark.parametrize("control", [pytest.param(c, id=c.id) for c in LAYER_CONTROLS])
+@pytest.mark.parametrize("control", pytest_params(controls_of(LAYER_INFOS)))
 def test_negative_control_counterpart_passes(control):
-    rows = _run_control(control, broken=False)
+    rows = run_control(control, broken=False)
     assert rows and not failures(rows), "\n".join(failures(rows))
+
+
+def test_control_rows_label_the_broken_side():
+    """What the CLI writes to controls.csv: the slip's rows caught, nothing missed, the
+    correct side passing; a control that expects a row its slip does not fail is missed."""
+    import dataclasses
+
+    control = next(c for c in controls_of(LAYER_INFOS)
+                   if c.broken is layer_slips.LinearWeightGradTransposed)
+    rows = control_rows(control)
+    assert not control_failures(rows)
+    caught = {(r["oracle"], r["parameter"]) for r in rows if r["status"] == "caught"}
+    assert caught == set(control.fails)
+    assert {r["status"] for r in rows if r["side"] == "correct"} == {"pass"}
+    wrong = dataclasses.replace(control, fails=control.fails | {("torch", "bias")})
+    lines = control_failures(control_rows(wrong))
+    assert len(lines) == 1 and "[torch] bias was not caught" in lines[0]
 
 
 def test_upstream_gradient_is_random_and_seeded():
@@ -95,16 +97,13 @@ def test_twin_without_torch_module_is_an_error():
         torch_twin(layers.LeCunTanh())
 
 
-def test_registered_builder_is_used():
+def test_given_builder_is_used():
     class Twice(layers.ReLU):
         pass
 
     Twice.__name__ = "TwiceForTest"
-    register_twin("TwiceForTest", build=lambda layer, dt: torch.nn.ReLU())
-    try:
-        assert type(torch_twin(Twice())) is torch.nn.ReLU
-    finally:
-        TWIN_BUILDERS.pop("TwiceForTest")
+    twin = torch_twin(Twice(), builders={"TwiceForTest": lambda layer, dt: torch.nn.ReLU()})
+    assert type(twin) is torch.nn.ReLU
 
 
 def test_torch_sequential_intermediates_use_the_manual_keys():
@@ -204,13 +203,14 @@ class _TorchPairOut(torch.nn.Module):
         return torch.tanh(x), (2 * x, x ** 2)
 
 
-def test_tuple_outputs_are_flattened_and_backward_gets_the_same_structure():
-    register_twin("PairOut", build=lambda layer, dt: _TorchPairOut())
-    try:
-        x = np.random.default_rng(1).standard_normal((3, 4))
-        rows = compare_layer(PairOut(), x)
-        assert not failures(rows)
-        assert {r["parameter"] for r in rows if r["oracle"] == "torch"} == {
-            "output0", "output1", "output2", "grad_input"}
-    finally:
-        TWIN_BUILDERS.pop("PairOut")
+def test_tuple_outputs_are_flattened_and_backward_gets_the_same_structure(monkeypatch):
+    from comparisons.cases import catalog
+    from comparisons.cases.info import LayerInfo
+
+    monkeypatch.setattr(catalog, "LAYER_INFOS", [
+        *catalog.LAYER_INFOS, LayerInfo(PairOut, twin=lambda layer, dt: _TorchPairOut())])
+    x = np.random.default_rng(1).standard_normal((3, 4))
+    rows = compare_layer(PairOut(), x)
+    assert not failures(rows)
+    assert {r["parameter"] for r in rows if r["oracle"] == "torch"} == {
+        "output0", "output1", "output2", "grad_input"}

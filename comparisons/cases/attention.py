@@ -19,10 +19,17 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ATTENTION_CASES", "AttentionCase", "attention_controls", "draw_mask"]
+from comparisons import workloads
+from comparisons.attention import (MultiheadAttentionCall, ScaledDotProductAttention,
+                                   TransformerEncoderLayerCall)
+from comparisons.attention_slips import (MhaSoftmaxBackwardWithoutSubtraction,
+                                         SdpaCausalMaskAfterSoftmax, SdpaScaleMissingInBackward,
+                                         SdpaSoftmaxBackwardWithoutSubtraction)
+from comparisons.cases.info import DTYPES, ORACLES, LayerControl, LayerInfo, fails
+from comparisons.twins import encoder_twin, mha_sync, mha_twin, sdpa_twin
+from manual.layers import MultiheadAttention, TransformerEncoderLayer
 
-DTYPES = ("float64", "float32")
-ORACLES = ("torch", "fd", "taylor")
+__all__ = ["ATTENTION_CASES", "ATTENTION_LAYERS", "AttentionCase", "draw_mask"]
 
 
 def draw_mask(spec: tuple[Any, ...], rng: np.random.Generator) -> np.ndarray:
@@ -115,9 +122,6 @@ class AttentionCase:
     def build(self, factory: Callable[..., Any] | None = None) -> Any:
         """The layer (``factory``: a class taking the same arguments, e.g. a negative
         control's broken one), its parameters shifted by seeded noise."""
-        from comparisons.attention import (MultiheadAttentionCall, ScaledDotProductAttention,
-                                           TransformerEncoderLayerCall)
-
         dtype = np.dtype(self.dtype)
         call = self.masks()
         if self.family == "sdpa":
@@ -241,37 +245,47 @@ ATTENTION_CASES: list[AttentionCase] = SDPA_CASES + MHA_CASES + ENCODER_CASES
 # negative controls: the classic attention slips (comparisons/attention_slips.py) must fail
 # exactly these rows, and the correct kernel must pass the same case
 # --------------------------------------------------------------------------------------
-def _fails(oracles: tuple[str, ...], params: tuple[str, ...]) -> frozenset[tuple[str, str]]:
-    return frozenset((o, p) for o in oracles for p in params)
+_fails = fails
 
 
 def _case(case_id: str) -> AttentionCase:
     return next(c for c in ATTENTION_CASES if c.id == case_id)
 
 
-def attention_controls() -> list[Any]:
-    """The controls as :class:`comparisons.cases.layers.LayerControl` records (built on call:
-    that module appends them to its table while it is being imported)."""
-    from comparisons.cases.layers import LayerControl
+_QK = ("grad_query", "grad_key")
+_SDPA_CONTROLS = (
+    LayerControl("softmax backward without the - p (p . g) term",
+                 SdpaSoftmaxBackwardWithoutSubtraction, _case("sdpa-float64"),
+                 _fails(ORACLES, _QK)),
+    LayerControl("1/sqrt(d) scale missing in the backward pass",
+                 SdpaScaleMissingInBackward, _case("sdpa-float64"), _fails(ORACLES, _QK)),
+    LayerControl("custom scale missing in the backward pass", SdpaScaleMissingInBackward,
+                 _case("sdpa-scale-float64"), _fails(ORACLES, _QK)),
+    # a forward bug: torch sees the output (and every gradient) differ; finite
+    # differences differentiate the broken forward itself, so they see only the
+    # gradients that assumed a softmax (q and k), not v's, which is consistent with it
+    LayerControl("causal mask applied after the softmax", SdpaCausalMaskAfterSoftmax,
+                 _case("sdpa-causal-float64"),
+                 _fails(("torch",), ("output", "grad_value")) | _fails(ORACLES, _QK)),
+)
+# the projections of q and k inherit the wrong score gradient; v and the output
+# projection do not depend on it
+_MHA_CONTROLS = (
+    LayerControl("softmax backward without the - p (p . g) term, inside multi-head attention",
+                 MhaSoftmaxBackwardWithoutSubtraction, _case("mha-float64"),
+                 _fails(ORACLES, _QK + ("in_proj_weight", "in_proj_bias"))),
+)
 
-    qk = ("grad_query", "grad_key")
-    return [
-        LayerControl("softmax backward without the - p (p . g) term",
-                     "SdpaSoftmaxBackwardWithoutSubtraction", _case("sdpa-float64"),
-                     _fails(ORACLES, qk)),
-        # the projections of q and k inherit the wrong score gradient; v and the output
-        # projection do not depend on it
-        LayerControl("softmax backward without the - p (p . g) term, inside multi-head attention",
-                     "MhaSoftmaxBackwardWithoutSubtraction", _case("mha-float64"),
-                     _fails(ORACLES, qk + ("in_proj_weight", "in_proj_bias"))),
-        LayerControl("1/sqrt(d) scale missing in the backward pass",
-                     "SdpaScaleMissingInBackward", _case("sdpa-float64"), _fails(ORACLES, qk)),
-        LayerControl("custom scale missing in the backward pass", "SdpaScaleMissingInBackward",
-                     _case("sdpa-scale-float64"), _fails(ORACLES, qk)),
-        # a forward bug: torch sees the output (and every gradient) differ; finite
-        # differences differentiate the broken forward itself, so they see only the
-        # gradients that assumed a softmax (q and k), not v's, which is consistent with it
-        LayerControl("causal mask applied after the softmax", "SdpaCausalMaskAfterSoftmax",
-                     _case("sdpa-causal-float64"),
-                     _fails(("torch",), ("output", "grad_value")) | _fails(ORACLES, qk)),
-    ]
+#: the attention calls (their cases and controls), and the manual.layers classes they wrap
+#: (their signatures, the benchmark)
+ATTENTION_LAYERS: list[LayerInfo] = [
+    LayerInfo(ScaledDotProductAttention, twin=sdpa_twin, cases=tuple(SDPA_CASES),
+              controls=_SDPA_CONTROLS),
+    LayerInfo(MultiheadAttentionCall, twin=mha_twin, sync=mha_sync, cases=tuple(MHA_CASES),
+              controls=_MHA_CONTROLS),
+    LayerInfo(TransformerEncoderLayerCall, twin=encoder_twin, cases=tuple(ENCODER_CASES)),
+    LayerInfo(MultiheadAttention, benchmarks=(workloads.self_attention(MultiheadAttention),)),
+    LayerInfo(TransformerEncoderLayer, signature_differences={
+        "activation": "given by name ('relu', 'gelu'); torch's default is the function "
+                      "F.relu, which the name 'relu' stands for"}),
+]

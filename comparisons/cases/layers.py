@@ -1,212 +1,64 @@
-"""The layer case table: single layers (``LAYER_CASES``), whole ``Sequential`` networks with a
-loss (``NETWORK_CASES``) and the negative controls (``LAYER_CONTROLS``), all data.
+"""The layer records of the dense and shape layers, the activation layers, convolution and
+pooling (:class:`~comparisons.cases.info.LayerInfo`): their sample cases, networks,
+negative controls, signature differences and benchmark workloads, all data.
 
 Each layer case names a class of :mod:`manual.layers` and its torch constructor arguments,
 the input shape(s), how the inputs are drawn (``kind``: hard spots such as ties in a
 max-pooling window), the dtype and the seed; its id (``conv2d-stride2-pad1-float64``) is
 the pytest id and the ``case`` column of ``layers.csv``. ``exhaustive=True`` marks the
 slow variants that run only on request (``pytest -m exhaustive``, ``backprop-compare
---exhaustive``). Other families append their cases to these lists.
+--exhaustive``). :mod:`comparisons.cases.catalog` gathers the records of every family.
 """
 
 from __future__ import annotations
 
-import inspect
 import itertools
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
+from comparisons import workloads
+from comparisons.cases.info import (DTYPES, NETWORK_ORACLES, ORACLES, LayerCase, LayerControl,
+                                    LayerInfo, NetworkCase, _kw, fails, layer_cases)
+from comparisons.conv_slips import (Conv2dKernelTransposed, Conv2dUnflippedKernel,
+                                    ConvTranspose2dPaddingOffByOne, MaxPool2dGradToWholeWindow)
+from comparisons.layer_slips import LinearInputGradUntransposed, LinearWeightGradTransposed
+from manual import layers
+from manual.layers import (AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, ConvTranspose2d,
+                           Flatten, Linear, MaxPool1d, MaxPool2d)
 
-__all__ = ["INPUT_KINDS", "LAYER_CASES", "LAYER_CONTROLS", "LAYER_SETUPS", "NETWORK_CASES",
-           "LayerCase", "LayerControl", "NetworkCase", "layer_cases"]
+__all__ = ["CONV_LAYERS", "DENSE_LAYERS", "LayerCase", "LayerControl", "NetworkCase",
+           "cnn", "depthwise_separable"]
 
-DTYPES = ("float64", "float32")
-ORACLES = ("torch", "fd", "taylor")
-NETWORK_ORACLES = ("torch", "vjp", "fd", "taylor")
-
-
-def _normal(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    return rng.standard_normal(shape)
-
-
-def _distinct(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """Distinct values 0.01 apart, shuffled, none within 0.005 of 0: no ties (max pooling's
-    argmax stays put under a finite-difference step) and no kink at 0 (ReLU)."""
-    n = int(np.prod(shape))
-    return rng.permutation((np.arange(n) - n // 2 + 0.5) * 0.01).reshape(shape)
-
-
-def _ties(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """Small integers: most pooling windows hold a tie for the maximum."""
-    return rng.integers(-2, 3, size=shape).astype(np.float64)
-
-
-#: input kind -> draw(rng, shape) (float64; cast to the case's dtype unless integer)
-INPUT_KINDS: dict[str, Callable[[np.random.Generator, tuple[int, ...]], np.ndarray]] = {
-    "normal": _normal, "distinct": _distinct, "ties": _ties,
-}
-
-
-#: setup name -> ``setup(layer, rng)``, run on a case's freshly built layer: state that no
-#: constructor argument gives (batch norm's affine parameters away from torch's 1 and 0,
-#: running statistics as after some training)
-LAYER_SETUPS: dict[str, Callable[[Any, np.random.Generator], None]] = {}
-
-
-def _kw(config: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
-    return tuple(config.items())
-
-
-def _build_layer(name: str, config: tuple[tuple[str, Any], ...], dtype: str, seed: int,
-                 factory: Callable[..., Any] | None = None) -> Any:
-    from manual import layers
-
-    cls = factory or getattr(layers, name)
-    kwargs = dict(config)
-    params = inspect.signature(cls).parameters
-    if "dtype" in params:
-        kwargs["dtype"] = np.dtype(dtype)
-    if "rng" in params:
-        kwargs["rng"] = seed
-    return cls(**kwargs)
-
-
-@dataclass(frozen=True)
-class LayerCase:
-    """One layer compared with its torch module on seeded inputs."""
-
-    layer: str  # class name in manual.layers (and torch.nn)
-    config: tuple[tuple[str, Any], ...] = ()  # torch constructor arguments
-    shapes: tuple[tuple[int, ...], ...] = ((4, 5),)  # one shape per forward input
-    dtype: str = "float64"
-    kind: str | tuple[str, ...] = "normal"  # INPUT_KINDS, one for all inputs or one each
-    seed: int = 0
-    exhaustive: bool = False
-    variant: str = ""  # readable id part: "stride2-pad1"
-    oracles: tuple[str, ...] = ORACLES
-    mode: str = "train"  # "train" or "eval"
-    setup: str = ""  # a key of LAYER_SETUPS: run on the built layer (random affine, stats)
-
-    @property
-    def id(self) -> str:
-        """e.g. ``conv2d-stride2-pad1-float64``."""
-        return "-".join(p for p in (self.layer.lower(), self.variant, self.dtype) if p)
-
-    @property
-    def np_dtype(self) -> np.dtype:
-        return np.dtype(self.dtype)
-
-    def build(self, factory: Callable[..., Any] | None = None) -> Any:
-        """The manual layer (``factory``: another class taking the same arguments, e.g. a
-        negative control's broken subclass), in the case's mode."""
-        layer = _build_layer(self.layer, self.config, self.dtype, self.seed, factory)
-        if self.setup:
-            LAYER_SETUPS[self.setup](layer, np.random.default_rng(3000 + self.seed))
-        return layer.train(self.mode == "train")
-
-    def inputs(self) -> tuple[np.ndarray, ...]:
-        rng = np.random.default_rng(1000 + self.seed)
-        kinds = (self.kind,) * len(self.shapes) if isinstance(self.kind, str) else self.kind
-        out = []
-        for shape, kind in zip(self.shapes, kinds):
-            a = INPUT_KINDS[kind](rng, tuple(shape))
-            out.append(a.astype(self.dtype) if a.dtype.kind == "f" else a)
-        return tuple(out)
-
-
-@dataclass(frozen=True)
-class NetworkCase:
-    """A ``Sequential`` of layers with a loss, compared like the MLP."""
-
-    arch: str  # "cnn", "depthwise-separable", …
-    layers: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]
-    loss: str
-    input_shape: tuple[int, ...]
-    dtype: str = "float64"
-    n_classes: int = 3  # class-index targets for cross_entropy/nll; else targets like the output
-    seed: int = 0
-    mode: str = "train"
-    exhaustive: bool = False
-    oracles: tuple[str, ...] = NETWORK_ORACLES
-    note: str = ""
-
-    @property
-    def id(self) -> str:
-        return f"{self.arch}-{self.dtype}"
-
-    def build(self, factories: dict[int, Callable[..., Any]] | None = None) -> Any:
-        """The manual network; ``factories`` replaces the class of some layers (by index)."""
-        from manual.layers import Sequential
-
-        factories = factories or {}
-        layers = [_build_layer(name, config, self.dtype, self.seed + i, factories.get(i))
-                  for i, (name, config) in enumerate(self.layers)]
-        return Sequential(*layers, loss=self.loss).train(self.mode == "train")
-
-    def data(self) -> tuple[np.ndarray, np.ndarray]:
-        rng = np.random.default_rng(2000 + self.seed)
-        X = rng.standard_normal(self.input_shape).astype(self.dtype)
-        if self.loss in ("cross_entropy", "nll"):
-            y = rng.integers(0, self.n_classes, size=self.input_shape[0])
-        else:
-            out = self.build().forward(X)
-            y = rng.standard_normal(np.shape(out)).astype(self.dtype)
-        return X, y
-
-
-@dataclass(frozen=True)
-class LayerControl:
-    """A negative control: a deliberately broken layer (``broken``, a class in
-    :mod:`comparisons.layer_slips`) in place of the correct one in ``case`` must fail
-    exactly the rows ``fails`` ((oracle, parameter) pairs); the correct layer passes.
-    For a network case, ``layer_index`` says which layer is replaced and
-    ``first_divergence`` what the torch rows must name."""
-
-    slip: str  # what went wrong, in words
-    broken: str
-    case: LayerCase | NetworkCase
-    fails: frozenset[tuple[str, str]]
-    layer_index: int | None = None
-    first_divergence: str = ""
-
-    @property
-    def id(self) -> str:
-        return f"{self.broken}-{self.case.id}"
-
-
-def layer_cases(layer: str, variants: list[tuple[str, dict[str, Any], tuple, dict[str, Any]]],
-                dtypes: tuple[str, ...] = DTYPES) -> list[LayerCase]:
-    """``LayerCase`` for every (variant, config, shapes, extra fields) x dtype."""
-    return [LayerCase(layer, _kw(config), shapes, dtype, variant=variant, **extra)
-            for variant, config, shapes, extra in variants for dtype in dtypes]
-
+_fails = fails
 
 # --------------------------------------------------------------------------------------
 # dense layers, activations, shape
 # --------------------------------------------------------------------------------------
-LAYER_CASES: list[LayerCase] = []
-LAYER_CASES += layer_cases("Linear", [
+_LINEAR = layer_cases(Linear, [
     ("", {"in_features": 5, "out_features": 3}, ((4, 5),), {}),
     ("nobias-3d", {"in_features": 5, "out_features": 2, "bias": False}, ((2, 3, 5),), {}),
     ("unbatched", {"in_features": 4, "out_features": 3}, ((4,),), {}),
     ("empty-batch", {"in_features": 4, "out_features": 3}, ((0, 4),), {}),
 ])
-for _name, _config in [("ReLU", {}), ("Tanh", {}), ("Sigmoid", {}), ("GELU", {}),
-                       ("LeakyReLU", {"negative_slope": 0.2}), ("Softmax", {"dim": 1})]:
-    LAYER_CASES += layer_cases(_name, [("", _config, ((3, 4, 2),), {"kind": "distinct"})])
-LAYER_CASES += layer_cases("Flatten", [
+
+
+def _activation(cls: type, config: dict[str, Any] | None = None) -> LayerInfo:
+    """An activation layer's record: one case on distinct values (no kink hit)."""
+    return LayerInfo(cls, cases=tuple(layer_cases(cls, [("", config or {}, ((3, 4, 2),),
+                                                          {"kind": "distinct"})])))
+
+
+_FLATTEN = layer_cases(Flatten, [
     ("", {}, ((2, 3, 2, 2),), {}),
     ("dims0-1", {"start_dim": 0, "end_dim": 1}, ((2, 3, 2),), {}),
 ])
+
 
 # --------------------------------------------------------------------------------------
 # convolution and pooling, with the hard spots: ties in max-pooling windows, padding beyond
 # the kernel's reach, stride > kernel, groups = channels (depthwise), 'same'/'valid',
 # dilation, ceil_mode, unbatched inputs, empty batches
 # --------------------------------------------------------------------------------------
-LAYER_CASES += layer_cases("Conv2d", [
+_CONV2D = layer_cases(Conv2d, [
     ("3x3", {"in_channels": 3, "out_channels": 4, "kernel_size": 3}, ((2, 3, 6, 5),), {}),
     ("stride2-pad1", {"in_channels": 3, "out_channels": 4, "kernel_size": 3, "stride": 2,
                       "padding": 1}, ((2, 3, 7, 6),), {}),
@@ -232,14 +84,14 @@ LAYER_CASES += layer_cases("Conv2d", [
     ("empty-batch", {"in_channels": 2, "out_channels": 3, "kernel_size": 3},
      ((0, 2, 5, 5),), {}),
 ])
-LAYER_CASES += layer_cases("Conv1d", [
+_CONV1D = layer_cases(Conv1d, [
     ("stride2-pad1-dilation2", {"in_channels": 2, "out_channels": 3, "kernel_size": 3,
                                 "stride": 2, "padding": 1, "dilation": 2}, ((2, 2, 11),), {}),
     ("same-groups2", {"in_channels": 2, "out_channels": 4, "kernel_size": 4,
                       "padding": "same", "groups": 2}, ((2, 2, 9),), {}),
     ("unbatched", {"in_channels": 2, "out_channels": 3, "kernel_size": 3}, ((2, 7),), {}),
 ])
-LAYER_CASES += layer_cases("ConvTranspose2d", [
+_CONVTRANSPOSE2D = layer_cases(ConvTranspose2d, [
     ("3x3", {"in_channels": 3, "out_channels": 4, "kernel_size": 3}, ((2, 3, 4, 5),), {}),
     ("stride2-pad1-outpad1", {"in_channels": 3, "out_channels": 4, "kernel_size": 3,
                               "stride": 2, "padding": 1, "output_padding": 1},
@@ -253,7 +105,7 @@ LAYER_CASES += layer_cases("ConvTranspose2d", [
                            "stride": 2}, ((2, 3, 3),), {}),
 ])
 _TORCH_ONLY = {"kind": "ties", "oracles": ("torch",)}  # a tie is a kink: no fd, no Taylor
-LAYER_CASES += layer_cases("MaxPool2d", [
+_MAXPOOL2D = layer_cases(MaxPool2d, [
     ("2x2", {"kernel_size": 2}, ((2, 3, 6, 6),), {"kind": "distinct"}),
     ("2x2-ties", {"kernel_size": 2}, ((2, 3, 6, 6),), _TORCH_ONLY),
     ("3x3-stride1-pad1-ties", {"kernel_size": 3, "stride": 1, "padding": 1},
@@ -271,13 +123,13 @@ LAYER_CASES += layer_cases("MaxPool2d", [
     ("empty-batch", {"kernel_size": 2}, ((0, 3, 6, 6),),
      {"kind": "distinct", "oracles": ("torch", "fd")}),  # nothing to take a direction in
 ])
-LAYER_CASES += layer_cases("MaxPool1d", [
+_MAXPOOL1D = layer_cases(MaxPool1d, [
     ("3-stride2-pad1-ceil-ties", {"kernel_size": 3, "stride": 2, "padding": 1,
                                   "ceil_mode": True}, ((2, 3, 10),), _TORCH_ONLY),
     ("dilation2-indices-unbatched", {"kernel_size": 2, "dilation": 2, "return_indices": True},
      ((3, 9),), {"kind": "distinct"}),
 ])
-LAYER_CASES += layer_cases("AvgPool2d", [
+_AVGPOOL2D = layer_cases(AvgPool2d, [
     ("2x2", {"kernel_size": 2}, ((2, 3, 6, 6),), {}),
     ("3x3-stride2-pad1", {"kernel_size": 3, "stride": 2, "padding": 1}, ((2, 3, 7, 6),), {}),
     ("exclude-pad-ceil", {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True,
@@ -288,7 +140,7 @@ LAYER_CASES += layer_cases("AvgPool2d", [
                           "divisor_override": 5}, ((2, 3, 6, 6),), {}),
     ("stride3-unbatched", {"kernel_size": 2, "stride": 3}, ((3, 7, 8),), {}),
 ])
-LAYER_CASES += layer_cases("AdaptiveAvgPool2d", [
+_ADAPTIVEAVGPOOL2D = layer_cases(AdaptiveAvgPool2d, [
     ("1", {"output_size": 1}, ((2, 3, 5, 6),), {}),
     ("3x4", {"output_size": (3, 4)}, ((2, 3, 7, 5),), {}),
     ("none-2-unbatched", {"output_size": (None, 2)}, ((3, 5, 5),), {}),
@@ -296,9 +148,11 @@ LAYER_CASES += layer_cases("AdaptiveAvgPool2d", [
 ])
 
 
-def _exhaustive_conv2d() -> list[LayerCase]:
-    """Every combination of stride, padding, dilation and groups on odd-sized inputs, two
-    seeds: opt-in (``pytest -m exhaustive``). The convolutions run in float64 only: their
+
+def _exhaustive_conv2d(layer: str) -> list[LayerCase]:
+    """The exhaustive cases of class ``layer``: every combination of stride, padding,
+    dilation and groups on odd-sized inputs, two seeds: opt-in (``pytest -m exhaustive``).
+    The convolutions run in float64 only: their
     weight and bias gradients sum 150 and more products with heavy cancellation, and in
     float32 both sides then stray past the float32 policy (atol 1e-6: ~100 roundings) —
     measured on conv2d s1-p2-d1-g1 seed 1, torch's float32 weight gradient lay 1.3e-5 from
@@ -311,7 +165,7 @@ def _exhaustive_conv2d() -> list[LayerCase]:
                   "padding": padding, "dilation": dilation, "groups": groups}
         variant = f"s{stride}-p{padding}-d{dilation}-g{groups}-seed{seed}"
         cases.append(LayerCase("Conv2d", _kw(config), ((3, 4, 9, 8),), "float64", seed=seed,
-                               exhaustive=True, variant=variant))
+                               exhaustive=True, variant=variant, cls=Conv2d))
     for stride, padding, outpad, seed in itertools.product((1, 2, 3), (0, 1, 2), (0, 1), (0,)):
         if outpad >= stride:  # torch: output_padding < max(stride, dilation)
             continue
@@ -319,37 +173,26 @@ def _exhaustive_conv2d() -> list[LayerCase]:
                   "padding": padding, "output_padding": outpad, "groups": 2}
         variant = f"s{stride}-p{padding}-op{outpad}-g2-seed{seed}"
         cases.append(LayerCase("ConvTranspose2d", _kw(config), ((3, 4, 5, 4),), "float64",
-                               seed=seed, exhaustive=True, variant=variant))
+                               seed=seed, exhaustive=True, variant=variant,
+                               cls=ConvTranspose2d))
     for k, stride, padding, ceil, seed in itertools.product((2, 3), (1, 2, 3), (0, 1),
                                                             (False, True), (0, 1)):
         config = {"kernel_size": k, "stride": stride, "padding": padding, "ceil_mode": ceil}
         variant = f"k{k}-s{stride}-p{padding}-ceil{int(ceil)}-seed{seed}"
         cases += [LayerCase("MaxPool2d", _kw(config), ((2, 3, 9, 8),), dtype, "distinct", seed,
-                            True, variant) for dtype in DTYPES]
+                            True, variant, cls=MaxPool2d) for dtype in DTYPES]
         cases += [LayerCase("AvgPool2d", _kw({**config, "count_include_pad": bool(seed)}),
-                            ((2, 3, 9, 8),), dtype, "normal", seed, True, variant)
-                  for dtype in DTYPES]
-    return cases
+                            ((2, 3, 9, 8),), dtype, "normal", seed, True, variant,
+                            cls=AvgPool2d) for dtype in DTYPES]
+    return [c for c in cases if c.layer == layer]
 
 
-LAYER_CASES += _exhaustive_conv2d()
-
-NETWORK_CASES: list[NetworkCase] = []
-NETWORK_CASES += [
-    NetworkCase("mlp-relu", (("Linear", _kw({"in_features": 4, "out_features": 6})),
-                             ("ReLU", ()),
-                             ("Linear", _kw({"in_features": 6, "out_features": 3}))),
-                "cross_entropy", (8, 4), dtype)
-    for dtype in DTYPES]
 
 
-def _has_layer(name: str) -> bool:
-    from manual import layers
-
-    return hasattr(layers, name)
-
-
-def _cnn(batch_norm: bool) -> tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]:
+# --------------------------------------------------------------------------------------
+# networks and negative controls
+# --------------------------------------------------------------------------------------
+def cnn(batch_norm: bool) -> tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]:
     """Conv2d -> [BatchNorm2d ->] ReLU -> MaxPool2d -> Conv2d -> ReLU -> AdaptiveAvgPool2d ->
     Flatten -> Linear, on (N, 1, 8, 8) images, 3 classes."""
     bn = (("BatchNorm2d", _kw({"num_features": 4})),) if batch_norm else ()
@@ -361,7 +204,7 @@ def _cnn(batch_norm: bool) -> tuple[tuple[str, tuple[tuple[str, Any], ...]], ...
         ("Linear", _kw({"in_features": 6, "out_features": 3}))))
 
 
-def _depthwise_separable(batch_norm: bool) -> tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]:
+def depthwise_separable(batch_norm: bool) -> tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]:
     """Depthwise 3x3 (groups = channels) -> [BatchNorm2d ->] ReLU -> pointwise 1x1 ->
     [BatchNorm2d ->] ReLU -> AvgPool2d -> Flatten -> Linear."""
     def bn(c: int) -> tuple:
@@ -374,21 +217,6 @@ def _depthwise_separable(batch_norm: bool) -> tuple[tuple[str, tuple[tuple[str, 
         ("Linear", _kw({"in_features": 6 * 3 * 3, "out_features": 3}))))
 
 
-NETWORK_CASES += [NetworkCase("cnn", _cnn(False), "cross_entropy", (6, 1, 8, 8), dtype)
-                  for dtype in DTYPES]
-NETWORK_CASES += [NetworkCase("depthwise-separable", _depthwise_separable(False),
-                              "cross_entropy", (4, 3, 6, 6), dtype) for dtype in DTYPES]
-if _has_layer("BatchNorm2d"):  # from the normalisation family (branch norms)
-    NETWORK_CASES += [NetworkCase("cnn-bn", _cnn(True), "cross_entropy", (6, 1, 8, 8), dtype)
-                      for dtype in DTYPES]
-    NETWORK_CASES += [NetworkCase("depthwise-separable-bn", _depthwise_separable(True),
-                                  "cross_entropy", (4, 3, 6, 6), dtype) for dtype in DTYPES]
-
-
-def _fails(oracles: tuple[str, ...], params: tuple[str, ...]) -> frozenset[tuple[str, str]]:
-    return frozenset((o, p) for o in oracles for p in params)
-
-
 _SQUARE = LayerCase("Linear", _kw({"in_features": 4, "out_features": 4}), ((5, 4),),
                     variant="square")
 _MLP_SQUARE = NetworkCase("mlp-square", (("Linear", _kw({"in_features": 4, "out_features": 4})),
@@ -397,53 +225,102 @@ _MLP_SQUARE = NetworkCase("mlp-square", (("Linear", _kw({"in_features": 4, "out_
                                          ("Tanh", ()),
                                          ("Linear", _kw({"in_features": 4, "out_features": 3}))),
                           "cross_entropy", (6, 4))
-LAYER_CONTROLS: list[LayerControl] = [
+_LINEAR_CONTROLS = [
     LayerControl("Linear weight gradient not transposed to torch's (out, in) layout",
-                 "LinearWeightGradTransposed", _SQUARE, _fails(ORACLES, ("weight",))),
-    LayerControl("Linear input gradient with W transposed", "LinearInputGradUntransposed",
+                 LinearWeightGradTransposed, _SQUARE, _fails(ORACLES, ("weight",))),
+    LayerControl("Linear input gradient with W transposed", LinearInputGradUntransposed,
                  _SQUARE, _fails(ORACLES, ("grad_input",))),
     # in a network the wrong input gradient of layer 2 corrupts every gradient below it
     LayerControl("Linear input gradient with W transposed, inside a network",
-                 "LinearInputGradUntransposed", _MLP_SQUARE,
+                 LinearInputGradUntransposed, _MLP_SQUARE,
                  _fails(NETWORK_ORACLES, ("0.weight", "0.bias")), layer_index=2,
                  first_divergence="backward dJ/d(input of 2.LinearInputGradUntransposed)"),
-    # convolution and pooling
+]
+_CONV2D_CONTROLS = [
     LayerControl("convolution backward as a correlation with the kernel not flipped",
-                 "Conv2dUnflippedKernel", LayerCase("Conv2d", _kw(
+                 Conv2dUnflippedKernel, LayerCase("Conv2d", _kw(
                      {"in_channels": 3, "out_channels": 4, "kernel_size": 3, "stride": 2,
                       "padding": 1}), ((2, 3, 7, 6),), variant="stride2-pad1"),
                  _fails(ORACLES, ("grad_input",))),
     LayerControl("convolution backward with the kernel's spatial axes transposed, not flipped",
-                 "Conv2dKernelTransposed", LayerCase("Conv2d", _kw(
+                 Conv2dKernelTransposed, LayerCase("Conv2d", _kw(
                      {"in_channels": 3, "out_channels": 4, "kernel_size": 3}),
                      ((2, 3, 6, 5),), variant="3x3"),
                  _fails(ORACLES, ("grad_input",))),
+    # in the CNN: the second convolution's wrong input gradient reaches only the first
+    # convolution's parameters, and the first divergence names the broken layer
+    LayerControl("convolution backward with the kernel not flipped, inside the CNN",
+                 Conv2dUnflippedKernel, NetworkCase("cnn", cnn(False), "cross_entropy",
+                                                    (6, 1, 8, 8)),
+                 _fails(NETWORK_ORACLES, ("0.weight", "0.bias")), layer_index=3,
+                 first_divergence="backward dJ/d(input of 3.Conv2dUnflippedKernel)"),
+]
+_MAXPOOL2D_CONTROLS = [
     LayerControl("max-pooling gradient sent to every element of the window",
-                 "MaxPool2dGradToWholeWindow", LayerCase("MaxPool2d", _kw({"kernel_size": 2}),
-                                                         ((2, 3, 6, 6),), kind="distinct",
-                                                         variant="2x2"),
+                 MaxPool2dGradToWholeWindow, LayerCase("MaxPool2d", _kw({"kernel_size": 2}),
+                                                       ((2, 3, 6, 6),), kind="distinct",
+                                                       variant="2x2"),
                  _fails(ORACLES, ("grad_input",))),
+]
+_CONVTRANSPOSE2D_CONTROLS = [
     LayerControl("transposed-convolution backward with its padding off by one pixel",
-                 "ConvTranspose2dPaddingOffByOne", LayerCase("ConvTranspose2d", _kw(
+                 ConvTranspose2dPaddingOffByOne, LayerCase("ConvTranspose2d", _kw(
                      {"in_channels": 3, "out_channels": 4, "kernel_size": 3, "stride": 2,
                       "padding": 1, "output_padding": 1}), ((2, 3, 4, 5),),
                      variant="stride2-pad1-outpad1"),
                  _fails(ORACLES, ("grad_input", "weight"))),
-    # in the CNN: the second convolution's wrong input gradient reaches only the first
-    # convolution's parameters, and the first divergence names the broken layer
-    LayerControl("convolution backward with the kernel not flipped, inside the CNN",
-                 "Conv2dUnflippedKernel", NetworkCase("cnn", _cnn(False), "cross_entropy",
-                                                      (6, 1, 8, 8)),
-                 _fails(NETWORK_ORACLES, ("0.weight", "0.bias")), layer_index=3,
-                 first_divergence="backward dJ/d(input of 3.Conv2dUnflippedKernel)"),
 ]
 
 
 
-# --------------------------------------------------------------------------------------
-# attention and the transformer block (the table lives in comparisons/cases/attention.py)
-# --------------------------------------------------------------------------------------
-from comparisons.cases.attention import ATTENTION_CASES, attention_controls  # noqa: E402
 
-LAYER_CASES += ATTENTION_CASES
-LAYER_CONTROLS += attention_controls()
+
+def _network(arch: str, spec: tuple, shape: tuple[int, ...]) -> tuple[NetworkCase, ...]:
+    return tuple(NetworkCase(arch, spec, "cross_entropy", shape, dtype) for dtype in DTYPES)
+
+
+_MLP_RELU = _network("mlp-relu", (("Linear", _kw({"in_features": 4, "out_features": 6})),
+                                  ("ReLU", ()),
+                                  ("Linear", _kw({"in_features": 6, "out_features": 3}))),
+                     (8, 4))
+
+#: dense, activation and shape layers; every activation layer has a record (the signature
+#: check reads them), those with a case first
+DENSE_LAYERS: list[LayerInfo] = [
+    LayerInfo(Linear, cases=tuple(_LINEAR), networks=_MLP_RELU, controls=tuple(_LINEAR_CONTROLS)),
+    _activation(layers.ReLU), _activation(layers.Tanh), _activation(layers.Sigmoid),
+    _activation(layers.GELU), _activation(layers.LeakyReLU, {"negative_slope": 0.2}),
+    _activation(layers.Softmax, {"dim": 1}),
+    LayerInfo(Flatten, cases=tuple(_FLATTEN)),
+    *[LayerInfo(getattr(layers, name)) for name in (
+        "ELU", "SELU", "CELU", "Softplus", "SiLU", "Mish", "Softsign", "Hardtanh", "ReLU6",
+        "Hardsigmoid", "Hardswish", "LogSigmoid", "Tanhshrink", "Softshrink", "LogSoftmax",
+        "Softmin", "Identity", "Sequential")],
+]
+
+_CONV_DIFFERENCE = ("a keyword-only extra of the manual convolution (its code is shared with "
+                    "ConvTranspose2d); torch's {} has none")
+
+#: convolution and pooling
+CONV_LAYERS: list[LayerInfo] = [
+    LayerInfo(Conv2d, cases=tuple(_CONV2D + _exhaustive_conv2d("Conv2d")),
+              networks=_network("cnn", cnn(False), (6, 1, 8, 8))
+              + _network("depthwise-separable", depthwise_separable(False), (4, 3, 6, 6)),
+              controls=tuple(_CONV2D_CONTROLS),
+              signature_differences={"output_padding": _CONV_DIFFERENCE.format("Conv2d")},
+              benchmarks=(workloads.forward_backward(
+                  "Conv2d(16->32, 3x3, padding=1)", Conv2d,
+                  {"in_channels": 16, "out_channels": 32, "kernel_size": 3, "padding": 1}),)),
+    LayerInfo(Conv1d, cases=tuple(_CONV1D),
+              signature_differences={"output_padding": _CONV_DIFFERENCE.format("Conv1d")}),
+    LayerInfo(ConvTranspose2d, cases=tuple(_CONVTRANSPOSE2D
+                                           + _exhaustive_conv2d("ConvTranspose2d")),
+              controls=tuple(_CONVTRANSPOSE2D_CONTROLS)),
+    LayerInfo(MaxPool2d, cases=tuple(_MAXPOOL2D + _exhaustive_conv2d("MaxPool2d")),
+              controls=tuple(_MAXPOOL2D_CONTROLS),
+              benchmarks=(workloads.forward_backward("MaxPool2d(2)", MaxPool2d,
+                                                     {"kernel_size": 2}),)),
+    LayerInfo(MaxPool1d, cases=tuple(_MAXPOOL1D)),
+    LayerInfo(AvgPool2d, cases=tuple(_AVGPOOL2D + _exhaustive_conv2d("AvgPool2d"))),
+    LayerInfo(AdaptiveAvgPool2d, cases=tuple(_ADAPTIVEAVGPOOL2D)),
+]

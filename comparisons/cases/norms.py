@@ -1,6 +1,6 @@
-"""Layer cases of the normalisation, dropout and embedding layers, with their hard spots,
-and their negative controls; :mod:`comparisons.registry` appends them to
-:data:`comparisons.cases.layers.LAYER_CASES` and ``LAYER_CONTROLS``.
+"""The layer records of the normalisation, dropout and embedding layers: their cases, with
+their hard spots, networks, negative controls and benchmark workload
+(:data:`NORM_LAYERS`, gathered by :mod:`comparisons.cases.catalog`).
 
 Hard spots: a batch of one for layer norm, batch norm with a constant channel (variance 0:
 only ``eps`` keeps :math:`1/\\sqrt{\\sigma^2+\\epsilon}` finite), ``momentum=None`` (the
@@ -15,57 +15,20 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
+from comparisons import workloads
+from comparisons.cases.info import (DTYPES, N_TOKENS, ORACLES, LayerCase, LayerControl,
+                                    LayerInfo, NetworkCase, fails, layer_cases)
+from comparisons.cases.layers import cnn, depthwise_separable
+from comparisons.norm_slips import (BatchNormConstantStatistics, DropoutBackwardNotRescaled,
+                                    EmbeddingOverwritesRepeats, LayerNormWrongAxis)
+from comparisons.twins import dropout_sync
+from manual.layers import BatchNorm1d, BatchNorm2d, Dropout, Embedding, GroupNorm, LayerNorm
 
-from comparisons.cases.layers import (INPUT_KINDS, LAYER_SETUPS, ORACLES, LayerCase,
-                                      LayerControl, NetworkCase, layer_cases)
-
-__all__ = ["NORM_CASES", "NORM_CONTROLS", "NORM_NETWORK_CASES"]
-
-N_TOKENS = 6  # num_embeddings of the embedding cases
-
-
-def _constant_channel(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """Standard normal, with channel 1 (axis 1) one constant value: its variance is 0."""
-    x = rng.standard_normal(shape)
-    x[:, 1] = 0.75
-    return x
-
-
-def _tokens(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """int64 indices in [0, N_TOKENS), with repeats (more positions than tokens, and the
-    first two equal), the first and the last token both present."""
-    idx = rng.integers(0, N_TOKENS, size=shape).reshape(-1)
-    idx[1] = idx[0]
-    idx[2], idx[-1] = 0, N_TOKENS - 1
-    return idx.reshape(shape).astype(np.int64)
-
-
-INPUT_KINDS.update({"constant-channel": _constant_channel, "tokens": _tokens})
-
-
-def _random_affine(layer: Any, rng: np.random.Generator) -> None:
-    """weight ~ 1 + N(0, 0.5²), bias ~ N(0, 0.5²), in place: torch's 1 and 0 would hide a
-    gamma forgotten in the backward or a bias gradient taken as zero."""
-    for name, p in layer.params.items():
-        p[...] = rng.normal(1.0 if name == "weight" else 0.0, 0.5, size=p.shape)
-
-
-def _trained_stats(layer: Any, rng: np.random.Generator) -> None:
-    """Random affine parameters and running statistics as after 3 batches."""
-    _random_affine(layer, rng)
-    b = layer.buffers
-    b["running_mean"][...] = rng.normal(0.0, 0.5, size=b["running_mean"].shape)
-    b["running_var"][...] = rng.uniform(0.5, 2.0, size=b["running_var"].shape)
-    b["num_batches_tracked"][...] = 3
-
-
-LAYER_SETUPS.update({"affine": _random_affine, "stats": _trained_stats})
+__all__ = ["NORM_LAYERS"]
 
 _TORCH_ONLY = ("torch",)
 
-NORM_CASES: list[LayerCase] = []
-NORM_CASES += layer_cases("BatchNorm1d", [
+_BATCHNORM1D = layer_cases(BatchNorm1d, [
     ("", {"num_features": 4}, ((8, 4),), {"setup": "affine"}),
     ("3d", {"num_features": 3}, ((4, 3, 5),), {"setup": "affine"}),
     ("momentum-none", {"num_features": 4, "momentum": None}, ((6, 4),), {"setup": "stats"}),
@@ -82,7 +45,7 @@ NORM_CASES += layer_cases("BatchNorm1d", [
     ("eps0.1", {"num_features": 3, "eps": 0.1}, ((5, 3),), {"setup": "affine"}),
     ("empty-batch", {"num_features": 3}, ((0, 3),), {"setup": "stats"}),
 ])
-NORM_CASES += layer_cases("BatchNorm2d", [
+_BATCHNORM2D = layer_cases(BatchNorm2d, [
     ("", {"num_features": 3}, ((4, 3, 3, 3),), {"setup": "affine"}),
     ("momentum-none", {"num_features": 3, "momentum": None}, ((2, 3, 3, 2),),
      {"setup": "stats"}),
@@ -94,7 +57,7 @@ NORM_CASES += layer_cases("BatchNorm2d", [
     ("no-track-no-affine", {"num_features": 2, "track_running_stats": False, "affine": False},
      ((3, 2, 2, 2),), {"mode": "eval"}),
 ])
-NORM_CASES += layer_cases("LayerNorm", [
+_LAYERNORM = layer_cases(LayerNorm, [
     ("", {"normalized_shape": 5}, ((4, 5),), {"setup": "affine"}),
     ("batch1", {"normalized_shape": 6}, ((1, 6),), {"setup": "affine"}),
     ("dims2", {"normalized_shape": (3, 4)}, ((2, 5, 3, 4),), {"setup": "affine"}),
@@ -104,7 +67,7 @@ NORM_CASES += layer_cases("LayerNorm", [
     ("nobias", {"normalized_shape": 4, "bias": False}, ((3, 2, 4),), {"setup": "affine"}),
     ("eval", {"normalized_shape": 4}, ((3, 4),), {"setup": "affine", "mode": "eval"}),
 ])
-NORM_CASES += layer_cases("GroupNorm", [
+_GROUPNORM = layer_cases(GroupNorm, [
     ("", {"num_groups": 2, "num_channels": 4}, ((3, 4, 5),), {"setup": "affine"}),
     ("instance", {"num_groups": 4, "num_channels": 4}, ((2, 4, 2, 3),), {"setup": "affine"}),
     ("one-group", {"num_groups": 1, "num_channels": 3}, ((2, 3, 4),), {"setup": "affine"}),
@@ -113,11 +76,10 @@ NORM_CASES += layer_cases("GroupNorm", [
      {"setup": "affine"}),
     ("2d-input", {"num_groups": 1, "num_channels": 4}, ((3, 4),), {"setup": "affine"}),
 ])
-for _mode in ("train", "eval"):
-    NORM_CASES += layer_cases("Dropout", [
-        (f"p{p}-{_mode}", {"p": p}, ((4, 6),), {"mode": _mode}) for p in (0.0, 0.3, 1.0)])
-NORM_CASES += layer_cases("Dropout", [("3d", {"p": 0.5}, ((2, 3, 4),), {})])
-NORM_CASES += layer_cases("Embedding", [
+_DROPOUT = [c for _mode in ("train", "eval") for c in layer_cases(Dropout, [
+    (f"p{p}-{_mode}", {"p": p}, ((4, 6),), {"mode": _mode}) for p in (0.0, 0.3, 1.0)])]
+_DROPOUT += layer_cases(Dropout, [("3d", {"p": 0.5}, ((2, 3, 4),), {})])
+_EMBEDDING = layer_cases(Embedding, [
     ("repeats", {"num_embeddings": N_TOKENS, "embedding_dim": 3}, ((3, 5),), {"kind": "tokens"}),
     # torch's conventions, not derivatives: the padding_idx row gets a zero gradient though
     # the output reads it, and scale_grad_by_freq divides by the counts; finite
@@ -137,8 +99,7 @@ NORM_CASES += layer_cases("Embedding", [
 ])
 
 
-def _fails(oracles: tuple[str, ...], params: tuple[str, ...]) -> frozenset[tuple[str, str]]:
-    return frozenset((o, p) for o in oracles for p in params)
+_fails = fails
 
 
 def _case(layer: str, config: dict[str, Any], shape: tuple[int, ...], **extra: Any
@@ -146,9 +107,9 @@ def _case(layer: str, config: dict[str, Any], shape: tuple[int, ...], **extra: A
     return LayerCase(layer, tuple(config.items()), (shape,), "float64", **extra)
 
 
-NORM_CONTROLS: list[LayerControl] = [
+_CONTROLS: list[LayerControl] = [
     LayerControl("batch-norm backward treating the batch mean and variance as constants",
-                 "BatchNormConstantStatistics",
+                 BatchNormConstantStatistics,
                  _case("BatchNorm1d", {"num_features": 4}, (8, 4), variant="control",
                        setup="affine"),
                  _fails(ORACLES, ("grad_input",))),
@@ -156,15 +117,15 @@ NORM_CONTROLS: list[LayerControl] = [
     # that depends on the normalisation; fd and Taylor differentiate the manual layer's own
     # (wrong but self-consistent) function and pass, and so does the bias gradient
     LayerControl("layer norm normalising over the batch axis instead of the features",
-                 "LayerNormWrongAxis",
+                 LayerNormWrongAxis,
                  _case("LayerNorm", {"normalized_shape": 5}, (4, 5), variant="control",
                        setup="affine"),
                  _fails(("torch",), ("output", "grad_input", "weight"))),
-    LayerControl("dropout backward not rescaled by 1/(1-p)", "DropoutBackwardNotRescaled",
+    LayerControl("dropout backward not rescaled by 1/(1-p)", DropoutBackwardNotRescaled,
                  _case("Dropout", {"p": 0.3}, (4, 6), variant="control"),
                  _fails(ORACLES, ("grad_input",))),
     LayerControl("embedding gradient written dW[idx] = dout: repeated indices lost",
-                 "EmbeddingOverwritesRepeats",
+                 EmbeddingOverwritesRepeats,
                  _case("Embedding", {"num_embeddings": N_TOKENS, "embedding_dim": 3}, (3, 5),
                        variant="control", kind="tokens"),
                  _fails(ORACLES, ("weight",))),
@@ -175,7 +136,7 @@ NORM_CONTROLS: list[LayerControl] = [
 # --------------------------------------------------------------------------------------
 #: Sequential networks with normalisation layers (dropout's networks are trained step by
 #: step in comparisons.model_trajectories, with torch's masks)
-NORM_NETWORK_CASES: list[NetworkCase] = [
+_NETWORKS: list[NetworkCase] = [
     NetworkCase(f"bn-ln-mlp{'-eval' if mode == 'eval' else ''}",
                 (("Linear", (("in_features", 5), ("out_features", 6), ("bias", False))),
                  ("BatchNorm1d", (("num_features", 6),)),
@@ -187,21 +148,47 @@ NORM_NETWORK_CASES: list[NetworkCase] = [
     for mode in ("train", "eval") for dtype in ("float64", "float32")]
 
 # more seeds and larger inputs, on request (pytest -m exhaustive, backprop-compare
-# --exhaustive)
-for _seed in (1, 2, 3):
-    NORM_CASES += layer_cases("BatchNorm2d", [
-        (f"seed{_seed}", {"num_features": 4}, ((6, 4, 5, 5),),
-         {"setup": "stats", "seed": _seed, "exhaustive": True}),
-        (f"momentum-none-seed{_seed}", {"num_features": 4, "momentum": None}, ((6, 4, 5, 5),),
-         {"setup": "stats", "seed": _seed, "exhaustive": True})])
-    NORM_CASES += layer_cases("LayerNorm", [
-        (f"dims2-seed{_seed}", {"normalized_shape": (6, 5)}, ((4, 3, 6, 5),),
-         {"setup": "affine", "seed": _seed, "exhaustive": True})])
-    NORM_CASES += layer_cases("GroupNorm", [
-        (f"seed{_seed}", {"num_groups": 3, "num_channels": 6}, ((4, 6, 4, 4),),
-         {"setup": "affine", "seed": _seed, "exhaustive": True})])
-    NORM_CASES += layer_cases("Embedding", [
-        (f"seed{_seed}", {"num_embeddings": N_TOKENS, "embedding_dim": 8}, ((16, 12),),
-         {"kind": "tokens", "seed": _seed, "exhaustive": True})])
-    NORM_CASES += layer_cases("Dropout", [
-        (f"seed{_seed}", {"p": 0.5}, ((16, 32),), {"seed": _seed, "exhaustive": True})])
+# --exhaustive), in seed order within each layer
+_SEEDS = (1, 2, 3)
+_BATCHNORM2D += [c for _seed in _SEEDS for c in layer_cases(BatchNorm2d, [
+    (f"seed{_seed}", {"num_features": 4}, ((6, 4, 5, 5),),
+     {"setup": "stats", "seed": _seed, "exhaustive": True}),
+    (f"momentum-none-seed{_seed}", {"num_features": 4, "momentum": None}, ((6, 4, 5, 5),),
+     {"setup": "stats", "seed": _seed, "exhaustive": True})])]
+_LAYERNORM += [c for _seed in _SEEDS for c in layer_cases(LayerNorm, [
+    (f"dims2-seed{_seed}", {"normalized_shape": (6, 5)}, ((4, 3, 6, 5),),
+     {"setup": "affine", "seed": _seed, "exhaustive": True})])]
+_GROUPNORM += [c for _seed in _SEEDS for c in layer_cases(GroupNorm, [
+    (f"seed{_seed}", {"num_groups": 3, "num_channels": 6}, ((4, 6, 4, 4),),
+     {"setup": "affine", "seed": _seed, "exhaustive": True})])]
+_EMBEDDING += [c for _seed in _SEEDS for c in layer_cases(Embedding, [
+    (f"seed{_seed}", {"num_embeddings": N_TOKENS, "embedding_dim": 8}, ((16, 12),),
+     {"kind": "tokens", "seed": _seed, "exhaustive": True})])]
+_DROPOUT += [c for _seed in _SEEDS for c in layer_cases(Dropout, [
+    (f"seed{_seed}", {"p": 0.5}, ((16, 32),), {"seed": _seed, "exhaustive": True})])]
+
+
+def _controls(layer: type) -> tuple[LayerControl, ...]:
+    return tuple(c for c in _CONTROLS if issubclass(c.broken, layer))
+
+
+def _bn_network(arch: str, spec: tuple, shape: tuple[int, ...]) -> tuple[NetworkCase, ...]:
+    return tuple(NetworkCase(arch, spec, "cross_entropy", shape, dtype) for dtype in DTYPES)
+
+
+#: the normalisation, dropout and embedding layers
+NORM_LAYERS: list[LayerInfo] = [
+    LayerInfo(BatchNorm1d, cases=tuple(_BATCHNORM1D), controls=_controls(BatchNorm1d)),
+    LayerInfo(BatchNorm2d, cases=tuple(_BATCHNORM2D),
+              networks=_bn_network("cnn-bn", cnn(True), (6, 1, 8, 8))
+              + _bn_network("depthwise-separable-bn", depthwise_separable(True), (4, 3, 6, 6)),
+              benchmarks=(workloads.forward_backward("BatchNorm2d(32)", BatchNorm2d,
+                                                     {"num_features": 32},
+                                                     (64, 32, 32, 32)),)),
+    LayerInfo(LayerNorm, cases=tuple(_LAYERNORM), networks=tuple(_NETWORKS),
+              controls=_controls(LayerNorm)),
+    LayerInfo(GroupNorm, cases=tuple(_GROUPNORM)),
+    LayerInfo(Dropout, sync=dropout_sync, cases=tuple(_DROPOUT),
+              controls=_controls(Dropout)),
+    LayerInfo(Embedding, cases=tuple(_EMBEDDING), controls=_controls(Embedding)),
+]

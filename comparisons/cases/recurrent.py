@@ -8,7 +8,7 @@ Every option is covered (``num_layers=2``, ``bidirectional``, ``batch_first``,
 ``proj_size``, ReLU, no bias, unbatched input, ``hx`` given or not, dropout between layers
 with torch's own masks, eval mode), with the hard spots: long sequences (T = 50), saturated
 gates (inputs ~10), a batch of one. Ids read ``lstm-bidirectional-2layer-float64``. The
-table is appended to :data:`comparisons.cases.layers.LAYER_CASES` by the registry.
+table is gathered into records (:data:`RECURRENT_LAYERS`) by :mod:`comparisons.cases.catalog`.
 """
 
 from __future__ import annotations
@@ -18,21 +18,18 @@ from typing import Any
 
 import numpy as np
 
-from comparisons.cases.layers import INPUT_KINDS, LayerCase, LayerControl, NetworkCase, _kw
+from comparisons import workloads
+from comparisons.cases.info import LayerCase, LayerControl, LayerInfo, NetworkCase, _kw
+from comparisons.layer_slips import (GRUResetBeforeProduct, LSTMCellStateGradDropped,
+                                     LSTMGatesSwappedInBackward, LSTMWeightHHLastStepOnly)
+from comparisons.twins import last_time_step_twin, recurrent_sync, recurrent_twin
+from manual import layers
 
-__all__ = ["RECURRENT_CASES", "RECURRENT_CONTROLS", "RECURRENT_NETWORKS", "RecurrentCase",
-           "TokenNetworkCase", "recurrent_case", "sequence_classifier"]
+__all__ = ["RECURRENT_CASES", "RECURRENT_LAYERS", "RecurrentCase", "TokenNetworkCase",
+           "recurrent_case", "sequence_classifier"]
 
 ALL_ORACLES = ("torch", "fd", "taylor")
 _GATES = {"RNN": 1, "LSTM": 4, "GRU": 3, "RNNCell": 1, "LSTMCell": 4, "GRUCell": 3}
-
-
-def _saturating(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """Standard normal x 10: gate pre-activations of several units, sigmoid' ~ 1e-4."""
-    return 10 * rng.standard_normal(shape)
-
-
-INPUT_KINDS.setdefault("saturating", _saturating)
 
 
 @dataclass(frozen=True)
@@ -94,7 +91,8 @@ def recurrent_case(layer: str, variant: str, config: dict[str, Any], *, L: int =
     shapes = [x_shape] + (_state_shapes(layer, config, L, N) if hx else [])
     kinds = (kind,) + ("normal",) * (len(shapes) - 1)
     return [RecurrentCase(layer, _kw(config), tuple(shapes), dtype, kinds, seed, exhaustive,
-                          variant, oracles if dtype == "float64" else ("torch",), mode)
+                          variant, oracles if dtype == "float64" else ("torch",), mode,
+                          cls=getattr(layers, layer))
             for dtype in dtypes]
 
 
@@ -166,19 +164,19 @@ _LSTM_GRADS = ("grad_input", "grad_h_0", "grad_c_0", "weight_ih_l0", "weight_hh_
 _GRU_GRADS = ("grad_input", "grad_h_0", "weight_ih_l0", "weight_hh_l0", "bias_ih_l0",
               "bias_hh_l0")
 
-RECURRENT_CONTROLS: list[LayerControl] = [
+_CONTROLS: list[LayerControl] = [
     # forward right (i, f, g, o), backward reading the blocks as i, f, o, g: the outputs
     # agree and every gradient is wrong, against every oracle
     LayerControl("LSTM backward with the gates in the wrong order (i, f, o, g)",
-                 "LSTMGatesSwappedInBackward", _LSTM, _rows(ALL_ORACLES, _LSTM_GRADS)),
+                 LSTMGatesSwappedInBackward, _LSTM, _rows(ALL_ORACLES, _LSTM_GRADS)),
     LayerControl("LSTM: the gradient through c_{t-1} dropped (dc_{t-1} = 0)",
-                 "LSTMCellStateGradDropped", _LSTM, _rows(ALL_ORACLES, _LSTM_GRADS)),
+                 LSTMCellStateGradDropped, _LSTM, _rows(ALL_ORACLES, _LSTM_GRADS)),
     LayerControl("LSTM: weight_hh's gradient from the last step only, not summed over t",
-                 "LSTMWeightHHLastStepOnly", _LSTM, _rows(ALL_ORACLES, ("weight_hh_l0",))),
+                 LSTMWeightHHLastStepOnly, _LSTM, _rows(ALL_ORACLES, ("weight_hh_l0",))),
     # the other paper's GRU (Cho et al.: r applied to h before W_hn): a consistent gradient
     # of another function, so only torch sees it, at the outputs and every gradient
     LayerControl("GRU: reset gate applied before the matrix product, r * (W_hn h)",
-                 "GRUResetBeforeProduct", _GRU,
+                 GRUResetBeforeProduct, _GRU,
                  _rows(("torch",), ("output", "h_n", *_GRU_GRADS))),
 ]
 
@@ -208,7 +206,28 @@ def sequence_classifier(vocab: int = 6, embed: int = 3, hidden: int = 4, classes
             ("Linear", _kw({"in_features": hidden, "out_features": classes})))
 
 
-RECURRENT_NETWORKS: list[TokenNetworkCase] = [
+_NETWORKS: list[TokenNetworkCase] = [
     TokenNetworkCase("embedding-lstm-classifier", sequence_classifier(), "cross_entropy",
                      (5, 6), dtype)
     for dtype in ("float64", "float32")]
+
+
+def _record(name: str, **fields: Any) -> LayerInfo:
+    """The record of ``manual.layers.<name>``: its cases and controls from the tables above."""
+    cls = getattr(layers, name)
+    return LayerInfo(cls, cases=tuple(c for c in RECURRENT_CASES if c.layer == name),
+                     controls=tuple(c for c in _CONTROLS if issubclass(c.broken, cls)),
+                     **fields)
+
+
+#: the recurrent layers, their cells, and the head that picks the last time step
+RECURRENT_LAYERS: list[LayerInfo] = [
+    _record("RNN", twin=recurrent_twin("RNN"), sync=recurrent_sync),
+    _record("LSTM", twin=recurrent_twin("LSTM"), sync=recurrent_sync,
+            networks=tuple(_NETWORKS),
+            benchmarks=(workloads.through_time(layers.LSTM),)),
+    _record("GRU", twin=recurrent_twin("GRU"), sync=recurrent_sync,
+            benchmarks=(workloads.through_time(layers.GRU),)),
+    _record("RNNCell"), _record("LSTMCell"), _record("GRUCell"),
+    LayerInfo(layers.LastTimeStep, twin=last_time_step_twin),
+]

@@ -13,7 +13,9 @@ every control passes.
     python -m comparisons.gallery
 
 prints the table (:func:`gallery_table`): the slip, where it shows, the oracles that catch
-it and the worst error.
+it and the worst error. ``--layers`` adds the layers' negative controls, one per
+``LayerControl`` of the layer records (:func:`layer_slips`; also ``backprop-compare
+--parts controls``).
 """
 
 from __future__ import annotations
@@ -29,7 +31,10 @@ import pandas as pd
 
 from comparisons.cases.components import (ElementwiseSoftmax, FlippedExponentSigmoid,
                                          MSEWithoutMean, ReLUOneAtZero, TanhNotSquared)
+from comparisons.cases import catalog
+from comparisons.cases.info import LayerControl, NetworkCase
 from comparisons.compare import SLIP_PREFIX
+from comparisons.controls import run_control
 from comparisons.teaching.lessons import Reference321
 from comparisons.runner import compare_activation, compare_loss, compare_network, failures
 from manual import MLP
@@ -52,6 +57,7 @@ __all__ = [
     "TanhNotSquared",
     "failing",
     "gallery_table",
+    "layer_slips",
     "main",
 ]
 
@@ -299,6 +305,23 @@ def _gallery() -> list[Slip]:
 GALLERY: list[Slip] = _gallery()
 
 
+def _layer_slip(control: LayerControl) -> Slip:
+    case = control.case
+    harness = ("compare_sequential (torch, vjp, fd, taylor)" if isinstance(case, NetworkCase)
+               else f"compare_layer ({', '.join(case.oracles)})")
+    right = type.mro(control.broken)[1].__name__
+    return Slip(control.id, control.slip, f"{right}, the correct layer, on {case.id}",
+                harness, control.fails, lambda: run_control(control, broken=True),
+                lambda: run_control(control, broken=False))
+
+
+def layer_slips(infos: list | None = None) -> list[Slip]:
+    """The layers' negative controls as slips, from the layer records (``infos``; by
+    default :data:`comparisons.cases.catalog.LAYER_INFOS`, read now)."""
+    infos = catalog.LAYER_INFOS if infos is None else infos
+    return [_layer_slip(c) for info in infos for c in info.controls]
+
+
 def failing(rows: Rows) -> set[tuple[str, str]]:
     """The ``(oracle, parameter)`` pairs of the rows that failed."""
     return {(r["oracle"], r["parameter"]) for r in rows if r.get("passed") is False}
@@ -347,6 +370,9 @@ catch it, where it first shows and the worst error, and whether the control pass
                    help="run only these slips: exact ids or shell-style patterns, "
                         "comma-separated (see --list)")
     p.add_argument("--list", action="store_true", help="print the slips' ids and exit")
+    p.add_argument("--layers", action="store_true",
+                   help="also the layers' negative controls (a broken subclass of a layer, "
+                        "from the layer records), after the gallery's own slips")
     p.add_argument("--failing", action="store_true",
                    help="also print every (oracle, parameter) pair that fails")
     return p
@@ -356,9 +382,10 @@ def main(argv: list[str] | None = None) -> int:
     """Print the gallery; exit status 1 if a slip is missed or a control fails."""
     parser = _parser()
     args = parser.parse_args(argv)
-    ids = [s.id for s in GALLERY]
+    pool = GALLERY + (layer_slips() if args.layers else [])
+    ids = [s.id for s in pool]
     picked = set(select_ids(ids, args.only))
-    chosen = [s for s in GALLERY if s.id in picked]
+    chosen = [s for s in pool if s.id in picked]
     problem = selection_error(ids, args.only, "slip")
     if problem:
         fail(parser.prog, f"{problem}; slips: {', '.join(ids)}")

@@ -23,9 +23,8 @@ import torch.nn.functional as F
 
 import reference
 from comparisons.bridge import MLPTwin
-from comparisons.compare import compare_arrays
 from comparisons.runner import compare_network
-from comparisons.tolerances import tolerance_for
+from comparisons.teaching.rows import COLUMNS, TOL, lesson_row
 from manual.lessons import (
     constant_derivative,
     derivative_as_limit,
@@ -42,11 +41,6 @@ __all__ = ["COLUMNS", "LESSON_CHECKS", "Reference321", "lesson_rows", "lessons_v
            "main", "torch_derivative", "torch_gd_1d", "torch_layer_norms",
            "torch_neuron_history", "torch_train_mlp"]
 
-TOL = tolerance_for(np.float64, "torch")
-#: ``err_over_tol`` (the worst element's error over its tolerance, > 1 fails) decides;
-#: ``worst_*`` are that element's errors, ``max_*`` the maxima over all elements
-COLUMNS = ["lesson", "quantity", "oracle", "size", "err_over_tol", "worst_abs_err",
-           "worst_rel_err", "max_abs_err", "max_rel_err", "rtol", "atol", "passed", "note"]
 
 
 # --------------------------------------------------------------------------------------
@@ -147,13 +141,7 @@ class Reference321:
 # --------------------------------------------------------------------------------------
 # the comparison table
 # --------------------------------------------------------------------------------------
-def _row(lesson: str, quantity: str, manual: Any, torch_value: Any, oracle: str = "torch"
-         ) -> dict[str, Any]:
-    c = compare_arrays(np.asarray(manual, dtype=np.float64),
-                       np.asarray(torch_value, dtype=np.float64), TOL, quantity)
-    row = c.row()
-    return {"lesson": lesson, "quantity": quantity, "oracle": oracle,
-            **{k: row[k] for k in COLUMNS if k in row and k != "note"}, "note": c.note}
+_row = lesson_row
 
 
 def _summarise(lesson: str, quantity: str, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
