@@ -14,8 +14,9 @@ folder gets
   layers.csv        single layers (manual.layers) against their torch.nn modules, and
                     Sequential networks with a loss, one row per case x quantity x oracle
   controls.csv      the layers' negative controls: a deliberately broken layer must fail
-                    exactly the rows its record names (status caught; missed if it
-                    passes one) and the correct layer the same case (pass)
+                    exactly the rows its record names (status xfail, control_verdict
+                    caught; fail and missed if it passes one) and the correct layer the
+                    same case (pass)
   trajectories.csv  training runs, manual optimizers against torch.optim, one row per step
                     (the real-data runs and whole models only when scikit-learn is
                     installed)
@@ -34,8 +35,8 @@ either, e.g. --only 'sigmoid-mse-*'  or  --only 'tanh-mse-small-float64,*adam*'.
 Every CSV has a status column (pass, fail, xfail: a documented deviation, skipped) and
 err_over_tol: the error of the worst element (the one furthest beyond its tolerance)
 divided by that element's tolerance atol + rtol*|reference|; a row passes when it is <= 1.
-In pandas, df[df.status == "fail"] lists the failures of any report (controls.csv
-also marks caught and missed: a missed row is a failure too).
+In pandas, df[df.status == "fail"] lists the failures of any report (in controls.csv a
+slip's row it must fail is xfail when caught, fail when missed).
 
 backprop-compare check STUDENT.py checks a student's CS231n-style layer file instead
 (backprop-compare check --help).
@@ -248,11 +249,10 @@ def _controls_failures(df: pd.DataFrame) -> list[str]:
 def _controls_summary(df: pd.DataFrame, controls: list, args: argparse.Namespace) -> None:
     broken = df[df["side"] == "broken"]
     correct = df[df["side"] == "correct"]
-    n_caught = int((broken["status"] == "caught").sum())
-    n_missed = int((broken["status"] == "missed").sum())
-    n_bad = int(broken["status"].isin(["fail", "xpass"]).sum())
-    caught = sum(not bool(g["status"].isin(["missed", "fail", "xpass"]).any())
-                 for _, g in broken.groupby("control"))
+    n_caught = int((broken["control_verdict"] == "caught").sum())
+    n_missed = int((broken["control_verdict"] == "missed").sum())
+    n_bad = int(((broken["status"] == "fail") & (broken["control_verdict"] != "missed")).sum())
+    caught = sum(not bool((g["status"] == "fail").any()) for _, g in broken.groupby("control"))
     correct_ok = sum(not bool(g["status"].isin(["fail", "xpass"]).any())
                      for _, g in correct.groupby("control"))
     print(f"controls: {len(controls)} negative controls, {caught} caught exactly where "

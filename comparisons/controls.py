@@ -2,11 +2,14 @@
 :class:`~comparisons.cases.info.LayerControl`) must fail exactly the rows it names, and the
 correct layer must pass the same case.
 
-:func:`run_control` runs one side; :func:`control_rows` runs both and labels the broken
-side's rows: ``caught`` (a row the slip must fail, failed), ``missed`` (a row it must fail,
-passed: the comparison is blind there), ``fail`` (a row that should have passed). The CLI
-writes them to ``controls.csv`` (``backprop-compare --parts controls``) and pytest asserts
-on them (``tests/test_layers.py``).
+:func:`run_control` runs one side; :func:`control_rows` runs both and gives each broken
+row its ``control_verdict``: ``caught`` (a row the slip must fail, failed), ``missed`` (a
+row it must fail, passed: the comparison is blind there), or empty (a row the slip must
+not touch). ``status`` is every report's: a caught row is an expected failure, ``xfail``;
+a missed row, or any other failing row, ``fail``; so ``df[df.status == "fail"]`` lists
+what is wrong in ``controls.csv`` as in every report. The CLI writes them to
+``controls.csv`` (``backprop-compare --parts controls``) and pytest asserts on them
+(``tests/test_layers.py``).
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ from comparisons.layers import case_names, compare_layer, compare_sequential
 __all__ = ["CONTROL_COLUMNS", "control_failures", "control_rows", "run_control"]
 
 #: the columns control_rows adds in front of the comparison's
-CONTROL_COLUMNS = ["control", "slip", "side"]
+CONTROL_COLUMNS = ["control", "slip", "side", "control_verdict"]
+#: a broken row's verdict -> its status in the report
+_STATUS = {"caught": "xfail", "missed": "fail"}
 
 
 def run_control(control: LayerControl, broken: bool) -> list[dict[str, Any]]:
@@ -54,13 +59,19 @@ def control_rows(control: LayerControl) -> list[dict[str, Any]]:
     the correct layer's rows (``pass``/``fail``); each with :data:`CONTROL_COLUMNS`."""
     info = {"control": control.id, "slip": control.slip}
     broken = run_control(control, broken=True)
-    out = [{**info, "side": "broken", **r, "status": _label(control, r)} for r in broken]
+    out = []
+    for r in broken:
+        label = _label(control, r)
+        verdict = label if label in _STATUS else ""
+        out.append({**info, "side": "broken", **r, "control_verdict": verdict,
+                    "status": _STATUS.get(label, label)})
     seen = {(r["oracle"], r["parameter"]) for r in broken}
     for oracle, parameter in sorted(control.fails - seen):
         out.append({**info, "side": "broken", "case": control.case.id, "oracle": oracle,
-                    "parameter": parameter, "status": "missed",
+                    "parameter": parameter, "control_verdict": "missed", "status": "fail",
                     "note": "no such row: the slip must fail it"})
-    out += [{**info, "side": "correct", **r} for r in run_control(control, broken=False)]
+    out += [{**info, "side": "correct", "control_verdict": "", **r}
+            for r in run_control(control, broken=False)]
     return out
 
 
@@ -71,7 +82,7 @@ def control_failures(rows: list[dict[str, Any]]) -> list[str]:
 
     lines = []
     for r in rows:
-        if r["status"] == "missed":
+        if r.get("control_verdict") == "missed":
             note = r.get("note")
             lines.append(f"control {r['control']}: {r['case']} [{r['oracle']}] "
                          f"{r['parameter']} was not caught where expected, though the slip "

@@ -109,10 +109,12 @@ def test_layers_csv_and_controls_csv(with_scale, tmp_path, capsys):
     assert {"output", "grad_input", "a"} <= set(df["parameter"])
     controls = pd.read_csv(tmp_path / "controls.csv")
     broken = controls[controls["side"] == "broken"]
-    assert set(zip(broken.loc[broken.status == "caught", "oracle"],
-                   broken.loc[broken.status == "caught", "parameter"])) == set(
+    assert set(zip(broken.loc[broken.control_verdict == "caught", "oracle"],
+                   broken.loc[broken.control_verdict == "caught", "parameter"])) == set(
         SCALE.controls[0].fails)
     assert (controls.loc[controls["side"] == "correct", "status"] == "pass").all()
+    assert set(controls["status"]) <= {"pass", "fail", "xfail", "skipped"}
+    assert controls[controls.status == "fail"].empty
     assert "1 caught exactly where expected" in capsys.readouterr().out
 
 

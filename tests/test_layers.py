@@ -63,7 +63,7 @@ def test_control_rows_label_the_broken_side():
                    if c.broken is layer_slips.LinearWeightGradTransposed)
     rows = control_rows(control)
     assert not control_failures(rows)
-    caught = {(r["oracle"], r["parameter"]) for r in rows if r["status"] == "caught"}
+    caught = {(r["oracle"], r["parameter"]) for r in rows if r["control_verdict"] == "caught"}
     assert caught == set(control.fails)
     assert {r["status"] for r in rows if r["side"] == "correct"} == {"pass"}
     wrong = dataclasses.replace(control, fails=control.fails | {("torch", "bias")})
