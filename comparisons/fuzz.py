@@ -77,6 +77,8 @@ class FuzzCase:
     kwargs: dict[str, Any]
     inputs: dict[str, Any]
     grad_seed: list[int] = field(default_factory=list)
+    #: the dtype the upstream gradient is drawn in (the case's own unless replayed in float64)
+    grad_dtype: np.dtype | None = None
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -346,7 +348,18 @@ def make_case(case: int, seed: int = 0) -> FuzzCase:
 # running one case
 # ======================================================================================
 def _grad_for(case: FuzzCase, shape: tuple[int, ...]) -> np.ndarray:
-    return np.random.default_rng(case.grad_seed).standard_normal(shape).astype(case.dtype)
+    g = np.random.default_rng(case.grad_seed).standard_normal(shape)
+    return np.asarray(g.astype(case.grad_dtype or case.dtype), dtype=case.dtype)
+
+
+def _in_float64(case: FuzzCase) -> FuzzCase:
+    """The same case with every float input, weight and the upstream gradient widened
+    exactly to float64 (float32 values are float64 values)."""
+    def wide(v: Any) -> Any:
+        return v.astype(np.float64) if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v
+    return FuzzCase(case.case, case.function, case.kind, np.dtype(np.float64),
+                    {k: wide(v) for k, v in case.kwargs.items()},
+                    {k: wide(v) for k, v in case.inputs.items()}, case.grad_seed, case.dtype)
 
 
 def _ours(case: FuzzCase) -> tuple[Any, np.ndarray, np.ndarray]:
@@ -455,18 +468,34 @@ def _compare(case: FuzzCase) -> tuple[str, float, str]:
         if reason:
             return "xfail", math.inf, f"stricter than torch on purpose: {reason}"
         return "fail", math.inf, f"ours refuses ({ours_error}), torch computes"
-    return _judge(case, value, grad, t_value, t_grad)
+    return _judge(case, component, value, grad, t_value, t_grad)
 
 
-def _judge(case: FuzzCase, value: Any, grad: Any, t_value: np.ndarray, t_grad: np.ndarray
-           ) -> tuple[str, float, str]:
+def _judge(case: FuzzCase, component: Any, value: Any, grad: Any, t_value: np.ndarray,
+           t_grad: np.ndarray) -> tuple[str, float, str]:
+    status, worst, note = _against(case, value, grad, t_value, t_grad)
+    if status == "fail" and case.dtype == np.float32 and "dtype" not in note:
+        # the difference may be torch's own float32 rounding (a cancellation in its formula
+        # or its order of summation): then ours agrees with torch run in float64
+        wide = _in_float64(case)
+        w_value, w_grad = _theirs(wide, component)
+        ok, err64, _ = _against(case, value, grad, w_value, w_grad)
+        if ok == "pass":
+            return "xfail", worst, (f"torch's own float32 rounding: ours is within the float32 "
+                                    f"tolerance of torch in float64 (err_over_tol {err64:.2g}); "
+                                    f"against torch float32: {note}")
+    return status, worst, note
+
+
+def _against(case: FuzzCase, value: Any, grad: Any, t_value: np.ndarray, t_grad: np.ndarray
+             ) -> tuple[str, float, str]:
     notes = []
     for what, mine in (("value", value), ("grad", grad)):
         dt = np.asarray(mine).dtype
         if dt != case.dtype:
             notes.append(f"{what}: dtype {dt} from {case.dtype} input")
-    err_v, note_v = _excess(value, t_value, case.dtype)
-    err_g, note_g = _excess(grad, t_grad, case.dtype)
+    err_v, note_v = _excess(value, t_value.astype(case.dtype), case.dtype)
+    err_g, note_g = _excess(grad, t_grad.astype(case.dtype), case.dtype)
     worst = max(err_v, err_g)
     if err_v > 1:
         notes.append(f"value {note_v}")
@@ -488,13 +517,27 @@ class FuzzDeviation:
     reason: str
 
 
-#: every genuine deviation the fuzz finds, with its reason
-DEVIATIONS: tuple[FuzzDeviation, ...] = ()
+def _empty_batch(case: FuzzCase) -> bool:
+    pred = case.inputs["pred"]
+    return np.ndim(pred) == 2 and pred.shape[0] == 0 and case.kwargs.get("reduction") != "none"
+
+
+#: every genuine deviation the fuzz finds, with its reason (``"*"``: any function)
+DEVIATIONS: tuple[FuzzDeviation, ...] = (
+    FuzzDeviation("*", lambda case: case.kwargs.get("reduction") == "elementwise_mean",
+                  "torch still accepts reduction='elementwise_mean', its deprecated alias of "
+                  "'mean' (with a warning); ours refuses it with the list of valid reductions"),
+    FuzzDeviation("multi_margin", _empty_batch,
+                  "torch's multi_margin_loss on an empty batch (N = 0) returns uninitialised "
+                  "memory for 'mean' and 'sum' (a different tiny number on each call); ours "
+                  "returns the empty sum 0 and the empty mean NaN (0/0), as every other torch "
+                  "loss does"),
+)
 
 
 def _deviation(case: FuzzCase) -> FuzzDeviation | None:
     for dev in DEVIATIONS:
-        if dev.function == case.function and dev.applies(case):
+        if dev.function in ("*", case.function) and dev.applies(case):
             return dev
     return None
 

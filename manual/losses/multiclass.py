@@ -61,11 +61,11 @@ class _WeightedClassLoss(_ClassLoss):
         sample (the log-softmax spreads it)."""
         return np.broadcast_to(keep[..., None], per_term.shape)
 
-    def _gradient_over_zero(self, per_term, g, target):
+    def _gradient_over_zero(self, per_term, g, pred, target):
         """All kept weights 0 (or every sample ignored): torch's 0/0 is NaN on the entries
         its backward divides, and ignored samples keep their 0."""
         if self._probabilities(target):
-            return super()._gradient_over_zero(per_term, g, target)
+            return super()._gradient_over_zero(per_term, g, pred, target)
         keep, labels = self._kept_labels(target)
         with np.errstate(divide="ignore", invalid="ignore"):
             over = per_term * (g / per_term.dtype.type(0))
@@ -146,6 +146,44 @@ class CrossEntropy(_WeightedClassLoss):
                                  f"supported with probability targets")
             return pred, self._validate_float_target(pred, target)
         return super()._validate(pred, target)
+
+    def _reduce(self, losses, pred, target):
+        if (self.label_smoothing and self._reduction() == "mean"
+                and not self._probabilities(target) and self._mean_denominator(pred, target) == 0):
+            return self._smoothed_mean_over_zero(pred, target)
+        return super()._reduce(losses, pred, target)
+
+    def _smoothed_mean_over_zero(self, pred, target):
+        """torch's smoothed mean when the kept weights sum to 0 (every label's weight 0, or
+        every sample ignored): torch divides its two terms by that 0 *separately*, then adds
+        them, :math:`(1-\varepsilon)\,\text{nll}/0 + \tfrac{\varepsilon}{C}\,\text{smooth}/0`:
+        NaN (the first is 0/0) where dividing the sum would give an infinity."""
+        keep, labels = self._kept_labels(target)
+        logp, w = log_softmax(pred), self._class_weight(pred)
+        nll = np.sum(np.where(keep, -w[labels] * _take(logp, labels), 0))
+        smooth = np.sum(np.where(keep, -np.sum(w * logp, axis=-1), 0))
+        eps, zero = self.label_smoothing, pred.dtype.type(0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (1 - eps) * (nll / zero) + eps / pred.shape[-1] * (smooth / zero)
+
+    def _gradient_over_zero(self, per_term, g, pred, target):
+        """The gradient of :meth:`_smoothed_mean_over_zero`, as torch's autograd takes it:
+        the label's entry gets :math:`-w_y (1-\varepsilon) g/0` (NLL's backward), every class
+        :math:`-w_c \tfrac{\varepsilon}{C} g/0` (the smoothing term's), ignored samples 0; then
+        through the log-softmax, :math:`d - p \sum_c d_c`. For non-negative weights that is NaN
+        on every entry of a kept sample (the label's entry is :math:`0 \cdot \infty`)."""
+        if self._probabilities(target):
+            return super()._gradient_over_zero(per_term, g, pred, target)
+        keep, labels = self._kept_labels(target)
+        eps, C, zero = self.label_smoothing, pred.shape[-1], per_term.dtype.type(0)
+        w = self._class_weight(pred)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = np.where(self._one_hot(pred, labels) > 0,
+                         -w[labels][..., None] * ((g * (1 - eps)) / zero), 0)
+            if eps:
+                d = d - w * ((g * (eps / C)) / zero)
+            d = np.where(keep[..., None], d, 0)
+            return (d - softmax(pred) * np.sum(d, axis=-1, keepdims=True)).astype(per_term.dtype)
 
     def _smoothed(self, pred, target):
         eps, C = self.label_smoothing, pred.shape[-1]
@@ -272,7 +310,8 @@ class MultiMargin(_ClassLoss):
 
     ``p`` is 1 or 2. The weight multiplies :math:`\max(0, m_i)^p` (torch's code; its
     docs put it inside the max, which differs for ``p=2``). At :math:`m_i = 0` the
-    gradient is **0**, as torch. The mean is over samples.
+    gradient is **0**, as torch. The mean is over samples. Inputs (C,) or (N, C), and, as
+    torch, a 0-d score with a 0-d label: one class, so the loss and its gradient are 0.
     """
 
     name = "multi_margin"
@@ -284,6 +323,18 @@ class MultiMargin(_ClassLoss):
             raise ValueError(f"multi_margin: p must be 1 or 2, got {self.p!r}")
         self.margin = check_number(self.name, "margin", self.margin)
         self._check_weight(per_class=True)
+
+    def forward(self, pred, target):
+        pred = as_real_array(pred, f"{self.name}: pred")
+        if pred.ndim == 0:  # torch: a single score, one class
+            return super().forward(pred.reshape(1), target)
+        return super().forward(pred, target)
+
+    def backward(self, pred, target, grad_out=None):
+        pred = as_real_array(pred, f"{self.name}: pred")
+        if pred.ndim == 0:
+            return super().backward(pred.reshape(1), target, grad_out).reshape(())
+        return super().backward(pred, target, grad_out)
 
     def _margins(self, pred, target):
         """m_i = margin - x_y + x_i, with the i = y entry masked out."""
