@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from manual._checks import as_real_array, check_number
@@ -38,6 +40,14 @@ class _WeightedClassLoss(_ClassLoss):
 
     def _ignored_label(self):
         return self.ignore_index
+
+    def _validate_labels(self, pred, target):
+        labels = super()._validate_labels(pred, target)
+        if pred.ndim == 3 and pred.shape[1] == 0 and labels.size:
+            # torch's nll_loss_nd views (N, 0, d1) as 4-d and fails ("size mismatch")
+            raise ValueError(f"{self.name}: pred {pred.shape} has no classes (C = 0) along "
+                             f"axis 1 with labels {labels.shape}; torch refuses it too")
+        return labels
 
     @staticmethod
     def _probabilities(target) -> bool:
@@ -78,6 +88,8 @@ class _WeightedClassLoss(_ClassLoss):
 
     def _mean_denominator(self, pred, target):
         """torch's weighted mean: the sum of w_y over the non-ignored samples."""
+        if pred.shape[-1] == 0:  # no classes: every label was ignore_index (else refused)
+            return 0.0
         keep, labels = self._kept_labels(target)
         return float(np.sum(np.where(keep, self._class_weight(pred)[labels], 0)))
 
@@ -105,8 +117,8 @@ class CrossEntropy(_WeightedClassLoss):
     Inputs (C,), (N, C) or torch's spatial (N, C, d1, ...) with labels (N, d1, ...),
     the classes on axis 1 as torch.
 
-    With **probability targets** :math:`t` (floating, pred's shape; ``ignore_index`` is
-    rejected, as torch),
+    With **probability targets** :math:`t` (floating, pred's shape; a non-negative
+    ``ignore_index`` is rejected, as torch),
     :math:`t' = (1 - \varepsilon)\,t + \varepsilon/C` and
 
     .. math::
@@ -115,6 +127,10 @@ class CrossEntropy(_WeightedClassLoss):
 
     and the mean is over samples, unweighted (as torch). Stable at logits of
     :math:`\pm 10^4` (log-softmax from :math:`z - \max z`).
+
+    No classes (C = 0) is computed as torch computes it: every integer label must then be
+    ``ignore_index`` (the mean is 0/0, NaN); with probability targets the terms are 0 and
+    the mean divides by torch's numel/C = 0/0, NaN.
     """
 
     name = "cross_entropy"
@@ -140,10 +156,11 @@ class CrossEntropy(_WeightedClassLoss):
                 raise TypeError(f"{self.name}: target must hold integer class labels (or class "
                                 f"probabilities of pred's shape {pred.shape}), got dtype "
                                 f"{target.dtype} of shape {target.shape}")
-            if self.ignore_index != self.defaults["ignore_index"]:
-                # torch: "ignore_index is not supported for floating point target"
+            if self.ignore_index >= 0:  # torch checks ignore_index < 0, and then ignores it:
+                # "ignore_index is not supported for floating point target"
                 raise ValueError(f"{self.name}: ignore_index ({self.ignore_index}) is not "
-                                 f"supported with probability targets")
+                                 f"supported with probability targets (only a negative one, "
+                                 f"which has no effect there)")
             return pred, self._validate_float_target(pred, target)
         return super()._validate(pred, target)
 
@@ -158,6 +175,8 @@ class CrossEntropy(_WeightedClassLoss):
         every sample ignored): torch divides its two terms by that 0 *separately*, then adds
         them, :math:`(1-\varepsilon)\,\text{nll}/0 + \tfrac{\varepsilon}{C}\,\text{smooth}/0`:
         NaN (the first is 0/0) where dividing the sum would give an infinity."""
+        if pred.shape[-1] == 0:  # no classes: (1 - eps) 0/0
+            return pred.dtype.type(np.nan)
         keep, labels = self._kept_labels(target)
         logp, w = log_softmax(pred), self._class_weight(pred)
         nll = np.sum(np.where(keep, -w[labels] * _take(logp, labels), 0))
@@ -172,7 +191,7 @@ class CrossEntropy(_WeightedClassLoss):
         :math:`-w_c \tfrac{\varepsilon}{C} g/0` (the smoothing term's), ignored samples 0; then
         through the log-softmax, :math:`d - p \sum_c d_c`. For non-negative weights that is NaN
         on every entry of a kept sample (the label's entry is :math:`0 \cdot \infty`)."""
-        if self._probabilities(target):
+        if self._probabilities(target) or per_term.size == 0:
             return super()._gradient_over_zero(per_term, g, pred, target)
         keep, labels = self._kept_labels(target)
         eps, C, zero = self.label_smoothing, pred.shape[-1], per_term.dtype.type(0)
@@ -190,11 +209,13 @@ class CrossEntropy(_WeightedClassLoss):
         return target * (1 - eps) + eps / C
 
     def _mean_denominator(self, pred, target):
-        if self._probabilities(target):
-            return float(np.prod(pred.shape[:-1]))  # torch: numel / C, unweighted
+        if self._probabilities(target):  # torch: numel / C, unweighted (0/0 for C = 0)
+            return float(np.prod(pred.shape[:-1])) if pred.shape[-1] else math.nan
         return super()._mean_denominator(pred, target)
 
     def _forward(self, pred, target):
+        if pred.shape[-1] == 0:  # no classes: each term is an empty sum
+            return np.zeros(pred.shape[:-1], dtype=pred.dtype)
         logp = log_softmax(pred)
         w = self._class_weight(pred)
         if self._probabilities(target):
@@ -208,6 +229,8 @@ class CrossEntropy(_WeightedClassLoss):
         return np.where(keep, (1 - eps) * nll + eps / pred.shape[-1] * smooth, 0)
 
     def _backward(self, pred, target):
+        if pred.shape[-1] == 0:
+            return np.zeros_like(pred)
         p = softmax(pred)
         w = self._class_weight(pred)
         if self._probabilities(target):
@@ -244,10 +267,14 @@ class NLL(_WeightedClassLoss):
         return keep[..., None] & (self._one_hot(per_term, labels) > 0)
 
     def _forward(self, pred, target):
+        if pred.shape[-1] == 0:  # no classes: every label was ignore_index (else refused)
+            return np.zeros(pred.shape[:-1], dtype=pred.dtype)
         keep, labels = self._kept_labels(target)
         return np.where(keep, -self._class_weight(pred)[labels] * _take(pred, labels), 0)
 
     def _backward(self, pred, target):
+        if pred.shape[-1] == 0:
+            return np.zeros_like(pred)
         keep, labels = self._kept_labels(target)
         w = np.where(keep, self._class_weight(pred)[labels], 0)
         return -w[..., None] * self._one_hot(pred, labels)
