@@ -53,8 +53,8 @@ from comparisons.cases.components import COMPONENTS, STRICTER_THAN_TORCH
 from comparisons.tolerances import tolerance_for
 from manual import activations, losses
 
-__all__ = ["DEVIATIONS", "FuzzCase", "FuzzDeviation", "fuzz", "main", "make_case", "run_case",
-           "summary"]
+__all__ = ["DEVIATIONS", "OPINFO_NAMES", "FuzzCase", "FuzzDeviation", "fuzz", "main", "make_case",
+           "opinfo", "opinfo_case", "run_case", "summary"]
 
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 #: what torch raises for input it refuses
@@ -632,6 +632,88 @@ def summary(table: pd.DataFrame) -> dict[str, int]:
     counts = {s: int((table["status"] == s).sum()) for s in ("pass", "fail", "xfail")}
     counts["total"] = len(table)
     return counts
+
+
+# ======================================================================================
+# torch's OpInfo samples
+# ======================================================================================
+#: OpInfo name -> (our name, the torch function whose signature binds the sample's args)
+OPINFO_NAMES: dict[str, tuple[str, str]] = {
+    **{f"nn.functional.{n}": (n, n) for n in (
+        "relu", "leaky_relu", "elu", "selu", "celu", "gelu", "softplus", "silu", "mish",
+        "softsign", "hardtanh", "relu6", "hardsigmoid", "hardswish", "logsigmoid",
+        "tanhshrink", "softshrink", "softmin")},
+    "sigmoid": ("sigmoid", "sigmoid"), "tanh": ("tanh", "tanh"),
+    "softmax": ("softmax", "softmax"), "log_softmax": ("log_softmax", "log_softmax"),
+    **{f"nn.functional.{t}": (n, t) for n, t in (
+        ("mse", "mse_loss"), ("mae", "l1_loss"), ("huber", "huber_loss"),
+        ("smooth_l1", "smooth_l1_loss"), ("gaussian_nll", "gaussian_nll_loss"),
+        ("poisson_nll", "poisson_nll_loss"), ("bce", "binary_cross_entropy"),
+        ("bce_with_logits", "binary_cross_entropy_with_logits"),
+        ("cross_entropy", "cross_entropy"), ("nll", "nll_loss"), ("kl_div", "kl_div"),
+        ("multi_margin", "multi_margin_loss"))},
+}
+#: arguments that say nothing about the function computed, when at these values
+_NEUTRAL = {"inplace": False, "size_average": None, "reduce": None, "_stacklevel": 3,
+            "dtype": None}
+
+
+def _numpy(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().numpy().copy()
+    return value
+
+
+def opinfo_case(op_name: str, sample: Any, index: int, seed: int = 0) -> FuzzCase | None:
+    """A :class:`FuzzCase` from one OpInfo ``SampleInput`` of ``op_name`` (None where the
+    sample is outside what our functions are: in-place, or another input dtype)."""
+    import inspect
+
+    import torch.nn.functional as F
+
+    name, torch_name = OPINFO_NAMES[op_name]
+    fn = getattr(F, torch_name, None) or getattr(torch, torch_name)
+    try:
+        bound = inspect.signature(fn).bind(sample.input, *sample.args, **sample.kwargs).arguments
+    except ValueError:  # a builtin without a signature (log_sigmoid): one input, no args
+        bound = {"input": sample.input, **sample.kwargs}
+    first = next(iter(bound))
+    x = _numpy(bound.pop(first))
+    if not isinstance(x, np.ndarray) or x.dtype not in DTYPES or bound.get("inplace"):
+        return None
+    kwargs = {k: _numpy(v) for k, v in bound.items() if k not in _NEUTRAL or v != _NEUTRAL[k]}
+    if name == "gelu" and kwargs.get("approximate") in ("none", "tanh"):
+        name = "gelu" if kwargs.pop("approximate") == "none" else "gelu_tanh"
+    if COMPONENTS[name].kind == "activation":
+        return FuzzCase(index, name, "activation", x.dtype, kwargs, {"z": x}, [seed, index, 1])
+    inputs = {"pred": x, "target": kwargs.pop("target")}
+    if "var" in kwargs:
+        inputs["var"] = kwargs.pop("var")
+    return FuzzCase(index, name, "loss", x.dtype, kwargs, inputs, [seed, index, 1])
+
+
+def opinfo(ops: list[Any], dtypes: tuple[Any, ...] = (torch.float32, torch.float64),
+           max_per_op: int = 40, errors: bool = True) -> pd.DataFrame:
+    """The fuzz table for torch's own OpInfo samples of ``ops`` (entries of
+    ``torch.testing._internal.common_methods_invocations.op_db`` named in
+    :data:`OPINFO_NAMES`): every sample on the CPU in each dtype (at most ``max_per_op``
+    per op and dtype, spread evenly), and, with ``errors``, each of the op's error inputs
+    (where torch must refuse, so must ours). Columns as :func:`fuzz`, plus ``op``."""
+    rows, index = [], 0
+    for op in ops:
+        samples = []
+        for dt in dtypes:
+            drawn = list(op.sample_inputs("cpu", dt, requires_grad=False))
+            step = max(1, math.ceil(len(drawn) / max_per_op))
+            samples += drawn[::step]
+        if errors and op.error_inputs_func is not None:
+            samples += [e.sample_input for e in op.error_inputs("cpu")]
+        for sample in samples:
+            case = opinfo_case(op.name, sample, index)
+            index += 1
+            if case is not None:
+                rows.append({"op": op.name, **run_case(case)})
+    return pd.DataFrame(rows)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -338,7 +338,8 @@ class MultiMargin(_ClassLoss):
     ``p`` is 1 or 2. The weight multiplies :math:`\max(0, m_i)^p` (torch's code; its
     docs put it inside the max, which differs for ``p=2``). At :math:`m_i = 0` the
     gradient is **0**, as torch. The mean is over samples. Inputs (C,) or (N, C), and, as
-    torch, a 0-d score with a 0-d label: one class, so the loss and its gradient are 0.
+    torch, a 0-d score with a 0-d label (one class: the loss and its gradient are 0) and a
+    (C,) vector with a (1,) label (a batch of one).
     """
 
     name = "multi_margin"
@@ -351,17 +352,24 @@ class MultiMargin(_ClassLoss):
         self.margin = check_number(self.name, "margin", self.margin)
         self._check_weight(per_class=True)
 
+    @staticmethod
+    def _as_torch_reads(pred, target) -> np.ndarray:
+        """pred as torch reads it: a 0-d score is one class (C,) = (1,); a (C,) vector with
+        a (1,) label is a batch of one, (1, C), whose unreduced loss has shape (1,)."""
+        if pred.ndim == 0:
+            return pred.reshape(1)
+        if pred.ndim == 1 and np.shape(target) == (1,):
+            return pred[None]
+        return pred
+
     def forward(self, pred, target):
         pred = as_real_array(pred, f"{self.name}: pred")
-        if pred.ndim == 0:  # torch: a single score, one class
-            return super().forward(pred.reshape(1), target)
-        return super().forward(pred, target)
+        return super().forward(self._as_torch_reads(pred, target), target)
 
     def backward(self, pred, target, grad_out=None):
         pred = as_real_array(pred, f"{self.name}: pred")
-        if pred.ndim == 0:
-            return super().backward(pred.reshape(1), target, grad_out).reshape(())
-        return super().backward(pred, target, grad_out)
+        grad = super().backward(self._as_torch_reads(pred, target), target, grad_out)
+        return grad.reshape(pred.shape)
 
     def _margins(self, pred, target):
         """m_i = margin - x_y + x_i, with the i = y entry masked out."""

@@ -227,7 +227,8 @@ class GaussianNLL(Loss):
     ``backward`` and :meth:`backward_var` (default 1: unit variance, which is what the
     network matrix uses), in one of torch's three layouts: pred's shape; pred's shape
     without the last axis (one variance per row, also when N = C); or pred's shape with
-    one axis of size 1. Any other shape is rejected, as torch. As torch: var is clamped
+    one axis of size 1. Any other shape is rejected, as torch. The target may, as torch's
+    documents, broadcast to pred's shape (e.g. (N, 1) for (N, C)). As torch: var is clamped
     at ``eps`` without stopping its gradient, must be >= 0, and the mean is over all
     elements.
     """
@@ -256,6 +257,18 @@ class GaussianNLL(Loss):
                 v for p, v in zip(pred_shape, var_shape) if p != v) == 1:
             return var_shape
         return None
+
+    def _validate_float_target(self, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """A target of pred's shape, or, as torch documents for this loss, one that
+        broadcasts to it (an axis of size 1, or fewer leading axes): it is broadcast. A
+        target that would enlarge the loss beyond pred's shape is refused."""
+        if target.shape != pred.shape:
+            try:
+                if np.broadcast_shapes(pred.shape, target.shape) == pred.shape:
+                    target = np.broadcast_to(target, pred.shape)
+            except ValueError:
+                pass  # refused below, naming both shapes
+        return super()._validate_float_target(pred, target)
 
     def _var(self, pred: np.ndarray, var: Any) -> np.ndarray:
         """var checked as torch checks it, laid out by :meth:`_var_layout`, broadcast to
