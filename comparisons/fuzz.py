@@ -320,7 +320,8 @@ def _class_loss_case(case: int, name: str, rng: np.random.Generator, dtype: np.d
     target: np.ndarray = labels
     if name == "cross_entropy" and rng.random() < 0.3:
         target = _probabilities(rng, shape, dtype)
-    if name == "multi_margin" and shape and C and labels.size and (labels < C).all():  # margins exactly 0: x_i = x_y - m
+    if name == "multi_margin" and shape and C and labels.size and (labels < C).all():
+        # margins exactly 0: x_i = x_y - margin
         margin = kwargs.get("margin", 1.0)
         x = np.moveaxis(pred, axis, -1)
         xy = np.take_along_axis(x, labels[..., None], -1)

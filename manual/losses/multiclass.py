@@ -171,7 +171,7 @@ class CrossEntropy(_WeightedClassLoss):
         return super()._reduce(losses, pred, target)
 
     def _smoothed_mean_over_zero(self, pred, target):
-        """torch's smoothed mean when the kept weights sum to 0 (every label's weight 0, or
+        r"""torch's smoothed mean when the kept weights sum to 0 (every label's weight 0, or
         every sample ignored): torch divides its two terms by that 0 *separately*, then adds
         them, :math:`(1-\varepsilon)\,\text{nll}/0 + \tfrac{\varepsilon}{C}\,\text{smooth}/0`:
         NaN (the first is 0/0) where dividing the sum would give an infinity."""
@@ -186,7 +186,7 @@ class CrossEntropy(_WeightedClassLoss):
             return (1 - eps) * (nll / zero) + eps / pred.shape[-1] * (smooth / zero)
 
     def _gradient_over_zero(self, per_term, g, pred, target):
-        """The gradient of :meth:`_smoothed_mean_over_zero`, as torch's autograd takes it:
+        r"""The gradient of :meth:`_smoothed_mean_over_zero`, as torch's autograd takes it:
         the label's entry gets :math:`-w_y (1-\varepsilon) g/0` (NLL's backward), every class
         :math:`-w_c \tfrac{\varepsilon}{C} g/0` (the smoothing term's), ignored samples 0; then
         through the log-softmax, :math:`d - p \sum_c d_c`. For non-negative weights that is NaN

@@ -1,0 +1,97 @@
+"""The seeded fuzz of activations and losses against torch (comparisons.fuzz), small enough
+for every run, and torch's own OpInfo samples for the functions we implement."""
+
+from __future__ import annotations
+
+import sys
+import types
+import unittest
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from comparisons.fuzz import (OPINFO_NAMES, fuzz, make_case, opinfo, opinfo_case, run_case,
+                              summary)
+
+
+def _failures(table: pd.DataFrame) -> str:
+    rows = table[table.status == "fail"]
+    with pd.option_context("display.max_colwidth", 300, "display.width", 250):
+        return rows.to_string(index=False)
+
+
+def test_small_fuzz_has_no_failures():
+    table = fuzz(600, seed=0)
+    counts = summary(table)
+    assert counts["total"] == 600 and counts["fail"] == 0, _failures(table)
+    assert list(table.columns) == ["case", "function", "shape", "kwargs", "dtype", "status",
+                                   "err_over_tol", "note"]
+    assert set(table.status) <= {"pass", "xfail"}
+    assert table.loc[table.status == "xfail", "note"].str.len().gt(0).all()  # with a reason
+    assert set(table.dtype) == {"float32", "float64"}
+
+
+def test_fuzz_is_deterministic_case_by_case():
+    a, b = make_case(17, seed=3), make_case(17, seed=3)
+    assert a.function == b.function and a.kwargs.keys() == b.kwargs.keys()
+    for key in a.inputs:
+        np.testing.assert_array_equal(a.inputs[key], b.inputs[key])
+    assert run_case(a) == run_case(b)
+
+
+def test_fuzz_catches_a_wrong_function(monkeypatch):
+    """Negative control: a relu whose derivative is 1 at the kink fails the fuzz."""
+    from manual.activations import ReLU
+
+    monkeypatch.setattr(ReLU, "_derivative",
+                        lambda self, z: (np.real(z) >= 0).astype(z.dtype))
+    table = fuzz(400, seed=0)
+    failed = table[table.status == "fail"]
+    assert len(failed) and set(failed.function) == {"relu"}, _failures(table)
+
+
+# ---- torch's OpInfo samples ------------------------------------------------------------
+@pytest.fixture(scope="module")
+def opinfo_ops():
+    """The OpInfo entries of our activations and losses (op_db is imported once: ~5 s).
+    torch's test helpers import ``expecttest`` for their TestCase base only; a stand-in
+    is supplied where it is not installed."""
+    if "expecttest" not in sys.modules:
+        try:
+            import expecttest  # noqa: F401
+        except ImportError:
+            stub = types.ModuleType("expecttest")
+            stub.TestCase = unittest.TestCase
+            sys.modules["expecttest"] = stub
+    try:
+        from torch.testing._internal.common_methods_invocations import op_db
+    except ImportError as err:  # pragma: no cover - a torch build without its test helpers
+        pytest.skip(f"torch's OpInfo database is not importable: {err}")
+    return [op for op in op_db if op.name in OPINFO_NAMES and op.variant_test_name == ""]
+
+
+def test_opinfo_covers_every_function_it_names(opinfo_ops):
+    assert {op.name for op in opinfo_ops} == set(OPINFO_NAMES)
+
+
+def test_opinfo_samples_agree_with_torch(opinfo_ops):
+    """Each sample (CPU, float32 and float64, at most 20 per op and dtype) and each error
+    input either matches torch (value and input gradient) or is refused exactly where
+    torch refuses it; at least 95% pass, and none fails."""
+    table = opinfo(opinfo_ops, (torch.float32, torch.float64), max_per_op=20)
+    counts = summary(table)
+    not_passing = table[table.status != "pass"]
+    with pd.option_context("display.max_colwidth", 300, "display.width", 250):
+        listing = not_passing.to_string(index=False)
+    assert counts["fail"] == 0, listing
+    assert counts["pass"] >= 0.95 * counts["total"], listing
+    assert counts["total"] >= 400  # every op contributed samples
+
+
+def test_opinfo_case_maps_gelu_approximation_to_our_two_names(opinfo_ops):
+    gelu = next(op for op in opinfo_ops if op.name == "nn.functional.gelu")
+    names = {opinfo_case(gelu.name, s, 0).function
+             for s in gelu.sample_inputs("cpu", torch.float64)}
+    assert names == {"gelu", "gelu_tanh"}
