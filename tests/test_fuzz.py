@@ -95,3 +95,69 @@ def test_opinfo_case_maps_gelu_approximation_to_our_two_names(opinfo_ops):
     names = {opinfo_case(gelu.name, s, 0).function
              for s in gelu.sample_inputs("cpu", torch.float64)}
     assert names == {"gelu", "gelu_tanh"}
+
+
+def test_the_module_example_runs():
+    import doctest
+
+    import comparisons.fuzz
+
+    result = doctest.testmod(comparisons.fuzz)
+    assert result.attempted > 0 and result.failed == 0
+
+
+# ---- what the fuzz found: each difference, now fixed, as a fixed case ----------------------
+def _case(name, kwargs, dtype=np.float64, **inputs):
+    from comparisons.fuzz import FuzzCase
+
+    kind = "activation" if "z" in inputs else "loss"
+    return FuzzCase(0, name, kind, np.dtype(dtype), kwargs, inputs, [0, 0, 1])
+
+
+_F = np.array
+FOUND = {
+    # torch divides the two smoothed terms by a zero weight sum apart: NaN, not inf
+    "ce-smoothing-zero-weights": _case(
+        "cross_entropy", {"label_smoothing": 0.1, "weight": _F([1.0, 0.7, 0.0], np.float32)},
+        np.float32, pred=_F([[-4.5, -1.0, -4.4]], np.float32), target=_F([2])),
+    "ce-smoothing-all-ignored": _case(
+        "cross_entropy", {"label_smoothing": 0.3, "ignore_index": 1},
+        pred=_F([[0.5, -1.0], [2.0, 0.1]]), target=_F([1, 1])),
+    # a negative ignore_index is allowed (and ignored) with probability targets
+    "ce-probabilities-negative-ignore-index": _case(
+        "cross_entropy", {"ignore_index": -1}, pred=_F([0.3, -2.0, 1.0]),
+        target=_F([0.2, 0.5, 0.3])),
+    "ce-probabilities-ignore-index-0-refused": _case(
+        "cross_entropy", {"ignore_index": 0}, pred=_F([0.3, -2.0, 1.0]),
+        target=_F([0.2, 0.5, 0.3])),
+    # no classes: NaN means (0/0), empty gradients; (N, 0, d1) with labels refused as torch
+    "ce-no-classes-probabilities": _case(
+        "cross_entropy", {"label_smoothing": 0.5}, pred=np.zeros((2, 0, 2)),
+        target=np.zeros((2, 0, 2))),
+    "nll-no-classes-all-ignored": _case("nll", {}, pred=np.zeros((2, 0)), target=_F([-100, -100])),
+    "ce-no-classes-spatial-refused": _case(
+        "cross_entropy", {"ignore_index": 0}, pred=np.zeros((5, 0, 3)),
+        target=np.zeros((5, 3), np.int64)),
+    # multi_margin: a 0-d score (one class), and a (C,) vector with a (1,) label
+    "multi-margin-0d": _case("multi_margin", {"p": 2, "margin": -1.0}, pred=_F(2.5),
+                             target=_F(0)),
+    "multi-margin-label-(1,)": _case("multi_margin", {"reduction": "none"},
+                                     pred=_F([0.1, 1.5, -0.3]), target=_F([1])),
+    # gaussian_nll: a target that broadcasts to pred's shape, as torch documents
+    "gaussian-nll-broadcast-target": _case(
+        "gaussian_nll", {"reduction": "none"}, pred=np.linspace(-1, 1, 6).reshape(2, 3),
+        target=_F([[0.5], [-0.2]]), var=np.full((2, 3), 0.7)),
+}
+
+
+@pytest.mark.parametrize("key", FOUND)
+def test_what_the_fuzz_found_now_agrees_with_torch(key):
+    row = run_case(FOUND[key])
+    assert row["status"] == "pass", row
+
+
+def test_gaussian_nll_refuses_a_target_that_would_enlarge_the_loss():
+    from manual import losses
+
+    with pytest.raises(ValueError, match="target has shape"):
+        losses.get("gaussian_nll").forward(np.zeros((2, 1)), np.zeros((2, 3)))

@@ -655,7 +655,9 @@ STRICTER_THAN_TORCH: dict[tuple[str, str], str] = {
                           "negative one)",
     ("poisson_nll", "target"): "counts must be >= 0 (torch computes a meaningless loss)",
     ("*", "target shape"): "pred and target must have the same shape: torch broadcasts them "
-                           "with only a warning, the classic silent (N,) vs (N, 1) bug",
+                           "with only a warning, the classic silent (N,) vs (N, 1) bug "
+                           "(gaussian_nll, whose torch documentation allows a target that "
+                           "broadcasts to pred's shape, takes one)",
     ("*", "non-finite target"): "a NaN or inf target is reported with its index at the API "
                                 "boundary, where torch propagates NaN",
 }
