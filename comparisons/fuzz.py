@@ -112,9 +112,17 @@ _FLOATS: dict[tuple[str, str], list[Any]] = {
 }
 
 
-def _float_kwarg(name: str, key: str, rng: np.random.Generator) -> float:
+def _float_kwarg(name: str, key: str, rng: np.random.Generator) -> Any:
+    """A value for a float argument: a Python float, sometimes an int (where the value is
+    whole) or a NumPy float32 scalar, which torch takes too."""
     options = _FLOATS.get((name, key), _FLOATS.get(("*", key)))
-    return _pick(rng, options) if options else float(np.round(rng.uniform(-3, 3), 3))
+    value = _pick(rng, options) if options else float(np.round(rng.uniform(-3, 3), 3))
+    kind = rng.random()
+    if kind < 0.1 and float(value).is_integer():
+        return int(value)
+    if kind < 0.2:
+        return np.float32(value)
+    return value
 
 
 def _hardtanh_limits(rng: np.random.Generator) -> dict[str, float]:
@@ -140,8 +148,8 @@ def draw_kwargs(name: str, rng: np.random.Generator) -> dict[str, Any]:
                              if rng.random() < 0.05 else list(component.reductions))
         elif isinstance(default, bool):
             out[key] = bool(rng.integers(2))
-        elif key == "dim":
-            out[key] = int(rng.integers(-4, 4))
+        elif key == "dim":  # torch's legacy dim=None too, and a NumPy integer
+            out[key] = _pick(rng, [int(rng.integers(-4, 4))] * 8 + [None, np.int64(-1)])
         elif key == "p":
             out[key] = _pick(rng, [1, 2, 2, 3])
         else:
@@ -271,8 +279,11 @@ def _var(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype) -> A
 
 
 def _weight(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """Weights in [0, 2) with some exactly 0, and, in one case in ten, negative ones."""
     w = np.array(rng.uniform(0, 2, shape))
     w[rng.random(shape) < 0.2] = 0.0
+    if rng.random() < 0.1:
+        w[rng.random(shape) < 0.5] *= -1
     return w.astype(dtype)
 
 
@@ -284,11 +295,12 @@ def _elementwise_loss_case(case: int, name: str, rng: np.random.Generator, dtype
     target = _elementwise_target(name, kwargs, pred, rng)
     defaults = COMPONENTS[name].manual().defaults
     if "weight" in defaults and rng.random() < 0.35:  # pred's shape, or its last axis
-        wshape = shape if name not in ("bce", "bce_with_logits") or rng.random() < 0.5 \
-            else shape[-1:]
+        wshape = shape if name not in ("bce", "bce_with_logits") else _pick(
+            rng, [shape, shape, shape[-1:], (1,) * len(shape)])  # bce's broadcast along rows
         kwargs["weight"] = _weight(rng, wshape, dtype)
-    if "pos_weight" in defaults and rng.random() < 0.35:
-        kwargs["pos_weight"] = np.asarray(_weight(rng, shape[-1:], dtype) + dtype.type(0.25))
+    if "pos_weight" in defaults and rng.random() < 0.35:  # along the classes, or elementwise
+        pshape = _pick(rng, [shape[-1:], shape[-1:], shape, (1,)])
+        kwargs["pos_weight"] = np.asarray(_weight(rng, pshape, dtype) + dtype.type(0.25))
     inputs = {"pred": pred, "target": target}
     if name == "gaussian_nll":
         inputs["var"] = _var(rng, shape, dtype)

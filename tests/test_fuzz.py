@@ -143,6 +143,12 @@ FOUND = {
                              target=_F(0)),
     "multi-margin-label-(1,)": _case("multi_margin", {"reduction": "none"},
                                      pred=_F([0.1, 1.5, -0.3]), target=_F([1])),
+    # an explicit dim=None takes torch's legacy choice: 0 for 0-, 1- and 3-d input, else 1
+    "softmax-dim-none-3d": _case("softmax", {"dim": None},
+                                 z=np.linspace(-2, 2, 24).reshape(2, 3, 4)),
+    "log-softmax-dim-none-2d": _case("log_softmax", {"dim": None},
+                                     z=np.linspace(-2, 2, 12).reshape(3, 4)),
+    "softmin-dim-none-0d": _case("softmin", {"dim": None}, np.float32, z=_F(0.5, np.float32)),
     # gaussian_nll: a target that broadcasts to pred's shape, as torch documents
     "gaussian-nll-broadcast-target": _case(
         "gaussian_nll", {"reduction": "none"}, pred=np.linspace(-1, 1, 6).reshape(2, 3),

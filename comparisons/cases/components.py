@@ -453,8 +453,8 @@ _MISH_DEVIATION = Deviation(
     "overflows (z = 1e4 here); ours returns the limit, 0")
 _SOFTMAX_DIM = ("torch's dim=None picks a legacy, deprecated dimension (0 for 0-, 1- and 3-d "
                 "input, else 1) with a warning; the functions default to the last axis, as "
-                "every current torch example passes explicitly (the layers in manual.layers "
-                "keep torch's dim=None)")
+                "every current torch example passes explicitly; an explicit dim=None takes torch's "
+                "legacy choice (the layers in manual.layers keep torch's default dim=None)")
 _INPLACE = "NumPy code never overwrites its input: there is nothing to make in-place"
 _SPLIT_GELU = ("torch's one approximate='none'|'tanh' argument is two names here, gelu and "
                "gelu_tanh (the layer manual.layers.GELU keeps the argument)")
