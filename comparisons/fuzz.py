@@ -38,6 +38,7 @@ Run it from the command line: ``python -m comparisons.fuzz 6000 --seed 0 --out f
 from __future__ import annotations
 
 import argparse
+import contextvars
 import math
 import warnings
 from collections.abc import Callable
@@ -166,10 +167,15 @@ def _shape(rng: np.random.Generator, min_ndim: int = 0, max_ndim: int = 3) -> tu
                                             p=[0.06, 0.14, 0.25, 0.25, 0.15, 0.15]))
 
 
+#: set by ``make_case(..., nonfinite=True)``: +-inf and NaN join the special values
+_NONFINITE = contextvars.ContextVar("nonfinite", default=False)
+
+
 def _specials(dtype: np.dtype) -> list[float]:
     tiny = float(np.finfo(dtype).smallest_subnormal)
-    return [0.0, -0.0, 1.0, -1.0, 1e4, -1e4, 1e-300, -1e-300, tiny, -tiny, 7 * tiny,
-            -1e3 * tiny, 50.0, -50.0, 800.0, -800.0]
+    values = [0.0, -0.0, 1.0, -1.0, 1e4, -1e4, 1e-300, -1e-300, tiny, -tiny, 7 * tiny,
+              -1e3 * tiny, 50.0, -50.0, 800.0, -800.0]
+    return values + [math.inf, -math.inf, math.nan] if _NONFINITE.get() else values
 
 
 def _values(rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype,
@@ -342,8 +348,17 @@ def _class_loss_case(case: int, name: str, rng: np.random.Generator, dtype: np.d
     return FuzzCase(case, name, "loss", dtype, kwargs, {"pred": pred, "target": target})
 
 
-def make_case(case: int, seed: int = 0) -> FuzzCase:
-    """Case number ``case`` of the fuzz with ``seed`` (deterministic)."""
+def make_case(case: int, seed: int = 0, nonfinite: bool = False) -> FuzzCase:
+    """Case number ``case`` of the fuzz with ``seed`` (deterministic). ``nonfinite``: the
+    inputs (not the targets) may also hold +-inf and NaN."""
+    token = _NONFINITE.set(nonfinite)
+    try:
+        return _make_case(case, seed)
+    finally:
+        _NONFINITE.reset(token)
+
+
+def _make_case(case: int, seed: int) -> FuzzCase:
     rng = np.random.default_rng([seed, case])
     name = sorted(COMPONENTS)[int(rng.integers(len(COMPONENTS)))]
     dtype = DTYPES[int(rng.integers(2))]
@@ -629,13 +644,14 @@ def _short_kwargs(case: FuzzCase) -> str:
     return ", ".join(parts)
 
 
-def fuzz(n: int = 6000, seed: int = 0) -> pd.DataFrame:
+def fuzz(n: int = 6000, seed: int = 0, nonfinite: bool = False) -> pd.DataFrame:
     """Run cases ``0 .. n-1`` of the fuzz with ``seed``: one row per case (``case``,
     ``function``, ``shape``, ``kwargs``, ``dtype``, ``status`` pass/fail/xfail,
-    ``err_over_tol``, ``note``)."""
+    ``err_over_tol``, ``note``). ``nonfinite``: inputs may also hold +-inf and NaN (not
+    part of the default fuzz: see :data:`NONFINITE_NOTE`)."""
     if n < 0:
         raise ValueError(f"fuzz: n must be >= 0, got {n}")
-    rows = [run_case(make_case(i, seed)) for i in range(n)]
+    rows = [run_case(make_case(i, seed, nonfinite)) for i in range(n)]
     columns = ["case", "function", "shape", "kwargs", "dtype", "status", "err_over_tol", "note"]
     return pd.DataFrame(rows, columns=columns)
 
@@ -737,8 +753,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("n", type=int, nargs="?", default=6000, help="number of cases (6000)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="", help="write the table to this CSV file")
+    p.add_argument("--nonfinite", action="store_true",
+                   help="inputs may also hold +-inf and NaN (not part of the default fuzz)")
     args = p.parse_args(argv)
-    table = fuzz(args.n, args.seed)
+    table = fuzz(args.n, args.seed, args.nonfinite)
     if args.out:
         table.to_csv(args.out, index=False)
     counts = summary(table)
