@@ -378,7 +378,7 @@ class MultiMargin(_ClassLoss):
 
     def _forward(self, pred, target):
         m = self._margins(pred, target)
-        h = np.where(np.real(m) > 0, m, 0 * m)
+        h = np.where(np.real(m) > 0, m, np.zeros_like(m))  # a NaN margin (inf - inf) adds 0
         h = h if self.p == 1 else h * h
         w = self._class_weight(pred)[target]
         return w * np.sum(h, axis=-1) / pred.shape[-1]
@@ -386,6 +386,7 @@ class MultiMargin(_ClassLoss):
     def _backward(self, pred, target):
         m = self._margins(pred, target)
         active = (np.real(m) > 0) & (self._one_hot(pred, target) == 0)
-        dh = np.where(active, 1 if self.p == 1 else 2 * m, 0 * m)
+        dh = np.where(active, 1 if self.p == 1 else 2 * m, np.zeros_like(m))
         dh = dh * (self._class_weight(pred)[target] / pred.shape[-1])[..., None]
-        return dh - self._one_hot(pred, target) * np.sum(dh, axis=-1, keepdims=True)
+        label = self._one_hot(pred, target) > 0  # where, not a product: the sum may be inf
+        return np.where(label, -np.sum(dh, axis=-1, keepdims=True), dh)
