@@ -596,6 +596,19 @@ def _infinite_input(case: FuzzCase) -> bool:
     return bool(np.isinf(case.inputs["z" if case.kind == "activation" else "pred"]).any())
 
 
+def _nan_input(case: FuzzCase) -> bool:
+    return bool(np.isnan(case.inputs["z" if case.kind == "activation" else "pred"]).any())
+
+
+def _nonfinite_input(case: FuzzCase) -> bool:
+    return _infinite_input(case) or _nan_input(case)
+
+
+_NAN_BY_SIZE = ("the gradient at a NaN input: torch's own answer depends on the tensor's size "
+                "(its scalar kernel, used for small tensors and the tail, passes the gradient; "
+                "its vectorised kernel gives {vec}); ours is always the vectorised answer")
+
+
 def _empty_batch(case: FuzzCase) -> bool:
     pred = case.inputs["pred"]
     return np.ndim(pred) == 2 and pred.shape[0] == 0 and case.kwargs.get("reduction") != "none"
@@ -611,17 +624,24 @@ DEVIATIONS: tuple[FuzzDeviation, ...] = (
                   "memory for 'mean' and 'sum' (a different tiny number on each call); ours "
                   "returns the empty sum 0 and the empty mean NaN (0/0), as every other torch "
                   "loss does"),
-    # the three below only with --nonfinite: torch's composite formulas at +-inf
+    # the ones below only with --nonfinite: torch's composite formulas at +-inf, its
+    # kernels at NaN
+    *(FuzzDeviation(name, _nan_input, _NAN_BY_SIZE.format(vec=vec)) for name, vec in (
+        ("hardtanh", "0"), ("relu6", "0"), ("softshrink", "0"), ("elu", "NaN"),
+        ("selu", "NaN"), ("celu", "NaN"), ("hardswish", "NaN"))),
+    FuzzDeviation("poisson_nll", _nan_input,
+                  "with log_input=False a NaN rate is refused, with its index, by the range "
+                  "check rates >= 0; torch computes NaN"),
     FuzzDeviation("softsign", _infinite_input,
                   "at z = +-inf torch's softsign, the composite z / (1 + |z|), differentiates "
                   "to inf/inf = NaN; ours gives the limit of 1/(1 + |z|)^2, 0"),
     FuzzDeviation("bce_with_logits", _infinite_input,
                   "at a logit of -inf torch's (1 - y) x - logsigmoid(x) is inf - inf = NaN; "
                   "ours, y softplus(-x) + (1 - y) softplus(x), gives the limit, +inf for y > 0"),
-    FuzzDeviation("cross_entropy", _infinite_input,
-                  "an ignored sample whose logits hold +-inf: torch's log-softmax of that row "
-                  "is NaN, and its zero upstream gradient becomes NaN * 0 = NaN; ours is 0, "
-                  "the sample being ignored"),
+    FuzzDeviation("cross_entropy", _nonfinite_input,
+                  "an ignored sample whose logits hold +-inf or NaN: torch's log-softmax of "
+                  "that row is NaN, and its zero upstream gradient becomes NaN * 0 = NaN; ours "
+                  "is 0, the sample being ignored"),
 )
 
 

@@ -102,5 +102,6 @@ def erfc(x: np.ndarray) -> np.ndarray:
 
 
 def _sign(x: np.ndarray) -> np.ndarray:
-    """sign(x) with sign(0) = 0, as torch (on the real part)."""
-    return np.sign(np.real(x)).astype(x.dtype)
+    """sign(x) with sign(0) = 0 and sign(NaN) = 0, as ``torch.sign`` (on the real part)."""
+    r = np.real(x)
+    return np.where(np.isnan(r), 0, np.sign(r)).astype(x.dtype)

@@ -142,7 +142,7 @@ class Hardswish(Activation):
     def _derivative(self, z):
         r = np.real(z)
         # 0 and 1, not 0 * z: at z = -inf and +inf torch's backward gives 0 and 1 (a NaN
-        # takes the middle branch and stays NaN)
+        # takes the middle branch: NaN, as torch's vectorised kernel)
         return np.where(r <= -3, np.zeros_like(z),
                         np.where(r >= 3, np.ones_like(z), (2 * z + 3) / 6))
 

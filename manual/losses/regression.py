@@ -172,7 +172,10 @@ class Huber(_ElementWeighted):
         return np.where(np.real(a) < self.delta, 0.5 * d * d, self.delta * (a - 0.5 * self.delta))
 
     def _term_derivative(self, d):
-        return np.where(np.real(_abs(d)) <= self.delta, d, self.delta * _sign(d))
+        # torch's branches: -delta below -delta, delta above delta, d between (and at NaN)
+        r = np.real(d)
+        return np.where(r <= -self.delta, -self.delta,
+                        np.where(r >= self.delta, self.delta, d)).astype(d.dtype, copy=False)
 
 
 @register
@@ -207,7 +210,10 @@ class SmoothL1(Loss):
         d = pred - target
         if self.beta == 0:
             return _sign(d)
-        return np.where(np.real(_abs(d)) < self.beta, d / self.beta, _sign(d))
+        # torch's branches: -1 below -beta, 1 above beta, d/beta between (and at NaN)
+        r = np.real(d)
+        return np.where(r < -self.beta, -1.0, np.where(r > self.beta, 1.0, d / self.beta)
+                        ).astype(d.dtype, copy=False)
 
 
 @register
