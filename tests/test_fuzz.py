@@ -33,6 +33,12 @@ def test_small_fuzz_has_no_failures():
     assert set(table.dtype) == {"float32", "float64"}
 
 
+def test_small_fuzz_with_infinities_and_nan_has_no_failures():
+    """--nonfinite: +-inf and NaN inputs, with the documented deviations as xfail."""
+    table = fuzz(300, seed=0, nonfinite=True)
+    assert summary(table)["fail"] == 0, _failures(table)
+
+
 def test_fuzz_is_deterministic_case_by_case():
     a, b = make_case(17, seed=3), make_case(17, seed=3)
     assert a.function == b.function and a.kwargs.keys() == b.kwargs.keys()
@@ -149,6 +155,23 @@ FOUND = {
     "log-softmax-dim-none-2d": _case("log_softmax", {"dim": None},
                                      z=np.linspace(-2, 2, 12).reshape(3, 4)),
     "softmin-dim-none-0d": _case("softmin", {"dim": None}, np.float32, z=_F(0.5, np.float32)),
+    # the limits at +-inf, and torch's gradient at NaN where every torch kernel agrees
+    "softplus-at-minus-inf": _case("softplus", {}, z=_F([-np.inf, 0.0, np.inf])),
+    "logsigmoid-at-inf": _case("logsigmoid", {}, z=_F([-np.inf, 0.0, np.inf])),
+    "bce-with-logits-at-inf": _case("bce_with_logits", {"reduction": "none"},
+                                    pred=_F([np.inf, np.inf, -np.inf]),
+                                    target=_F([0.3, 0.0, 0.0])),
+    "hardswish-grad-at-inf": _case("hardswish", {}, z=_F([-np.inf, np.inf, 1.0])),
+    "relu-grad-at-nan": _case("relu", {}, z=np.r_[np.nan, np.linspace(-2, 2, 20)]),
+    "mae-grad-at-nan": _case("mae", {}, pred=_F([np.nan, 1.0, 2.0]), target=_F([0.0, 1.0, 0.0])),
+    "huber-at-inf-and-nan": _case("huber", {"delta": 0.5, "reduction": "sum"},
+                                  pred=_F([np.inf, -np.inf, np.nan, 0.2]), target=np.zeros(4)),
+    "smooth-l1-at-inf-and-nan": _case("smooth_l1", {"reduction": "sum"},
+                                      pred=_F([np.inf, -np.inf, np.nan, 0.2]),
+                                      target=np.zeros(4)),
+    "multi-margin-inf-scores": _case("multi_margin", {"p": 2},
+                                     pred=_F([[np.inf, np.inf, 0.0], [1.0, -np.inf, 0.5]]),
+                                     target=_F([0, 2])),
     # gaussian_nll: a target that broadcasts to pred's shape, as torch documents
     "gaussian-nll-broadcast-target": _case(
         "gaussian_nll", {"reduction": "none"}, pred=np.linspace(-1, 1, 6).reshape(2, 3),
