@@ -38,8 +38,9 @@ def _sech2(z: np.ndarray) -> np.ndarray:
 def _softplus(x: np.ndarray) -> np.ndarray:
     """log(1 + e^x) = max(x, 0) + log1p(e^{-|x|}): never overflows."""
     # the same branch test (Re x >= 0) as _exp_neg_abs, so complex-step input at x = 0
-    # takes one consistent side
-    return np.where(np.real(x) >= 0, x, 0 * x) + np.log1p(_exp_neg_abs(x))
+    # takes one consistent side; 0 (not 0 * x) on the other, so that x = -inf gives 0, as
+    # torch; a NaN still propagates through log1p(e^{-|x|})
+    return np.where(np.real(x) >= 0, x, np.zeros_like(x)) + np.log1p(_exp_neg_abs(x))
 
 
 def _abs(z: np.ndarray) -> np.ndarray:
@@ -101,5 +102,6 @@ def erfc(x: np.ndarray) -> np.ndarray:
 
 
 def _sign(x: np.ndarray) -> np.ndarray:
-    """sign(x) with sign(0) = 0, as torch (on the real part)."""
-    return np.sign(np.real(x)).astype(x.dtype)
+    """sign(x) with sign(0) = 0 and sign(NaN) = 0, as ``torch.sign`` (on the real part)."""
+    r = np.real(x)
+    return np.where(np.isnan(r), 0, np.sign(r)).astype(x.dtype)

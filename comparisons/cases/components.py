@@ -453,8 +453,8 @@ _MISH_DEVIATION = Deviation(
     "overflows (z = 1e4 here); ours returns the limit, 0")
 _SOFTMAX_DIM = ("torch's dim=None picks a legacy, deprecated dimension (0 for 0-, 1- and 3-d "
                 "input, else 1) with a warning; the functions default to the last axis, as "
-                "every current torch example passes explicitly (the layers in manual.layers "
-                "keep torch's dim=None)")
+                "every current torch example passes explicitly; an explicit dim=None takes torch's "
+                "legacy choice (the layers in manual.layers keep torch's default dim=None)")
 _INPLACE = "NumPy code never overwrites its input: there is nothing to make in-place"
 _SPLIT_GELU = ("torch's one approximate='none'|'tanh' argument is two names here, gelu and "
                "gelu_tanh (the layer manual.layers.GELU keeps the argument)")
@@ -655,7 +655,9 @@ STRICTER_THAN_TORCH: dict[tuple[str, str], str] = {
                           "negative one)",
     ("poisson_nll", "target"): "counts must be >= 0 (torch computes a meaningless loss)",
     ("*", "target shape"): "pred and target must have the same shape: torch broadcasts them "
-                           "with only a warning, the classic silent (N,) vs (N, 1) bug",
+                           "with only a warning, the classic silent (N,) vs (N, 1) bug "
+                           "(gaussian_nll, whose torch documentation allows a target that "
+                           "broadcasts to pred's shape, takes one)",
     ("*", "non-finite target"): "a NaN or inf target is reported with its index at the API "
                                 "boundary, where torch propagates NaN",
 }

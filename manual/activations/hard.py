@@ -136,11 +136,15 @@ class Hardswish(Activation):
 
     def _forward(self, z):
         r = np.real(z)
+        # 0 * z, as torch's z * relu6(z + 3) / 6: NaN at z = -inf, as torch
         return np.where(r <= -3, 0 * z, np.where(r >= 3, z, z * (z + 3) / 6))
 
     def _derivative(self, z):
         r = np.real(z)
-        return np.where(r <= -3, 0 * z, np.where(r >= 3, 1 + 0 * z, (2 * z + 3) / 6))
+        # 0 and 1, not 0 * z: at z = -inf and +inf torch's backward gives 0 and 1 (a NaN
+        # takes the middle branch: NaN, as torch's vectorised kernel)
+        return np.where(r <= -3, np.zeros_like(z),
+                        np.where(r >= 3, np.ones_like(z), (2 * z + 3) / 6))
 
     def _second_derivative(self, z):
         r = np.real(z)

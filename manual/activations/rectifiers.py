@@ -45,7 +45,9 @@ class ReLU(Activation):
         return np.maximum(z, 0)  # propagates NaN, like torch
 
     def _derivative(self, z):
-        return (np.real(z) > 0).astype(z.dtype)
+        # not (z <= 0), as torch's threshold_backward: a NaN input passes its gradient
+        # (in every kernel of torch's, scalar and vectorised alike)
+        return (~(np.real(z) <= 0)).astype(z.dtype)
 
     def _second_derivative(self, z):
         return np.zeros_like(z)

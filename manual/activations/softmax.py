@@ -9,25 +9,35 @@ from manual._numerics import _log_softmax, _softmax, _softmax_jacobian, _softmax
 from manual.activations.base import Activation, register
 
 
+def legacy_dim(ndim: int) -> int:
+    """torch's ``_get_softmax_dim`` for an explicit ``dim=None``: 0 for 0-, 1- and 3-d
+    input, else 1 (deprecated in torch, which warns; kept for its exact result)."""
+    return 0 if ndim in (0, 1, 3) else 1
+
+
 class _FeatureAxis(Activation):
-    """Base of softmax-like activations: they mix the entries along ``dim``."""
+    """Base of softmax-like activations: they mix the entries along ``dim`` (default the
+    last axis; an explicit ``dim=None`` takes torch's legacy choice, :func:`legacy_dim`)."""
 
     defaults = {"dim": -1}
     elementwise = False
 
     def _check_params(self) -> None:
+        if self.dim is None:
+            return
         if isinstance(self.dim, bool) or not isinstance(self.dim, (int, np.integer)):
-            raise TypeError(f"{self.name}: dim must be an integer, got {self.dim!r}")
+            raise TypeError(f"{self.name}: dim must be an integer or None, got {self.dim!r}")
         self.dim = int(self.dim)
 
     def _axis(self, z: np.ndarray) -> int:
         """``dim``, checked as torch checks it: in [-ndim, ndim) (a 0-d input counts as one
-        axis, so -1 and 0), also for a 0-d or empty input."""
+        axis, so -1 and 0), also for a 0-d or empty input; None: :func:`legacy_dim`."""
         ndim = max(z.ndim, 1)
-        if not -ndim <= self.dim < ndim:
-            raise ValueError(f"{self.name}: dim {self.dim} is out of range for an input of "
+        dim = legacy_dim(z.ndim) if self.dim is None else self.dim
+        if not -ndim <= dim < ndim:
+            raise ValueError(f"{self.name}: dim {dim} is out of range for an input of "
                              f"shape {z.shape} (valid: {-ndim} to {ndim - 1})")
-        return self.dim
+        return dim
 
     def forward(self, z: np.ndarray) -> np.ndarray:
         z = as_real_array(z, "z", allow_complex=True)
@@ -62,7 +72,7 @@ class _FeatureAxis(Activation):
         one per leading index: shape ``z.shape + (K,)`` (for teaching; ``backward`` never
         builds it). Only for ``dim=-1``."""
         z = as_real_array(z, "z", allow_complex=True)
-        if self.dim not in (-1, max(z.ndim, 1) - 1):
+        if self._axis(z) not in (-1, max(z.ndim, 1) - 1):
             raise ValueError(f"{self.name}.jacobian supports dim=-1 only")
         z1 = z.reshape(1) if z.ndim == 0 else z
         out = self._jacobian(z1)

@@ -21,8 +21,9 @@ samples for classification losses, and over the *weights* of the samples when a 
 
 Where we stay stricter than torch, on purpose (each choice is listed with its reason in
 ``comparisons.cases.components.STRICTER_THAN_TORCH`` and tested): pred and target must
-have the same shape (torch broadcasts them with only a warning); targets must be finite,
-counts and probabilities non-negative; ``eps`` (poisson_nll, gaussian_nll) and
+have the same shape (torch broadcasts them with only a warning; gaussian_nll alone takes a
+target that broadcasts to pred's shape, as its torch documentation allows); targets must be
+finite, counts and probabilities non-negative; ``eps`` (poisson_nll, gaussian_nll) and
 ``label_smoothing`` must not be negative.
 
 Every loss is written so that it also runs on complex input (branches test the real

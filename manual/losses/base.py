@@ -194,13 +194,13 @@ class Loss(Configurable):
         g = pred.dtype.type(g)
         denominator = self._denominator(pred, target)
         if denominator == 0:  # weights summing to 0, or every sample ignored
-            return self._gradient_over_zero(per_term, g, target)
+            return self._gradient_over_zero(per_term, g, pred, target)
         if denominator is not None:
             g = g / pred.dtype.type(denominator)
         return per_term * g
 
-    def _gradient_over_zero(self, per_term: np.ndarray, g: Any, target: np.ndarray
-                            ) -> np.ndarray:
+    def _gradient_over_zero(self, per_term: np.ndarray, g: Any, pred: np.ndarray,
+                            target: np.ndarray) -> np.ndarray:
         """The mean's gradient when its denominator is 0 (all weights 0, or summing to 0):
         torch divides by it all the same, so ``per_term * (g / 0)``: NaN where the term's
         gradient is 0, +-inf elsewhere."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from manual._checks import as_real_array, check_number
@@ -39,6 +41,14 @@ class _WeightedClassLoss(_ClassLoss):
     def _ignored_label(self):
         return self.ignore_index
 
+    def _validate_labels(self, pred, target):
+        labels = super()._validate_labels(pred, target)
+        if pred.ndim == 3 and pred.shape[1] == 0 and labels.size:
+            # torch's nll_loss_nd views (N, 0, d1) as 4-d and fails ("size mismatch")
+            raise ValueError(f"{self.name}: pred {pred.shape} has no classes (C = 0) along "
+                             f"axis 1 with labels {labels.shape}; torch refuses it too")
+        return labels
+
     @staticmethod
     def _probabilities(target) -> bool:
         return np.asarray(target).dtype.kind in "fc"
@@ -61,11 +71,11 @@ class _WeightedClassLoss(_ClassLoss):
         sample (the log-softmax spreads it)."""
         return np.broadcast_to(keep[..., None], per_term.shape)
 
-    def _gradient_over_zero(self, per_term, g, target):
+    def _gradient_over_zero(self, per_term, g, pred, target):
         """All kept weights 0 (or every sample ignored): torch's 0/0 is NaN on the entries
         its backward divides, and ignored samples keep their 0."""
         if self._probabilities(target):
-            return super()._gradient_over_zero(per_term, g, target)
+            return super()._gradient_over_zero(per_term, g, pred, target)
         keep, labels = self._kept_labels(target)
         with np.errstate(divide="ignore", invalid="ignore"):
             over = per_term * (g / per_term.dtype.type(0))
@@ -78,6 +88,8 @@ class _WeightedClassLoss(_ClassLoss):
 
     def _mean_denominator(self, pred, target):
         """torch's weighted mean: the sum of w_y over the non-ignored samples."""
+        if pred.shape[-1] == 0:  # no classes: every label was ignore_index (else refused)
+            return 0.0
         keep, labels = self._kept_labels(target)
         return float(np.sum(np.where(keep, self._class_weight(pred)[labels], 0)))
 
@@ -105,8 +117,8 @@ class CrossEntropy(_WeightedClassLoss):
     Inputs (C,), (N, C) or torch's spatial (N, C, d1, ...) with labels (N, d1, ...),
     the classes on axis 1 as torch.
 
-    With **probability targets** :math:`t` (floating, pred's shape; ``ignore_index`` is
-    rejected, as torch),
+    With **probability targets** :math:`t` (floating, pred's shape; a non-negative
+    ``ignore_index`` is rejected, as torch),
     :math:`t' = (1 - \varepsilon)\,t + \varepsilon/C` and
 
     .. math::
@@ -115,6 +127,10 @@ class CrossEntropy(_WeightedClassLoss):
 
     and the mean is over samples, unweighted (as torch). Stable at logits of
     :math:`\pm 10^4` (log-softmax from :math:`z - \max z`).
+
+    No classes (C = 0) is computed as torch computes it: every integer label must then be
+    ``ignore_index`` (the mean is 0/0, NaN); with probability targets the terms are 0 and
+    the mean divides by torch's numel/C = 0/0, NaN.
     """
 
     name = "cross_entropy"
@@ -140,23 +156,66 @@ class CrossEntropy(_WeightedClassLoss):
                 raise TypeError(f"{self.name}: target must hold integer class labels (or class "
                                 f"probabilities of pred's shape {pred.shape}), got dtype "
                                 f"{target.dtype} of shape {target.shape}")
-            if self.ignore_index != self.defaults["ignore_index"]:
-                # torch: "ignore_index is not supported for floating point target"
+            if self.ignore_index >= 0:  # torch checks ignore_index < 0, and then ignores it:
+                # "ignore_index is not supported for floating point target"
                 raise ValueError(f"{self.name}: ignore_index ({self.ignore_index}) is not "
-                                 f"supported with probability targets")
+                                 f"supported with probability targets (only a negative one, "
+                                 f"which has no effect there)")
             return pred, self._validate_float_target(pred, target)
         return super()._validate(pred, target)
+
+    def _reduce(self, losses, pred, target):
+        if (self.label_smoothing and self._reduction() == "mean"
+                and not self._probabilities(target) and self._mean_denominator(pred, target) == 0):
+            return self._smoothed_mean_over_zero(pred, target)
+        return super()._reduce(losses, pred, target)
+
+    def _smoothed_mean_over_zero(self, pred, target):
+        r"""torch's smoothed mean when the kept weights sum to 0 (every label's weight 0, or
+        every sample ignored): torch divides its two terms by that 0 *separately*, then adds
+        them, :math:`(1-\varepsilon)\,\text{nll}/0 + \tfrac{\varepsilon}{C}\,\text{smooth}/0`:
+        NaN (the first is 0/0) where dividing the sum would give an infinity."""
+        if pred.shape[-1] == 0:  # no classes: (1 - eps) 0/0
+            return pred.dtype.type(np.nan)
+        keep, labels = self._kept_labels(target)
+        logp, w = log_softmax(pred), self._class_weight(pred)
+        nll = np.sum(np.where(keep, -w[labels] * _take(logp, labels), 0))
+        smooth = np.sum(np.where(keep, -np.sum(w * logp, axis=-1), 0))
+        eps, zero = self.label_smoothing, pred.dtype.type(0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (1 - eps) * (nll / zero) + eps / pred.shape[-1] * (smooth / zero)
+
+    def _gradient_over_zero(self, per_term, g, pred, target):
+        r"""The gradient of :meth:`_smoothed_mean_over_zero`, as torch's autograd takes it:
+        the label's entry gets :math:`-w_y (1-\varepsilon) g/0` (NLL's backward), every class
+        :math:`-w_c \tfrac{\varepsilon}{C} g/0` (the smoothing term's), ignored samples 0; then
+        through the log-softmax, :math:`d - p \sum_c d_c`. For non-negative weights that is NaN
+        on every entry of a kept sample (the label's entry is :math:`0 \cdot \infty`)."""
+        if self._probabilities(target) or per_term.size == 0:
+            return super()._gradient_over_zero(per_term, g, pred, target)
+        keep, labels = self._kept_labels(target)
+        eps, C, zero = self.label_smoothing, pred.shape[-1], per_term.dtype.type(0)
+        w = self._class_weight(pred)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = np.where(self._one_hot(pred, labels) > 0,
+                         -w[labels][..., None] * ((g * (1 - eps)) / zero), 0)
+            if eps:
+                d = d - w * ((g * (eps / C)) / zero)
+            d = np.where(keep[..., None], d, 0)
+            return (d - softmax(pred) * np.sum(d, axis=-1, keepdims=True)).astype(per_term.dtype)
 
     def _smoothed(self, pred, target):
         eps, C = self.label_smoothing, pred.shape[-1]
         return target * (1 - eps) + eps / C
 
     def _mean_denominator(self, pred, target):
-        if self._probabilities(target):
-            return float(np.prod(pred.shape[:-1]))  # torch: numel / C, unweighted
+        if self._probabilities(target):  # torch: numel / C, unweighted (0/0 for C = 0)
+            return float(np.prod(pred.shape[:-1])) if pred.shape[-1] else math.nan
         return super()._mean_denominator(pred, target)
 
     def _forward(self, pred, target):
+        if pred.shape[-1] == 0:  # no classes: each term is an empty sum
+            return np.zeros(pred.shape[:-1], dtype=pred.dtype)
         logp = log_softmax(pred)
         w = self._class_weight(pred)
         if self._probabilities(target):
@@ -170,6 +229,8 @@ class CrossEntropy(_WeightedClassLoss):
         return np.where(keep, (1 - eps) * nll + eps / pred.shape[-1] * smooth, 0)
 
     def _backward(self, pred, target):
+        if pred.shape[-1] == 0:
+            return np.zeros_like(pred)
         p = softmax(pred)
         w = self._class_weight(pred)
         if self._probabilities(target):
@@ -206,10 +267,14 @@ class NLL(_WeightedClassLoss):
         return keep[..., None] & (self._one_hot(per_term, labels) > 0)
 
     def _forward(self, pred, target):
+        if pred.shape[-1] == 0:  # no classes: every label was ignore_index (else refused)
+            return np.zeros(pred.shape[:-1], dtype=pred.dtype)
         keep, labels = self._kept_labels(target)
         return np.where(keep, -self._class_weight(pred)[labels] * _take(pred, labels), 0)
 
     def _backward(self, pred, target):
+        if pred.shape[-1] == 0:
+            return np.zeros_like(pred)
         keep, labels = self._kept_labels(target)
         w = np.where(keep, self._class_weight(pred)[labels], 0)
         return -w[..., None] * self._one_hot(pred, labels)
@@ -272,7 +337,9 @@ class MultiMargin(_ClassLoss):
 
     ``p`` is 1 or 2. The weight multiplies :math:`\max(0, m_i)^p` (torch's code; its
     docs put it inside the max, which differs for ``p=2``). At :math:`m_i = 0` the
-    gradient is **0**, as torch. The mean is over samples.
+    gradient is **0**, as torch. The mean is over samples. Inputs (C,) or (N, C), and, as
+    torch, a 0-d score with a 0-d label (one class: the loss and its gradient are 0) and a
+    (C,) vector with a (1,) label (a batch of one).
     """
 
     name = "multi_margin"
@@ -285,6 +352,25 @@ class MultiMargin(_ClassLoss):
         self.margin = check_number(self.name, "margin", self.margin)
         self._check_weight(per_class=True)
 
+    @staticmethod
+    def _as_torch_reads(pred, target) -> np.ndarray:
+        """pred as torch reads it: a 0-d score is one class (C,) = (1,); a (C,) vector with
+        a (1,) label is a batch of one, (1, C), whose unreduced loss has shape (1,)."""
+        if pred.ndim == 0:
+            return pred.reshape(1)
+        if pred.ndim == 1 and np.shape(target) == (1,):
+            return pred[None]
+        return pred
+
+    def forward(self, pred, target):
+        pred = as_real_array(pred, f"{self.name}: pred")
+        return super().forward(self._as_torch_reads(pred, target), target)
+
+    def backward(self, pred, target, grad_out=None):
+        pred = as_real_array(pred, f"{self.name}: pred")
+        grad = super().backward(self._as_torch_reads(pred, target), target, grad_out)
+        return grad.reshape(pred.shape)
+
     def _margins(self, pred, target):
         """m_i = margin - x_y + x_i, with the i = y entry masked out."""
         m = self.margin - _take(pred, target)[..., None] + pred
@@ -292,7 +378,7 @@ class MultiMargin(_ClassLoss):
 
     def _forward(self, pred, target):
         m = self._margins(pred, target)
-        h = np.where(np.real(m) > 0, m, 0 * m)
+        h = np.where(np.real(m) > 0, m, np.zeros_like(m))  # a NaN margin (inf - inf) adds 0
         h = h if self.p == 1 else h * h
         w = self._class_weight(pred)[target]
         return w * np.sum(h, axis=-1) / pred.shape[-1]
@@ -300,6 +386,7 @@ class MultiMargin(_ClassLoss):
     def _backward(self, pred, target):
         m = self._margins(pred, target)
         active = (np.real(m) > 0) & (self._one_hot(pred, target) == 0)
-        dh = np.where(active, 1 if self.p == 1 else 2 * m, 0 * m)
+        dh = np.where(active, 1 if self.p == 1 else 2 * m, np.zeros_like(m))
         dh = dh * (self._class_weight(pred)[target] / pred.shape[-1])[..., None]
-        return dh - self._one_hot(pred, target) * np.sum(dh, axis=-1, keepdims=True)
+        label = self._one_hot(pred, target) > 0  # where, not a product: the sum may be inf
+        return np.where(label, -np.sum(dh, axis=-1, keepdims=True), dh)

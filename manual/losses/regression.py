@@ -172,7 +172,10 @@ class Huber(_ElementWeighted):
         return np.where(np.real(a) < self.delta, 0.5 * d * d, self.delta * (a - 0.5 * self.delta))
 
     def _term_derivative(self, d):
-        return np.where(np.real(_abs(d)) <= self.delta, d, self.delta * _sign(d))
+        # torch's branches: -delta below -delta, delta above delta, d between (and at NaN)
+        r = np.real(d)
+        return np.where(r <= -self.delta, -self.delta,
+                        np.where(r >= self.delta, self.delta, d)).astype(d.dtype, copy=False)
 
 
 @register
@@ -207,7 +210,10 @@ class SmoothL1(Loss):
         d = pred - target
         if self.beta == 0:
             return _sign(d)
-        return np.where(np.real(_abs(d)) < self.beta, d / self.beta, _sign(d))
+        # torch's branches: -1 below -beta, 1 above beta, d/beta between (and at NaN)
+        r = np.real(d)
+        return np.where(r < -self.beta, -1.0, np.where(r > self.beta, 1.0, d / self.beta)
+                        ).astype(d.dtype, copy=False)
 
 
 @register
@@ -227,7 +233,8 @@ class GaussianNLL(Loss):
     ``backward`` and :meth:`backward_var` (default 1: unit variance, which is what the
     network matrix uses), in one of torch's three layouts: pred's shape; pred's shape
     without the last axis (one variance per row, also when N = C); or pred's shape with
-    one axis of size 1. Any other shape is rejected, as torch. As torch: var is clamped
+    one axis of size 1. Any other shape is rejected, as torch. The target may, as torch's
+    documents, broadcast to pred's shape (e.g. (N, 1) for (N, C)). As torch: var is clamped
     at ``eps`` without stopping its gradient, must be >= 0, and the mean is over all
     elements.
     """
@@ -256,6 +263,18 @@ class GaussianNLL(Loss):
                 v for p, v in zip(pred_shape, var_shape) if p != v) == 1:
             return var_shape
         return None
+
+    def _validate_float_target(self, pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """A target of pred's shape, or, as torch documents for this loss, one that
+        broadcasts to it (an axis of size 1, or fewer leading axes): it is broadcast. A
+        target that would enlarge the loss beyond pred's shape is refused."""
+        if target.shape != pred.shape:
+            try:
+                if np.broadcast_shapes(pred.shape, target.shape) == pred.shape:
+                    target = np.broadcast_to(target, pred.shape)
+            except ValueError:
+                pass  # refused below, naming both shapes
+        return super()._validate_float_target(pred, target)
 
     def _var(self, pred: np.ndarray, var: Any) -> np.ndarray:
         """var checked as torch checks it, laid out by :meth:`_var_layout`, broadcast to
