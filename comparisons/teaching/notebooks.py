@@ -49,7 +49,7 @@ def markdown(rst: str) -> str:
 
     def block(m: re.Match) -> str:
         body = inspect.cleandoc(m.group(1))
-        return f"$$\n{body}\n$$\n"
+        return f"$$\n{body}\n$$\n\n"
 
     text = re.sub(r"^\.\. math::\n((?:[ \t]+.*\n?|\n)+)", block, text + "\n", flags=re.M)
     text = re.sub(r":math:`([^`]*)`", r"$\1$", text)
@@ -101,8 +101,8 @@ def lesson_notebook(module: ModuleType) -> nbformat.NotebookNode:
     name = module.__name__.rsplit(".", 1)[-1]
     source = Path(module.__file__).read_text(encoding="utf-8")
     md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
-    first, _, rest = markdown(module.__doc__ or name).partition("\n")
-    cells = [md(f"# {first}\n\n{rest.strip()}"),
+    first, _, rest = markdown(module.__doc__ or name).partition("\n\n")  # the title paragraph
+    cells = [md(f"# {' '.join(first.split())}\n\n{rest.strip()}"),
              md(f"*Generated from `manual/lessons/{name}.py` by `python -m "
                 f"comparisons.teaching.notebooks`: edit the module, not this notebook.* The "
                 f"cells below are the module's own code, then the lesson's tables, its plot "
@@ -151,11 +151,15 @@ def assignment_notebook(backward: str | None = None) -> nbformat.NotebookNode:
     its cell, e.g. a solution; default the exercise) and the grading cell."""
     forward, solution = solution_source()
     md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
-    from manual.layers import linear
-
     cells = [
         md("# Assignment: the backward pass of an affine layer\n\n"
-           + markdown(linear.__doc__ or "")),
+           "For a batch $X$ of shape (N, in), weights $W$ (in, out) and a bias $b$ (out,), "
+           "the affine layer computes\n\n$$\nZ = X W + b .\n$$\n\n"
+           "Given the upstream gradient $\\delta = \\partial L/\\partial Z$ (N, out), "
+           "derive $\\partial L/\\partial X$, $\\partial L/\\partial W$ and "
+           "$\\partial L/\\partial b$, and write them in `affine_backward`, vectorised "
+           "(no Python loop over the examples). Check your shapes first: each gradient has "
+           "the shape of what it is the gradient of."),
         md("*Generated from `manual/layers/linear.py` by `python -m "
            "comparisons.teaching.notebooks`.* Write `affine_backward` where it says "
            "`# YOUR CODE HERE`, then run the last cell: it checks your gradients against "
@@ -165,8 +169,7 @@ def assignment_notebook(backward: str | None = None) -> nbformat.NotebookNode:
         code(forward.rstrip("\n")),
         code((backward if backward is not None else exercise_source(solution)).rstrip("\n")),
         md("## Grading"),
-        code("import torch\n"
-             "from comparisons import check_layer\n"
+        code("from comparisons import check_layer\n"
              "from comparisons.runner import failures\n\n"
              "rng = np.random.default_rng(0)\n"
              "x, W, b = rng.standard_normal((4, 5)), rng.standard_normal((5, 3)), "
