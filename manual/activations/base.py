@@ -43,7 +43,9 @@ def get(name: str | Activation, **kwargs: Any) -> Activation:
 class Activation(Configurable):
     """Base class. Subclasses set ``name`` and implement ``forward`` and ``derivative``.
 
-    Class attributes describe the function for the harness and for readers:
+    Class attributes (``output_range``, ``kinks`` and ``analytic``: read-only, a property
+    where they depend on the hyperparameters) describe the function for the harness and
+    for readers:
 
     ``defaults``
         The hyperparameters, with torch's names and defaults.
@@ -67,10 +69,21 @@ class Activation(Configurable):
 
     name: ClassVar[str] = ""
     defaults: ClassVar[dict[str, float]] = {}
-    output_range: tuple[float, float] = (-np.inf, np.inf)
-    kinks: tuple[float, ...] = ()
     elementwise: ClassVar[bool] = True
-    analytic: ClassVar[bool] = True
+
+    # read-only: a subclass sets a class attribute, or a property where the value
+    # depends on the hyperparameters (softplus's beta, hardtanh's bounds, celu's alpha)
+    @property
+    def analytic(self) -> bool:
+        return True
+
+    @property
+    def output_range(self) -> tuple[float, float]:
+        return (-np.inf, np.inf)
+
+    @property
+    def kinks(self) -> tuple[float, ...]:
+        return ()
 
     def _check_params(self) -> None:
         for key, value in self.kwargs.items():

@@ -60,6 +60,7 @@ class ELU(_ExponentialLinear):
 
     name = "elu"
     defaults = {"alpha": 1.0}
+    alpha: float
 
     def _scale_alpha_c(self):
         return 1.0, self.alpha, 1.0
@@ -109,6 +110,7 @@ class CELU(_ExponentialLinear):
 
     name = "celu"
     defaults = {"alpha": 1.0}
+    alpha: float
 
     def _check_params(self) -> None:
         super()._check_params()
@@ -116,7 +118,7 @@ class CELU(_ExponentialLinear):
             raise ValueError("celu: alpha must not be 0 (it divides z)")
 
     @property
-    def analytic(self) -> bool:  # type: ignore[override]
+    def analytic(self) -> bool:
         return float(np.float32(self.alpha)) == self.alpha
 
     def _scale_alpha_c(self):

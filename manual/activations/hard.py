@@ -58,6 +58,8 @@ class Hardtanh(_Clamp):
 
     name = "hardtanh"
     defaults = {"min_val": -1.0, "max_val": 1.0}
+    min_val: float
+    max_val: float
 
     def _check_params(self) -> None:
         super()._check_params()
@@ -166,6 +168,7 @@ class Softshrink(Activation):
 
     name = "softshrink"
     defaults = {"lambd": 0.5}
+    lambd: float
 
     def _check_params(self) -> None:
         super()._check_params()

@@ -67,6 +67,7 @@ class LeakyReLU(Activation):
 
     name = "leaky_relu"
     defaults = {"negative_slope": 0.01}
+    negative_slope: float
     kinks = (0.0,)
 
     def _forward(self, z):

@@ -121,6 +121,8 @@ class Softplus(Activation):
 
     name = "softplus"
     defaults = {"beta": 1.0, "threshold": 20.0}
+    beta: float
+    threshold: float
 
     @property
     def output_range(self) -> tuple[float, float]:

@@ -20,6 +20,7 @@ class _FeatureAxis(Activation):
     last axis; an explicit ``dim=None`` takes torch's legacy choice, :func:`legacy_dim`)."""
 
     defaults = {"dim": -1}
+    dim: int | None
     elementwise = False
 
     def _check_params(self) -> None:
@@ -78,13 +79,15 @@ class _FeatureAxis(Activation):
         out = self._jacobian(z1)
         return out.reshape(()) if z.ndim == 0 else out
 
-    def _forward(self, z, axis):
+    # ``axis`` is optional so that the override keeps Activation._forward(z)'s signature
+    # (None: ``dim``, checked by :meth:`_axis`); ``forward`` passes it resolved
+    def _forward(self, z: np.ndarray, axis: int | None = None) -> np.ndarray:
         raise NotImplementedError
 
-    def _vjp(self, z, g, axis):
+    def _vjp(self, z: np.ndarray, g: np.ndarray, axis: int) -> np.ndarray:
         raise NotImplementedError
 
-    def _jacobian(self, z):
+    def _jacobian(self, z: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
 
@@ -109,13 +112,13 @@ class Softmax(_FeatureAxis):
     name = "softmax"
     output_range = (0.0, 1.0)
 
-    def _forward(self, z, axis):
-        return _softmax(z, axis)
+    def _forward(self, z: np.ndarray, axis: int | None = None) -> np.ndarray:
+        return _softmax(z, self._axis(z) if axis is None else axis)
 
-    def _vjp(self, z, g, axis):
+    def _vjp(self, z: np.ndarray, g: np.ndarray, axis: int) -> np.ndarray:
         return _softmax_vjp(_softmax(z, axis), g, axis)
 
-    def _jacobian(self, z):
+    def _jacobian(self, z: np.ndarray) -> np.ndarray:
         return _softmax_jacobian(_softmax(z, -1))
 
 
@@ -135,14 +138,14 @@ class LogSoftmax(_FeatureAxis):
     name = "log_softmax"
     output_range = (-np.inf, 0.0)
 
-    def _forward(self, z, axis):
-        return _log_softmax(z, axis)
+    def _forward(self, z: np.ndarray, axis: int | None = None) -> np.ndarray:
+        return _log_softmax(z, self._axis(z) if axis is None else axis)
 
-    def _vjp(self, z, g, axis):
+    def _vjp(self, z: np.ndarray, g: np.ndarray, axis: int) -> np.ndarray:
         s = np.exp(self._forward(z, axis))
         return g - s * np.sum(g, axis=axis, keepdims=True)
 
-    def _jacobian(self, z):
+    def _jacobian(self, z: np.ndarray) -> np.ndarray:
         s = np.exp(self._forward(z, -1))  # (..., K)
         return np.eye(s.shape[-1], dtype=s.dtype) - s[..., None, :]
 
@@ -160,11 +163,11 @@ class Softmin(Softmax):
 
     name = "softmin"
 
-    def _forward(self, z, axis):
-        return _softmax(-z, axis)
+    def _forward(self, z: np.ndarray, axis: int | None = None) -> np.ndarray:
+        return _softmax(-z, self._axis(z) if axis is None else axis)
 
-    def _vjp(self, z, g, axis):
+    def _vjp(self, z: np.ndarray, g: np.ndarray, axis: int) -> np.ndarray:
         return -_softmax_vjp(_softmax(-z, axis), g, axis)
 
-    def _jacobian(self, z):
+    def _jacobian(self, z: np.ndarray) -> np.ndarray:
         return -_softmax_jacobian(_softmax(-z, -1))

@@ -88,7 +88,8 @@ class Loss(Configurable):
     before reduction: one per element, or one per sample) and ``_backward`` (the
     gradient of the *sum* of those terms with respect to ``pred``).
 
-    Class attributes:
+    Class attributes (``pred_range``, ``natural_range`` and ``target_kind``: read-only, a
+    property where they depend on the hyperparameters):
 
     ``pred_range``
         The closed interval predictions must lie in (BCE: [0, 1]); input outside it is
@@ -109,10 +110,24 @@ class Loss(Configurable):
 
     name: ClassVar[str] = ""
     defaults: ClassVar[dict[str, Any]] = {"reduction": "mean"}
-    pred_range: tuple[float, float] = (-np.inf, np.inf)
-    target_kind: ClassVar[str] = "real"
     reductions: ClassVar[tuple[str, ...]] = ("mean", "sum", "none")
     analytic: ClassVar[bool] = True
+
+    # hyperparameters that the base methods read, set by the constructor from ``defaults``
+    # in the losses that list them (``_check_params`` and ``_check_weight`` read them only
+    # there): the reduction, and an optional float array of weights once checked
+    reduction: str
+    weight: np.ndarray | None
+
+    # read-only: a subclass sets a class attribute, or a property where the value depends
+    # on the hyperparameters (poisson_nll's log_input, kl_div's log_target)
+    @property
+    def pred_range(self) -> tuple[float, float]:
+        return (-np.inf, np.inf)
+
+    @property
+    def target_kind(self) -> str:
+        return "real"
 
     @property
     def natural_range(self) -> tuple[float, float]:

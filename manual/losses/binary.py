@@ -80,6 +80,7 @@ class BCEWithLogits(Loss):
 
     name = "bce_with_logits"
     defaults = {"weight": None, "pos_weight": None, "reduction": "mean"}
+    pos_weight: np.ndarray | None
     target_kind = "probability"
 
     def _check_params(self) -> None:

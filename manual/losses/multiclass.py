@@ -28,6 +28,8 @@ class _ClassLoss(Loss):
 class _WeightedClassLoss(_ClassLoss):
     """Class losses with torch's ``weight`` (per class) and ``ignore_index``."""
 
+    ignore_index: int
+
     def _check_params(self) -> None:
         super()._check_params()
         self._check_weight(per_class=True)
@@ -136,6 +138,7 @@ class CrossEntropy(_WeightedClassLoss):
     name = "cross_entropy"
     defaults = {"weight": None, "ignore_index": -100, "reduction": "mean",
                 "label_smoothing": 0.0}
+    label_smoothing: float
 
     def _check_params(self) -> None:
         super()._check_params()
@@ -298,6 +301,7 @@ class KLDiv(Loss):
 
     name = "kl_div"
     defaults = {"reduction": "mean", "log_target": False}
+    log_target: bool
     reductions = ("mean", "batchmean", "sum", "none")
     natural_range = (-np.inf, 0.0)
 
@@ -344,6 +348,8 @@ class MultiMargin(_ClassLoss):
 
     name = "multi_margin"
     defaults = {"p": 1, "margin": 1.0, "weight": None, "reduction": "mean"}
+    p: int
+    margin: float
 
     def _check_params(self) -> None:
         super()._check_params()

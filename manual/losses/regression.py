@@ -161,6 +161,7 @@ class Huber(_ElementWeighted):
 
     name = "huber"
     defaults = {"reduction": "mean", "delta": 1.0, "weight": None}
+    delta: float
     weighted_mean = False
 
     def _check_params(self) -> None:
@@ -194,6 +195,7 @@ class SmoothL1(Loss):
 
     name = "smooth_l1"
     defaults = {"reduction": "mean", "beta": 1.0}
+    beta: float
 
     def _check_params(self) -> None:
         super()._check_params()
@@ -241,6 +243,8 @@ class GaussianNLL(Loss):
 
     name = "gaussian_nll"
     defaults = {"full": False, "eps": 1e-6, "reduction": "mean"}
+    full: bool
+    eps: float
 
     def _check_params(self) -> None:
         super()._check_params()
@@ -319,6 +323,7 @@ class GaussianNLL(Loss):
         if not isinstance(var, np.ndarray):
             return full
         layout = self._var_layout(var.shape, pred.shape)
+        assert layout is not None  # _var above refused a var without a layout
         summed = np.sum(full, axis=tuple(i for i, n in enumerate(layout) if n == 1),
                         keepdims=True)  # the axes var was broadcast along
         return summed.reshape(var.shape)
@@ -357,6 +362,9 @@ class PoissonNLL(Loss):
 
     name = "poisson_nll"
     defaults = {"log_input": True, "full": False, "eps": 1e-8, "reduction": "mean"}
+    log_input: bool
+    full: bool
+    eps: float
     target_kind = "count"
 
     def _check_params(self) -> None:
