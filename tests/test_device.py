@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from comparisons import cli
-from comparisons.registry import CASES
-from comparisons.runner import failures, run_case
+from comparisons.cases.registry import CASES
+from comparisons.run.runner import failures, run_case
 
 NO_CUDA = "needs a CUDA GPU and a CUDA build of torch (torch.cuda.is_available() is False)"
 

@@ -6,9 +6,9 @@ random upstream gradient on every output (the attention weights included).
 Masks are data too: a mask spec names how the mask is drawn from the case's seed
 (:func:`draw_mask`), so that a case is a small frozen record. The inputs are only the
 tensors that get a gradient (query, key, value; or ``src``); the masks and flags are fixed
-on the layer (:mod:`comparisons.attention`). Parameters are drawn as torch initialises them
-and then shifted by seeded noise, so that the zero-initialised biases and the layer norms'
-ones and zeros are generic numbers too.
+on the layer (:mod:`comparisons.core.attention_calls`). Parameters are drawn as torch
+initialises them and then shifted by seeded noise, so that the zero-initialised biases and
+the layer norms' ones and zeros are generic numbers too.
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ from typing import Any
 
 import numpy as np
 
-from comparisons import workloads
-from comparisons.attention import (MultiheadAttentionCall, ScaledDotProductAttention,
-                                   TransformerEncoderLayerCall)
-from comparisons.attention_slips import (MhaSoftmaxBackwardWithoutSubtraction,
+from comparisons.cases import workloads
+from comparisons.core.attention_calls import (MultiheadAttentionCall, ScaledDotProductAttention,
+                                              TransformerEncoderLayerCall)
+from comparisons.slips.attention import (MhaSoftmaxBackwardWithoutSubtraction,
                                          SdpaCausalMaskAfterSoftmax, SdpaScaleMissingInBackward,
                                          SdpaSoftmaxBackwardWithoutSubtraction)
 from comparisons.cases.info import DTYPES, ORACLES, LayerControl, LayerInfo, fails
-from comparisons.twins import encoder_twin, mha_sync, mha_twin, sdpa_twin
+from comparisons.twins.layers import encoder_twin, mha_sync, mha_twin, sdpa_twin
 from manual.layers import MultiheadAttention, TransformerEncoderLayer
 
 __all__ = ["ATTENTION_CASES", "ATTENTION_LAYERS", "AttentionCase", "draw_mask"]
@@ -242,7 +242,7 @@ ATTENTION_CASES: list[AttentionCase] = SDPA_CASES + MHA_CASES + ENCODER_CASES
 
 
 # --------------------------------------------------------------------------------------
-# negative controls: the classic attention slips (comparisons/attention_slips.py) must fail
+# negative controls: the classic attention slips (comparisons/slips/attention.py) must fail
 # exactly these rows, and the correct kernel must pass the same case
 # --------------------------------------------------------------------------------------
 _fails = fails

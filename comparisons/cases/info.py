@@ -5,8 +5,8 @@ benchmark workloads (:class:`LayerBench`, :class:`Workload`, :class:`BenchCase`)
 As PyTorch's ``torch/testing/_internal/common_modules.py`` keeps one ``ModuleInfo`` per
 module, the suite keeps one :class:`LayerInfo` per manual layer class; the one list of them,
 :data:`comparisons.cases.catalog.LAYER_INFOS`, drives pytest, the CLI (``--list``,
-``layers.csv``, ``controls.csv``), the torch twins (:mod:`comparisons.bridge`), the
-signature check (:mod:`comparisons.signatures`) and the benchmark. The functions at the end
+``layers.csv``, ``controls.csv``), the torch twins (:mod:`comparisons.run.bridge`), the
+signature check (:mod:`comparisons.run.signatures`) and the benchmark. The functions at the end
 (:func:`cases_of`, :func:`controls_of`, …) read any such list, so that a test can hand
 them a list with one more record.
 
@@ -278,7 +278,7 @@ class BenchCase:
     dtypes: tuple[str, ...] = DTYPES
 
 
-#: ``twin(layer, dtype) -> torch module``: :func:`comparisons.bridge.torch_twin`, handed to
+#: ``twin(layer, dtype) -> torch module``: :func:`comparisons.run.bridge.torch_twin`, handed to
 #: a layer's workload by the benchmark (the records sit below the bridge)
 TwinFn = Callable[[Any, Any], Any]
 

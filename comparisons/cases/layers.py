@@ -15,12 +15,12 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from comparisons import workloads
+from comparisons.cases import workloads
 from comparisons.cases.info import (DTYPES, NETWORK_ORACLES, ORACLES, LayerCase, LayerControl,
                                     LayerInfo, NetworkCase, _kw, fails, layer_cases)
-from comparisons.conv_slips import (Conv2dKernelTransposed, Conv2dUnflippedKernel,
+from comparisons.slips.conv import (Conv2dKernelTransposed, Conv2dUnflippedKernel,
                                     ConvTranspose2dPaddingOffByOne, MaxPool2dGradToWholeWindow)
-from comparisons.layer_slips import LinearInputGradUntransposed, LinearWeightGradTransposed
+from comparisons.slips.linear import LinearInputGradUntransposed, LinearWeightGradTransposed
 from manual import layers
 from manual.layers import (AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, ConvTranspose2d,
                            Flatten, Linear, MaxPool1d, MaxPool2d)

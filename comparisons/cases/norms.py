@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from comparisons import workloads
+from comparisons.cases import workloads
 from comparisons.cases.info import (DTYPES, N_TOKENS, ORACLES, LayerCase, LayerControl,
                                     LayerInfo, NetworkCase, fails, layer_cases)
 from comparisons.cases.layers import cnn, depthwise_separable
-from comparisons.norm_slips import (BatchNormConstantStatistics, DropoutBackwardNotRescaled,
-                                    EmbeddingOverwritesRepeats, LayerNormWrongAxis)
-from comparisons.twins import dropout_sync
+from comparisons.slips.norms import (BatchNormConstantStatistics, DropoutBackwardNotRescaled,
+                                     EmbeddingOverwritesRepeats, LayerNormWrongAxis)
+from comparisons.twins.layers import dropout_sync
 from manual.layers import BatchNorm1d, BatchNorm2d, Dropout, Embedding, GroupNorm, LayerNorm
 
 __all__ = ["NORM_LAYERS"]
@@ -135,7 +135,7 @@ _CONTROLS: list[LayerControl] = [
 # networks and exhaustive variants
 # --------------------------------------------------------------------------------------
 #: Sequential networks with normalisation layers (dropout's networks are trained step by
-#: step in comparisons.model_trajectories, with torch's masks)
+#: step in comparisons.run.model_trajectories, with torch's masks)
 _NETWORKS: list[NetworkCase] = [
     NetworkCase(f"bn-ln-mlp{'-eval' if mode == 'eval' else ''}",
                 (("Linear", (("in_features", 5), ("out_features", 6), ("bias", False))),

@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from comparisons import workloads
+from comparisons.cases import workloads
 from comparisons.cases.info import LayerCase, LayerControl, LayerInfo, NetworkCase, _kw
-from comparisons.layer_slips import (GRUResetBeforeProduct, LSTMCellStateGradDropped,
-                                     LSTMGatesSwappedInBackward, LSTMWeightHHLastStepOnly)
-from comparisons.twins import last_time_step_twin, recurrent_sync, recurrent_twin
+from comparisons.slips.recurrent import (GRUResetBeforeProduct, LSTMCellStateGradDropped,
+                                         LSTMGatesSwappedInBackward, LSTMWeightHHLastStepOnly)
+from comparisons.twins.layers import last_time_step_twin, recurrent_sync, recurrent_twin
 from manual import layers
 
 __all__ = ["RECURRENT_CASES", "RECURRENT_LAYERS", "RecurrentCase", "TokenNetworkCase",
