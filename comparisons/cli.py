@@ -56,26 +56,46 @@ from typing import Any
 
 import pandas as pd
 
+from comparisons.cases import catalog
+from comparisons.cases.info import NETWORK_ORACLES, NetworkCase
+from comparisons.cases.registry import (
+    CASES,
+    COMPONENT_CASES,
+    REAL_DATA_CASES,
+    SKIPPED,
+    TRAJECTORY_CASES,
+)
+from comparisons.cases.selection import core
+from comparisons.core.cliutil import (
+    EXIT_CODES,
+    HelpFormatter,
+    fail,
+    out_dir_problem,
+    select_ids,
+    selection_error,
+    tokens,
+    unmatched,
+)
 from comparisons.core.compare import describe
 from comparisons.core.device import DEVICES, check_device
-from comparisons.cases import catalog
-from comparisons.cases.info import NetworkCase
-from comparisons.run.controls import CONTROL_COLUMNS, control_failures, control_rows
-from comparisons.run.layers import run_layer_case, run_network_case
-from comparisons.run.model_trajectories import (MODEL_TRAJECTORY_CASES, ModelTrajectoryCase,
-                                                run_model_trajectory)
 from comparisons.core.parallel import auto_jobs, available_cpus, run_ordered
 from comparisons.core.progress import add_quiet_argument
-from comparisons.cases.registry import (CASES, COMPONENT_CASES, REAL_DATA_CASES, SKIPPED,
-                                        TRAJECTORY_CASES)
-from comparisons.cases.selection import core
-from comparisons.run.runner import (NETWORK_ORACLES, ROW_COLUMNS, run_case, run_component,
-                                    skipped_rows)
 from comparisons.core.tolerances import TAYLOR_MIN_SLOPE
-from comparisons.run.trajectories import (TRAJECTORY_COLUMNS, run_trajectory, trajectory_failures,
-                                          trajectory_runs, trajectory_summary)
-from comparisons.core.cliutil import (EXIT_CODES, HelpFormatter, fail, out_dir_problem, select_ids,
-                         selection_error, tokens, unmatched)
+from comparisons.run.controls import CONTROL_COLUMNS, control_failures, control_rows
+from comparisons.run.layers import run_layer_case, run_network_case
+from comparisons.run.model_trajectories import (
+    MODEL_TRAJECTORY_CASES,
+    ModelTrajectoryCase,
+    run_model_trajectory,
+)
+from comparisons.run.runner import ROW_COLUMNS, run_case, run_component, skipped_rows
+from comparisons.run.trajectories import (
+    TRAJECTORY_COLUMNS,
+    run_trajectory,
+    trajectory_failures,
+    trajectory_runs,
+    trajectory_summary,
+)
 from manual.datasets import sklearn_available
 
 __all__ = ["PARTS", "Part", "main", "select_ids", "write_csv"]

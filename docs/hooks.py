@@ -264,9 +264,9 @@ def layer_classes() -> list[type]:
 def layers_table() -> str:
     import torch.nn as nn
 
-    from comparisons.cases.registry import LAYER_CASES
+    from comparisons.cases.catalog import layer_cases
 
-    cases = Counter(c.layer for c in LAYER_CASES)
+    cases = Counter(c.layer for c in layer_cases())
     rows = []
     for cls in layer_classes():
         torch = f"`nn.{cls.__name__}`" if hasattr(nn, cls.__name__) else "(composed in the bridge)"
@@ -296,17 +296,18 @@ def schedules_table() -> str:
 
 
 def _case_parts() -> list[tuple[str, str, list, Callable[[Any], str]]]:
+    from comparisons.cases.catalog import layer_cases, network_cases
+    from comparisons.cases.registry import (CASES, COMPONENT_CASES, REAL_DATA_CASES,
+                                            TRAJECTORY_CASES)
     from comparisons.run.model_trajectories import MODEL_TRAJECTORY_CASES
-    from comparisons.cases.registry import (CASES, COMPONENT_CASES, LAYER_CASES, NETWORK_CASES,
-                                            REAL_DATA_CASES, TRAJECTORY_CASES)
 
     return [
         ("gradients.csv", "network matrix (activation × loss × architecture × dtype)", CASES,
          lambda c: c.activation),
         ("components.csv", "activations and losses on their own", COMPONENT_CASES,
          lambda c: c.info.kind if hasattr(c, "info") else ""),
-        ("layers.csv", "single layers", LAYER_CASES, lambda c: c.layer),
-        ("layers.csv", "networks of layers", NETWORK_CASES, lambda c: c.arch),
+        ("layers.csv", "single layers", layer_cases(), lambda c: c.layer),
+        ("layers.csv", "networks of layers", network_cases(), lambda c: c.arch),
         ("trajectories.csv", "training runs on synthetic data", TRAJECTORY_CASES,
          lambda c: c.optimizer),
         ("trajectories.csv", "training runs on scikit-learn's data", REAL_DATA_CASES,
@@ -329,10 +330,10 @@ def cases_table() -> str:
 
 
 def layer_cases_table() -> str:
-    from comparisons.cases.registry import LAYER_CASES
+    from comparisons.cases.catalog import layer_cases
 
     by_layer: dict[str, list] = {}
-    for c in LAYER_CASES:
+    for c in layer_cases():
         by_layer.setdefault(c.layer, []).append(c)
     rows = [[f"`{layer}`", len(cs), sum(c.exhaustive for c in cs),
              ", ".join(f"`{c.id}`" for c in cs[:3])] for layer, cs in by_layer.items()]
@@ -392,7 +393,8 @@ BLOCKS: dict[str, Callable[[], str]] = {
 
 
 def _counts() -> dict[str, Callable[[], int]]:
-    from comparisons.cases.registry import CASES, LAYER_CASES, TRAJECTORY_CASES
+    from comparisons.cases.catalog import layer_cases
+    from comparisons.cases.registry import CASES, TRAJECTORY_CASES
     from manual import activations, losses, optimizers, schedules
 
     return {
@@ -404,7 +406,7 @@ def _counts() -> dict[str, Callable[[], int]]:
         "lessons": lambda: len(importlib.import_module("manual.lessons").LESSONS),
         "slips": lambda: len(importlib.import_module("comparisons.teaching.gallery").GALLERY),
         "gradient-cases": lambda: len(CASES),
-        "layer-cases": lambda: len(LAYER_CASES),
+        "layer-cases": lambda: len(layer_cases()),
         "trajectory-cases": lambda: len(TRAJECTORY_CASES),
         "min-cases-per-worker": lambda: importlib.import_module(
             "comparisons.core.parallel").MIN_CASES_PER_WORKER,

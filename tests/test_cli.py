@@ -9,6 +9,7 @@ import pytest
 
 from comparisons import cli
 from comparisons.cases import registry
+from comparisons.cases.info import DTYPES
 from manual import activations, losses
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,7 +40,7 @@ def test_full_report_lists_skipped_pairs(tmp_path):
     net = df[df["kind"] == "network"]
     for column, names in (("activation", activations.names()), ("loss", losses.names()),
                           ("arch", registry.ARCHITECTURES)):
-        for dtype in registry.DTYPES:
+        for dtype in DTYPES:
             seen = set(net.loc[net["dtype"] == dtype, column])
             assert set(names) <= seen, (column, dtype, set(names) - seen)
     assert net["case"].nunique() < len(registry.CASES)

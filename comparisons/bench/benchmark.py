@@ -43,17 +43,16 @@ import pandas as pd
 import torch
 
 import reference
-from comparisons.run.bridge import MLPTwin, torch_twin
 from comparisons.cases import catalog
-from comparisons.cases.info import BenchCase, LayerInfo, Workload, workloads_of
-from comparisons.core.progress import add_quiet_argument, progress
-from manual import MLP, activations, optimizers
+from comparisons.cases.info import DTYPES, BenchCase, LayerInfo, Workload, workloads_of
 from comparisons.core.cliutil import HelpFormatter, exit_codes, fail, out_dir_problem, plain
+from comparisons.core.progress import add_quiet_argument, progress
+from comparisons.run.bridge import MLPTwin, torch_twin
+from manual import MLP, activations, optimizers
 
 __all__ = ["CASES", "BenchCase", "Workload", "available_memory", "bench_cases", "main",
            "matmul_peak", "run_benchmark"]
 
-DTYPES = ("float64", "float32")
 
 
 # --------------------------------------------------------------------------------------

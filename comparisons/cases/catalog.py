@@ -17,8 +17,14 @@ from __future__ import annotations
 from typing import Any
 
 from comparisons.cases.attention import ATTENTION_LAYERS
-from comparisons.cases.info import (LayerControl, LayerInfo, NetworkCase, cases_of,
-                                    controls_of, networks_of)
+from comparisons.cases.info import (
+    LayerControl,
+    LayerInfo,
+    NetworkCase,
+    cases_of,
+    controls_of,
+    networks_of,
+)
 from comparisons.cases.layers import CONV_LAYERS, DENSE_LAYERS
 from comparisons.cases.norms import NORM_LAYERS
 from comparisons.cases.recurrent import RECURRENT_LAYERS

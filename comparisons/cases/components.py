@@ -36,12 +36,23 @@ import torch.nn.functional as F
 
 import reference
 from comparisons.cases.data import EXTREME, KINK_MARGIN, TARGET_SAMPLERS
-from comparisons.slips.components import (ELUWithoutAlpha, ElementwiseSoftmax,
-                                          FlippedExponentSigmoid, FlippedSigmoid,
-                                          GeluWithoutDensityTerm, HuberWrongDefault,
-                                          LeakyAtZeroOne, MSEWithoutMean, NearlyRightSigmoid,
-                                          NoSmoothingGradient, ReLUOneAtZero, SoftplusAlwaysCurved,
-                                          SteepHuber, TanhNotSquared, UnweightedNLLGradient)
+from comparisons.slips.components import (
+    ElementwiseSoftmax,
+    ELUWithoutAlpha,
+    FlippedExponentSigmoid,
+    FlippedSigmoid,
+    GeluWithoutDensityTerm,
+    HuberWrongDefault,
+    LeakyAtZeroOne,
+    MSEWithoutMean,
+    NearlyRightSigmoid,
+    NoSmoothingGradient,
+    ReLUOneAtZero,
+    SoftplusAlwaysCurved,
+    SteepHuber,
+    TanhNotSquared,
+    UnweightedNLLGradient,
+)
 from manual import activations, losses
 
 __all__ = ["COMPONENTS", "DEFAULT_BUGS", "PLANTED_BUGS", "SAMPLES", "ComponentInfo",

@@ -16,11 +16,24 @@ from __future__ import annotations
 from typing import Any
 
 from comparisons.cases import workloads
-from comparisons.cases.info import (DTYPES, N_TOKENS, ORACLES, LayerCase, LayerControl,
-                                    LayerInfo, NetworkCase, fails, layer_cases)
+from comparisons.cases.info import (
+    DTYPES,
+    LAYER_ORACLES,
+    N_TOKENS,
+    LayerCase,
+    LayerControl,
+    LayerInfo,
+    NetworkCase,
+    fails,
+    layer_cases,
+)
 from comparisons.cases.layers import cnn, depthwise_separable
-from comparisons.slips.norms import (BatchNormConstantStatistics, DropoutBackwardNotRescaled,
-                                     EmbeddingOverwritesRepeats, LayerNormWrongAxis)
+from comparisons.slips.norms import (
+    BatchNormConstantStatistics,
+    DropoutBackwardNotRescaled,
+    EmbeddingOverwritesRepeats,
+    LayerNormWrongAxis,
+)
 from comparisons.twins.layers import dropout_sync
 from manual.layers import BatchNorm1d, BatchNorm2d, Dropout, Embedding, GroupNorm, LayerNorm
 
@@ -112,7 +125,7 @@ _CONTROLS: list[LayerControl] = [
                  BatchNormConstantStatistics,
                  _case("BatchNorm1d", {"num_features": 4}, (8, 4), variant="control",
                        setup="affine"),
-                 _fails(ORACLES, ("grad_input",))),
+                 _fails(LAYER_ORACLES, ("grad_input",))),
     # the wrong axis changes the forward pass: torch catches the output and every gradient
     # that depends on the normalisation; fd and Taylor differentiate the manual layer's own
     # (wrong but self-consistent) function and pass, and so does the bias gradient
@@ -123,12 +136,12 @@ _CONTROLS: list[LayerControl] = [
                  _fails(("torch",), ("output", "grad_input", "weight"))),
     LayerControl("dropout backward not rescaled by 1/(1-p)", DropoutBackwardNotRescaled,
                  _case("Dropout", {"p": 0.3}, (4, 6), variant="control"),
-                 _fails(ORACLES, ("grad_input",))),
+                 _fails(LAYER_ORACLES, ("grad_input",))),
     LayerControl("embedding gradient written dW[idx] = dout: repeated indices lost",
                  EmbeddingOverwritesRepeats,
                  _case("Embedding", {"num_embeddings": N_TOKENS, "embedding_dim": 3}, (3, 5),
                        variant="control", kind="tokens"),
-                 _fails(ORACLES, ("weight",))),
+                 _fails(LAYER_ORACLES, ("weight",))),
 ]
 
 # --------------------------------------------------------------------------------------

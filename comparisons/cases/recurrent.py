@@ -20,8 +20,12 @@ import numpy as np
 
 from comparisons.cases import workloads
 from comparisons.cases.info import LayerCase, LayerControl, LayerInfo, NetworkCase, _kw
-from comparisons.slips.recurrent import (GRUResetBeforeProduct, LSTMCellStateGradDropped,
-                                         LSTMGatesSwappedInBackward, LSTMWeightHHLastStepOnly)
+from comparisons.slips.recurrent import (
+    GRUResetBeforeProduct,
+    LSTMCellStateGradDropped,
+    LSTMGatesSwappedInBackward,
+    LSTMWeightHHLastStepOnly,
+)
 from comparisons.twins.layers import last_time_step_twin, recurrent_sync, recurrent_twin
 from manual import layers
 

@@ -17,16 +17,21 @@ from typing import Any
 
 import numpy as np
 
-from comparisons.cases.components import (COMPONENTS, PLANTED_BUGS, SAMPLES, ComponentInfo,
-                                         sample_inputs)
+from comparisons.cases.components import (
+    COMPONENTS,
+    PLANTED_BUGS,
+    SAMPLES,
+    ComponentInfo,
+    sample_inputs,
+)
+from comparisons.cases.info import DTYPES
 from manual import activations, losses
 
 __all__ = ["ARCHITECTURES", "CASES", "COMPONENTS", "COMPONENT_CASES", "COMPONENT_VARIANTS",
-           "DTYPES", "PLANTED_BUGS",
+           "PLANTED_BUGS",
            "KNOWN_DEVIATIONS", "SKIPPED", "Case", "ComponentCase", "Skipped", "by_id",
            "incompatibility"]
 
-DTYPES = ("float64", "float32")
 N_CLASSES = 3  # output width of the matrix networks (cross-entropy needs >= 2)
 
 #: hidden widths; the input width is the first entry, the output width comes from the loss
@@ -416,18 +421,3 @@ TRAJECTORY_CASES: list[TrajectoryCase] = _trajectory_cases()
 REAL_DATA_CASES: list[TrajectoryCase] = _real_data_cases()
 __all__ += ["OPTIMIZER_SETTINGS", "REAL_DATA_CASES", "TRAINING_OUTPUT", "TRAINING_PAIRS",
             "TRAJECTORY_CASES", "TrajectoryCase"]
-
-# --------------------------------------------------------------------------------------
-# layers and Sequential networks: read from the layer records (comparisons/cases/catalog.py)
-# --------------------------------------------------------------------------------------
-from comparisons.cases import catalog  # noqa: E402  (the records import nothing from here)
-from comparisons.cases.info import LayerCase, LayerControl, NetworkCase  # noqa: E402
-
-#: snapshots taken at import, for reading; the CLI and the tests read
-#: :mod:`comparisons.cases.catalog` on every call
-LAYER_CASES: list[LayerCase] = catalog.layer_cases()
-NETWORK_CASES: list[NetworkCase] = catalog.network_cases()
-LAYER_CONTROLS: list[LayerControl] = catalog.layer_controls()
-
-__all__ += ["LAYER_CASES", "LAYER_CONTROLS", "NETWORK_CASES", "LayerCase", "LayerControl",
-            "NetworkCase"]

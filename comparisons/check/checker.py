@@ -45,11 +45,15 @@ import numpy as np
 import torch
 
 from comparisons.core.compare import compare_arrays, describe
-from comparisons.run.runner import (ROW_COLUMNS, finite_difference_gradients, taylor_rows,
-                                    validate_oracles)
 from comparisons.core.tolerances import FD_STEP, tolerance_for
+from comparisons.run.runner import (
+    ROW_COLUMNS,
+    finite_difference_gradients,
+    taylor_rows,
+    validate_oracles,
+)
 
-__all__ = ["CHECK_ORACLES", "DEFAULT_TIME_LIMIT", "LAYER_ORACLES", "check_gradients",
+__all__ = ["CHECK_ORACLES", "CHECK_LAYER_ORACLES", "DEFAULT_TIME_LIMIT", "check_gradients",
            "check_layer"]
 
 #: the oracles of :func:`check_gradients`: torch's autograd on the ``reference`` (only
@@ -57,7 +61,7 @@ __all__ = ["CHECK_ORACLES", "DEFAULT_TIME_LIMIT", "LAYER_ORACLES", "check_gradie
 CHECK_ORACLES = ("torch", "fd", "taylor")
 #: the oracles of :func:`check_layer`: torch's vector-Jacobian product of ``reference``,
 #: central finite differences of the same product
-LAYER_ORACLES = ("torch", "fd")
+CHECK_LAYER_ORACLES = ("torch", "fd")
 #: seconds one check may spend in student code (all its calls together) before it stops
 #: with a failing row; ``time_limit=None`` removes the limit
 DEFAULT_TIME_LIMIT = 60.0
@@ -1040,7 +1044,7 @@ def check_layer(forward: Any, backward: Callable | None = None, inputs: Any = No
     if reference is not None and not callable(reference):
         raise TypeError(f"reference must be a torch function of the inputs, got "
                         f"{_kind(reference)}")
-    chosen = _oracles(oracles, LAYER_ORACLES, reference is not None)
+    chosen = _oracles(oracles, CHECK_LAYER_ORACLES, reference is not None)
     if isinstance(inputs, np.ndarray) or not isinstance(inputs, (list, tuple)):
         inputs = (inputs,)
     inputs = tuple(inputs)
@@ -1263,7 +1267,7 @@ def _check_layer_object(layer: Any, x: Any, reference: Any, *, oracles, seed, ca
     if reference is not None and not (is_module or callable(reference)):
         raise TypeError(f"reference must be a torch.nn.Module or a function "
                         f"reference(x, params), got {_kind(reference)}")
-    chosen = _oracles(oracles, LAYER_ORACLES, reference is not None)
+    chosen = _oracles(oracles, CHECK_LAYER_ORACLES, reference is not None)
     if isinstance(x, (list, tuple)) and len(x) == 1:
         x = x[0]
     if not isinstance(x, np.ndarray) or x.dtype not in (np.float32, np.float64):

@@ -92,8 +92,7 @@ import torch
 import torch.nn.functional as F
 
 from comparisons.check.checker import _alarm, _Clock, _TimeUp, check_gradients, check_layer
-from comparisons.core.compare import describe
-from comparisons.core.compare import SLIP_PREFIX
+from comparisons.core.compare import SLIP_PREFIX, describe
 from comparisons.run.runner import ROW_COLUMNS
 
 #: check.csv's columns: the report's, less ``passed`` (``status`` says it) and those that

@@ -96,7 +96,7 @@ AUTOGRAD = {
 }
 FINITE_DIFFERENCES = Tolerance(rtol=1e-6, atol=1e-8)
 COMPLEX_STEP = Tolerance(rtol=1e-12, atol=1e-14)
-ORACLES = {"fd": FINITE_DIFFERENCES, "complex-step": COMPLEX_STEP}
+ORACLE_TOLERANCES = {"fd": FINITE_DIFFERENCES, "complex-step": COMPLEX_STEP}
 #: Taylor-remainder test: steps 1e-3 down to 8e-6 along a unit direction, small enough that
 #: cubic terms do not bend the curve, large enough that r stays far above float64 rounding
 TAYLOR_EPS = tuple(1e-3 / 2**k for k in range(8))
@@ -115,11 +115,11 @@ def tolerance_for(dtype: np.dtype | type | str, oracle: str = "torch") -> Tolera
         raise ValueError(f"no tolerance for dtype {dtype}; valid: float32, float64")
     if oracle == "torch":
         return AUTOGRAD[dtype]
-    if oracle in ORACLES:  # float64 oracles: a float32 result also carries its own rounding
+    if oracle in ORACLE_TOLERANCES:  # float64 oracles: a float32 result carries its own rounding
         if dtype == np.dtype(np.float64):
-            return ORACLES[oracle]
-        return AUTOGRAD[dtype].loosest(ORACLES[oracle])
-    raise ValueError(f"unknown oracle {oracle!r}; valid: torch, {', '.join(ORACLES)}")
+            return ORACLE_TOLERANCES[oracle]
+        return AUTOGRAD[dtype].loosest(ORACLE_TOLERANCES[oracle])
+    raise ValueError(f"unknown oracle {oracle!r}; valid: torch, {', '.join(ORACLE_TOLERANCES)}")
 
 
 # --------------------------------------------------------------------------------------

@@ -31,21 +31,26 @@ import numpy as np
 import pandas as pd
 import torch
 
-from comparisons.run.bridge import TorchSequential, torch_twin, twin_name, twin_syncs
-from comparisons.twins.layers import torch_dtype
+from comparisons.cases.info import LAYER_ORACLES
 from comparisons.core.compare import Comparison, compare_arrays
+
 # torch on one intra-op thread: these tensors are tiny, and one thread makes the order of
 # torch's sums (hence the CSV) the same on every machine
 from comparisons.core.parallel import one_torch_thread as one_thread
-from comparisons.run.runner import (ROW_COLUMNS, compare_network, finite_difference_gradients,
-                                    taylor_rows, with_status)
 from comparisons.core.tolerances import tolerance_for
+from comparisons.run.bridge import TorchSequential, torch_twin, twin_name, twin_syncs
+from comparisons.run.runner import (
+    ROW_COLUMNS,
+    compare_network,
+    finite_difference_gradients,
+    taylor_rows,
+    with_status,
+)
+from comparisons.twins.layers import torch_dtype
 
-__all__ = ["LAYER_ORACLES", "compare_layer", "compare_sequential", "run_layer_case",
+__all__ = ["compare_layer", "compare_sequential", "run_layer_case",
            "run_layer_cases", "run_network_case"]
 
-#: the oracles of :func:`compare_layer`, in report order
-LAYER_ORACLES = ("torch", "fd", "taylor")
 
 
 # --------------------------------------------------------------------------------------

@@ -36,13 +36,19 @@ import torch
 import torch.nn.functional as F
 
 import reference
-from comparisons.twins.state import state_as_manual
-from comparisons.core.parallel import one_torch_thread
 from comparisons.core.compare import compare_arrays
+from comparisons.core.parallel import one_torch_thread
 from comparisons.core.tolerances import FLOAT32_SPREAD_FACTOR, Tolerance, trajectory_tolerance
-from comparisons.run.trajectories import (TRAJECTORY_COLUMNS, _kwargs_text, _non_default,
-                                          compare_histories, float32_spread, float64_shadow,
-                                          with_verdicts)
+from comparisons.run.trajectories import (
+    TRAJECTORY_COLUMNS,
+    _kwargs_text,
+    _non_default,
+    compare_histories,
+    float32_spread,
+    float64_shadow,
+    with_verdicts,
+)
+from comparisons.twins.state import state_as_manual
 from manual import optimizers
 from manual.training import History, batch_order, flat_state
 

@@ -26,16 +26,23 @@ import pandas as pd
 import torch
 
 import reference
+from comparisons.cases.data import KINK_MARGIN, case_data
+from comparisons.cases.info import NETWORK_ORACLES
+from comparisons.cases.registry import KNOWN_DEVIATIONS, SKIPPED, Case, ComponentCase
 from comparisons.core.batched import BatchedLoss, mlp_batched_loss
+from comparisons.core.compare import COMPARISON_COLUMNS, Comparison, compare_arrays, describe
+from comparisons.core.device import torch_device
+from comparisons.core.oracles import (
+    COMPLEX_STEP,
+    central_difference,
+    complex_step,
+    complex_step_gradient,
+    taylor_remainders,
+    taylor_slope_from,
+)
+from comparisons.core.tolerances import FD_STEP, TAYLOR_EPS, TAYLOR_MIN_SLOPE, tolerance_for
 from comparisons.run.bridge import MLPTwin, torch_kwargs
 from comparisons.twins.state import extra_inputs
-from comparisons.core.compare import COMPARISON_COLUMNS, Comparison, compare_arrays, describe
-from comparisons.cases.data import KINK_MARGIN, case_data
-from comparisons.core.device import torch_device
-from comparisons.core.oracles import (COMPLEX_STEP, central_difference, complex_step,
-                                      complex_step_gradient, taylor_remainders, taylor_slope_from)
-from comparisons.cases.registry import KNOWN_DEVIATIONS, SKIPPED, Case, ComponentCase
-from comparisons.core.tolerances import FD_STEP, TAYLOR_EPS, TAYLOR_MIN_SLOPE, tolerance_for
 
 __all__ = ["compare_activation", "compare_loss", "compare_network", "failures",
            "finite_difference_gradients", "first_divergence", "run_case", "run_cases",
@@ -48,10 +55,6 @@ ROW_COLUMNS = ["case", "kind", "activation", "output_activation", "loss", "arch"
                *[c for c in COMPARISON_COLUMNS if c not in ("passed", "note")],
                "taylor_slope", "passed", "status", "first_divergence", "note"]
 
-#: the oracles :func:`compare_network` knows, in report order: torch's autograd through the
-#: loss, torch's vector-Jacobian product of the network under a random upstream gradient,
-#: central finite differences, the Taylor-remainder test
-NETWORK_ORACLES = ("torch", "vjp", "fd", "taylor")
 
 
 def validate_oracles(oracles: Iterable[str], valid: Iterable[str]) -> tuple[str, ...]:

@@ -29,12 +29,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from comparisons.run.bridge import MLPTwin
-from comparisons.twins.state import optimizer_from_manual, schedule_from_manual, train_twin
+from comparisons.cases.registry import TrajectoryCase
 from comparisons.core.compare import _e
 from comparisons.core.device import torch_device
-from comparisons.cases.registry import TrajectoryCase
 from comparisons.core.tolerances import FLOAT32_SPREAD_FACTOR, Tolerance, trajectory_tolerance
+from comparisons.run.bridge import MLPTwin
+from comparisons.twins.state import optimizer_from_manual, schedule_from_manual, train_twin
 from manual import MLP, datasets, losses, optimizers, schedules
 from manual.training import History, batch_order, train
 

@@ -15,8 +15,7 @@ import math
 import numpy as np
 
 from comparisons.core.attention_calls import MultiheadAttentionCall, ScaledDotProductAttention
-from manual.layers.attention import (_softmax_rows, _sum_to, attention_backward,
-                                     attention_forward)
+from manual.layers.attention import _softmax_rows, _sum_to, attention_backward, attention_forward
 
 __all__ = ["MhaSoftmaxBackwardWithoutSubtraction", "SdpaCausalMaskAfterSoftmax",
            "SdpaScaleMissingInBackward", "SdpaSoftmaxBackwardWithoutSubtraction",

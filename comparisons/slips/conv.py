@@ -7,8 +7,13 @@ from __future__ import annotations
 import numpy as np
 
 from manual.layers import Conv2d, ConvTranspose2d, MaxPool2d
-from manual.layers.conv import (cols_times_weight, conv2d_backward, im2col, input_grad_flipped,
-                                weight_grad)
+from manual.layers.conv import (
+    cols_times_weight,
+    conv2d_backward,
+    im2col,
+    input_grad_flipped,
+    weight_grad,
+)
 from manual.layers.pooling import avg_pool2d_backward
 
 __all__ = ["Conv2dKernelTransposed", "Conv2dUnflippedKernel", "ConvTranspose2dPaddingOffByOne",

@@ -29,18 +29,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from comparisons.slips.components import (ElementwiseSoftmax, FlippedExponentSigmoid,
-                                          MSEWithoutMean, ReLUOneAtZero, TanhNotSquared)
 from comparisons.cases import catalog
 from comparisons.cases.info import LayerControl, NetworkCase
+from comparisons.core.cliutil import HelpFormatter, exit_codes, fail, select_ids, selection_error
 from comparisons.core.compare import SLIP_PREFIX
 from comparisons.run.controls import run_control
-from comparisons.teaching.lessons import Reference321
 from comparisons.run.runner import compare_activation, compare_loss, compare_network, failures
+from comparisons.slips.components import (
+    ElementwiseSoftmax,
+    FlippedExponentSigmoid,
+    MSEWithoutMean,
+    ReLUOneAtZero,
+    TanhNotSquared,
+)
+from comparisons.teaching.lessons import Reference321
 from manual import MLP
 from manual.activations import Softmax, _sigmoid
 from manual.layers import Dense
-from comparisons.core.cliutil import HelpFormatter, exit_codes, fail, select_ids, selection_error
 from manual.lessons.network_321 import Network321, example_data, seed_network
 
 __all__ = [

@@ -15,8 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from comparisons.teaching.rows import lesson_row
 from comparisons.core.tolerances import tolerance_for
+from comparisons.teaching.rows import lesson_row
 from manual.layers.normalization import batchnorm_backward, batchnorm_forward
 from manual.lessons import batchnorm_backward as bn_lesson
 from manual.lessons import conv_backward as conv_lesson

@@ -365,8 +365,13 @@ def main(argv: list[str] | None = None) -> int:
     """Print the lessons-against-torch table; exit status 1 if any comparison fails."""
     import argparse
 
-    from comparisons.core.cliutil import (HelpFormatter, exit_codes, fail, select_ids,
-                                          selection_error)
+    from comparisons.core.cliutil import (
+        HelpFormatter,
+        exit_codes,
+        fail,
+        select_ids,
+        selection_error,
+    )
     from manual.lessons import LESSONS
 
     p = argparse.ArgumentParser(
