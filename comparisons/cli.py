@@ -81,6 +81,7 @@ from comparisons.core.device import DEVICES, check_device
 from comparisons.core.parallel import auto_jobs, available_cpus, run_ordered
 from comparisons.core.progress import add_quiet_argument
 from comparisons.core.tolerances import TAYLOR_MIN_SLOPE
+from comparisons.run.components import run_component
 from comparisons.run.controls import CONTROL_COLUMNS, control_failures, control_rows
 from comparisons.run.layers import run_layer_case, run_network_case
 from comparisons.run.model_trajectories import (
@@ -88,7 +89,8 @@ from comparisons.run.model_trajectories import (
     ModelTrajectoryCase,
     run_model_trajectory,
 )
-from comparisons.run.runner import ROW_COLUMNS, run_case, run_component, skipped_rows
+from comparisons.run.networks import run_case, skipped_rows
+from comparisons.run.rows import ROW_COLUMNS
 from comparisons.run.trajectories import (
     TRAJECTORY_COLUMNS,
     run_trajectory,

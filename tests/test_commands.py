@@ -15,7 +15,7 @@ import pytest
 from comparisons import cli
 from comparisons.bench import benchmark
 from comparisons.core.compare import COMPARISON_COLUMNS, compare_arrays, describe
-from comparisons.run.runner import ROW_COLUMNS
+from comparisons.run.rows import ROW_COLUMNS
 from comparisons.teaching import gallery, lessons
 from comparisons.core.tolerances import Tolerance, tolerance_for
 from manual._cli import latex_to_unicode, out_dir_problem, plain

@@ -11,7 +11,7 @@ import pytest
 from comparisons import failures
 from comparisons.cases.components import COMPONENTS, PLANTED_BUGS, Deviation
 from comparisons.cases.registry import COMPONENT_CASES, ComponentCase
-from comparisons.run.runner import compare_activation, compare_loss, run_component
+from comparisons.run.components import compare_activation, compare_loss, run_component
 from manual import activations
 
 

@@ -7,7 +7,8 @@ import torch
 
 from comparisons import cli
 from comparisons.cases.registry import CASES
-from comparisons.run.runner import failures, run_case
+from comparisons.run.networks import run_case
+from comparisons.run.rows import failures
 
 NO_CUDA = "needs a CUDA GPU and a CUDA build of torch (torch.cuda.is_available() is False)"
 

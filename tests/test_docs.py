@@ -127,7 +127,7 @@ def test_generated_blocks_and_counts():
 
 
 def test_reports_page_documents_every_column():
-    from comparisons.run.runner import ROW_COLUMNS
+    from comparisons.run.rows import ROW_COLUMNS
     from comparisons.run.trajectories import RUN_COLUMNS, TRAJECTORY_COLUMNS
 
     page = (DOCS / "reference" / "reports.md").read_text()

@@ -15,7 +15,7 @@ import torch
 from comparisons.run.bridge import MLPTwin
 from comparisons import compare_arrays, compare_network, failures, tolerance_for
 from comparisons.teaching.lessons import Reference321, lesson_rows, lessons_vs_torch
-from comparisons.run.runner import finite_difference_gradients
+from comparisons.core.oracles import finite_difference_gradients
 from manual import MLP
 from manual.lessons import (
     LESSONS,

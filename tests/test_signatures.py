@@ -7,7 +7,7 @@ import torch
 
 import manual.layers
 from comparisons.cases.components import COMPONENTS, DEFAULT_BUGS
-from comparisons.run.runner import compare_loss
+from comparisons.run.components import compare_loss
 from comparisons.cases.catalog import LAYER_INFOS
 from comparisons.run.signatures import (NO_TORCH_LAYER, REQUIRED, layer_signature_checks,
                                         signature_mismatches)

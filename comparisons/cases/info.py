@@ -34,7 +34,7 @@ DTYPES = ("float64", "float32")
 #: the oracles of a single layer, in report order: torch's autograd under the same random
 #: upstream gradient, central finite differences, the Taylor-remainder test
 LAYER_ORACLES = ("torch", "fd", "taylor")
-#: the oracles of a network (:func:`comparisons.run.runner.compare_network`), in report
+#: the oracles of a network (:func:`comparisons.run.networks.compare_network`), in report
 #: order: torch's autograd through the loss, torch's vector-Jacobian product of the network
 #: under a random upstream gradient, central finite differences, the Taylor-remainder test
 NETWORK_ORACLES = ("torch", "vjp", "fd", "taylor")

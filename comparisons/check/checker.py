@@ -14,10 +14,10 @@ differences, taking the student's code as it is.
   :mod:`manual.layers.base`) under a random upstream gradient, against torch and finite
   differences over every float input.
 
-Both return the report's rows (columns :data:`comparisons.run.runner.ROW_COLUMNS`) with
+Both return the report's rows (columns :data:`comparisons.run.rows.ROW_COLUMNS`) with
 ``parameter`` in the student's own names (``W1``, ``weights[0]``; ``x``, ``w``, ``b`` for
 a layer's inputs) and ``worst_index`` in the student's own layout.
-:func:`comparisons.run.runner.failures` turns the failing ones into one line each.
+:func:`comparisons.run.rows.failures` turns the failing ones into one line each.
 
 Student code is untrusted: its objects are checked up front ("grads has no entry for
 'b2'", "grads['W1'] has shape (5, 4), params['W1'] is (4, 5)"); an exception, NaN, inf, a
@@ -45,13 +45,9 @@ import numpy as np
 import torch
 
 from comparisons.core.compare import compare_arrays, describe
+from comparisons.core.oracles import finite_difference_gradients, taylor_rows
 from comparisons.core.tolerances import FD_STEP, tolerance_for
-from comparisons.run.runner import (
-    ROW_COLUMNS,
-    finite_difference_gradients,
-    taylor_rows,
-    validate_oracles,
-)
+from comparisons.run.rows import ROW_COLUMNS, validate_oracles
 
 __all__ = ["CHECK_ORACLES", "CHECK_LAYER_ORACLES", "DEFAULT_TIME_LIMIT", "check_gradients",
            "check_layer"]
@@ -539,7 +535,7 @@ def check_gradients(loss_and_grads: Callable[[], tuple[Any, Any]], params: Any,
     Returns
     -------
     list of dict
-        Rows with the columns :data:`comparisons.run.runner.ROW_COLUMNS`: per oracle, the
+        Rows with the columns :data:`comparisons.run.rows.ROW_COLUMNS`: per oracle, the
         loss (torch) and each parameter under the student's own name, ``worst_index`` in
         the student's own layout; a failure of student code is a failing row whose
         ``note`` names the call and the error. float32 parameters are compared with

@@ -93,7 +93,7 @@ import torch.nn.functional as F
 
 from comparisons.check.checker import _alarm, _Clock, _TimeUp, check_gradients, check_layer
 from comparisons.core.compare import SLIP_PREFIX, describe
-from comparisons.run.runner import ROW_COLUMNS
+from comparisons.run.rows import ROW_COLUMNS
 
 #: check.csv's columns: the report's, less ``passed`` (``status`` says it) and those that
 #: describe a network case (activation, loss, architecture), which a layer file has not

@@ -70,7 +70,7 @@ class Comparison:
 
 
 #: the columns of :meth:`Comparison.row`, in order (the single source of the report's
-#: comparison columns; ``comparisons.run.runner.ROW_COLUMNS`` is built around them)
+#: comparison columns; ``comparisons.run.rows.ROW_COLUMNS`` is built around them)
 COMPARISON_COLUMNS: list[str] = ["parameter" if f.name == "name" else f.name
                                  for f in fields(Comparison)]
 

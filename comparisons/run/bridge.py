@@ -70,7 +70,7 @@ def torch_twin(layer: Any, dtype: Any = None, *,
 
 class TorchSequential:
     """The torch side of a manual ``Sequential`` with a loss, for
-    :func:`comparisons.run.runner.compare_network`: ``nn.Sequential`` of torch's own modules
+    :func:`comparisons.run.networks.compare_network`: ``nn.Sequential`` of torch's own modules
     (:func:`torch_twin`) and torch's loss from :mod:`reference.losses`.
 
     ``gradients(X, y)`` and ``vjp(X, g)`` return gradients keyed like the manual

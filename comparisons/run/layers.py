@@ -11,7 +11,7 @@ r"""Layer comparisons: one layer, or a whole ``Sequential`` with a loss, against
   the inputs and parameters) and ``taylor`` (the Taylor-remainder test of the same
   :math:`L`).
 - :func:`compare_sequential` — a ``Sequential`` with a loss, compared like the MLP by
-  :func:`comparisons.run.runner.compare_network` (torch through the loss, ``vjp`` under a
+  :func:`comparisons.run.networks.compare_network` (torch through the loss, ``vjp`` under a
   random upstream gradient, ``fd``, ``taylor``; a failure against torch names the first
   diverging layer), plus every buffer against torch after the same forward passes.
 - :func:`run_layer_case`, :func:`run_network_case`, :func:`run_layer_cases` — the case
@@ -33,19 +33,15 @@ import torch
 
 from comparisons.cases.info import LAYER_ORACLES
 from comparisons.core.compare import Comparison, compare_arrays
+from comparisons.core.oracles import finite_difference_gradients, taylor_rows
 
 # torch on one intra-op thread: these tensors are tiny, and one thread makes the order of
 # torch's sums (hence the CSV) the same on every machine
 from comparisons.core.parallel import one_torch_thread as one_thread
 from comparisons.core.tolerances import tolerance_for
 from comparisons.run.bridge import TorchSequential, torch_twin, twin_name, twin_syncs
-from comparisons.run.runner import (
-    ROW_COLUMNS,
-    compare_network,
-    finite_difference_gradients,
-    taylor_rows,
-    with_status,
-)
+from comparisons.run.networks import compare_network
+from comparisons.run.rows import ROW_COLUMNS, with_status
 from comparisons.twins.layers import torch_dtype
 
 __all__ = ["compare_layer", "compare_sequential", "run_layer_case",
@@ -129,7 +125,7 @@ def compare_layer(layer: Any, inputs: Any, *, oracles: Iterable[str] = LAYER_ORA
     Returns
     -------
     list of dict
-        One row per oracle x quantity, with :data:`comparisons.run.runner.ROW_COLUMNS`.
+        One row per oracle x quantity, with :data:`comparisons.run.rows.ROW_COLUMNS`.
     """
     oracles = tuple(oracles)
     unknown = set(oracles) - set(LAYER_ORACLES)
@@ -285,7 +281,7 @@ def compare_sequential(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "c
     modules (:class:`comparisons.run.bridge.TorchSequential`), as the MLP is compared.
 
     Rows: the loss and every parameter gradient per oracle (``torch``, ``vjp``, ``fd``,
-    ``taylor``, from :func:`comparisons.run.runner.compare_network`, whose torch rows name the
+    ``taylor``, from :func:`comparisons.run.networks.compare_network`, whose torch rows name the
     first diverging layer on a failure), and every buffer (batch norm's running statistics)
     against torch after the same forward passes on both sides. The network's buffers are
     restored after the finite differences."""

@@ -3,8 +3,9 @@ r"""A gallery of wrong derivations, each caught by the harness.
 The most common way to get backprop wrong is a plausible derivation with one slip in it.
 Each slip below is a small subclass or function, kept apart from the correct code in
 :mod:`manual`, with a docstring naming the slip; each :class:`Slip` runs it through the
-harness (:func:`~comparisons.run.runner.compare_network`,
-:func:`~comparisons.run.runner.compare_activation`, :func:`~comparisons.run.runner.compare_loss`:
+harness (:func:`~comparisons.run.networks.compare_network`,
+:func:`~comparisons.run.components.compare_activation`,
+:func:`~comparisons.run.components.compare_loss`:
 torch's autograd, central finite differences, the Taylor test and the complex step)
 next to its correct counterpart, the control. ``tests/test_gallery.py`` asserts that every
 slip fails exactly where the math says, that the message names the parameter, and that
@@ -33,8 +34,10 @@ from comparisons.cases import catalog
 from comparisons.cases.info import LayerControl, NetworkCase
 from comparisons.core.cliutil import HelpFormatter, exit_codes, fail, select_ids, selection_error
 from comparisons.core.compare import SLIP_PREFIX
+from comparisons.run.components import compare_activation, compare_loss
 from comparisons.run.controls import run_control
-from comparisons.run.runner import compare_activation, compare_loss, compare_network, failures
+from comparisons.run.networks import compare_network
+from comparisons.run.rows import failures
 from comparisons.slips.components import (
     ElementwiseSoftmax,
     FlippedExponentSigmoid,

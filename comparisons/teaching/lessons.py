@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 import reference
 from comparisons.run.bridge import MLPTwin
-from comparisons.run.runner import compare_network
+from comparisons.run.networks import compare_network
 from comparisons.teaching.rows import COLUMNS, TOL, lesson_row
 from manual.lessons import (
     constant_derivative,
