@@ -36,6 +36,7 @@ import torch.nn.functional as F
 
 import reference
 from comparisons.cases.data import EXTREME, KINK_MARGIN, TARGET_SAMPLERS
+from comparisons.cases.info import DTYPES
 from comparisons.slips.components import (
     ElementwiseSoftmax,
     ELUWithoutAlpha,
@@ -205,7 +206,7 @@ class Sample:
 
     name: str
     make: Callable[[Any, np.dtype], Inputs]
-    dtypes: tuple[str, ...] = ("float64", "float32")
+    dtypes: tuple[str, ...] = DTYPES
     variants: str = "all"
     #: keyword-argument names torch rejects on this sample (those variants are left out)
     rejects_kwargs: tuple[str, ...] = ()

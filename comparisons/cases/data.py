@@ -7,13 +7,11 @@ from typing import Any
 
 import numpy as np
 
-# the cases are comparisons.cases.registry's Case and ComponentCase; the registry imports this
-# module (through the case table), so they are typed by what is read from them
+# the cases are comparisons.cases.registry's Case; the registry imports this module (through
+# the case table), so they are typed by what is read from them
 Case = Any
-ComponentCase = Any
 
-__all__ = ["EXTREME", "KINK_MARGIN", "TARGET_SAMPLERS", "activation_inputs", "case_data",
-           "loss_inputs", "min_kink_distance"]
+__all__ = ["EXTREME", "KINK_MARGIN", "TARGET_SAMPLERS", "case_data", "min_kink_distance"]
 
 #: pre-activations closer than this to a kink are redrawn, so that finite
 #: differences (step 1e-6) never straddle one
@@ -73,15 +71,3 @@ def case_data(case: Case, net=None, max_tries: int = 100) -> tuple[np.ndarray, n
 
 #: the extreme input every stable function must survive (finite, and equal to torch)
 EXTREME = 1e4
-
-
-def activation_inputs(case: ComponentCase) -> np.ndarray:
-    """The activation case's sample input ``z`` (from the case table,
-    :mod:`comparisons.cases.components`)."""
-    return case.inputs()["z"]
-
-
-def loss_inputs(case: ComponentCase) -> tuple[np.ndarray, np.ndarray]:
-    """The loss case's sample ``(pred, target)`` (from the case table)."""
-    inputs = case.inputs()
-    return inputs["pred"], inputs["target"]

@@ -158,7 +158,7 @@ _NETWORKS: list[NetworkCase] = [
                  ("LayerNorm", (("normalized_shape", 4),)),
                  ("Linear", (("in_features", 4), ("out_features", 3)))),
                 "cross_entropy", (8, 5), dtype, mode=mode)
-    for mode in ("train", "eval") for dtype in ("float64", "float32")]
+    for mode in ("train", "eval") for dtype in DTYPES]
 
 # more seeds and larger inputs, on request (pytest -m exhaustive, backprop-compare
 # --exhaustive), in seed order within each layer
