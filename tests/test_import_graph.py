@@ -174,3 +174,11 @@ def test_manual_and_reference_never_import_comparisons():
             bad = sorted(n for n in _imported(path, module)
                          if n == "comparisons" or n.startswith("comparisons."))
             assert not bad, f"{module} imports {', '.join(bad)}"
+
+
+def test_comparisons_has_its_own_cli_helpers():
+    """The commands of comparisons/ take their helpers from comparisons.core.cliutil, never
+    from manual's private manual._cli."""
+    for module, path in _modules("comparisons").items():
+        bad = sorted(n for n in _imported(path, module) if n.startswith("manual._cli"))
+        assert not bad, f"{module} imports {', '.join(bad)}"

@@ -1,7 +1,7 @@
 """Speed benchmark: manual NumPy against torch on the CPU, measured in the same run.
 
-    python -m comparisons.bench.benchmark [--out reports] [--repeats 9] [--batch 256] [--threads N]
-                                    [--quick] [--quiet]
+    python -m comparisons.bench.benchmark [--out reports] [--repeats 9] [--batch 256]
+                                          [--threads N] [--quick] [--quiet]
 
 First it measures this machine's matrix-product throughput (GFLOP/s of a large square
 product, NumPy and torch, float64 and float32): the physical limit a step made of

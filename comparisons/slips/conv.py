@@ -1,6 +1,7 @@
 """Deliberately wrong convolution and pooling layers, the negative controls of the layer
-table (re-exported by :mod:`comparisons.slips`). Each subclasses the correct layer,
-so it keeps the correct layer's torch twin, and changes one thing in its backward pass."""
+table (named by the records of :mod:`comparisons.cases.layers`). Each subclasses the correct
+layer, so it keeps the correct layer's torch twin, and changes one thing in its backward
+pass."""
 
 from __future__ import annotations
 

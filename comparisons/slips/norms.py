@@ -1,6 +1,6 @@
 """Deliberately wrong normalisation, dropout and embedding layers: the negative controls of
-:mod:`comparisons.cases.norms`, each a subclass of the correct layer with one classic slip
-(re-exported by :mod:`comparisons.slips`); the records hold the classes themselves."""
+:mod:`comparisons.cases.norms`, each a subclass of the correct layer with one classic slip;
+the records hold the classes themselves."""
 
 from __future__ import annotations
 
