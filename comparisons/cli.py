@@ -4,7 +4,7 @@ the CSV reports and a summary picture, print a summary.
 By default the report covers every family once in each dtype, with every oracle: each
 activation, loss and architecture of the gradient matrix, every activation and loss case,
 each layer (in each mode and input kind) and each layer inside a network, each optimizer,
-schedule, data set and whole model of the training runs (comparisons.selection).
+schedule, data set and whole model of the training runs (comparisons.cases.selection).
 --exhaustive runs every case of the table; --only picks from every case. The output
 folder gets
 
@@ -56,26 +56,48 @@ from typing import Any
 
 import pandas as pd
 
-from comparisons.compare import describe
-from comparisons.device import DEVICES, check_device
 from comparisons.cases import catalog
-from comparisons.cases.info import NetworkCase
-from comparisons.controls import CONTROL_COLUMNS, control_failures, control_rows
-from comparisons.layers import run_layer_case, run_network_case
-from comparisons.model_trajectories import (MODEL_TRAJECTORY_CASES, ModelTrajectoryCase,
-                                            run_model_trajectory)
-from comparisons.parallel import auto_jobs, available_cpus, run_ordered
-from comparisons.progress import add_quiet_argument
-from comparisons.registry import (CASES, COMPONENT_CASES, REAL_DATA_CASES, SKIPPED,
-                                 TRAJECTORY_CASES)
-from comparisons.selection import core
-from comparisons.runner import (NETWORK_ORACLES, ROW_COLUMNS, run_case, run_component,
-                                skipped_rows)
-from comparisons.tolerances import TAYLOR_MIN_SLOPE
-from comparisons.trajectories import (TRAJECTORY_COLUMNS, run_trajectory, trajectory_failures,
-                                      trajectory_runs, trajectory_summary)
-from manual._cli import (EXIT_CODES, HelpFormatter, fail, out_dir_problem, select_ids,
-                         selection_error, tokens, unmatched)
+from comparisons.cases.info import NETWORK_ORACLES, NetworkCase
+from comparisons.cases.registry import (
+    CASES,
+    COMPONENT_CASES,
+    REAL_DATA_CASES,
+    SKIPPED,
+    TRAJECTORY_CASES,
+)
+from comparisons.cases.selection import core
+from comparisons.core.cliutil import (
+    EXIT_CODES,
+    HelpFormatter,
+    fail,
+    out_dir_problem,
+    select_ids,
+    selection_error,
+    tokens,
+    unmatched,
+)
+from comparisons.core.compare import describe
+from comparisons.core.device import DEVICES, check_device
+from comparisons.core.parallel import auto_jobs, available_cpus, run_ordered
+from comparisons.core.progress import add_quiet_argument
+from comparisons.core.tolerances import TAYLOR_MIN_SLOPE
+from comparisons.run.components import run_component
+from comparisons.run.controls import CONTROL_COLUMNS, control_failures, control_rows
+from comparisons.run.layers import run_layer_case, run_network_case
+from comparisons.run.model_trajectories import (
+    MODEL_TRAJECTORY_CASES,
+    ModelTrajectoryCase,
+    run_model_trajectory,
+)
+from comparisons.run.networks import run_case, skipped_rows
+from comparisons.run.rows import ROW_COLUMNS
+from comparisons.run.trajectories import (
+    TRAJECTORY_COLUMNS,
+    run_trajectory,
+    trajectory_failures,
+    trajectory_runs,
+    trajectory_summary,
+)
 from manual.datasets import sklearn_available
 
 __all__ = ["PARTS", "Part", "main", "select_ids", "write_csv"]
@@ -148,7 +170,7 @@ def print_worst(df: pd.DataFrame, indent: str = "  ") -> None:
 
 
 def _run_gradients(cases: list, args: argparse.Namespace) -> pd.DataFrame:
-    # as runner.run_cases, in worker processes (comparisons.parallel): the same rows
+    # as runner.run_cases, in worker processes (comparisons.core.parallel): the same rows
     results = run_ordered(partial(run_case, oracles=args.oracle_list, device=args.device),
                           cases, _n_jobs(args, cases), desc="gradients", quiet=args.quiet,
                           start_method=_start_method(args))
@@ -205,7 +227,7 @@ def _layer_cases(args: argparse.Namespace) -> list:
 
 
 def _layer_item(case: Any, oracles: Sequence[str]) -> list[dict[str, Any]]:
-    """One layer or network case's rows (each case seeds torch itself: comparisons.layers)."""
+    """One layer or network case's rows (each case seeds torch itself: comparisons.run.layers)."""
     if isinstance(case, NetworkCase):
         return run_network_case(case, oracles)
     return run_layer_case(case, oracles)
@@ -370,7 +392,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 # --------------------------------------------------------------------------------------
-# how the cases run: worker processes, progress bar (comparisons.parallel, .progress)
+# how the cases run: worker processes, progress bar (comparisons.core.parallel, .progress)
 # --------------------------------------------------------------------------------------
 def _jobs(text: str) -> int:
     """argparse type of --jobs: a positive integer."""
@@ -473,8 +495,8 @@ def _run_part(part: Part, cases: list, args: argparse.Namespace) -> pd.DataFrame
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] == ["check"]:  # backprop-compare check student.py: comparisons.check_cli
-        from comparisons.check_cli import main as check_main
+    if argv[:1] == ["check"]:  # backprop-compare check student.py: comparisons.check.cli
+        from comparisons.check.cli import main as check_main
         return check_main(argv[1:])
     parser = _parser()
     args = parser.parse_args(argv)

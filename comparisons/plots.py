@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from comparisons.tolerances import tolerance_for
+from comparisons.core.tolerances import tolerance_for
 
 __all__ = ["write_summary"]
 
@@ -48,8 +48,11 @@ def _plain_log(ax, axis: str = "y", every: int = 1) -> None:
 
 def _trajectory_rule(dtype: str) -> str:
     """The tolerance rule of a trajectory panel, from the policy's own constants."""
-    from comparisons.tolerances import (FLOAT32_SPREAD_FACTOR, TRAJECTORY_FLOAT32,
-                                        TRAJECTORY_FLOAT64)
+    from comparisons.core.tolerances import (
+        FLOAT32_SPREAD_FACTOR,
+        TRAJECTORY_FLOAT32,
+        TRAJECTORY_FLOAT64,
+    )
     if dtype == "float32":
         t = TRAJECTORY_FLOAT32
         return (f"(tolerance {t.atol:g} + {t.rtol:g}|ref| + {FLOAT32_SPREAD_FACTOR:g} x "

@@ -30,8 +30,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from comparisons.check import check_gradients, check_layer
-from comparisons.compare import describe
+from comparisons.check.checker import check_gradients, check_layer
+from comparisons.core.compare import describe
 
 __all__ = ["assert_gradients_match", "assert_layer_matches", "rng"]
 

@@ -11,7 +11,7 @@ A page asks for generated content with a marker, replaced at build time (``on_pa
 Nothing in these tables is typed by hand: names, torch counterparts, keyword arguments and
 defaults come from the registries (:mod:`manual.activations`, :mod:`manual.losses`,
 :mod:`manual.optimizers`, :mod:`manual.schedules`), the layer classes of
-:mod:`manual.layers`, the case table (:mod:`comparisons.registry`) and the argparse parsers.
+:mod:`manual.layers`, the case table (:mod:`comparisons.cases.registry`) and the argparse parsers.
 ``tests/test_docs.py`` runs every generator and checks that every marker of the docs names
 one.
 """
@@ -34,12 +34,12 @@ COUNT = re.compile(r"<!-- count:([\w.-]+) -->")
 #: key -> (module with ``main(argv)``, how the command is typed)
 COMMANDS: dict[str, tuple[str, str]] = {
     "backprop-compare": ("comparisons.cli", "backprop-compare"),
-    "check": ("comparisons.check_cli", "backprop-compare check"),
-    "benchmark": ("comparisons.benchmark", "python -m comparisons.benchmark"),
+    "check": ("comparisons.check.cli", "backprop-compare check"),
+    "benchmark": ("comparisons.bench.benchmark", "python -m comparisons.bench.benchmark"),
     "gallery": ("comparisons.teaching.gallery", "python -m comparisons.teaching.gallery"),
     "lessons-torch": ("comparisons.teaching.lessons", "python -m comparisons.teaching.lessons"),
     "lessons": ("manual.lessons.__main__", "python -m manual.lessons"),
-    "mutation": ("comparisons.mutation", "python -m comparisons.mutation"),
+    "mutation": ("comparisons.slips.mutation", "python -m comparisons.slips.mutation"),
 }
 
 
@@ -216,7 +216,7 @@ def rst_to_markdown(doc: str) -> str:
 # the blocks
 # --------------------------------------------------------------------------------------
 def activations_table() -> str:
-    from comparisons.registry import COMPONENTS
+    from comparisons.cases.registry import COMPONENTS
     from manual import activations
 
     rows = []
@@ -234,7 +234,7 @@ def activations_table() -> str:
 
 
 def losses_table() -> str:
-    from comparisons.registry import COMPONENTS
+    from comparisons.cases.registry import COMPONENTS
     from manual import losses
 
     rows = []
@@ -264,9 +264,9 @@ def layer_classes() -> list[type]:
 def layers_table() -> str:
     import torch.nn as nn
 
-    from comparisons.registry import LAYER_CASES
+    from comparisons.cases.catalog import layer_cases
 
-    cases = Counter(c.layer for c in LAYER_CASES)
+    cases = Counter(c.layer for c in layer_cases())
     rows = []
     for cls in layer_classes():
         torch = f"`nn.{cls.__name__}`" if hasattr(nn, cls.__name__) else "(composed in the bridge)"
@@ -296,17 +296,18 @@ def schedules_table() -> str:
 
 
 def _case_parts() -> list[tuple[str, str, list, Callable[[Any], str]]]:
-    from comparisons.model_trajectories import MODEL_TRAJECTORY_CASES
-    from comparisons.registry import (CASES, COMPONENT_CASES, LAYER_CASES, NETWORK_CASES,
-                                      REAL_DATA_CASES, TRAJECTORY_CASES)
+    from comparisons.cases.catalog import layer_cases, network_cases
+    from comparisons.cases.registry import (CASES, COMPONENT_CASES, REAL_DATA_CASES,
+                                            TRAJECTORY_CASES)
+    from comparisons.run.model_trajectories import MODEL_TRAJECTORY_CASES
 
     return [
         ("gradients.csv", "network matrix (activation × loss × architecture × dtype)", CASES,
          lambda c: c.activation),
         ("components.csv", "activations and losses on their own", COMPONENT_CASES,
          lambda c: c.info.kind if hasattr(c, "info") else ""),
-        ("layers.csv", "single layers", LAYER_CASES, lambda c: c.layer),
-        ("layers.csv", "networks of layers", NETWORK_CASES, lambda c: c.arch),
+        ("layers.csv", "single layers", layer_cases(), lambda c: c.layer),
+        ("layers.csv", "networks of layers", network_cases(), lambda c: c.arch),
         ("trajectories.csv", "training runs on synthetic data", TRAJECTORY_CASES,
          lambda c: c.optimizer),
         ("trajectories.csv", "training runs on scikit-learn's data", REAL_DATA_CASES,
@@ -317,7 +318,7 @@ def _case_parts() -> list[tuple[str, str, list, Callable[[Any], str]]]:
 
 
 def cases_table() -> str:
-    from comparisons.selection import core
+    from comparisons.cases.selection import core
 
     rows = []
     for report, what, cases, _ in _case_parts():
@@ -329,10 +330,10 @@ def cases_table() -> str:
 
 
 def layer_cases_table() -> str:
-    from comparisons.registry import LAYER_CASES
+    from comparisons.cases.catalog import layer_cases
 
     by_layer: dict[str, list] = {}
-    for c in LAYER_CASES:
+    for c in layer_cases():
         by_layer.setdefault(c.layer, []).append(c)
     rows = [[f"`{layer}`", len(cs), sum(c.exhaustive for c in cs),
              ", ".join(f"`{c.id}`" for c in cs[:3])] for layer, cs in by_layer.items()]
@@ -357,7 +358,7 @@ def lessons_list() -> str:
 
 
 def tolerance_policy() -> str:
-    import comparisons.tolerances as tolerances
+    import comparisons.core.tolerances as tolerances
 
     return rst_to_markdown(inspect.getdoc(tolerances) or "")
 
@@ -392,7 +393,8 @@ BLOCKS: dict[str, Callable[[], str]] = {
 
 
 def _counts() -> dict[str, Callable[[], int]]:
-    from comparisons.registry import CASES, LAYER_CASES, TRAJECTORY_CASES
+    from comparisons.cases.catalog import layer_cases
+    from comparisons.cases.registry import CASES, TRAJECTORY_CASES
     from manual import activations, losses, optimizers, schedules
 
     return {
@@ -404,10 +406,10 @@ def _counts() -> dict[str, Callable[[], int]]:
         "lessons": lambda: len(importlib.import_module("manual.lessons").LESSONS),
         "slips": lambda: len(importlib.import_module("comparisons.teaching.gallery").GALLERY),
         "gradient-cases": lambda: len(CASES),
-        "layer-cases": lambda: len(LAYER_CASES),
+        "layer-cases": lambda: len(layer_cases()),
         "trajectory-cases": lambda: len(TRAJECTORY_CASES),
         "min-cases-per-worker": lambda: importlib.import_module(
-            "comparisons.parallel").MIN_CASES_PER_WORKER,
+            "comparisons.core.parallel").MIN_CASES_PER_WORKER,
     }
 
 

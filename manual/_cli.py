@@ -1,4 +1,5 @@
-r"""Plumbing shared by the command-line tools: plain-text help, readable math, ``--out`` checks.
+r"""Plumbing of manual's command-line tools (the lessons): plain-text help, readable math,
+``--out`` checks. (comparisons' commands have their own: ``comparisons.core.cliutil``.)
 
 The docstrings keep their reStructuredText and LaTeX (for the docs and the plots); what a
 terminal shows goes through :func:`plain`, which strips Sphinx roles and double back-quotes
@@ -23,7 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-__all__ = ["EXIT_CODES", "HelpFormatter", "exit_codes", "fail", "latex_to_unicode",
+__all__ = ["HelpFormatter", "exit_codes", "fail", "latex_to_unicode",
            "out_dir_problem", "plain", "select_ids", "selection_error", "tokens",
            "unmatched"]
 
@@ -41,9 +42,6 @@ def exit_codes(passed: str = "every comparison passed",
         textwrap.fill(text, width=88, initial_indent=f"  {code}  ", subsequent_indent=" " * 5)
         for code, text in items if text)
 
-
-#: the exit codes of backprop-compare
-EXIT_CODES = exit_codes()
 
 _SYMBOLS = {
     "partial": "∂", "sigma": "σ", "eta": "η", "sum": "Σ", "delta": "δ", "theta": "θ",

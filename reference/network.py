@@ -3,7 +3,7 @@
 
 Only torch here: building it from a :class:`manual.MLP` (copying weights in, reading
 gradients back in the manual names and layout) is the bridge's job
-(:class:`comparisons.bridge.MLPTwin`).
+(:class:`comparisons.run.bridge.MLPTwin`).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
 ``name`` follows, pinned to torch's single-tensor implementation (``foreach=False``, and
 ``fused=False`` where the class has that option), whose order of operations the manual
 code mirrors. Reading its state back in the manual names and layout is the bridge's job
-(:mod:`comparisons.bridge`).
+(:mod:`comparisons.run.bridge`).
 """
 
 from __future__ import annotations

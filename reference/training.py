@@ -4,7 +4,7 @@
 module with a ``torch.optim`` optimizer and an optional ``torch.optim.lr_scheduler``
 schedule, and returns a :class:`Record` in torch's own terms (parameters and optimizer
 state by torch's parameter names, in torch's layout). Turning it into a manual
-``History`` is the bridge's job (:func:`comparisons.bridge.history_from_record`).
+``History`` is the bridge's job (:func:`comparisons.twins.state.history_from_record`).
 """
 
 from __future__ import annotations

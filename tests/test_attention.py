@@ -11,9 +11,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from comparisons.compare import compare_arrays
-from comparisons.model_trajectories import ModelTrajectoryCase, run_model_trajectory
-from comparisons.tolerances import tolerance_for
+from comparisons.core.compare import compare_arrays
+from comparisons.run.model_trajectories import ModelTrajectoryCase, run_model_trajectory
+from comparisons.core.tolerances import tolerance_for
 from manual.layers import (MultiheadAttention, attention_backward, attention_forward,
                            scaled_dot_product_attention)
 

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from comparisons import benchmark
+from comparisons.bench import benchmark
 
 
 def test_benchmark_writes_both_sides(tmp_path, capsys):

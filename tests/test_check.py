@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from comparisons import check_gradients, check_layer, compare_network, failures
-from comparisons.runner import ROW_COLUMNS
+from comparisons.run.rows import ROW_COLUMNS
 from comparisons.testing import assert_gradients_match, assert_layer_matches
 from manual import MLP
 from manual.layers import Linear

@@ -7,7 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from comparisons import cli, registry
+from comparisons import cli
+from comparisons.cases import registry
+from comparisons.cases.info import DTYPES
 from manual import activations, losses
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,11 +36,11 @@ def test_full_report_lists_skipped_pairs(tmp_path):
     assert len(skipped) == len(registry.SKIPPED) > 0
     assert skipped["note"].str.contains("needs predictions in").all()
     # the default report covers every activation, loss and architecture in each dtype,
-    # with every oracle (comparisons.selection), not the whole matrix
+    # with every oracle (comparisons.cases.selection), not the whole matrix
     net = df[df["kind"] == "network"]
     for column, names in (("activation", activations.names()), ("loss", losses.names()),
                           ("arch", registry.ARCHITECTURES)):
-        for dtype in registry.DTYPES:
+        for dtype in DTYPES:
             seen = set(net.loc[net["dtype"] == dtype, column])
             assert set(names) <= seen, (column, dtype, set(names) - seen)
     assert net["case"].nunique() < len(registry.CASES)

@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from comparisons.bridge import MLPTwin, optimizer_from_manual, train_twin
-from comparisons.compare import compare_arrays
-from comparisons.tolerances import tolerance_for
-from comparisons.trajectories import compare_histories
+from comparisons.run.bridge import MLPTwin
+from comparisons.twins.state import optimizer_from_manual, train_twin
+from comparisons.core.compare import compare_arrays
+from comparisons.core.tolerances import tolerance_for
+from comparisons.run.trajectories import compare_histories
 from manual import MLP, optimizers, train
 from manual.clipping import clip_grad_norm_, clip_grad_value_, total_norm
 from manual.datasets import xor

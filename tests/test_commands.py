@@ -12,11 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from comparisons import benchmark, cli
-from comparisons.compare import COMPARISON_COLUMNS, compare_arrays, describe
-from comparisons.runner import ROW_COLUMNS
+from comparisons import cli
+from comparisons.bench import benchmark
+from comparisons.core.compare import COMPARISON_COLUMNS, compare_arrays, describe
+from comparisons.run.rows import ROW_COLUMNS
 from comparisons.teaching import gallery, lessons
-from comparisons.tolerances import Tolerance, tolerance_for
+from comparisons.core.tolerances import Tolerance, tolerance_for
 from manual._cli import latex_to_unicode, out_dir_problem, plain
 from manual.lessons import LESSONS
 from manual.lessons import __main__ as lessons_runner
@@ -28,14 +29,14 @@ PNG = b"\x89PNG\r\n\x1a\n"
 #: every command's main, as `python -m ...` runs it
 COMMANDS = {
     "backprop-compare": cli.main,
-    "comparisons.gallery": gallery.main,
-    "comparisons.lessons": lessons.main,
-    "comparisons.benchmark": benchmark.main,
+    "comparisons.teaching.gallery": gallery.main,
+    "comparisons.teaching.lessons": lessons.main,
+    "comparisons.bench.benchmark": benchmark.main,
     "manual.lessons": lessons_runner.main,
     "manual.lessons.network_321": network_321.main,
 }
 #: the commands that take --out
-WITH_OUT = ["backprop-compare", "comparisons.benchmark", "manual.lessons",
+WITH_OUT = ["backprop-compare", "comparisons.bench.benchmark", "manual.lessons",
             "manual.lessons.network_321"]
 
 
@@ -55,7 +56,7 @@ def test_help_is_plain_text_with_defaults_and_exit_codes(name, capsys):
     assert text.startswith("usage: ")
     for markup in ("``", ":func:", ":mod:", ":class:", ":math:", "\\frac", ".. math::"):
         assert markup not in text, f"{name} --help shows {markup!r}"
-    if name != "comparisons.benchmark":  # reworked on another branch: only argparse-clean
+    if name != "comparisons.bench.benchmark":  # reworked on another branch: only argparse-clean
         assert "exit status:" in text and "  2  bad arguments" in text
     if name in WITH_OUT:
         assert "(default: " in text
@@ -225,7 +226,7 @@ def test_no_relative_error_where_the_reference_is_zero(tmp_path):
 
 
 def test_trajectory_rows_report_the_worst_element_with_its_own_errors():
-    from comparisons.trajectories import _errors
+    from comparisons.run.trajectories import _errors
 
     ref = np.array([[1000.0, 1e-3, 0.0]])
     err = _errors(ref + np.array([[1e-4, 1e-5, 0.0]]), ref, Tolerance(1e-6, 1e-8))
@@ -266,15 +267,10 @@ def test_lesson_output_is_plain_text(capsys):
         assert not any(m in text for m in ("\\frac", "\\partial", "``", ":math:", ":func:")), name
 
 
-def test_one_check_per_lesson_and_the_old_paths_still_work():
+def test_one_check_per_lesson_and_the_gallery_runs_as_a_module():
     assert list(lessons.LESSON_CHECKS) == list(LESSONS)
-    import comparisons.gallery
-    import comparisons.lessons
-
-    assert comparisons.gallery.GALLERY is gallery.GALLERY
-    assert comparisons.lessons.lesson_rows is lessons.lesson_rows
-    out = subprocess.run([sys.executable, "-m", "comparisons.gallery", "--list"], cwd=ROOT,
-                         capture_output=True, text=True, check=False)
+    out = subprocess.run([sys.executable, "-m", "comparisons.teaching.gallery", "--list"],
+                         cwd=ROOT, capture_output=True, text=True, check=False)
     assert out.returncode == 0 and out.stdout.split() == [s.id for s in gallery.GALLERY]
 
 

@@ -10,8 +10,8 @@ import pytest
 
 from comparisons import failures
 from comparisons.cases.components import COMPONENTS, PLANTED_BUGS, Deviation
-from comparisons.registry import COMPONENT_CASES, ComponentCase
-from comparisons.runner import compare_activation, compare_loss, run_component
+from comparisons.cases.registry import COMPONENT_CASES, ComponentCase
+from comparisons.run.components import compare_activation, compare_loss, run_component
 from manual import activations
 
 

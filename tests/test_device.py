@@ -6,8 +6,9 @@ import pytest
 import torch
 
 from comparisons import cli
-from comparisons.registry import CASES
-from comparisons.runner import failures, run_case
+from comparisons.cases.registry import CASES
+from comparisons.run.networks import run_case
+from comparisons.run.rows import failures
 
 NO_CUDA = "needs a CUDA GPU and a CUDA build of torch (torch.cuda.is_available() is False)"
 

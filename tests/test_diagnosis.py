@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from comparisons.compare import compare_arrays, describe
-from comparisons.diagnosis import likely_slip
+from comparisons.core.compare import compare_arrays, describe
+from comparisons.core.diagnosis import likely_slip
 from comparisons.teaching.gallery import GALLERY, gallery_table
-from comparisons.tolerances import tolerance_for
+from comparisons.core.tolerances import tolerance_for
 
 TOL64 = tolerance_for("float64")
 TOL32 = tolerance_for("float32")

@@ -127,8 +127,8 @@ def test_generated_blocks_and_counts():
 
 
 def test_reports_page_documents_every_column():
-    from comparisons.runner import ROW_COLUMNS
-    from comparisons.trajectories import RUN_COLUMNS, TRAJECTORY_COLUMNS
+    from comparisons.run.rows import ROW_COLUMNS
+    from comparisons.run.trajectories import RUN_COLUMNS, TRAJECTORY_COLUMNS
 
     page = (DOCS / "reference" / "reports.md").read_text()
     missing = [c for c in {*ROW_COLUMNS, *TRAJECTORY_COLUMNS, *RUN_COLUMNS}

@@ -4,10 +4,10 @@ element-by-element sweep, and fall back to the sweep for anything but a plain ML
 import numpy as np
 import pytest
 
-from comparisons.batched import mlp_batched_loss
-from comparisons.data import case_data
-from comparisons.registry import CASES
-from comparisons.runner import finite_difference_gradients, taylor_rows
+from comparisons.core.batched import mlp_batched_loss
+from comparisons.cases.data import case_data
+from comparisons.cases.registry import CASES
+from comparisons.core.oracles import finite_difference_gradients, taylor_rows
 from manual import MLP
 from manual.losses import MSE
 
@@ -56,13 +56,13 @@ def test_batched_fd_equals_the_sweep_bitwise_everywhere(case):
 
 
 def test_chunking_does_not_change_the_values(monkeypatch):
-    import comparisons.batched as batched_mod
-    import comparisons.runner as runner
+    import comparisons.core.batched as batched_mod
+    import comparisons.core.oracles as oracles_mod
 
     twin, X, y = _twin(next(c for c in CASES if c.id == "tanh-cross_entropy-deep-float64"))
     whole = finite_difference_gradients(lambda: twin.loss(X, y), twin.params,
                                         batched=mlp_batched_loss(twin, X, y))
-    monkeypatch.setattr(runner, "FD_CHUNK_ELEMENTS", 7)  # a few elements per call
+    monkeypatch.setattr(oracles_mod, "FD_CHUNK_ELEMENTS", 7)  # a few elements per call
     monkeypatch.setattr(batched_mod, "CHUNK_ELEMENTS", 50)  # a few copies per forward
     chunked = finite_difference_gradients(lambda: twin.loss(X, y), twin.params,
                                           batched=mlp_batched_loss(twin, X, y))

@@ -1,4 +1,4 @@
-"""The float32 trajectory bound is measured on each run (comparisons.tolerances): it must
+"""The float32 trajectory bound is measured on each run (comparisons.core.tolerances): it must
 hold on any CPU (no false failure), and it must stay tight enough that a 1e-4 relative
 slip in any optimizer's state update fails in float32 as in float64 (no false pass)."""
 
@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from comparisons.registry import OPTIMIZER_SETTINGS, TrajectoryCase
-from comparisons.tolerances import FLOAT32_SPREAD_FACTOR
-from comparisons.trajectories import build_trajectory, compare_training
+from comparisons.cases.registry import OPTIMIZER_SETTINGS, TrajectoryCase
+from comparisons.core.tolerances import FLOAT32_SPREAD_FACTOR
+from comparisons.run.trajectories import build_trajectory, compare_training
 
 SLIP = 1e-4
 #: settings whose optimizer keeps floating state (plain SGD keeps none: momentum instead)

@@ -1,4 +1,4 @@
-"""The seeded fuzz of activations and losses against torch (comparisons.fuzz), small enough
+"""The seeded fuzz of activations and losses against torch (comparisons.run.fuzz), small enough
 for every run, and torch's own OpInfo samples for the functions we implement."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import torch
 
-from comparisons.fuzz import (OPINFO_NAMES, fuzz, make_case, opinfo, opinfo_case, run_case,
+from comparisons.run.fuzz import (OPINFO_NAMES, fuzz, make_case, opinfo, opinfo_case, run_case,
                               summary)
 
 
@@ -106,15 +106,15 @@ def test_opinfo_case_maps_gelu_approximation_to_our_two_names(opinfo_ops):
 def test_the_module_example_runs():
     import doctest
 
-    import comparisons.fuzz
+    import comparisons.run.fuzz
 
-    result = doctest.testmod(comparisons.fuzz)
+    result = doctest.testmod(comparisons.run.fuzz)
     assert result.attempted > 0 and result.failed == 0
 
 
 # ---- what the fuzz found: each difference, now fixed, as a fixed case ----------------------
 def _case(name, kwargs, dtype=np.float64, **inputs):
-    from comparisons.fuzz import FuzzCase
+    from comparisons.run.fuzz import FuzzCase
 
     kind = "activation" if "z" in inputs else "loss"
     return FuzzCase(0, name, kind, np.dtype(dtype), kwargs, inputs, [0, 0, 1])

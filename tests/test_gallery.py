@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from comparisons import compare_network, failures
-from comparisons.data import KINK_MARGIN
+from comparisons.cases.data import KINK_MARGIN
 from comparisons.teaching.gallery import GALLERY, ReLUOneAtZero, failing, gallery_table
 from manual import MLP
 

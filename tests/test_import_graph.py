@@ -1,6 +1,7 @@
-"""The import graph: no cycle among the modules of comparisons/, and manual/ and reference/
-never import comparisons. Every import counts, those inside functions (lazy imports) and
-under ``if TYPE_CHECKING`` included: a cycle hidden behind a lazy import is still one."""
+"""The import graph: no cycle among the modules of comparisons/, no import pointing up the
+layering of its subpackages (:data:`LAYERS`), and manual/ and reference/ never import
+comparisons. Every import counts, those inside functions (lazy imports) and under
+``if TYPE_CHECKING`` included: a cycle hidden behind a lazy import is still one."""
 
 from __future__ import annotations
 
@@ -8,6 +9,21 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+#: The layers of comparisons/, lowest first. A module may import from its own layer (the
+#: graph stays acyclic) and from the layers below it, never from one above: the flow reads
+#: bottom-up, from comparing arrays to the commands.
+LAYERS = (
+    "comparisons.core",      # compare, tolerances, diagnosis, oracles, devices, pools, CLI helpers
+    "comparisons.twins",     # the torch twins without the records: builders, state conversion
+    "comparisons.slips",     # every negative control (and the mutants)
+    "comparisons.cases",     # the records: layers, components, networks, trajectories
+    "comparisons.run",       # one runner per report part, and the records' bridge
+    "comparisons.check",     # student checking
+    "comparisons.teaching",  # lessons, gallery, notebooks
+    "comparisons.bench",     # the speed benchmark
+    "comparisons",           # the application: cli, __main__, plots, testing, the package API
+)
 
 
 def _modules(package: str) -> dict[str, Path]:
@@ -93,15 +109,61 @@ def test_find_cycle_reports_the_cycle():
 
 def test_the_graph_sees_lazy_imports(tmp_path):
     """An import inside a function is an edge, as one at the top."""
-    source = "def f():\n    from comparisons import bridge\n    import comparisons.runner\n"
+    source = "def f():\n    from comparisons.run import bridge\n    import comparisons.run.rows\n"
     path = tmp_path / "m.py"
     path.write_text(source)
-    assert {"comparisons.bridge", "comparisons.runner"} <= _imported(path, "comparisons.m")
+    assert {"comparisons.run.bridge", "comparisons.run.rows"} <= _imported(path, "comparisons.m")
+
+
+def layer_of(module: str) -> int:
+    """The index in :data:`LAYERS` of the layer ``module`` belongs to: its subpackage's, else
+    (a top-level module) the application's, the last."""
+    for i, layer in enumerate(LAYERS[:-1]):
+        if module == layer or module.startswith(layer + "."):
+            return i
+    if module == LAYERS[-1] or module.startswith(LAYERS[-1] + "."):
+        return len(LAYERS) - 1
+    raise AssertionError(f"{module} is in no layer of LAYERS")
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    """Every edge of ``graph`` from a module to one of a higher layer, as ``a -> b``."""
+    return [f"{a} ({LAYERS[layer_of(a)]}) -> {b} ({LAYERS[layer_of(b)]})"
+            for a in sorted(graph) for b in sorted(graph[a]) if layer_of(b) > layer_of(a)]
+
+
+def test_layer_of():
+    assert LAYERS[layer_of("comparisons.core.compare")] == "comparisons.core"
+    assert LAYERS[layer_of("comparisons.run")] == "comparisons.run"
+    assert LAYERS[layer_of("comparisons.cli")] == "comparisons"
+    assert LAYERS[layer_of("comparisons")] == "comparisons"
+
+
+def test_upward_imports_are_found():
+    graph = {"comparisons.core.compare": {"comparisons.run.networks"},
+             "comparisons.run.networks": {"comparisons.core.compare"}}
+    assert upward_imports(graph) == ["comparisons.core.compare (comparisons.core) -> "
+                                     "comparisons.run.networks (comparisons.run)"]
+
+
+def test_every_module_is_in_a_layer():
+    """Each subpackage of comparisons/ is a layer of LAYERS (a new one must be placed), and
+    only the application modules sit at the top level."""
+    packages = {p.parent.relative_to(ROOT).as_posix().replace("/", ".")
+                for p in (ROOT / "comparisons").glob("*/__init__.py")}
+    assert packages == set(LAYERS[:-1])
+    top = sorted(p.stem for p in (ROOT / "comparisons").glob("*.py"))
+    assert top == ["__init__", "__main__", "cli", "plots", "testing"]
+
+
+def test_no_import_points_up_the_layers():
+    up = upward_imports(_graph("comparisons"))
+    assert not up, "imports pointing up the layering:\n" + "\n".join(up)
 
 
 def test_comparisons_has_no_import_cycle():
     graph = _graph("comparisons")
-    assert len(graph) > 30 and "comparisons.cases.catalog" in graph
+    assert len(graph) > 40 and "comparisons.cases.catalog" in graph
     cycle = find_cycle(graph)
     assert not cycle, "import cycle: " + " -> ".join(cycle)
 
@@ -112,3 +174,11 @@ def test_manual_and_reference_never_import_comparisons():
             bad = sorted(n for n in _imported(path, module)
                          if n == "comparisons" or n.startswith("comparisons."))
             assert not bad, f"{module} imports {', '.join(bad)}"
+
+
+def test_comparisons_has_its_own_cli_helpers():
+    """The commands of comparisons/ take their helpers from comparisons.core.cliutil, never
+    from manual's private manual._cli."""
+    for module, path in _modules("comparisons").items():
+        bad = sorted(n for n in _imported(path, module) if n.startswith("manual._cli"))
+        assert not bad, f"{module} imports {', '.join(bad)}"

@@ -1,6 +1,6 @@
 """Lessons 9 and 10 (batch norm's three-term backward; a convolution's backward is a
 convolution with the flipped kernel): every claim asserted from the math, every gradient
-against torch (comparisons.lessons_layers), and a broken derivation caught."""
+against torch (comparisons.teaching.layer_lessons), and a broken derivation caught."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from comparisons import compare_arrays, tolerance_for
-from comparisons.lessons import lesson_rows
+from comparisons.teaching.lessons import lesson_rows
 from manual.layers import batchnorm_backward, batchnorm_forward
 from manual.lessons import batchnorm_backward as bn_lesson
 from manual.lessons import conv_backward as conv_lesson

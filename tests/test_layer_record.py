@@ -11,11 +11,11 @@ import pytest
 import torch
 
 from comparisons import cli
-from comparisons.benchmark import bench_cases
+from comparisons.bench.benchmark import bench_cases
 from comparisons.cases import catalog
 from comparisons.cases.info import (LayerBench, LayerControl, LayerInfo, Workload, cases_of,
                                     controls_of, fails, layer_cases, pytest_params)
-from comparisons.signatures import layer_signature_checks
+from comparisons.run.signatures import layer_signature_checks
 from manual.layers import Layer
 
 

@@ -7,12 +7,12 @@ import pytest
 import torch
 
 from comparisons import failures
-from comparisons import layer_slips
-from comparisons.bridge import TorchSequential, torch_twin
+from comparisons.slips import linear as linear_slips
+from comparisons.run.bridge import TorchSequential, torch_twin
 from comparisons.cases.catalog import LAYER_INFOS
 from comparisons.cases.info import cases_of, controls_of, networks_of, pytest_params
-from comparisons.controls import control_failures, control_rows, run_control
-from comparisons.layers import compare_layer, run_layer_case, run_network_case
+from comparisons.run.controls import control_failures, control_rows, run_control
+from comparisons.run.layers import compare_layer, run_layer_case, run_network_case
 from manual import layers
 
 NETWORK_CASES = networks_of(LAYER_INFOS)
@@ -60,7 +60,7 @@ def test_control_rows_label_the_broken_side():
     import dataclasses
 
     control = next(c for c in controls_of(LAYER_INFOS)
-                   if c.broken is layer_slips.LinearWeightGradTransposed)
+                   if c.broken is linear_slips.LinearWeightGradTransposed)
     rows = control_rows(control)
     assert not control_failures(rows)
     caught = {(r["oracle"], r["parameter"]) for r in rows if r["control_verdict"] == "caught"}
@@ -86,7 +86,7 @@ def test_upstream_gradient_is_random_and_seeded():
 
 
 def test_twin_copies_params_and_walks_subclasses():
-    lin = layer_slips.LinearWeightGradTransposed(3, 2, rng=1)
+    lin = linear_slips.LinearWeightGradTransposed(3, 2, rng=1)
     twin = torch_twin(lin)
     assert type(twin) is torch.nn.Linear and twin.weight.dtype == torch.float64
     assert np.array_equal(twin.weight.detach().numpy(), lin.params["weight"])

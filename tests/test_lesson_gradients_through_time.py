@@ -4,7 +4,7 @@ math and every number against torch; a broken step backward must fail against to
 import numpy as np
 import pytest
 
-from comparisons.lesson_gradients_through_time import lesson_rows
+from comparisons.teaching.gradients_through_time import lesson_rows
 from manual.lessons import gradients_through_time as lesson
 
 

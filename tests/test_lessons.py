@@ -1,5 +1,5 @@
 """The lessons: every claim a lesson makes is asserted from the math, and every number torch
-can compute is compared with torch (comparisons.lessons) under the tolerance policy."""
+can compute is compared with torch (comparisons.teaching.lessons) under the tolerance policy."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 import torch
 
-from comparisons.bridge import MLPTwin
+from comparisons.run.bridge import MLPTwin
 from comparisons import compare_arrays, compare_network, failures, tolerance_for
 from comparisons.teaching.lessons import Reference321, lesson_rows, lessons_vs_torch
-from comparisons.runner import finite_difference_gradients
+from comparisons.core.oracles import finite_difference_gradients
 from manual import MLP
 from manual.lessons import (
     LESSONS,

@@ -1,4 +1,4 @@
-"""Whole models trained step by step against torch (comparisons.model_trajectories): the
+"""Whole models trained step by step against torch (comparisons.run.model_trajectories): the
 registered cases, the dropout masks taken from torch, the running buffers compared every
 step, and negative controls that must fail naming the buffer or parameter."""
 
@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from comparisons.model_trajectories import (MODEL_BUILDERS, MODEL_TRAJECTORY_CASES,
-                                            compare_model_training, run_model_trajectory,
-                                            torch_dropout_mask)
-from comparisons.trajectories import trajectory_failures
+from comparisons.run.model_trajectories import (MODEL_BUILDERS, MODEL_TRAJECTORY_CASES,
+                                                compare_model_training, run_model_trajectory,
+                                                torch_dropout_mask)
+from comparisons.run.trajectories import trajectory_failures
 from manual import layers, optimizers
 
 pytest.importorskip("sklearn")

@@ -4,7 +4,7 @@ own test, the live code is restored afterwards, and the tests pass on the origin
 
 import numpy as np
 
-from comparisons.mutation import Mutant, _live_function, mutants, run_mutant
+from comparisons.slips.mutation import Mutant, _live_function, mutants, run_mutant
 from manual import activations
 
 

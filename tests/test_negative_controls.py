@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 
 from comparisons import compare_network, failures
-from comparisons.cases.components import (FlippedExponentSigmoid, FlippedSigmoid,
-                                         NearlyRightSigmoid)
+from comparisons.slips.components import FlippedExponentSigmoid, FlippedSigmoid, NearlyRightSigmoid
 from manual import MLP
 
 

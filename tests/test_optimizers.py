@@ -9,9 +9,9 @@ import pytest
 import torch
 
 import reference
-from comparisons.bridge import state_as_manual
-from comparisons.registry import OPTIMIZER_SETTINGS
-from comparisons.tolerances import trajectory_tolerance
+from comparisons.twins.state import state_as_manual
+from comparisons.cases.registry import OPTIMIZER_SETTINGS
+from comparisons.core.tolerances import trajectory_tolerance
 from manual import optimizers
 from manual.training import flat_state
 

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from comparisons.oracles import (central_difference, complex_step, complex_step_gradient,
-                                 taylor_slope)
+from comparisons.core.oracles import (central_difference, complex_step, complex_step_gradient,
+                                      taylor_slope)
 from manual import MLP, activations
 
 

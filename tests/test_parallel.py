@@ -5,7 +5,7 @@ import time
 import pytest
 
 from comparisons import cli
-from comparisons.parallel import run_ordered
+from comparisons.core.parallel import run_ordered
 
 
 def _slow_square(x: int) -> int:

@@ -3,7 +3,7 @@
 import io
 import sys
 
-from comparisons import progress as prog
+from comparisons.core import progress as prog
 
 
 class _Terminal(io.StringIO):

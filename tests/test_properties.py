@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from comparisons.bridge import torch_kwargs
+from comparisons.run.bridge import torch_kwargs
 from comparisons.cases.components import COMPONENTS, STRICTER_THAN_TORCH
-from comparisons.tolerances import tolerance_for
+from comparisons.core.tolerances import tolerance_for
 from manual import activations, losses
 
 SETTINGS = settings(max_examples=15, deadline=None, derandomize=True,

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from comparisons.bridge import torch_rnn_dropout_masks, torch_twin
-from comparisons.compare import compare_arrays
-from comparisons.model_trajectories import MODEL_BUILDERS, compare_model_training
-from comparisons.tolerances import tolerance_for
+from comparisons.twins.layers import torch_rnn_dropout_masks
+from comparisons.run.bridge import torch_twin
+from comparisons.core.compare import compare_arrays
+from comparisons.run.model_trajectories import MODEL_BUILDERS, compare_model_training
+from comparisons.core.tolerances import tolerance_for
 from manual import optimizers
 from manual.clipping import total_norm
 from manual.layers import (GRU, LSTM, RNN, GRUCell, LastTimeStep, LSTMCell, RNNCell,

@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 import reference
-from comparisons.bridge import MLPTwin
+from comparisons.run.bridge import MLPTwin
 from manual import MLP
 
 

@@ -13,8 +13,8 @@ import torch
 
 import reference
 from comparisons.cases.components import COMPONENTS
-from comparisons.oracles import central_difference
-from comparisons.tolerances import FD_STEP, tolerance_for
+from comparisons.core.oracles import central_difference
+from comparisons.core.tolerances import FD_STEP, tolerance_for
 
 REFERENCE = Path(__file__).resolve().parents[1] / "reference"
 

@@ -1,5 +1,5 @@
 """torch's argument names and defaults, for every activation, loss, optimizer, schedule and
-layer (comparisons.signatures), and the negative control: a planted wrong default fails."""
+layer (comparisons.run.signatures), and the negative control: a planted wrong default fails."""
 
 import numpy as np
 import pytest
@@ -7,10 +7,10 @@ import torch
 
 import manual.layers
 from comparisons.cases.components import COMPONENTS, DEFAULT_BUGS
-from comparisons.runner import compare_loss
+from comparisons.run.components import compare_loss
 from comparisons.cases.catalog import LAYER_INFOS
-from comparisons.signatures import (NO_TORCH_LAYER, REQUIRED, layer_signature_checks,
-                                    signature_mismatches)
+from comparisons.run.signatures import (NO_TORCH_LAYER, REQUIRED, layer_signature_checks,
+                                        signature_mismatches)
 from manual import activations, losses, optimizers, schedules
 
 #: torch's implementation selectors: no meaning for a NumPy implementation

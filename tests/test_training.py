@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from comparisons.bridge import MLPTwin, optimizer_from_manual, train_twin
-from comparisons.trajectories import compare_training, trajectory_failures
+from comparisons.run.bridge import MLPTwin
+from comparisons.twins.state import optimizer_from_manual, train_twin
+from comparisons.run.trajectories import compare_training, trajectory_failures
 from manual import MLP, datasets, optimizers, schedules, train
 from manual.training import batch_order
 

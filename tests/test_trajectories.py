@@ -4,20 +4,11 @@ torch.optim step for step, parameters and optimizer state, for at least 200 step
 import numpy as np
 import pytest
 
-from comparisons.registry import (
-    OPTIMIZER_SETTINGS,
-    REAL_DATA_CASES,
-    TRAINING_PAIRS,
-    TRAJECTORY_CASES,
-)
-from comparisons.tolerances import trajectory_tolerance
-from comparisons.trajectories import (
-    TRAJECTORY_COLUMNS,
-    build_trajectory,
-    run_trajectory,
-    steps_of,
-    trajectory_failures,
-)
+from comparisons.cases.registry import (OPTIMIZER_SETTINGS, REAL_DATA_CASES, TRAINING_PAIRS,
+                                        TRAJECTORY_CASES)
+from comparisons.core.tolerances import trajectory_tolerance
+from comparisons.run.trajectories import (TRAJECTORY_COLUMNS, build_trajectory, run_trajectory,
+                                          steps_of, trajectory_failures)
 from manual import datasets, optimizers, schedules, train
 
 MIN_STEPS = 200

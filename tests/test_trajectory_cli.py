@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from comparisons import cli
-from comparisons.registry import TRAJECTORY_CASES
-from comparisons.trajectories import TRAJECTORY_COLUMNS
+from comparisons.cases.registry import TRAJECTORY_CASES
+from comparisons.run.trajectories import TRAJECTORY_COLUMNS
 from manual.optimizers import Adadelta
 
 

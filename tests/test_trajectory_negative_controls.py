@@ -4,8 +4,8 @@ fail against torch, and the failure must name the step and the parameter or buff
 import numpy as np
 import pytest
 
-from comparisons.registry import TrajectoryCase
-from comparisons.trajectories import build_trajectory, compare_training, trajectory_failures
+from comparisons.cases.registry import TrajectoryCase
+from comparisons.run.trajectories import build_trajectory, compare_training, trajectory_failures
 from manual import optimizers
 from manual.optimizers import Adam, RMSprop
 

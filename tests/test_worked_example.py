@@ -23,7 +23,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 import numpy as np
 import torch
 
-from comparisons.tolerances import trajectory_tolerance
+from comparisons.core.tolerances import trajectory_tolerance
 from manual import optimizers
 
 TABLE = [8.0, 6.8, 5.84, 5.07, 4.45]  # the commonly printed first rows

@@ -6,9 +6,9 @@ random upstream gradient on every output (the attention weights included).
 Masks are data too: a mask spec names how the mask is drawn from the case's seed
 (:func:`draw_mask`), so that a case is a small frozen record. The inputs are only the
 tensors that get a gradient (query, key, value; or ``src``); the masks and flags are fixed
-on the layer (:mod:`comparisons.attention`). Parameters are drawn as torch initialises them
-and then shifted by seeded noise, so that the zero-initialised biases and the layer norms'
-ones and zeros are generic numbers too.
+on the layer (:mod:`comparisons.core.attention_calls`). Parameters are drawn as torch
+initialises them and then shifted by seeded noise, so that the zero-initialised biases and
+the layer norms' ones and zeros are generic numbers too.
 """
 
 from __future__ import annotations
@@ -19,14 +19,20 @@ from typing import Any
 
 import numpy as np
 
-from comparisons import workloads
-from comparisons.attention import (MultiheadAttentionCall, ScaledDotProductAttention,
-                                   TransformerEncoderLayerCall)
-from comparisons.attention_slips import (MhaSoftmaxBackwardWithoutSubtraction,
-                                         SdpaCausalMaskAfterSoftmax, SdpaScaleMissingInBackward,
-                                         SdpaSoftmaxBackwardWithoutSubtraction)
-from comparisons.cases.info import DTYPES, ORACLES, LayerControl, LayerInfo, fails
-from comparisons.twins import encoder_twin, mha_sync, mha_twin, sdpa_twin
+from comparisons.cases import workloads
+from comparisons.cases.info import DTYPES, LAYER_ORACLES, LayerControl, LayerInfo, fails
+from comparisons.core.attention_calls import (
+    MultiheadAttentionCall,
+    ScaledDotProductAttention,
+    TransformerEncoderLayerCall,
+)
+from comparisons.slips.attention import (
+    MhaSoftmaxBackwardWithoutSubtraction,
+    SdpaCausalMaskAfterSoftmax,
+    SdpaScaleMissingInBackward,
+    SdpaSoftmaxBackwardWithoutSubtraction,
+)
+from comparisons.twins.layers import encoder_twin, mha_sync, mha_twin, sdpa_twin
 from manual.layers import MultiheadAttention, TransformerEncoderLayer
 
 __all__ = ["ATTENTION_CASES", "ATTENTION_LAYERS", "AttentionCase", "draw_mask"]
@@ -87,7 +93,7 @@ class AttentionCase:
     dtype: str = "float64"
     seed: int = 0
     exhaustive: bool = False
-    oracles: tuple[str, ...] = ORACLES
+    oracles: tuple[str, ...] = LAYER_ORACLES
     mode: str = "train"
     note: str = ""
 
@@ -242,7 +248,7 @@ ATTENTION_CASES: list[AttentionCase] = SDPA_CASES + MHA_CASES + ENCODER_CASES
 
 
 # --------------------------------------------------------------------------------------
-# negative controls: the classic attention slips (comparisons/attention_slips.py) must fail
+# negative controls: the classic attention slips (comparisons/slips/attention.py) must fail
 # exactly these rows, and the correct kernel must pass the same case
 # --------------------------------------------------------------------------------------
 _fails = fails
@@ -256,24 +262,24 @@ _QK = ("grad_query", "grad_key")
 _SDPA_CONTROLS = (
     LayerControl("softmax backward without the - p (p . g) term",
                  SdpaSoftmaxBackwardWithoutSubtraction, _case("sdpa-float64"),
-                 _fails(ORACLES, _QK)),
+                 _fails(LAYER_ORACLES, _QK)),
     LayerControl("1/sqrt(d) scale missing in the backward pass",
-                 SdpaScaleMissingInBackward, _case("sdpa-float64"), _fails(ORACLES, _QK)),
+                 SdpaScaleMissingInBackward, _case("sdpa-float64"), _fails(LAYER_ORACLES, _QK)),
     LayerControl("custom scale missing in the backward pass", SdpaScaleMissingInBackward,
-                 _case("sdpa-scale-float64"), _fails(ORACLES, _QK)),
+                 _case("sdpa-scale-float64"), _fails(LAYER_ORACLES, _QK)),
     # a forward bug: torch sees the output (and every gradient) differ; finite
     # differences differentiate the broken forward itself, so they see only the
     # gradients that assumed a softmax (q and k), not v's, which is consistent with it
     LayerControl("causal mask applied after the softmax", SdpaCausalMaskAfterSoftmax,
                  _case("sdpa-causal-float64"),
-                 _fails(("torch",), ("output", "grad_value")) | _fails(ORACLES, _QK)),
+                 _fails(("torch",), ("output", "grad_value")) | _fails(LAYER_ORACLES, _QK)),
 )
 # the projections of q and k inherit the wrong score gradient; v and the output
 # projection do not depend on it
 _MHA_CONTROLS = (
     LayerControl("softmax backward without the - p (p . g) term, inside multi-head attention",
                  MhaSoftmaxBackwardWithoutSubtraction, _case("mha-float64"),
-                 _fails(ORACLES, _QK + ("in_proj_weight", "in_proj_bias"))),
+                 _fails(LAYER_ORACLES, _QK + ("in_proj_weight", "in_proj_bias"))),
 )
 
 #: the attention calls (their cases and controls), and the manual.layers classes they wrap

@@ -3,8 +3,8 @@
 Each family module (:mod:`~comparisons.cases.layers`, :mod:`~comparisons.cases.attention`,
 :mod:`~comparisons.cases.norms`, :mod:`~comparisons.cases.recurrent`) defines its records;
 this module only concatenates them. pytest (``tests/test_layers.py``), the CLI (``--list``,
-``layers.csv``, ``controls.csv``), the torch twins (:mod:`comparisons.bridge`), the
-signature check (:mod:`comparisons.signatures`) and the benchmark read the list through the
+``layers.csv``, ``controls.csv``), the torch twins (:mod:`comparisons.run.bridge`), the
+signature check (:mod:`comparisons.run.signatures`) and the benchmark read the list through the
 functions below, on every call, so that a record added to the list (a test does it with
 ``monkeypatch.setattr(catalog, "LAYER_INFOS", ...)``) reaches them all.
 
@@ -17,8 +17,14 @@ from __future__ import annotations
 from typing import Any
 
 from comparisons.cases.attention import ATTENTION_LAYERS
-from comparisons.cases.info import (LayerControl, LayerInfo, NetworkCase, cases_of,
-                                    controls_of, networks_of)
+from comparisons.cases.info import (
+    LayerControl,
+    LayerInfo,
+    NetworkCase,
+    cases_of,
+    controls_of,
+    networks_of,
+)
 from comparisons.cases.layers import CONV_LAYERS, DENSE_LAYERS
 from comparisons.cases.norms import NORM_LAYERS
 from comparisons.cases.recurrent import RECURRENT_LAYERS

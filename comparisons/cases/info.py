@@ -5,8 +5,8 @@ benchmark workloads (:class:`LayerBench`, :class:`Workload`, :class:`BenchCase`)
 As PyTorch's ``torch/testing/_internal/common_modules.py`` keeps one ``ModuleInfo`` per
 module, the suite keeps one :class:`LayerInfo` per manual layer class; the one list of them,
 :data:`comparisons.cases.catalog.LAYER_INFOS`, drives pytest, the CLI (``--list``,
-``layers.csv``, ``controls.csv``), the torch twins (:mod:`comparisons.bridge`), the
-signature check (:mod:`comparisons.signatures`) and the benchmark. The functions at the end
+``layers.csv``, ``controls.csv``), the torch twins (:mod:`comparisons.run.bridge`), the
+signature check (:mod:`comparisons.run.signatures`) and the benchmark. The functions at the end
 (:func:`cases_of`, :func:`controls_of`, …) read any such list, so that a test can hand
 them a list with one more record.
 
@@ -24,13 +24,19 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DTYPES", "INPUT_KINDS", "LAYER_SETUPS", "NETWORK_ORACLES", "ORACLES", "BenchCase",
+__all__ = ["DTYPES", "INPUT_KINDS", "LAYER_SETUPS", "LAYER_ORACLES", "NETWORK_ORACLES", "BenchCase",
            "LayerBench", "LayerCase", "LayerControl", "LayerInfo", "NetworkCase", "Workload",
            "cases_of", "controls_of", "fails", "layer_cases", "networks_of", "pytest_params",
            "syncs_of", "twins_of", "workloads_of"]
 
+#: the dtypes every case runs in
 DTYPES = ("float64", "float32")
-ORACLES = ("torch", "fd", "taylor")
+#: the oracles of a single layer, in report order: torch's autograd under the same random
+#: upstream gradient, central finite differences, the Taylor-remainder test
+LAYER_ORACLES = ("torch", "fd", "taylor")
+#: the oracles of a network (:func:`comparisons.run.networks.compare_network`), in report
+#: order: torch's autograd through the loss, torch's vector-Jacobian product of the network
+#: under a random upstream gradient, central finite differences, the Taylor-remainder test
 NETWORK_ORACLES = ("torch", "vjp", "fd", "taylor")
 N_TOKENS = 6  # num_embeddings of the embedding cases: the "tokens" input kind draws below it
 
@@ -142,7 +148,7 @@ class LayerCase:
     seed: int = 0
     exhaustive: bool = False
     variant: str = ""  # readable id part: "stride2-pad1"
-    oracles: tuple[str, ...] = ORACLES
+    oracles: tuple[str, ...] = LAYER_ORACLES
     mode: str = "train"  # "train" or "eval"
     setup: str = ""  # a key of LAYER_SETUPS: run on the built layer (random affine, stats)
     cls: type | None = field(default=None, compare=False, repr=False)
@@ -278,7 +284,7 @@ class BenchCase:
     dtypes: tuple[str, ...] = DTYPES
 
 
-#: ``twin(layer, dtype) -> torch module``: :func:`comparisons.bridge.torch_twin`, handed to
+#: ``twin(layer, dtype) -> torch module``: :func:`comparisons.run.bridge.torch_twin`, handed to
 #: a layer's workload by the benchmark (the records sit below the bridge)
 TwinFn = Callable[[Any, Any], Any]
 

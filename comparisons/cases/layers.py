@@ -15,15 +15,38 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from comparisons import workloads
-from comparisons.cases.info import (DTYPES, NETWORK_ORACLES, ORACLES, LayerCase, LayerControl,
-                                    LayerInfo, NetworkCase, _kw, fails, layer_cases)
-from comparisons.conv_slips import (Conv2dKernelTransposed, Conv2dUnflippedKernel,
-                                    ConvTranspose2dPaddingOffByOne, MaxPool2dGradToWholeWindow)
-from comparisons.layer_slips import LinearInputGradUntransposed, LinearWeightGradTransposed
+from comparisons.cases import workloads
+from comparisons.cases.info import (
+    DTYPES,
+    LAYER_ORACLES,
+    NETWORK_ORACLES,
+    LayerCase,
+    LayerControl,
+    LayerInfo,
+    NetworkCase,
+    _kw,
+    fails,
+    layer_cases,
+)
+from comparisons.slips.conv import (
+    Conv2dKernelTransposed,
+    Conv2dUnflippedKernel,
+    ConvTranspose2dPaddingOffByOne,
+    MaxPool2dGradToWholeWindow,
+)
+from comparisons.slips.linear import LinearInputGradUntransposed, LinearWeightGradTransposed
 from manual import layers
-from manual.layers import (AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, ConvTranspose2d,
-                           Flatten, Linear, MaxPool1d, MaxPool2d)
+from manual.layers import (
+    AdaptiveAvgPool2d,
+    AvgPool2d,
+    Conv1d,
+    Conv2d,
+    ConvTranspose2d,
+    Flatten,
+    Linear,
+    MaxPool1d,
+    MaxPool2d,
+)
 
 __all__ = ["CONV_LAYERS", "DENSE_LAYERS", "LayerCase", "LayerControl", "NetworkCase",
            "cnn", "depthwise_separable"]
@@ -227,9 +250,9 @@ _MLP_SQUARE = NetworkCase("mlp-square", (("Linear", _kw({"in_features": 4, "out_
                           "cross_entropy", (6, 4))
 _LINEAR_CONTROLS = [
     LayerControl("Linear weight gradient not transposed to torch's (out, in) layout",
-                 LinearWeightGradTransposed, _SQUARE, _fails(ORACLES, ("weight",))),
+                 LinearWeightGradTransposed, _SQUARE, _fails(LAYER_ORACLES, ("weight",))),
     LayerControl("Linear input gradient with W transposed", LinearInputGradUntransposed,
-                 _SQUARE, _fails(ORACLES, ("grad_input",))),
+                 _SQUARE, _fails(LAYER_ORACLES, ("grad_input",))),
     # in a network the wrong input gradient of layer 2 corrupts every gradient below it
     LayerControl("Linear input gradient with W transposed, inside a network",
                  LinearInputGradUntransposed, _MLP_SQUARE,
@@ -241,12 +264,12 @@ _CONV2D_CONTROLS = [
                  Conv2dUnflippedKernel, LayerCase("Conv2d", _kw(
                      {"in_channels": 3, "out_channels": 4, "kernel_size": 3, "stride": 2,
                       "padding": 1}), ((2, 3, 7, 6),), variant="stride2-pad1"),
-                 _fails(ORACLES, ("grad_input",))),
+                 _fails(LAYER_ORACLES, ("grad_input",))),
     LayerControl("convolution backward with the kernel's spatial axes transposed, not flipped",
                  Conv2dKernelTransposed, LayerCase("Conv2d", _kw(
                      {"in_channels": 3, "out_channels": 4, "kernel_size": 3}),
                      ((2, 3, 6, 5),), variant="3x3"),
-                 _fails(ORACLES, ("grad_input",))),
+                 _fails(LAYER_ORACLES, ("grad_input",))),
     # in the CNN: the second convolution's wrong input gradient reaches only the first
     # convolution's parameters, and the first divergence names the broken layer
     LayerControl("convolution backward with the kernel not flipped, inside the CNN",
@@ -260,7 +283,7 @@ _MAXPOOL2D_CONTROLS = [
                  MaxPool2dGradToWholeWindow, LayerCase("MaxPool2d", _kw({"kernel_size": 2}),
                                                        ((2, 3, 6, 6),), kind="distinct",
                                                        variant="2x2"),
-                 _fails(ORACLES, ("grad_input",))),
+                 _fails(LAYER_ORACLES, ("grad_input",))),
 ]
 _CONVTRANSPOSE2D_CONTROLS = [
     LayerControl("transposed-convolution backward with its padding off by one pixel",
@@ -268,7 +291,7 @@ _CONVTRANSPOSE2D_CONTROLS = [
                      {"in_channels": 3, "out_channels": 4, "kernel_size": 3, "stride": 2,
                       "padding": 1, "output_padding": 1}), ((2, 3, 4, 5),),
                      variant="stride2-pad1-outpad1"),
-                 _fails(ORACLES, ("grad_input", "weight"))),
+                 _fails(LAYER_ORACLES, ("grad_input", "weight"))),
 ]
 
 

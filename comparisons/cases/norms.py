@@ -15,13 +15,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from comparisons import workloads
-from comparisons.cases.info import (DTYPES, N_TOKENS, ORACLES, LayerCase, LayerControl,
-                                    LayerInfo, NetworkCase, fails, layer_cases)
+from comparisons.cases import workloads
+from comparisons.cases.info import (
+    DTYPES,
+    LAYER_ORACLES,
+    N_TOKENS,
+    LayerCase,
+    LayerControl,
+    LayerInfo,
+    NetworkCase,
+    fails,
+    layer_cases,
+)
 from comparisons.cases.layers import cnn, depthwise_separable
-from comparisons.norm_slips import (BatchNormConstantStatistics, DropoutBackwardNotRescaled,
-                                    EmbeddingOverwritesRepeats, LayerNormWrongAxis)
-from comparisons.twins import dropout_sync
+from comparisons.slips.norms import (
+    BatchNormConstantStatistics,
+    DropoutBackwardNotRescaled,
+    EmbeddingOverwritesRepeats,
+    LayerNormWrongAxis,
+)
+from comparisons.twins.layers import dropout_sync
 from manual.layers import BatchNorm1d, BatchNorm2d, Dropout, Embedding, GroupNorm, LayerNorm
 
 __all__ = ["NORM_LAYERS"]
@@ -112,7 +125,7 @@ _CONTROLS: list[LayerControl] = [
                  BatchNormConstantStatistics,
                  _case("BatchNorm1d", {"num_features": 4}, (8, 4), variant="control",
                        setup="affine"),
-                 _fails(ORACLES, ("grad_input",))),
+                 _fails(LAYER_ORACLES, ("grad_input",))),
     # the wrong axis changes the forward pass: torch catches the output and every gradient
     # that depends on the normalisation; fd and Taylor differentiate the manual layer's own
     # (wrong but self-consistent) function and pass, and so does the bias gradient
@@ -123,19 +136,19 @@ _CONTROLS: list[LayerControl] = [
                  _fails(("torch",), ("output", "grad_input", "weight"))),
     LayerControl("dropout backward not rescaled by 1/(1-p)", DropoutBackwardNotRescaled,
                  _case("Dropout", {"p": 0.3}, (4, 6), variant="control"),
-                 _fails(ORACLES, ("grad_input",))),
+                 _fails(LAYER_ORACLES, ("grad_input",))),
     LayerControl("embedding gradient written dW[idx] = dout: repeated indices lost",
                  EmbeddingOverwritesRepeats,
                  _case("Embedding", {"num_embeddings": N_TOKENS, "embedding_dim": 3}, (3, 5),
                        variant="control", kind="tokens"),
-                 _fails(ORACLES, ("weight",))),
+                 _fails(LAYER_ORACLES, ("weight",))),
 ]
 
 # --------------------------------------------------------------------------------------
 # networks and exhaustive variants
 # --------------------------------------------------------------------------------------
 #: Sequential networks with normalisation layers (dropout's networks are trained step by
-#: step in comparisons.model_trajectories, with torch's masks)
+#: step in comparisons.run.model_trajectories, with torch's masks)
 _NETWORKS: list[NetworkCase] = [
     NetworkCase(f"bn-ln-mlp{'-eval' if mode == 'eval' else ''}",
                 (("Linear", (("in_features", 5), ("out_features", 6), ("bias", False))),
@@ -145,7 +158,7 @@ _NETWORKS: list[NetworkCase] = [
                  ("LayerNorm", (("normalized_shape", 4),)),
                  ("Linear", (("in_features", 4), ("out_features", 3)))),
                 "cross_entropy", (8, 5), dtype, mode=mode)
-    for mode in ("train", "eval") for dtype in ("float64", "float32")]
+    for mode in ("train", "eval") for dtype in DTYPES]
 
 # more seeds and larger inputs, on request (pytest -m exhaustive, backprop-compare
 # --exhaustive), in seed order within each layer

@@ -18,18 +18,27 @@ from typing import Any
 
 import numpy as np
 
-from comparisons import workloads
-from comparisons.cases.info import LayerCase, LayerControl, LayerInfo, NetworkCase, _kw
-from comparisons.layer_slips import (GRUResetBeforeProduct, LSTMCellStateGradDropped,
-                                     LSTMGatesSwappedInBackward, LSTMWeightHHLastStepOnly)
-from comparisons.twins import last_time_step_twin, recurrent_sync, recurrent_twin
+from comparisons.cases import workloads
+from comparisons.cases.info import (
+    DTYPES,
+    LAYER_ORACLES,
+    LayerCase,
+    LayerControl,
+    LayerInfo,
+    NetworkCase,
+    _kw,
+)
+from comparisons.slips.recurrent import (
+    GRUResetBeforeProduct,
+    LSTMCellStateGradDropped,
+    LSTMGatesSwappedInBackward,
+    LSTMWeightHHLastStepOnly,
+)
+from comparisons.twins.layers import last_time_step_twin, recurrent_sync, recurrent_twin
 from manual import layers
 
 __all__ = ["RECURRENT_CASES", "RECURRENT_LAYERS", "RecurrentCase", "TokenNetworkCase",
            "recurrent_case", "sequence_classifier"]
-
-ALL_ORACLES = ("torch", "fd", "taylor")
-_GATES = {"RNN": 1, "LSTM": 4, "GRU": 3, "RNNCell": 1, "LSTMCell": 4, "GRUCell": 3}
 
 
 @dataclass(frozen=True)
@@ -75,9 +84,9 @@ def _state_shapes(layer: str, config: dict[str, Any], L: int, N: int | None
 
 def recurrent_case(layer: str, variant: str, config: dict[str, Any], *, L: int = 5,
                    N: int | None = 3, hx: bool = True, kind: str = "normal",
-                   dtypes: tuple[str, ...] = ("float64", "float32"), exhaustive: bool = False,
+                   dtypes: tuple[str, ...] = DTYPES, exhaustive: bool = False,
                    mode: str = "train", seed: int = 0,
-                   oracles: tuple[str, ...] = ALL_ORACLES) -> list[RecurrentCase]:
+                   oracles: tuple[str, ...] = LAYER_ORACLES) -> list[RecurrentCase]:
     """The case in each dtype (torch, fd and Taylor in float64; torch alone in float32, whose
     torch-free checks are the float64 twin's). ``N=None``: unbatched input."""
     config = {"input_size": 3, "hidden_size": 4, **config}
@@ -115,7 +124,7 @@ for _layer in ("RNN", "LSTM", "GRU"):
     RECURRENT_CASES += recurrent_case(_layer, "T50", {}, L=50, N=2, dtypes=("float64",),
                                       exhaustive=_layer != "LSTM",
                                       oracles=("torch", "taylor") if _layer == "LSTM"
-                                      else ALL_ORACLES)
+                                      else LAYER_ORACLES)
     RECURRENT_CASES += recurrent_case(_layer, "T50-fd", {}, L=50, N=2, dtypes=("float64",),
                                       exhaustive=True) if _layer == "LSTM" else []
     # the exhaustive variants: every option together, both dtypes, long sequences
@@ -168,11 +177,11 @@ _CONTROLS: list[LayerControl] = [
     # forward right (i, f, g, o), backward reading the blocks as i, f, o, g: the outputs
     # agree and every gradient is wrong, against every oracle
     LayerControl("LSTM backward with the gates in the wrong order (i, f, o, g)",
-                 LSTMGatesSwappedInBackward, _LSTM, _rows(ALL_ORACLES, _LSTM_GRADS)),
+                 LSTMGatesSwappedInBackward, _LSTM, _rows(LAYER_ORACLES, _LSTM_GRADS)),
     LayerControl("LSTM: the gradient through c_{t-1} dropped (dc_{t-1} = 0)",
-                 LSTMCellStateGradDropped, _LSTM, _rows(ALL_ORACLES, _LSTM_GRADS)),
+                 LSTMCellStateGradDropped, _LSTM, _rows(LAYER_ORACLES, _LSTM_GRADS)),
     LayerControl("LSTM: weight_hh's gradient from the last step only, not summed over t",
-                 LSTMWeightHHLastStepOnly, _LSTM, _rows(ALL_ORACLES, ("weight_hh_l0",))),
+                 LSTMWeightHHLastStepOnly, _LSTM, _rows(LAYER_ORACLES, ("weight_hh_l0",))),
     # the other paper's GRU (Cho et al.: r applied to h before W_hn): a consistent gradient
     # of another function, so only torch sees it, at the outputs and every gradient
     LayerControl("GRU: reset gate applied before the matrix product, r * (W_hn h)",
@@ -209,7 +218,7 @@ def sequence_classifier(vocab: int = 6, embed: int = 3, hidden: int = 4, classes
 _NETWORKS: list[TokenNetworkCase] = [
     TokenNetworkCase("embedding-lstm-classifier", sequence_classifier(), "cross_entropy",
                      (5, 6), dtype)
-    for dtype in ("float64", "float32")]
+    for dtype in DTYPES]
 
 
 def _record(name: str, **fields: Any) -> LayerInfo:

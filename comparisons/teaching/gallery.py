@@ -3,14 +3,15 @@ r"""A gallery of wrong derivations, each caught by the harness.
 The most common way to get backprop wrong is a plausible derivation with one slip in it.
 Each slip below is a small subclass or function, kept apart from the correct code in
 :mod:`manual`, with a docstring naming the slip; each :class:`Slip` runs it through the
-harness (:func:`~comparisons.runner.compare_network`,
-:func:`~comparisons.runner.compare_activation`, :func:`~comparisons.runner.compare_loss`:
+harness (:func:`~comparisons.run.networks.compare_network`,
+:func:`~comparisons.run.components.compare_activation`,
+:func:`~comparisons.run.components.compare_loss`:
 torch's autograd, central finite differences, the Taylor test and the complex step)
 next to its correct counterpart, the control. ``tests/test_gallery.py`` asserts that every
 slip fails exactly where the math says, that the message names the parameter, and that
 every control passes.
 
-    python -m comparisons.gallery
+    python -m comparisons.teaching.gallery
 
 prints the table (:func:`gallery_table`): the slip, where it shows, the oracles that catch
 it and the worst error. ``--layers`` adds the layers' negative controls, one per
@@ -29,18 +30,25 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from comparisons.cases.components import (ElementwiseSoftmax, FlippedExponentSigmoid,
-                                         MSEWithoutMean, ReLUOneAtZero, TanhNotSquared)
 from comparisons.cases import catalog
 from comparisons.cases.info import LayerControl, NetworkCase
-from comparisons.compare import SLIP_PREFIX
-from comparisons.controls import run_control
+from comparisons.core.cliutil import HelpFormatter, exit_codes, fail, select_ids, selection_error
+from comparisons.core.compare import SLIP_PREFIX
+from comparisons.run.components import compare_activation, compare_loss
+from comparisons.run.controls import run_control
+from comparisons.run.networks import compare_network
+from comparisons.run.rows import failures
+from comparisons.slips.components import (
+    ElementwiseSoftmax,
+    FlippedExponentSigmoid,
+    MSEWithoutMean,
+    ReLUOneAtZero,
+    TanhNotSquared,
+)
 from comparisons.teaching.lessons import Reference321
-from comparisons.runner import compare_activation, compare_loss, compare_network, failures
 from manual import MLP
 from manual.activations import Softmax, _sigmoid
 from manual.layers import Dense
-from manual._cli import HelpFormatter, exit_codes, fail, select_ids, selection_error
 from manual.lessons.network_321 import Network321, example_data, seed_network
 
 __all__ = [
@@ -351,7 +359,7 @@ def gallery_table(slips: list[Slip] | None = None) -> pd.DataFrame:
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m comparisons.gallery", formatter_class=HelpFormatter,
+        prog="python -m comparisons.teaching.gallery", formatter_class=HelpFormatter,
         description="""\
 The gallery of wrong derivations, each caught by the harness.
 

@@ -1,9 +1,9 @@
 """The lessons of :mod:`manual.lessons` against torch: every number a lesson reports that
 torch can compute — derivatives by autograd, training runs by ``torch.optim.SGD`` on the
 torch twin, per-layer gradient norms — computed by torch and compared under the tolerance
-policy (:func:`comparisons.tolerances.tolerance_for`, float64 against torch).
+policy (:func:`comparisons.core.tolerances.tolerance_for`, float64 against torch).
 
-    python -m comparisons.lessons
+    python -m comparisons.teaching.lessons
 
 prints one row per compared quantity and exits with status 1 if any differs. The torch
 twins here are built from torch's built-ins (``torch.sigmoid``, ``F.mse_loss``,
@@ -22,8 +22,8 @@ import torch
 import torch.nn.functional as F
 
 import reference
-from comparisons.bridge import MLPTwin
-from comparisons.runner import compare_network
+from comparisons.run.bridge import MLPTwin
+from comparisons.run.networks import compare_network
 from comparisons.teaching.rows import COLUMNS, TOL, lesson_row
 from manual.lessons import (
     constant_derivative,
@@ -294,7 +294,7 @@ LESSON_CHECKS: dict[str, Callable[[], list[dict[str, Any]]]] = {
     "constant_derivative": _constant_derivative,
     "vanishing_gradients": _vanishing_gradients,
     "targets_and_scaling": _targets_and_scaling,
-    # the layer lessons' checks live in comparisons.lessons_layers (imported when run)
+    # the layer lessons' checks live in comparisons.teaching.layer_lessons (imported when run)
     "batchnorm_backward": lambda: _layer_lesson("batchnorm_backward"),
     "conv_backward": lambda: _layer_lesson("conv_backward"),
     "gradients_through_time": lambda: _gradients_through_time(),
@@ -303,15 +303,15 @@ LESSON_CHECKS: dict[str, Callable[[], list[dict[str, Any]]]] = {
 
 def _gradients_through_time() -> list[dict[str, Any]]:
     """The recurrent lesson's comparisons (self-contained, in
-    :mod:`comparisons.lesson_gradients_through_time`)."""
-    from comparisons.lesson_gradients_through_time import lesson_rows as bptt_rows
+    :mod:`comparisons.teaching.gradients_through_time`)."""
+    from comparisons.teaching.gradients_through_time import lesson_rows as bptt_rows
 
     return bptt_rows()
 
 
 def _layer_lesson(name: str) -> list[dict[str, Any]]:
-    """The comparisons of a layer lesson (:mod:`comparisons.lessons_layers`)."""
-    from comparisons.lessons_layers import LESSON_ROWS
+    """The comparisons of a layer lesson (:mod:`comparisons.teaching.layer_lessons`)."""
+    from comparisons.teaching.layer_lessons import LESSON_ROWS
 
     return LESSON_ROWS[name](name)
 
@@ -365,11 +365,17 @@ def main(argv: list[str] | None = None) -> int:
     """Print the lessons-against-torch table; exit status 1 if any comparison fails."""
     import argparse
 
-    from manual._cli import HelpFormatter, exit_codes, fail, select_ids, selection_error
+    from comparisons.core.cliutil import (
+        HelpFormatter,
+        exit_codes,
+        fail,
+        select_ids,
+        selection_error,
+    )
     from manual.lessons import LESSONS
 
     p = argparse.ArgumentParser(
-        prog="python -m comparisons.lessons", formatter_class=HelpFormatter,
+        prog="python -m comparisons.teaching.lessons", formatter_class=HelpFormatter,
         description="The lessons' numbers against torch: every number a lesson reports that "
                     "torch can\ncompute (derivatives by autograd, training runs by "
                     "torch.optim.SGD, gradient norms),\ncompared in float64 under the "

@@ -169,8 +169,7 @@ def assignment_notebook(backward: str | None = None) -> nbformat.NotebookNode:
         code(forward.rstrip("\n")),
         code((backward if backward is not None else exercise_source(solution)).rstrip("\n")),
         md("## Grading"),
-        code("from comparisons import check_layer\n"
-             "from comparisons.runner import failures\n\n"
+        code("from comparisons import check_layer, failures\n\n"
              "rng = np.random.default_rng(0)\n"
              "x, W, b = rng.standard_normal((4, 5)), rng.standard_normal((5, 3)), "
              "rng.standard_normal(3)\n"

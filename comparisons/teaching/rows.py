@@ -1,7 +1,7 @@
 """The row of the lessons' comparison table: one quantity of a lesson against torch.
 
 Shared by :mod:`comparisons.teaching.lessons` and the lessons' own comparison modules
-(:mod:`comparisons.lessons_layers`, :mod:`comparisons.lesson_gradients_through_time`),
+(:mod:`comparisons.teaching.layer_lessons`, :mod:`comparisons.teaching.gradients_through_time`),
 which the lessons module imports: this module sits below all of them.
 """
 
@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from comparisons.compare import compare_arrays
-from comparisons.tolerances import tolerance_for
+from comparisons.core.compare import compare_arrays
+from comparisons.core.tolerances import tolerance_for
 
 __all__ = ["COLUMNS", "TOL", "lesson_row"]
 

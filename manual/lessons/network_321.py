@@ -276,7 +276,7 @@ def tables() -> dict[str, pd.DataFrame]:
 
 
 #: the harness's finite-difference tolerance (rtol, atol), as in
-#: ``comparisons.tolerances.tolerance_for(np.float64, "fd")`` (``manual`` cannot import
+#: ``comparisons.core.tolerances.tolerance_for(np.float64, "fd")`` (``manual`` cannot import
 #: ``comparisons``, which loads torch; tests/test_lessons.py checks the two agree)
 FD_TOLERANCE = (1e-6, 1e-8)
 

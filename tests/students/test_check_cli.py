@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from comparisons import cli
-from comparisons.check_cli import SPECS
-from comparisons.check_cli import CHECK_COLUMNS
+from comparisons.check.cli import SPECS
+from comparisons.check.cli import CHECK_COLUMNS
 
 HERE = Path(__file__).resolve().parent
 

@@ -1,0 +1,350 @@
+r"""Layer comparisons: one layer, or a whole ``Sequential`` with a loss, against torch's own
+``torch.nn`` modules and the torch-free oracles.
+
+- :func:`compare_layer` — any layer of the protocol (:mod:`manual.layers.base`) on given
+  inputs. Rows (``parameter``): each forward output (``output``, or ``output0``,
+  ``output1``, … for a tuple), the gradient of each float input (``grad_input``, or
+  ``grad_input0``, …), every parameter gradient (``weight``, ``bias``, …) and every
+  buffer after the forward (``running_mean``, …). Oracles: ``torch`` (the twin from
+  :func:`comparisons.run.bridge.torch_twin`, autograd under the same random upstream gradient),
+  ``fd`` (central differences in float64 of :math:`L = \sum_k \langle g_k, y_k\rangle` over
+  the inputs and parameters) and ``taylor`` (the Taylor-remainder test of the same
+  :math:`L`).
+- :func:`compare_sequential` — a ``Sequential`` with a loss, compared like the MLP by
+  :func:`comparisons.run.networks.compare_network` (torch through the loss, ``vjp`` under a
+  random upstream gradient, ``fd``, ``taylor``; a failure against torch names the first
+  diverging layer), plus every buffer against torch after the same forward passes.
+- :func:`run_layer_case`, :func:`run_network_case`, :func:`run_layer_cases` — the case
+  layer records (:mod:`comparisons.cases.catalog`).
+
+The upstream gradient :math:`g` is a seeded standard normal for every float output, never
+all-ones (a sum would hide a transposed or mis-scaled Jacobian).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from comparisons.cases.info import LAYER_ORACLES
+from comparisons.core.compare import Comparison, compare_arrays
+from comparisons.core.oracles import finite_difference_gradients, taylor_rows
+
+# torch on one intra-op thread: these tensors are tiny, and one thread makes the order of
+# torch's sums (hence the CSV) the same on every machine
+from comparisons.core.parallel import one_torch_thread as one_thread
+from comparisons.core.tolerances import tolerance_for
+from comparisons.run.bridge import TorchSequential, torch_twin, twin_name, twin_syncs
+from comparisons.run.networks import compare_network
+from comparisons.run.rows import ROW_COLUMNS, with_status
+from comparisons.twins.layers import torch_dtype
+
+__all__ = ["compare_layer", "compare_sequential", "run_layer_case",
+           "run_layer_cases", "run_network_case"]
+
+
+
+# --------------------------------------------------------------------------------------
+# nested tuples of arrays: inputs (x, (h0, c0)) and outputs (out, (h_n, c_n))
+# --------------------------------------------------------------------------------------
+def _leaves(tree: Any) -> list[Any]:
+    if isinstance(tree, (tuple, list)):
+        return [leaf for sub in tree for leaf in _leaves(sub)]
+    return [tree]
+
+
+def _rebuild(tree: Any, leaves: Iterator[Any]) -> Any:
+    if isinstance(tree, (tuple, list)):
+        return type(tree)(_rebuild(sub, leaves) for sub in tree)
+    return next(leaves)
+
+
+def _is_float(a: Any) -> bool:
+    return isinstance(a, np.ndarray) and a.dtype.kind == "f"
+
+
+def _to_torch(a: Any, dt: torch.dtype) -> Any:
+    if isinstance(a, np.ndarray):
+        if a.dtype.kind == "f":
+            return torch.tensor(a, dtype=dt, requires_grad=True)
+        if a.dtype.kind == "b":
+            return torch.as_tensor(a)
+        return torch.as_tensor(a, dtype=torch.int64)
+    return a
+
+
+def _names(n: int, base: str, given: tuple[str, ...] | None) -> list[str]:
+    if given is not None:
+        if len(given) != n:
+            raise ValueError(f"{len(given)} names given for {n} {base}s")
+        return list(given)
+    return [base] if n == 1 else [f"{base}{k}" for k in range(n)]
+
+
+def _snapshot(d: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {k: np.array(v, copy=True) for k, v in d.items()}
+
+
+def _restore(d: dict[str, np.ndarray], saved: dict[str, np.ndarray]) -> None:
+    for k, v in saved.items():
+        d[k][...] = v  # in place: the layer computes with these arrays
+
+
+# --------------------------------------------------------------------------------------
+# one layer
+# --------------------------------------------------------------------------------------
+def compare_layer(layer: Any, inputs: Any, *, oracles: Iterable[str] = LAYER_ORACLES,
+                  case: str | None = None, seed: int = 0,
+                  input_names: tuple[str, ...] | None = None,
+                  output_names: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+    """Compare ``layer`` (any object of the layer protocol) with its torch twin and with the
+    torch-free oracles on ``inputs``.
+
+    Parameters
+    ----------
+    layer
+        The manual layer, in the mode to compare (train or eval). Its buffers are restored
+        after the finite differences, so it ends as after one forward.
+    inputs
+        One array or a tuple of the forward's positional arguments (nested tuples allowed,
+        e.g. ``(x, (h0, c0))``); float arrays get a gradient, integer and boolean arrays
+        (embedding indices, masks) do not.
+    oracles
+        A subset of ``("torch", "fd", "taylor")``.
+    seed
+        Seeds the random upstream gradient (one standard-normal array per float output).
+    input_names, output_names
+        Names for the rows (``grad_<name>``, ``<name>``); by default ``input``/``output``
+        or numbered ones.
+
+    Returns
+    -------
+    list of dict
+        One row per oracle x quantity, with :data:`comparisons.run.rows.ROW_COLUMNS`.
+    """
+    oracles = tuple(oracles)
+    unknown = set(oracles) - set(LAYER_ORACLES)
+    if unknown:
+        raise ValueError(f"unknown oracle(s) {sorted(unknown)}; valid: {', '.join(LAYER_ORACLES)}")
+    inputs = inputs if isinstance(inputs, tuple) else (inputs,)
+    name = twin_name(layer) if "torch" in oracles else type(layer).__name__
+    in_leaves = _leaves(inputs)
+    float_in = [k for k, a in enumerate(in_leaves) if _is_float(a)]
+    dtype = np.dtype(layer.dtype)
+    if float_in and getattr(layer, "_follows_input", lambda: False)():
+        dtype = in_leaves[float_in[0]].dtype  # a parameter-free layer computes in its input's
+    in_names = _names(len(float_in), "input", input_names)
+    shapes = ",".join("x".join(map(str, a.shape)) for a in in_leaves if isinstance(a, np.ndarray))
+    info = {"case": case or f"{type(layer).__name__.lower()}-{dtype.name}", "kind": "layer",
+            "activation": "", "output_activation": "", "loss": "", "arch": name,
+            "sizes": shapes, "dtype": dtype.name}
+    rows: list[dict[str, Any]] = []
+
+    def emit(oracle: str, comps: list[Comparison]) -> None:
+        rows.extend({**info, "oracle": oracle, **c.row()} for c in comps)
+
+    buffers_before = _snapshot(layer.buffers)
+    with one_thread(), warnings.catch_warnings():
+        # torch's note that 'same' padding with an even kernel copies the input: speed only
+        warnings.filterwarnings("ignore", message="Using padding='same'", category=UserWarning)
+        # torch first: a twin that draws something NumPy cannot (a dropout mask) hands it
+        # to the manual layer through its record's sync before the manual forward
+        if "torch" in oracles:
+            module = torch_twin(layer, dtype)
+            tdt = torch_dtype(dtype)
+            t_in = _rebuild(inputs, iter([_to_torch(a, tdt) for a in in_leaves]))
+            t_out = module(*t_in)
+            sync = twin_syncs().get(name)
+            if sync is not None:
+                sync(layer, module, t_in, t_out)
+
+        out = layer.forward(*inputs)
+        out_leaves = [np.asarray(o) for o in _leaves(out)]
+        float_out = [k for k, o in enumerate(out_leaves) if o.dtype.kind == "f"]
+        out_names = _names(len(out_leaves), "output", output_names)
+        rng = np.random.default_rng(seed)
+        g_leaves: list[Any] = [None] * len(out_leaves)
+        for k in float_out:  # never all-ones: a random upstream gradient per float output
+            g_leaves[k] = rng.standard_normal(out_leaves[k].shape).astype(out_leaves[k].dtype)
+        dout = _rebuild(out, iter(g_leaves))
+        dx = layer.backward(dout)
+        dx_leaves = [d for d in _leaves(dx) if d is not None]
+        grads = {k: np.array(v, copy=True) for k, v in layer.grads.items()}
+        buffers_after = _snapshot(layer.buffers)
+        manual_grads_in = dict(zip(in_names, dx_leaves))
+
+        if "torch" in oracles:
+            tol = tolerance_for(dtype, "torch")
+            t_out_leaves = _leaves(t_out)
+            comps = [compare_arrays(out_leaves[k], t_out_leaves[k].detach().numpy(), tol,
+                                    out_names[k]) for k in range(len(out_leaves))]
+            named = [(k, p) for k, p in module.named_parameters()]
+            wrt = [_leaves(t_in)[k] for k in float_in] + [p for _, p in named]
+            outs = [t_out_leaves[k] for k in float_out if t_out_leaves[k].requires_grad]
+            gs = [torch.as_tensor(g_leaves[k]) for k in float_out
+                  if t_out_leaves[k].requires_grad]
+            t_grads = (torch.autograd.grad(outs, wrt, gs, allow_unused=True) if outs and wrt
+                       else [None] * len(wrt))
+            t_grads = [np.zeros(tuple(w.shape)) if g is None else g.numpy()
+                       for w, g in zip(wrt, t_grads)]
+            for n, tg in zip(in_names, t_grads):
+                comps.append(_grad_compare(manual_grads_in.get(n), tg, tol, f"grad_{n}"))
+            for (k, _), tg in zip(named, t_grads[len(float_in):]):
+                comps.append(_grad_compare(grads.get(k), tg, tol, k))
+            t_buffers = dict(module.named_buffers())
+            for k, v in buffers_after.items():
+                ref = t_buffers[k].detach().numpy() if k in t_buffers else None
+                comps.append(_grad_compare(v, ref, tol, k))
+            emit("torch", comps)
+
+        if "fd" in oracles or "taylor" in oracles:
+            rows.extend(_torch_free_rows(layer, inputs, in_leaves, float_in, in_names, out,
+                                         g_leaves, manual_grads_in, grads, buffers_before,
+                                         oracles, info, seed))
+        _restore(layer.buffers, buffers_after)
+    return with_status(rows, name)
+
+
+def _grad_compare(manual: Any, ref: Any, tol: Any, name: str) -> Comparison:
+    """compare_arrays, with a failing row (and a note) when one side has no value."""
+    if manual is None or ref is None:
+        side = "manual layer" if manual is None else "torch twin"
+        return Comparison(name=name, shape=(), size=0, err_over_tol=np.inf, worst_index=None,
+                          manual_value=np.nan, reference_value=np.nan, worst_abs_err=np.inf,
+                          worst_rel_err=np.inf, max_abs_err=np.inf, max_rel_err=np.inf,
+                          n_bad=1, rtol=tol.rtol, atol=tol.atol, passed=False,
+                          note=f"{name}: the {side} has no value for it")
+    return compare_arrays(manual, ref, tol, name)
+
+
+def _torch_free_rows(layer: Any, inputs: tuple, in_leaves: list, float_in: list[int],
+                     in_names: list[str], out: Any, g_leaves: list, manual_grads_in: dict,
+                     grads: dict, buffers_before: dict, oracles: tuple, info: dict,
+                     seed: int) -> list[dict[str, Any]]:
+    """fd and Taylor rows of L = sum_k <g_k, y_k> in float64 (through ``astype`` for a
+    float32 layer), over the float inputs and the parameters; the buffers are restored
+    before every evaluation so that running statistics do not drift. The Taylor directions
+    come from ``seed + 1``: drawn from the upstream gradient's own seed, the first direction
+    would be parallel to g, and for a linear layer a transposed Jacobian J^T can satisfy
+    <g, J v> = <g, J^T v> exactly along v = g."""
+    dtype = np.dtype(info["dtype"])
+    twin = layer if dtype == np.float64 else layer.astype(np.float64)
+    # every evaluation starts from the buffers the layer started from (cast to float64)
+    saved = {k: np.asarray(v).astype(twin.buffers[k].dtype) for k, v in buffers_before.items()}
+    leaves64 = [a.astype(np.float64) if _is_float(a) else a for a in in_leaves]
+    g64 = [None if g is None else g.astype(np.float64) for g in g_leaves]
+    variables = {f"grad_{n}": leaves64[k] for n, k in zip(in_names, float_in)}
+    variables.update(twin.params)  # the live arrays: perturbed in place, restored exactly
+
+    def loss() -> float:
+        _restore(twin.buffers, saved)
+        y = twin.forward(*_rebuild(inputs, iter(leaves64)))
+        return float(sum(np.sum(g * o) for g, o in zip(g64, _leaves(y)) if g is not None))
+
+    manual = {f"grad_{n}": manual_grads_in.get(n) for n in in_names}
+    manual.update({k: grads.get(k) for k in twin.params})
+    rows: list[dict[str, Any]] = []
+    if "fd" in oracles:
+        fd = finite_difference_gradients(loss, variables)
+        tol = tolerance_for(dtype, "fd")
+        rows.extend({**info, "oracle": "fd", **_grad_compare(manual[k], fd[k], tol, k).row()}
+                    for k in variables)
+    if "taylor" in oracles:
+        if twin is layer:
+            grads64 = manual
+        else:  # the float64 twin's own gradient: float32 rounding would leave a linear term
+            _restore(twin.buffers, saved)
+            y = twin.forward(*_rebuild(inputs, iter(leaves64)))
+            dx = twin.backward(_rebuild(y, iter(g64)))
+            grads64 = dict(zip([f"grad_{n}" for n in in_names],
+                               [d for d in _leaves(dx) if d is not None]))
+            grads64.update(twin.grads)
+        live = {k: v for k, v in variables.items() if v.size and grads64.get(k) is not None}
+        rows.extend({**info, "oracle": "taylor", **row}
+                    for row in taylor_rows(loss, live, grads64, seed=seed + 1))
+    _restore(twin.buffers, saved)
+    return rows
+
+
+# --------------------------------------------------------------------------------------
+# a Sequential with a loss
+# --------------------------------------------------------------------------------------
+def compare_sequential(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "custom",
+                       oracles: Iterable[str] = ("torch", "vjp", "fd", "taylor"),
+                       arch: str = "") -> list[dict[str, Any]]:
+    """Compare a manual ``Sequential`` with a loss against the ``nn.Sequential`` of torch's
+    modules (:class:`comparisons.run.bridge.TorchSequential`), as the MLP is compared.
+
+    Rows: the loss and every parameter gradient per oracle (``torch``, ``vjp``, ``fd``,
+    ``taylor``, from :func:`comparisons.run.networks.compare_network`, whose torch rows name the
+    first diverging layer on a failure), and every buffer (batch norm's running statistics)
+    against torch after the same forward passes on both sides. The network's buffers are
+    restored after the finite differences."""
+    oracles = tuple(oracles)
+    dtype = np.dtype(net.dtype)
+    with one_thread():
+        tnet = TorchSequential(net) if {"torch", "vjp"} & set(oracles) else None
+        rows = compare_network(net, X, y, case=case, reference_net=tnet,
+                               oracles=[o for o in oracles if o in ("torch", "vjp")])
+        after = _snapshot(net.buffers)
+        if tnet is not None and after:
+            tol = tolerance_for(dtype, "torch")
+            ref = tnet.buffers()
+            comps = [_grad_compare(v, ref.get(k), tol, k) for k, v in after.items()]
+            rows += [{"case": case, "kind": "network", "dtype": dtype.name, "oracle": "torch",
+                      **c.row(), "status": "pass" if c.passed else "fail"} for c in comps]
+        free = [o for o in oracles if o in ("fd", "taylor")]
+        if free:
+            rows += compare_network(net, X, y, case=case, oracles=free)
+        _restore(net.buffers, after)
+    loss = getattr(getattr(net, "loss_fn", None), "name", "")
+    sizes = "x".join(map(str, np.shape(X)))
+    for row in rows:
+        row.update({"activation": "", "output_activation": "", "loss": loss, "arch": arch,
+                    "sizes": sizes})
+    return rows
+
+
+# --------------------------------------------------------------------------------------
+# the case table
+# --------------------------------------------------------------------------------------
+def run_layer_case(case: Any, oracles: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """Build ``case``'s layer and inputs from its seed and compare against its oracles
+    (``oracles`` narrows the case's own list)."""
+    use = tuple(o for o in case.oracles if oracles is None or o in tuple(oracles))
+    # dropout draws its masks from torch's global generator: seeded here, a case's numbers
+    # do not depend on what ran before it (nor on which worker process runs it)
+    torch.manual_seed(case.seed)
+    layer = case.build()
+    return compare_layer(layer, case.inputs(), oracles=use, case=case.id, seed=case.seed,
+                         **case_names(case))
+
+
+def case_names(case: Any) -> dict[str, Any]:
+    """The row names a case may give its inputs and outputs (``input_names``,
+    ``output_names``: ``grad_query`` reads better than ``grad_input0``)."""
+    return {k: getattr(case, k) for k in ("input_names", "output_names")
+            if getattr(case, k, None) is not None}
+
+
+def run_network_case(case: Any, oracles: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """Build ``case``'s Sequential and data and compare it like the MLP."""
+    use = tuple(o for o in case.oracles if oracles is None or o in tuple(oracles))
+    torch.manual_seed(case.seed)  # as run_layer_case: dropout's masks from this seed only
+    net = case.build()
+    X, y = case.data()
+    return compare_sequential(net, X, y, case=case.id, oracles=use, arch=case.arch)
+
+
+def run_layer_cases(layer_cases: Iterable[Any], network_cases: Iterable[Any] = (),
+                    oracles: Iterable[str] | None = None) -> pd.DataFrame:
+    """All rows of the layer and network cases as a DataFrame with fixed columns."""
+    rows = [r for c in layer_cases for r in run_layer_case(c, oracles)]
+    rows += [r for c in network_cases for r in run_network_case(c, oracles)]
+    return pd.DataFrame(rows, columns=ROW_COLUMNS)
+

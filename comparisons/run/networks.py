@@ -1,0 +1,183 @@
+"""The network runner (``gradients.csv``), the public API for checking any network.
+
+:func:`compare_network` compares the loss and every parameter gradient of a network (a
+student's, with the methods of :class:`manual.MLP` or a ``manual.layers.Sequential``)
+against torch's autograd, torch's vector-Jacobian product, central finite differences and
+the Taylor test; on a mismatch the row names the first intermediate (forward, then
+backward, layer by layer) where the two diverge. :func:`run_cases` runs the network cases
+of the registry into a pandas DataFrame; :func:`comparisons.run.rows.failures` turns
+failing rows into readable messages.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from comparisons.cases.data import case_data
+from comparisons.cases.info import NETWORK_ORACLES
+from comparisons.cases.registry import SKIPPED, Case
+from comparisons.core.batched import mlp_batched_loss
+from comparisons.core.compare import Comparison, compare_arrays
+from comparisons.core.device import torch_device
+from comparisons.core.oracles import finite_difference_gradients, taylor_rows
+from comparisons.core.tolerances import tolerance_for
+from comparisons.run.bridge import MLPTwin
+from comparisons.run.rows import ROW_COLUMNS, validate_oracles
+
+__all__ = ["compare_network", "first_divergence", "run_case", "run_cases", "skipped_rows"]
+
+
+def first_divergence(manual: dict[str, np.ndarray], ref: dict[str, np.ndarray],
+                     dtype: np.dtype) -> str:
+    """The first intermediate (in the order forward ``z1, a1, ..., loss``, then backward
+    ``dJ/daL, dJ/dzL, ...``) where the two sides differ beyond tolerance; '' if none."""
+    tol = tolerance_for(dtype, "torch")
+    for key, value in manual.items():
+        if key in ref and not compare_arrays(value, ref[key], tol, key).passed:
+            stage = "backward" if key.startswith("dJ/") else "forward"
+            return f"{stage} {key}"
+    return ""
+
+
+def _manual_vjp(net: Any, g: np.ndarray) -> dict[str, np.ndarray]:
+    """The network's parameter gradients under the upstream gradient ``g``: the MLP's
+    ``backward(grad_out=g)`` returns them; a layer-protocol ``Sequential``'s ``backward(g)``
+    stores them in ``grads``."""
+    if "grad_out" in inspect.signature(net.backward).parameters:
+        return net.backward(grad_out=g)
+    net.backward(g)
+    return net.grads
+
+
+def _describe(net: Any) -> dict[str, Any]:
+    def name(obj):
+        return "" if obj is None else getattr(obj, "name", type(obj).__name__)
+
+    sizes = getattr(net, "sizes", None)
+    return {"activation": name(getattr(net, "activation", None)),
+            "output_activation": name(getattr(net, "output_activation", None)),
+            "loss": name(getattr(net, "loss_fn", None)),
+            "sizes": "-".join(map(str, sizes)) if sizes else ""}
+
+
+def compare_network(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "custom",
+                    oracles: Iterable[str] = NETWORK_ORACLES,
+                    reference_net: Any = None, device: str = "cpu") -> list[dict[str, Any]]:
+    """Compare ``net``'s loss and gradients with torch's autograd and finite differences.
+
+    ``net`` is a :class:`manual.MLP` or any object with what the oracles use:
+
+    - ``params``: dict of the live arrays ``W1, b1, ...``, each ``W`` in (in, out) layout
+      (all oracles; ``fd`` and ``taylor`` perturb them in place);
+    - ``gradients(X, y) -> (loss, grads)``, ``grads`` keyed like ``params`` (all oracles);
+    - ``loss(X, y)``: the loss from the current ``params`` (``fd``, ``taylor``);
+    - ``forward(X)`` and ``backward(grad_out=g) -> grads`` (``vjp``);
+    - ``activation``, ``output_activation``, ``loss_fn``: objects whose ``.name`` (and
+      ``.kwargs``) name the torch counterpart, for building the torch twin
+      (``torch``, ``vjp``; not needed with ``reference_net``);
+    - optional: ``intermediates`` (dict ``z1, a1, ..., loss, dJ/daL, ...`` after
+      ``gradients``, for the first divergence), ``astype(dtype)`` (a float64 twin for the
+      torch-free oracles of a float32 network), ``sizes`` (the report's column).
+
+    Returns one row per oracle x (loss and each parameter). A network with other
+    parameter names (the 3-2-1 network's ``w14 ... b6``) needs its own ``reference_net``:
+    anything whose ``gradients(X, y)`` returns grads under the same names (and ``vjp(X,
+    g)`` for the ``vjp`` oracle). For a student's own code in any shape (a CS231n
+    ``TwoLayerNet``, Nielsen's ``network.py``), use :func:`comparisons.check_gradients`.
+    ``oracles`` is a list of names from :data:`NETWORK_ORACLES`, checked before any work.
+    ``device`` (``"cpu"`` or ``"cuda"``) is where the torch twin runs.
+    """
+    oracles = validate_oracles(oracles, NETWORK_ORACLES)
+    dtype = np.dtype(next(iter(net.params.values())).dtype)
+    info = {"case": case, "kind": "network", "dtype": dtype.name, **_describe(net)}
+    loss_m, grads_m = net.gradients(X, y)
+    trace_m = {k: np.array(v, copy=True) for k, v in getattr(net, "intermediates", {}).items()}
+    rows: list[dict[str, Any]] = []
+
+    def emit(oracle: str, comps: list[Comparison], divergence: str = "") -> None:
+        failed = not all(c.passed for c in comps)
+        for c in comps:
+            rows.append({**info, "oracle": oracle, **c.row(),
+                         "status": "pass" if c.passed else "fail",
+                         "first_divergence": divergence if failed else ""})
+
+    tnet = None
+    if "torch" in oracles or "vjp" in oracles:  # one torch twin serves both
+        tnet = (reference_net if reference_net is not None
+                else MLPTwin.from_manual(net, torch_device(device)))
+    if "torch" in oracles:
+        loss_t, grads_t = tnet.gradients(X, y)
+        tol = tolerance_for(dtype, "torch")
+        comps = [compare_arrays(loss_m, loss_t, tol, "loss")]
+        comps += [compare_arrays(grads_m[k], grads_t[k], tol, k) for k in net.params]
+        divergence = ""
+        if not all(c.passed for c in comps):
+            trace_t = getattr(tnet, "intermediates", {}) or {}
+            if not trace_m or not set(trace_m) & set(trace_t):
+                divergence = ("no intermediates given: the network has no `intermediates` "
+                              "to compare" if not trace_m else
+                              "no intermediates in common with the torch twin to compare")
+            else:
+                divergence = (first_divergence(trace_m, trace_t, dtype)
+                              or "no intermediate differs: parameter gradients only")
+        emit("torch", comps, divergence)
+    if "vjp" in oracles:
+        # the network's own backward under a random upstream gradient g = dJ/d(output), no
+        # loss: all-ones or a .sum() would hide softmax- and normalisation-style errors
+        if hasattr(tnet, "vjp"):
+            out = net.forward(X)
+            g = np.random.default_rng(1).standard_normal(np.shape(out)).astype(dtype)
+            vjp_m = _manual_vjp(net, g)
+            vjp_t = tnet.vjp(X, g)
+            tol = tolerance_for(dtype, "torch")
+            emit("vjp", [compare_arrays(vjp_m[k], vjp_t[k], tol, k) for k in net.params])
+    # the torch-free oracles need float64: a float32 network is checked through its
+    # float64 twin when it offers one (astype), else in its own dtype
+    twin = net if dtype == np.float64 or not hasattr(net, "astype") else net.astype(np.float64)
+    # a plain MLP evaluates many perturbed copies per forward: the same values, faster
+    batched = mlp_batched_loss(twin, X, y) if {"fd", "taylor"} & set(oracles) else None
+    if "fd" in oracles:
+        fd = finite_difference_gradients(lambda: twin.loss(X, y), twin.params, batched=batched)
+        tol = tolerance_for(dtype, "fd")
+        emit("fd", [compare_arrays(grads_m[k], fd[k], tol, k) for k in net.params])
+    if "taylor" in oracles:
+        # on the float64 twin's own gradient: a float32 gradient's rounding would itself
+        # leave a first-order remainder; the derivation is the same code in both dtypes
+        grads_64 = grads_m if twin is net else twin.gradients(X, y)[1]
+        rows.extend({**info, "oracle": "taylor", **row}
+                    for row in taylor_rows(lambda: twin.loss(X, y), twin.params, grads_64,
+                                           batched=batched))
+    return rows
+
+
+def run_case(case: Case, oracles: Iterable[str] = NETWORK_ORACLES,
+             device: str = "cpu") -> list[dict[str, Any]]:
+    """Build ``case``'s network and data from its seed and compare against the oracles
+    (torch on ``device``)."""
+    net = case.build()
+    X, y = case_data(case, net)
+    rows = compare_network(net, X, y, case=case.id, oracles=oracles, device=device)
+    for row in rows:
+        row["arch"] = case.arch
+    return rows
+
+
+def skipped_rows() -> list[dict[str, Any]]:
+    """One row per skipped pair of the matrix, with the reason in ``note``."""
+    return [{"case": f"{s.activation}-{s.loss}", "kind": "skipped", "activation": s.activation,
+             "output_activation": s.activation, "loss": s.loss, "status": "skipped",
+             "note": s.reason} for s in SKIPPED]
+
+
+def run_cases(cases: Iterable[Case], oracles: Iterable[str] = NETWORK_ORACLES,
+              include_skipped: bool = True) -> pd.DataFrame:
+    """All rows of ``cases`` (plus the skipped pairs) as a DataFrame with fixed columns."""
+    rows = [row for case in cases for row in run_case(case, oracles)]
+    if include_skipped:
+        rows += skipped_rows()
+    return pd.DataFrame(rows, columns=ROW_COLUMNS)
