@@ -17,6 +17,8 @@
   ``dropout_forward``/``dropout_backward``.
 - :mod:`~manual.layers.embedding` — ``Embedding`` (padding_idx, repeated indices that
   accumulate), with ``word_embedding_forward``/``word_embedding_backward``.
+- :mod:`~manual.layers.padding` — ``ZeroPad2d``, ``ReflectionPad2d`` (torch's
+  ``(left, right, top, bottom)``), with ``pad2d_forward``/``pad2d_backward``.
 - :mod:`~manual.layers.shape` — ``Flatten``.
 - :mod:`~manual.layers.container` — ``Sequential``, with the loss a network trains with.
 - :mod:`~manual.layers.attention` — ``scaled_dot_product_attention`` (with the
@@ -50,6 +52,7 @@ from manual.layers.normalization import (BatchNorm1d, BatchNorm2d, GroupNorm, La
 from manual.layers.recurrent import (GRU, LSTM, RNN, GRUCell, LastTimeStep, LSTMCell, RNNCell,
                                      gru_step_backward, gru_step_forward, lstm_step_backward,
                                      lstm_step_forward, rnn_step_backward, rnn_step_forward)
+from manual.layers.padding import ReflectionPad2d, ZeroPad2d, pad2d_backward, pad2d_forward
 from manual.layers.shape import Flatten
 from manual.layers.transformer import TransformerEncoderLayer
 
@@ -72,3 +75,4 @@ __all__ += ["BatchNorm1d", "BatchNorm2d", "Dropout", "Embedding", "GroupNorm", "
             "word_embedding_backward", "word_embedding_forward"]
 __all__ += ["MultiheadAttention", "TransformerEncoderLayer", "attention_backward",
             "attention_forward", "scaled_dot_product_attention"]
+__all__ += ["ReflectionPad2d", "ZeroPad2d", "pad2d_backward", "pad2d_forward"]

@@ -1,0 +1,121 @@
+"""The layers of issue 18 (padding, PReLU, GLU, RMSNorm, Bilinear, Upsample, AvgPool1d,
+AdaptiveMaxPool2d) against the torch module directly: the same weights copied in, the same
+inputs, forward and the backward of every input and parameter for a random upstream
+gradient, in float64 (rtol 1e-10, atol 1e-12: a handful of roundings either side) and
+float32 (rtol 1e-5, atol 1e-6: ~100 ulp of float32), unbatched inputs where torch takes
+them, bad input refused with a ValueError/TypeError naming the problem, and the functional
+pairs the layers are built on."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from manual import layers
+from manual.layers import ReflectionPad2d, ZeroPad2d
+
+TOL = {np.float64: dict(rtol=1e-10, atol=1e-12), np.float32: dict(rtol=1e-5, atol=1e-6)}
+TORCH_DTYPE = {np.float64: torch.float64, np.float32: torch.float32}
+
+
+def compare(ours, theirs, inputs, dtype, seed=0):
+    """Forward and backward of ``ours`` against the torch module ``theirs`` on ``inputs``
+    (a list of arrays): weights copied into torch, a random upstream gradient; asserts
+    the output, every input gradient and every parameter gradient agree within TOL."""
+    tol = TOL[dtype]
+    theirs = theirs.to(TORCH_DTYPE[dtype])
+    with torch.no_grad():
+        for name, p in theirs.named_parameters():
+            assert name in ours.params, (name, list(ours.params))
+            p.copy_(torch.as_tensor(ours.params[name]))
+    assert sorted(n for n, _ in theirs.named_parameters()) == sorted(ours.params)
+    xs = [np.asarray(x, dtype=dtype) for x in inputs]
+    txs = [torch.tensor(x, requires_grad=True) for x in xs]
+    out = ours.forward(*xs)
+    tout = theirs(*txs)
+    assert out.dtype == dtype and out.shape == tuple(tout.shape)
+    np.testing.assert_allclose(out, tout.detach().numpy(), **tol, err_msg="forward")
+    dout = np.random.default_rng(seed).standard_normal(out.shape).astype(dtype)
+    tout.backward(torch.as_tensor(dout))
+    dxs = ours.backward(dout)
+    dxs = dxs if isinstance(dxs, tuple) else (dxs,)
+    for i, (dx, tx) in enumerate(zip(dxs, txs, strict=True)):
+        assert dx.dtype == dtype and dx.shape == xs[i].shape
+        np.testing.assert_allclose(dx, tx.grad.numpy(), **tol, err_msg=f"d input {i}")
+    for name, p in theirs.named_parameters():
+        assert ours.grads[name].dtype == dtype
+        np.testing.assert_allclose(ours.grads[name], p.grad.numpy(), **tol,
+                                   err_msg=f"d {name}")
+
+
+def _x(shape, seed=1):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+DTYPES = [np.float64, np.float32]
+
+
+def test_importing_manual_layers_does_not_load_torch():
+    code = "import sys, manual.layers; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False", out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("name", ["ZeroPad2d", "ReflectionPad2d", "PReLU", "GLU", "RMSNorm",
+                                  "Bilinear", "Upsample", "AvgPool1d", "AdaptiveMaxPool2d",
+                                  "pad2d_forward", "pad2d_backward", "prelu_forward",
+                                  "prelu_backward", "glu_forward", "glu_backward",
+                                  "rmsnorm_forward", "rmsnorm_backward", "bilinear_forward",
+                                  "bilinear_backward", "upsample_forward", "upsample_backward",
+                                  "avg_pool1d_forward", "avg_pool1d_backward",
+                                  "adaptive_max_pool2d_forward",
+                                  "adaptive_max_pool2d_backward"])
+def test_exported(name):
+    assert name in layers.__all__ and hasattr(layers, name)
+
+
+# --------------------------------------------------------------------------------------
+# padding
+# --------------------------------------------------------------------------------------
+PADS = [1, (1, 2, 0, 3), (0, 0, 0, 0), (-1, 2, 1, -2), (2, 0, -1, 1)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("padding", PADS)
+@pytest.mark.parametrize("shape", [(2, 3, 4, 5), (3, 4, 5)])
+def test_padding_against_torch(dtype, padding, shape):
+    for cls in (ZeroPad2d, ReflectionPad2d):
+        compare(cls(padding), getattr(torch.nn, cls.__name__)(padding), [_x(shape)], dtype)
+
+
+@pytest.mark.parametrize("shape", [(4, 5), (1, 2, 2, 4, 5)])
+def test_zero_pad_any_rank(shape):
+    compare(ZeroPad2d((1, -1, 2, 0)), torch.nn.ZeroPad2d((1, -1, 2, 0)), [_x(shape)],
+            np.float64)
+
+
+def test_reflection_adds_mirrored_gradients():
+    x = np.arange(3.0)[None, None, None]  # (1, 1, 1, 3)
+    layer = ReflectionPad2d((2, 1, 0, 0))
+    assert layer.forward(x).tolist() == [[[[2.0, 1.0, 0.0, 1.0, 2.0, 1.0]]]]
+    # x1 read three times, x2 twice, x0 once
+    assert layer.backward(np.ones((1, 1, 1, 6))).tolist() == [[[[1.0, 3.0, 2.0]]]]
+
+
+@pytest.mark.parametrize("cls, args, x, exc, match", [
+    (ZeroPad2d, ((1, 2, 3),), None, ValueError, "4-tuple"),
+    (ZeroPad2d, (1.5,), None, TypeError, "ints"),
+    (ZeroPad2d, (1,), np.zeros(5), ValueError, r"\(\*, H, W\)"),
+    (ZeroPad2d, (-3,), np.zeros((1, 4, 5)), ValueError, "crops more"),
+    (ReflectionPad2d, (1,), np.zeros((4, 5)), ValueError, r"\(N, C, H, W\)"),
+    (ReflectionPad2d, (4,), np.zeros((1, 1, 4, 5)), ValueError, "less than the dimension"),
+    (ReflectionPad2d, (1,), [["a"]], TypeError, "real numbers"),
+])
+def test_padding_bad_input(cls, args, x, exc, match):
+    with pytest.raises(exc, match=match):
+        cls(*args).forward(x if x is not None else np.zeros((1, 1, 4, 5)))
