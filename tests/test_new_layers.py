@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from manual import layers
-from manual.layers import ReflectionPad2d, ZeroPad2d
+from manual.layers import GLU, PReLU, ReflectionPad2d, ZeroPad2d
 
 TOL = {np.float64: dict(rtol=1e-10, atol=1e-12), np.float32: dict(rtol=1e-5, atol=1e-6)}
 TORCH_DTYPE = {np.float64: torch.float64, np.float32: torch.float32}
@@ -119,3 +119,72 @@ def test_reflection_adds_mirrored_gradients():
 def test_padding_bad_input(cls, args, x, exc, match):
     with pytest.raises(exc, match=match):
         cls(*args).forward(x if x is not None else np.zeros((1, 1, 4, 5)))
+
+
+# --------------------------------------------------------------------------------------
+# PReLU, GLU
+# --------------------------------------------------------------------------------------
+def _with_zeros(shape, seed=1):
+    x = _x(shape, seed)
+    x.ravel()[::3] = 0.0  # the kink: torch's slope there is the weight
+    return x
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("num_parameters, shape", [(1, (2, 3, 4)), (3, (2, 3, 4)),
+                                                   (3, (5, 3)), (4, (2, 4, 3, 2)),
+                                                   (1, (7,)), (1, ())])
+def test_prelu_against_torch(dtype, num_parameters, shape):
+    ours = PReLU(num_parameters, init=0.1, dtype=dtype)
+    ours.params["weight"][:] = np.linspace(-0.5, 0.7, num_parameters)
+    compare(ours, torch.nn.PReLU(num_parameters), [_with_zeros(shape)], dtype)
+
+
+def test_prelu_kink_uses_the_weight():
+    layer = PReLU(init=0.3)
+    layer.forward(np.array([-1.0, 0.0, 2.0]))
+    assert layer.backward(np.ones(3)).tolist() == [0.3, 0.3, 1.0]
+    assert layer.grads["weight"].tolist() == [-1.0]
+    assert PReLU().params["weight"].tolist() == [0.25]  # torch's init
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dim, shape", [(-1, (3, 4)), (0, (6, 2)), (1, (2, 4, 3)), (-1, (8,)),
+                                        (2, (2, 3, 2))])
+def test_glu_against_torch(dtype, dim, shape):
+    x = _x(shape) * 10  # far into both tails of the sigmoid too
+    compare(GLU(dim), torch.nn.GLU(dim), [x], dtype)
+
+
+@pytest.mark.parametrize("layer, x, exc, match", [
+    (PReLU(3), np.zeros(3), ValueError, r"num_parameters=3 needs an input \(N, 3, \*\)"),
+    (PReLU(3), np.zeros((2, 4)), ValueError, "channels on dim 1"),
+    (PReLU(), np.array([np.nan]), ValueError, "non-finite"),
+    (GLU(), np.zeros((2, 3)), ValueError, "must be even"),
+    (GLU(), np.zeros(()), ValueError, "at least 1-d"),
+    (GLU(2), np.zeros((2, 4)), ValueError, "out of range"),
+])
+def test_activation_bad_input(layer, x, exc, match):
+    with pytest.raises(exc, match=match):
+        layer.forward(x)
+
+
+@pytest.mark.parametrize("make, exc", [(lambda: PReLU(0), ValueError),
+                                       (lambda: PReLU(1.5), TypeError),
+                                       (lambda: PReLU(init="a"), TypeError),
+                                       (lambda: GLU(dim=1.0), TypeError)])
+def test_activation_bad_arguments(make, exc):
+    with pytest.raises(exc):
+        make()
+
+
+def test_prelu_glu_functional_pairs():
+    x = _with_zeros((2, 3, 4))
+    w = np.array([0.1, 0.2, 0.3])
+    y, cache = layers.prelu_forward(x, w)
+    np.testing.assert_array_equal(y, np.where(x > 0, x, w[:, None] * x))
+    dx, dw = layers.prelu_backward(np.ones_like(x), cache)
+    np.testing.assert_array_equal(dx, np.where(x > 0, 1.0, np.broadcast_to(w[:, None], x.shape)))
+    np.testing.assert_allclose(dw, np.where(x > 0, 0, x).sum(axis=(0, 2)), rtol=1e-15)
+    y, cache = layers.glu_forward(x, 2)
+    assert y.shape == (2, 3, 2) and layers.glu_backward(np.ones_like(y), cache).shape == x.shape

@@ -5,7 +5,8 @@
   ``forward(x)``, ``backward(dout) -> dx``, ``train()``/``eval()``.
 - :mod:`~manual.layers.linear` — ``Linear`` (torch's (out, in) weight), ``Identity``, and the
   MLP's ``Dense`` with the CS231n-style ``affine_forward``/``affine_backward``.
-- :mod:`~manual.layers.activation` — every activation as a layer (``ReLU``, ``GELU``, …).
+- :mod:`~manual.layers.activation` — every activation as a layer (``ReLU``, ``GELU``, …),
+  ``PReLU`` (a learned slope) and ``GLU``, with ``prelu_*`` and ``glu_*`` pairs.
 - :mod:`~manual.layers.conv` — ``Conv1d``, ``Conv2d``, ``ConvTranspose2d`` and the functional
   pairs ``conv2d_forward``/``conv2d_backward``, … (im2col and one matrix product).
 - :mod:`~manual.layers.pooling` — ``MaxPool1d``, ``MaxPool2d``, ``AvgPool2d``,
