@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from manual import layers
-from manual.layers import GLU, PReLU, ReflectionPad2d, ZeroPad2d
+from manual.layers import GLU, PReLU, ReflectionPad2d, RMSNorm, ZeroPad2d
 
 TOL = {np.float64: dict(rtol=1e-10, atol=1e-12), np.float32: dict(rtol=1e-5, atol=1e-6)}
 TORCH_DTYPE = {np.float64: torch.float64, np.float32: torch.float32}
@@ -188,3 +188,52 @@ def test_prelu_glu_functional_pairs():
     np.testing.assert_allclose(dw, np.where(x > 0, 0, x).sum(axis=(0, 2)), rtol=1e-15)
     y, cache = layers.glu_forward(x, 2)
     assert y.shape == (2, 3, 2) and layers.glu_backward(np.ones_like(y), cache).shape == x.shape
+
+
+# --------------------------------------------------------------------------------------
+# RMSNorm
+# --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("normalized_shape, shape", [(4, (3, 4)), ((3, 4), (2, 3, 4)),
+                                                     (4, (4,)), ([2, 3], (2, 3)),
+                                                     (5, (2, 3, 5))])
+@pytest.mark.parametrize("eps, affine", [(None, True), (1e-3, True), (None, False)])
+def test_rmsnorm_against_torch(dtype, normalized_shape, shape, eps, affine):
+    ours = RMSNorm(normalized_shape, eps=eps, elementwise_affine=affine, dtype=dtype)
+    if affine:
+        ours.params["weight"][:] = 1 + _x(ours.params["weight"].shape, seed=3)
+    theirs = torch.nn.RMSNorm(normalized_shape, eps=eps, elementwise_affine=affine)
+    compare(ours, theirs, [_x(shape)], dtype)
+
+
+def test_rmsnorm_default_eps_is_the_dtype_machine_epsilon():
+    x = np.zeros((2, 3), dtype=np.float32)
+    x[0, 0] = 1e-4  # mean square 3.3e-9, far below eps: eps dominates
+    y = RMSNorm(3, dtype=np.float32).forward(x)
+    np.testing.assert_allclose(y[0, 0], 1e-4 / np.sqrt(1e-8 / 3 + np.finfo(np.float32).eps),
+                               rtol=1e-6)
+    assert RMSNorm(3).config == {"normalized_shape": (3,), "eps": None,
+                                 "elementwise_affine": True}
+
+
+@pytest.mark.parametrize("make, x, exc, match", [
+    (lambda: RMSNorm(3), np.zeros((2, 4)), ValueError, "does not end with"),
+    (lambda: RMSNorm((2, 3)), np.zeros(3), ValueError, r"\(\*, 2, 3\)"),
+    (lambda: RMSNorm(3), np.array([1.0, np.inf, 0.0]), ValueError, "non-finite"),
+    (lambda: RMSNorm(3, eps=-1.0), None, ValueError, "eps must be >= 0"),
+    (lambda: RMSNorm(3, eps="a"), None, TypeError, "eps must be a float"),
+    (lambda: RMSNorm(()), None, ValueError, "at least one dim"),
+    (lambda: RMSNorm(0), None, ValueError, "normalized_shape"),
+])
+def test_rmsnorm_bad_input(make, x, exc, match):
+    with pytest.raises(exc, match=match):
+        make().forward(x)
+
+
+def test_rmsnorm_functional_pair():
+    x, w = _x((4, 5)), _x(5, seed=2)
+    y, cache = layers.rmsnorm_forward(x, w, 1, 1e-6)
+    np.testing.assert_allclose(y, x / np.sqrt((x ** 2).mean(1, keepdims=True) + 1e-6) * w,
+                               rtol=1e-14)
+    dx, dw = layers.rmsnorm_backward(np.ones_like(y), cache)
+    assert dx.shape == x.shape and dw.shape == w.shape

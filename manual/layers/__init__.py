@@ -12,8 +12,8 @@
 - :mod:`~manual.layers.pooling` — ``MaxPool1d``, ``MaxPool2d``, ``AvgPool2d``,
   ``AdaptiveAvgPool2d`` and their functional pairs.
 - :mod:`~manual.layers.normalization` — ``BatchNorm1d``, ``BatchNorm2d``, ``LayerNorm``,
-  ``GroupNorm``, with ``batchnorm_forward``/``batchnorm_backward`` (the three-term
-  backward), ``layernorm_*`` and ``groupnorm_*``.
+  ``GroupNorm``, ``RMSNorm``, with ``batchnorm_forward``/``batchnorm_backward`` (the
+  three-term backward), ``layernorm_*``, ``groupnorm_*`` and ``rmsnorm_*``.
 - :mod:`~manual.layers.dropout` — ``Dropout`` (its own seed, or a mask handed to it), with
   ``dropout_forward``/``dropout_backward``.
 - :mod:`~manual.layers.embedding` — ``Embedding`` (padding_idx, repeated indices that
@@ -47,9 +47,10 @@ from manual.layers.pooling import (AdaptiveAvgPool2d, AvgPool2d, MaxPool1d, MaxP
 from manual.layers.dropout import Dropout, dropout_backward, dropout_forward
 from manual.layers.embedding import Embedding, word_embedding_backward, word_embedding_forward
 from manual.layers.normalization import (BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm,
-                                         batchnorm_backward, batchnorm_forward,
+                                         RMSNorm, batchnorm_backward, batchnorm_forward,
                                          groupnorm_backward, groupnorm_forward,
-                                         layernorm_backward, layernorm_forward)
+                                         layernorm_backward, layernorm_forward,
+                                         rmsnorm_backward, rmsnorm_forward)
 from manual.layers.recurrent import (GRU, LSTM, RNN, GRUCell, LastTimeStep, LSTMCell, RNNCell,
                                      gru_step_backward, gru_step_forward, lstm_step_backward,
                                      lstm_step_forward, rnn_step_backward, rnn_step_forward)
@@ -77,3 +78,4 @@ __all__ += ["BatchNorm1d", "BatchNorm2d", "Dropout", "Embedding", "GroupNorm", "
 __all__ += ["MultiheadAttention", "TransformerEncoderLayer", "attention_backward",
             "attention_forward", "scaled_dot_product_attention"]
 __all__ += ["ReflectionPad2d", "ZeroPad2d", "pad2d_backward", "pad2d_forward"]
+__all__ += ["RMSNorm", "rmsnorm_backward", "rmsnorm_forward"]
