@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from manual import layers
-from manual.layers import GLU, PReLU, ReflectionPad2d, RMSNorm, ZeroPad2d
+from manual.layers import GLU, Bilinear, PReLU, ReflectionPad2d, RMSNorm, ZeroPad2d
 
 TOL = {np.float64: dict(rtol=1e-10, atol=1e-12), np.float32: dict(rtol=1e-5, atol=1e-6)}
 TORCH_DTYPE = {np.float64: torch.float64, np.float32: torch.float32}
@@ -237,3 +237,43 @@ def test_rmsnorm_functional_pair():
                                rtol=1e-14)
     dx, dw = layers.rmsnorm_backward(np.ones_like(y), cache)
     assert dx.shape == x.shape and dw.shape == w.shape
+
+
+# --------------------------------------------------------------------------------------
+# Bilinear
+# --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("lead", [(5,), (2, 3), ()])
+def test_bilinear_against_torch(dtype, bias, lead):
+    ours = Bilinear(3, 4, 2, bias=bias, dtype=dtype, rng=7)
+    compare(ours, torch.nn.Bilinear(3, 4, 2, bias=bias), [_x((*lead, 3)), _x((*lead, 4), 2)],
+            dtype)
+
+
+def test_bilinear_init_is_torchs_distribution():
+    w = Bilinear(16, 3, 50, rng=0).params["weight"]
+    assert w.shape == (50, 16, 3) and np.abs(w).max() <= 0.25 and np.abs(w).max() > 0.24
+    assert Bilinear(2, 3, 4, rng=1).config == {"in1_features": 2, "in2_features": 3,
+                                               "out_features": 4, "bias": True}
+
+
+@pytest.mark.parametrize("x1, x2, exc, match", [
+    (np.zeros((5, 2)), np.zeros((4, 3)), ValueError, "leading dims must match"),
+    (np.zeros((5, 3)), np.zeros((5, 3)), ValueError, r"must be \(\*, 2\) and \(\*, 3\)"),
+    (np.zeros(()), np.zeros(()), ValueError, "input1 must be"),
+    (np.zeros(2), None, TypeError, "two inputs"),
+])
+def test_bilinear_bad_input(x1, x2, exc, match):
+    with pytest.raises(exc, match=match):
+        Bilinear(2, 3, 4).forward(x1, x2)
+    with pytest.raises(ValueError, match="in1_features must be >= 1"):
+        Bilinear(0, 3, 4)
+
+
+def test_bilinear_functional_pair():
+    x1, x2, w, b = _x((4, 2)), _x((4, 3), 2), _x((5, 2, 3), 3), _x(5, 4)
+    y, cache = layers.bilinear_forward(x1, x2, w, b)
+    np.testing.assert_allclose(y, np.einsum("ni,kij,nj->nk", x1, w, x2) + b, rtol=1e-13)
+    dx1, dx2, dw, db = layers.bilinear_backward(np.ones_like(y), cache)
+    assert (dx1.shape, dx2.shape, dw.shape, db.shape) == (x1.shape, x2.shape, w.shape, b.shape)

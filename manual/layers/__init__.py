@@ -4,7 +4,8 @@
 - :mod:`~manual.layers.base` — the protocol: ``params``, ``buffers``, ``grads``,
   ``forward(x)``, ``backward(dout) -> dx``, ``train()``/``eval()``.
 - :mod:`~manual.layers.linear` — ``Linear`` (torch's (out, in) weight), ``Identity``, and the
-  MLP's ``Dense`` with the CS231n-style ``affine_forward``/``affine_backward``.
+  MLP's ``Dense`` with the CS231n-style ``affine_forward``/``affine_backward``, and
+  ``Bilinear`` (two inputs) with ``bilinear_forward``/``bilinear_backward``.
 - :mod:`~manual.layers.activation` — every activation as a layer (``ReLU``, ``GELU``, …),
   ``PReLU`` (a learned slope) and ``GLU``, with ``prelu_*`` and ``glu_*`` pairs.
 - :mod:`~manual.layers.conv` — ``Conv1d``, ``Conv2d``, ``ConvTranspose2d`` and the functional
@@ -38,7 +39,8 @@ from manual.layers.container import Sequential
 from manual.layers.conv import (Conv1d, Conv2d, ConvTranspose2d, conv1d_backward, conv1d_forward,
                                 conv2d_backward, conv2d_forward, conv_transpose2d_backward,
                                 conv_transpose2d_forward)
-from manual.layers.linear import (Dense, Identity, Linear, affine_backward, affine_forward,
+from manual.layers.linear import (Bilinear, Dense, Identity, Linear, affine_backward,
+                                  affine_forward, bilinear_backward, bilinear_forward,
                                   linear_backward, linear_forward)
 from manual.layers.pooling import (AdaptiveAvgPool2d, AvgPool2d, MaxPool1d, MaxPool2d,
                                    adaptive_avg_pool2d_backward, adaptive_avg_pool2d_forward,
@@ -79,3 +81,4 @@ __all__ += ["MultiheadAttention", "TransformerEncoderLayer", "attention_backward
             "attention_forward", "scaled_dot_product_attention"]
 __all__ += ["ReflectionPad2d", "ZeroPad2d", "pad2d_backward", "pad2d_forward"]
 __all__ += ["RMSNorm", "rmsnorm_backward", "rmsnorm_forward"]
+__all__ += ["Bilinear", "bilinear_backward", "bilinear_forward"]
