@@ -16,7 +16,8 @@ import pytest
 import torch
 
 from manual import layers
-from manual.layers import GLU, Bilinear, PReLU, ReflectionPad2d, RMSNorm, ZeroPad2d
+from manual.layers import (GLU, Bilinear, PReLU, ReflectionPad2d, RMSNorm, Upsample,
+                           ZeroPad2d)
 
 TOL = {np.float64: dict(rtol=1e-10, atol=1e-12), np.float32: dict(rtol=1e-5, atol=1e-6)}
 TORCH_DTYPE = {np.float64: torch.float64, np.float32: torch.float32}
@@ -277,3 +278,88 @@ def test_bilinear_functional_pair():
     np.testing.assert_allclose(y, np.einsum("ni,kij,nj->nk", x1, w, x2) + b, rtol=1e-13)
     dx1, dx2, dw, db = layers.bilinear_backward(np.ones_like(y), cache)
     assert (dx1.shape, dx2.shape, dw.shape, db.shape) == (x1.shape, x2.shape, w.shape, b.shape)
+
+
+# --------------------------------------------------------------------------------------
+# Upsample
+# --------------------------------------------------------------------------------------
+UPSAMPLE = [
+    (dict(scale_factor=2), (2, 3, 4, 5)),
+    (dict(scale_factor=3), (1, 2, 5)),
+    (dict(scale_factor=1.7), (1, 2, 7, 3)),
+    (dict(scale_factor=(0.5, 2.3)), (1, 2, 7, 3)),
+    (dict(scale_factor=1.7, recompute_scale_factor=True), (1, 2, 7, 3)),
+    (dict(size=(5, 11)), (2, 1, 3, 4)),
+    (dict(size=4), (1, 2, 9, 7)),  # downsampling
+    (dict(size=(2, 3, 5)), (1, 1, 3, 2, 4)),
+    (dict(scale_factor=2.5), (1, 1, 3, 2, 4)),
+]
+LINEAR_MODE = {3: "linear", 4: "bilinear", 5: "trilinear"}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kwargs, shape", UPSAMPLE)
+@pytest.mark.parametrize("mode", ["nearest", "linear-false", "linear-true"])
+def test_upsample_against_torch(dtype, kwargs, shape, mode):
+    if mode == "nearest":
+        kw = dict(kwargs, mode="nearest")
+    else:
+        kw = dict(kwargs, mode=LINEAR_MODE[len(shape)], align_corners=mode.endswith("true"))
+    compare(Upsample(**kw), torch.nn.Upsample(**kw), [_x(shape)], dtype)
+
+
+@pytest.mark.parametrize("shape, scale", [((1, 2, 3), 2.2), ((1, 2, 3), 1.2),
+                                          ((1, 1, 2, 3, 4), (1.0, 2.2, 1.3))])
+def test_upsample_nearest_where_torchs_backward_is_not_its_forwards_gradient(shape, scale):
+    """1-d/3-d nearest with a scale that is not 1 or 2 but gives O = I or 2I: torch's forward
+    reads floor(o/scale), its backward uses the legacy shortcut (o, o // 2). Our forward is
+    torch's, our backward the true vector-Jacobian product of it: <dx, x> = <g, y(x)> for
+    the linear map y, checked against torch's forward, while torch's own gradient fails it."""
+    x = _x(shape)
+    tx = torch.tensor(x, requires_grad=True)
+    ty = torch.nn.Upsample(scale_factor=scale)(tx)
+    layer = Upsample(scale_factor=scale)
+    y = layer.forward(x)
+    np.testing.assert_array_equal(y, ty.detach().numpy())
+    g = _x(y.shape, seed=4)
+    dx = layer.backward(g)
+    ty.backward(torch.tensor(g))
+    inner = float((g * y).sum())
+    np.testing.assert_allclose((dx * x).sum(), inner, rtol=1e-12)
+    assert not np.isclose((tx.grad.numpy() * x).sum(), inner, rtol=1e-6)  # torch's deviates
+
+
+def test_upsample_bilinear_backward_adds_every_share():
+    x = np.arange(4.0).reshape(1, 1, 2, 2)
+    layer = Upsample(scale_factor=2, mode="bilinear", align_corners=True)
+    layer.forward(x)
+    # the weights of each input element summed over the outputs: 16 outputs, 4 inputs
+    np.testing.assert_allclose(layer.backward(np.ones((1, 1, 4, 4))).sum(), 16.0, rtol=1e-15)
+
+
+@pytest.mark.parametrize("kwargs, x, exc, match", [
+    (dict(), None, ValueError, "exactly one of size and scale_factor"),
+    (dict(size=2, scale_factor=2), None, ValueError, "exactly one"),
+    (dict(size=2, mode="bicubic"), None, ValueError, "mode must be one of"),
+    (dict(size=2, align_corners=True), None, ValueError, "align_corners can only be set"),
+    (dict(size=2, recompute_scale_factor=True), None, ValueError, "not meaningful"),
+    (dict(size=2.5), None, TypeError, "size must be an int"),
+    (dict(scale_factor="2"), None, TypeError, "scale_factor must be a float"),
+    (dict(scale_factor=-1.0), None, ValueError, "positive"),
+    (dict(size=2), np.zeros((2, 3)), ValueError, r"\(N, C, L\) or \(N, C, H, W\)"),
+    (dict(size=2, mode="bilinear"), np.zeros((1, 2, 3)), ValueError,
+     r"\(N, C, H, W\) for mode='bilinear'"),
+    (dict(size=(2, 3)), np.zeros((1, 2, 3)), ValueError, "one entry per spatial dim"),
+    (dict(scale_factor=0.1), np.zeros((1, 2, 3)), ValueError, "greater than 0"),
+])
+def test_upsample_bad_input(kwargs, x, exc, match):
+    with pytest.raises(exc, match=match):
+        Upsample(**kwargs).forward(x)
+
+
+def test_upsample_functional_pair():
+    x = _x((1, 2, 3, 4))
+    y, cache = layers.upsample_forward(x, size=(6, 8))
+    np.testing.assert_array_equal(y, x.repeat(2, axis=2).repeat(2, axis=3))
+    dx = layers.upsample_backward(np.ones_like(y), cache)
+    np.testing.assert_array_equal(dx, np.full_like(x, 4.0))

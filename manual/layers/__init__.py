@@ -21,6 +21,8 @@
   accumulate), with ``word_embedding_forward``/``word_embedding_backward``.
 - :mod:`~manual.layers.padding` — ``ZeroPad2d``, ``ReflectionPad2d`` (torch's
   ``(left, right, top, bottom)``), with ``pad2d_forward``/``pad2d_backward``.
+- :mod:`~manual.layers.upsample` — ``Upsample`` (``nearest``, ``linear``, ``bilinear``,
+  ``trilinear``, ``align_corners``), with ``upsample_forward``/``upsample_backward``.
 - :mod:`~manual.layers.shape` — ``Flatten``.
 - :mod:`~manual.layers.container` — ``Sequential``, with the loss a network trains with.
 - :mod:`~manual.layers.attention` — ``scaled_dot_product_attention`` (with the
@@ -59,6 +61,7 @@ from manual.layers.recurrent import (GRU, LSTM, RNN, GRUCell, LastTimeStep, LSTM
 from manual.layers.padding import ReflectionPad2d, ZeroPad2d, pad2d_backward, pad2d_forward
 from manual.layers.shape import Flatten
 from manual.layers.transformer import TransformerEncoderLayer
+from manual.layers.upsample import Upsample, upsample_backward, upsample_forward
 
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose2d", "conv1d_backward", "conv1d_forward",
            "conv2d_backward", "conv2d_forward", "conv_transpose2d_backward",
@@ -82,3 +85,4 @@ __all__ += ["MultiheadAttention", "TransformerEncoderLayer", "attention_backward
 __all__ += ["ReflectionPad2d", "ZeroPad2d", "pad2d_backward", "pad2d_forward"]
 __all__ += ["RMSNorm", "rmsnorm_backward", "rmsnorm_forward"]
 __all__ += ["Bilinear", "bilinear_backward", "bilinear_forward"]
+__all__ += ["Upsample", "upsample_backward", "upsample_forward"]
