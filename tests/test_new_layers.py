@@ -16,8 +16,8 @@ import pytest
 import torch
 
 from manual import layers
-from manual.layers import (GLU, Bilinear, PReLU, ReflectionPad2d, RMSNorm, Upsample,
-                           ZeroPad2d)
+from manual.layers import (GLU, AdaptiveMaxPool2d, AvgPool1d, Bilinear, PReLU,
+                           ReflectionPad2d, RMSNorm, Upsample, ZeroPad2d)
 
 TOL = {np.float64: dict(rtol=1e-10, atol=1e-12), np.float32: dict(rtol=1e-5, atol=1e-6)}
 TORCH_DTYPE = {np.float64: torch.float64, np.float32: torch.float32}
@@ -363,3 +363,71 @@ def test_upsample_functional_pair():
     np.testing.assert_array_equal(y, x.repeat(2, axis=2).repeat(2, axis=3))
     dx = layers.upsample_backward(np.ones_like(y), cache)
     np.testing.assert_array_equal(dx, np.full_like(x, 4.0))
+
+
+# --------------------------------------------------------------------------------------
+# AvgPool1d, AdaptiveMaxPool2d
+# --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("args, kwargs", [((3,), {}), ((3, 2, 1), {}),
+                                          ((4, 3, 2), dict(ceil_mode=True)),
+                                          ((3, 2, 1), dict(count_include_pad=False)),
+                                          ((5, 2, 2), dict(ceil_mode=True,
+                                                           count_include_pad=False))])
+@pytest.mark.parametrize("shape", [(2, 3, 11), (3, 10)])
+def test_avg_pool1d_against_torch(dtype, args, kwargs, shape):
+    compare(AvgPool1d(*args, **kwargs), torch.nn.AvgPool1d(*args, **kwargs), [_x(shape)], dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("output_size", [3, (2, 4), (None, 3), (5, 1), (7, 6)])
+@pytest.mark.parametrize("shape", [(2, 3, 7, 6), (3, 5, 9), (1, 1, 4, 4)])
+def test_adaptive_max_pool2d_against_torch(dtype, output_size, shape):
+    compare(AdaptiveMaxPool2d(output_size), torch.nn.AdaptiveMaxPool2d(output_size),
+            [_x(shape)], dtype)
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 7, 5), (3, 6, 4)])
+def test_adaptive_max_pool2d_ties_and_indices_as_torch(shape):
+    """Rounded inputs (many ties) and overlapping windows: the gradient goes to the first
+    maximum in row-major window order and overlaps add, exactly as torch; the indices too."""
+    x = np.round(_x(shape))
+    layer = AdaptiveMaxPool2d((3, 3), return_indices=True)
+    y, idx = layer.forward(x)
+    tx = torch.tensor(x, requires_grad=True)
+    ty, tidx = torch.nn.AdaptiveMaxPool2d((3, 3), return_indices=True)(tx)
+    np.testing.assert_array_equal(y, ty.detach().numpy())
+    np.testing.assert_array_equal(idx, tidx.numpy())
+    g = _x(y.shape, seed=5)
+    ty.backward(torch.tensor(g))
+    np.testing.assert_allclose(layer.backward((g, None)), tx.grad.numpy(), rtol=1e-15,
+                               atol=0)
+
+
+@pytest.mark.parametrize("make, x, exc, match", [
+    (lambda: AvgPool1d(3), np.zeros((1, 2, 3, 4)), ValueError, r"\(N, C, L\) or \(C, L\)"),
+    (lambda: AvgPool1d(2, padding=2), None, ValueError, "at most half"),
+    (lambda: AvgPool1d(5), np.zeros((1, 2, 3)), ValueError, "too small"),
+    (lambda: AvgPool1d(2.0), None, TypeError, "kernel_size"),
+    (lambda: AdaptiveMaxPool2d((1, 2, 3)), None, ValueError, "int or a pair"),
+    (lambda: AdaptiveMaxPool2d(0), None, ValueError, "positive"),
+    (lambda: AdaptiveMaxPool2d(2.5), None, TypeError, "ints or None"),
+    (lambda: AdaptiveMaxPool2d(2), np.zeros((2, 3)), ValueError, r"\(N, C, H, W\)"),
+    (lambda: AdaptiveMaxPool2d(2), np.zeros((1, 2, 0, 3)), ValueError, "empty spatial"),
+])
+def test_pool_bad_input(make, x, exc, match):
+    with pytest.raises(exc, match=match):
+        make().forward(x)
+
+
+def test_pool_functional_pairs():
+    x = _x((2, 3, 8))
+    y, cache = layers.avg_pool1d_forward(x, 2)
+    np.testing.assert_allclose(y, x.reshape(2, 3, 4, 2).mean(-1), rtol=1e-15)
+    np.testing.assert_array_equal(layers.avg_pool1d_backward(np.ones_like(y), cache),
+                                  np.full_like(x, 0.5))
+    x = _x((2, 3, 4, 6))
+    y, cache = layers.adaptive_max_pool2d_forward(x, (2, 3))
+    np.testing.assert_array_equal(y, x.reshape(2, 3, 2, 2, 3, 2).max(axis=(3, 5)))
+    dx = layers.adaptive_max_pool2d_backward(np.ones_like(y), cache)
+    assert dx.sum() == y.size and set(np.unique(dx)) <= {0.0, 1.0}

@@ -10,8 +10,8 @@
   ``PReLU`` (a learned slope) and ``GLU``, with ``prelu_*`` and ``glu_*`` pairs.
 - :mod:`~manual.layers.conv` — ``Conv1d``, ``Conv2d``, ``ConvTranspose2d`` and the functional
   pairs ``conv2d_forward``/``conv2d_backward``, … (im2col and one matrix product).
-- :mod:`~manual.layers.pooling` — ``MaxPool1d``, ``MaxPool2d``, ``AvgPool2d``,
-  ``AdaptiveAvgPool2d`` and their functional pairs.
+- :mod:`~manual.layers.pooling` — ``MaxPool1d``, ``MaxPool2d``, ``AvgPool1d``, ``AvgPool2d``,
+  ``AdaptiveAvgPool2d``, ``AdaptiveMaxPool2d`` and their functional pairs.
 - :mod:`~manual.layers.normalization` — ``BatchNorm1d``, ``BatchNorm2d``, ``LayerNorm``,
   ``GroupNorm``, ``RMSNorm``, with ``batchnorm_forward``/``batchnorm_backward`` (the
   three-term backward), ``layernorm_*``, ``groupnorm_*`` and ``rmsnorm_*``.
@@ -44,10 +44,13 @@ from manual.layers.conv import (Conv1d, Conv2d, ConvTranspose2d, conv1d_backward
 from manual.layers.linear import (Bilinear, Dense, Identity, Linear, affine_backward,
                                   affine_forward, bilinear_backward, bilinear_forward,
                                   linear_backward, linear_forward)
-from manual.layers.pooling import (AdaptiveAvgPool2d, AvgPool2d, MaxPool1d, MaxPool2d,
-                                   adaptive_avg_pool2d_backward, adaptive_avg_pool2d_forward,
-                                   avg_pool2d_backward, avg_pool2d_forward, max_pool1d_backward,
-                                   max_pool1d_forward, max_pool2d_backward, max_pool2d_forward)
+from manual.layers.pooling import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d,
+                                   MaxPool1d, MaxPool2d, adaptive_avg_pool2d_backward,
+                                   adaptive_avg_pool2d_forward, adaptive_max_pool2d_backward,
+                                   adaptive_max_pool2d_forward, avg_pool1d_backward,
+                                   avg_pool1d_forward, avg_pool2d_backward, avg_pool2d_forward,
+                                   max_pool1d_backward, max_pool1d_forward, max_pool2d_backward,
+                                   max_pool2d_forward)
 from manual.layers.dropout import Dropout, dropout_backward, dropout_forward
 from manual.layers.embedding import Embedding, word_embedding_backward, word_embedding_forward
 from manual.layers.normalization import (BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm,
@@ -86,3 +89,5 @@ __all__ += ["ReflectionPad2d", "ZeroPad2d", "pad2d_backward", "pad2d_forward"]
 __all__ += ["RMSNorm", "rmsnorm_backward", "rmsnorm_forward"]
 __all__ += ["Bilinear", "bilinear_backward", "bilinear_forward"]
 __all__ += ["Upsample", "upsample_backward", "upsample_forward"]
+__all__ += ["AdaptiveMaxPool2d", "AvgPool1d", "adaptive_max_pool2d_backward",
+            "adaptive_max_pool2d_forward", "avg_pool1d_backward", "avg_pool1d_forward"]
