@@ -8,8 +8,11 @@ pairs the layers are built on."""
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
+import types
+import unittest
 
 import numpy as np
 import pytest
@@ -78,6 +81,21 @@ def test_importing_manual_layers_does_not_load_torch():
                                   "adaptive_max_pool2d_backward"])
 def test_exported(name):
     assert name in layers.__all__ and hasattr(layers, name)
+
+
+NEW_LAYERS = ["ZeroPad2d", "ReflectionPad2d", "PReLU", "GLU", "RMSNorm", "Bilinear", "Upsample",
+              "AvgPool1d", "AdaptiveMaxPool2d"]
+
+
+def _arguments(cls, leave_out=("self", "device", "dtype", "rng")):
+    params = inspect.signature(cls.__init__).parameters
+    return [(k, p.default) for k, p in params.items() if k not in leave_out]
+
+
+@pytest.mark.parametrize("name", NEW_LAYERS)
+def test_arguments_names_order_and_defaults_are_torchs(name):
+    """The constructor as torch's (less ``device``/``dtype``, and our ``rng`` seed)."""
+    assert _arguments(getattr(layers, name)) == _arguments(getattr(torch.nn, name))
 
 
 # --------------------------------------------------------------------------------------
@@ -431,3 +449,49 @@ def test_pool_functional_pairs():
     np.testing.assert_array_equal(y, x.reshape(2, 3, 2, 2, 3, 2).max(axis=(3, 5)))
     dx = layers.adaptive_max_pool2d_backward(np.ones_like(y), cache)
     assert dx.sum() == y.size and set(np.unique(dx)) <= {0.0, 1.0}
+
+
+# --------------------------------------------------------------------------------------
+# torch's own samples: module_db
+# --------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def module_infos():
+    """The ModuleInfo entries of the new layers (``module_db`` imports in ~5 s). torch's
+    test helpers import ``expecttest`` for their TestCase base only; a stand-in is supplied
+    where it is not installed (as tests/test_fuzz.py does)."""
+    if "expecttest" not in sys.modules:
+        try:
+            import expecttest  # noqa: F401
+        except ImportError:
+            stub = types.ModuleType("expecttest")
+            stub.TestCase = unittest.TestCase  # type: ignore[attr-defined]
+            sys.modules["expecttest"] = stub
+    try:
+        from torch.testing._internal.common_modules import module_db
+    except ImportError as err:  # pragma: no cover - a torch build without its test helpers
+        pytest.skip(f"torch's module_db is not importable: {err}")
+    return {m.module_cls.__name__: m for m in module_db if m.module_cls.__name__ in NEW_LAYERS}
+
+
+def test_module_db_samples_agree_with_torch(module_infos):
+    """Every sample torch's module_db has for these layers (constructor arguments and
+    inputs, unbatched ones included), in float64 and float32, forward and every gradient."""
+    assert set(module_infos) >= set(NEW_LAYERS) - {"Upsample"}, sorted(module_infos)
+    count = 0
+    for name, info in module_infos.items():
+        takes_dtype = "dtype" in inspect.signature(getattr(layers, name).__init__).parameters
+        for dtype in DTYPES:
+            for sample in info.module_inputs_func(info, device="cpu",
+                                                  dtype=TORCH_DTYPE[dtype],
+                                                  requires_grad=True, training=True):
+                c = sample.constructor_input
+                kwargs = dict(c.kwargs, dtype=dtype) if takes_dtype else c.kwargs
+                ours = getattr(layers, name)(*c.args, **kwargs)
+                theirs = info.module_cls(*c.args, **c.kwargs)
+                with torch.no_grad():  # torch's initial values into ours
+                    for pname, p in theirs.named_parameters():
+                        ours.params[pname][...] = p.detach().numpy()
+                xs = [a.detach().numpy() for a in sample.forward_input.args]
+                compare(ours, theirs, xs, dtype)
+                count += 1
+    assert count >= 60, count
