@@ -464,7 +464,7 @@ def module_infos():
             import expecttest  # noqa: F401
         except ImportError:
             stub = types.ModuleType("expecttest")
-            stub.TestCase = unittest.TestCase  # type: ignore[attr-defined]
+            stub.TestCase = unittest.TestCase
             sys.modules["expecttest"] = stub
     try:
         from torch.testing._internal.common_modules import module_db

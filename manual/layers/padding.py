@@ -29,6 +29,14 @@ As the map is separable, ``r`` and ``c`` are 0/1 selection matrices :math:`S_h`
 (:math:`H_o \times H`) and :math:`S_w` (:math:`W_o \times W`): :math:`y = S_h x S_w^\top`
 and :math:`\partial L/\partial x = S_h^\top \delta S_w`. The function is linear, so it has
 no kinks.
+
+>>> import numpy as np
+>>> from manual.layers import ReflectionPad2d
+>>> pad = ReflectionPad2d((2, 1, 0, 0))  # two columns on the left, one on the right
+>>> pad.forward(np.array([[[[0.0, 1.0, 2.0]]]]))
+array([[[[2., 1., 0., 1., 2., 1.]]]])
+>>> pad.backward(np.ones((1, 1, 1, 6)))  # x1 is read three times, x2 twice, x0 once
+array([[[[1., 3., 2.]]]])
 """
 
 from __future__ import annotations
