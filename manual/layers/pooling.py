@@ -514,8 +514,8 @@ class AvgPool1d(_Pool2d):
         \frac{\partial L}{\partial x_\ell} = \sum_{i:\ \ell \in \text{window } i}
         \frac{\delta_i}{D_i}
 
-    with torch's divisor :math:`D_i` (module docstring). Padding above half the kernel is an
-    error, as torch. The functional pair is :func:`avg_pool1d_forward`/
+    with torch's divisor :math:`D_i` (module docstring); linear, so no kinks. Padding above
+    half the kernel is an error, as torch. The functional pair is :func:`avg_pool1d_forward`/
     :func:`avg_pool1d_backward`."""
 
     nd = 1
