@@ -475,23 +475,26 @@ def module_infos():
 
 def test_module_db_samples_agree_with_torch(module_infos):
     """Every sample torch's module_db has for these layers (constructor arguments and
-    inputs, unbatched ones included), in float64 and float32, forward and every gradient."""
+    inputs, unbatched ones included), forward and every gradient, in float64 (elementwise,
+    TOL). Not in float32: the samples reach 9 and sum thousands of terms (RMSNorm's and
+    PReLU's weight gradients, Bilinear's products) that cancel, so an element's float32
+    rounding error is relative to its terms, not to itself, and an elementwise 1e-5 is
+    not a bound float32 arithmetic gives there (the float32 comparisons above use
+    standard-normal inputs, a few dozen terms per sum). torch's generator is seeded."""
     assert set(module_infos) >= set(NEW_LAYERS) - {"Upsample"}, sorted(module_infos)
+    torch.manual_seed(0)
     count = 0
     for name, info in module_infos.items():
         takes_dtype = "dtype" in inspect.signature(getattr(layers, name).__init__).parameters
-        for dtype in DTYPES:
-            for sample in info.module_inputs_func(info, device="cpu",
-                                                  dtype=TORCH_DTYPE[dtype],
-                                                  requires_grad=True, training=True):
-                c = sample.constructor_input
-                kwargs = dict(c.kwargs, dtype=dtype) if takes_dtype else c.kwargs
-                ours = getattr(layers, name)(*c.args, **kwargs)
-                theirs = info.module_cls(*c.args, **c.kwargs)
-                with torch.no_grad():  # torch's initial values into ours
-                    for pname, p in theirs.named_parameters():
-                        ours.params[pname][...] = p.detach().numpy()
-                xs = [a.detach().numpy() for a in sample.forward_input.args]
-                compare(ours, theirs, xs, dtype)
-                count += 1
-    assert count >= 60, count
+        for sample in info.module_inputs_func(info, device="cpu", dtype=torch.float64,
+                                              requires_grad=True, training=True):
+            c = sample.constructor_input
+            kwargs = dict(c.kwargs, dtype=np.float64) if takes_dtype else c.kwargs
+            ours = getattr(layers, name)(*c.args, **kwargs)
+            theirs = info.module_cls(*c.args, **c.kwargs)
+            for pname, p in theirs.named_parameters():  # torch's initial values into ours
+                ours.params[pname][...] = p.detach().numpy()
+            xs = [a.detach().numpy() for a in sample.forward_input.args]
+            compare(ours, theirs, xs, np.float64)
+            count += 1
+    assert count >= 30, count
