@@ -4,19 +4,25 @@
 - :mod:`~manual.layers.base` — the protocol: ``params``, ``buffers``, ``grads``,
   ``forward(x)``, ``backward(dout) -> dx``, ``train()``/``eval()``.
 - :mod:`~manual.layers.linear` — ``Linear`` (torch's (out, in) weight), ``Identity``, and the
-  MLP's ``Dense`` with the CS231n-style ``affine_forward``/``affine_backward``.
-- :mod:`~manual.layers.activation` — every activation as a layer (``ReLU``, ``GELU``, …).
+  MLP's ``Dense`` with the CS231n-style ``affine_forward``/``affine_backward``, and
+  ``Bilinear`` (two inputs) with ``bilinear_forward``/``bilinear_backward``.
+- :mod:`~manual.layers.activation` — every activation as a layer (``ReLU``, ``GELU``, …),
+  ``PReLU`` (a learned slope) and ``GLU``, with ``prelu_*`` and ``glu_*`` pairs.
 - :mod:`~manual.layers.conv` — ``Conv1d``, ``Conv2d``, ``ConvTranspose2d`` and the functional
   pairs ``conv2d_forward``/``conv2d_backward``, … (im2col and one matrix product).
-- :mod:`~manual.layers.pooling` — ``MaxPool1d``, ``MaxPool2d``, ``AvgPool2d``,
-  ``AdaptiveAvgPool2d`` and their functional pairs.
+- :mod:`~manual.layers.pooling` — ``MaxPool1d``, ``MaxPool2d``, ``AvgPool1d``, ``AvgPool2d``,
+  ``AdaptiveAvgPool2d``, ``AdaptiveMaxPool2d`` and their functional pairs.
 - :mod:`~manual.layers.normalization` — ``BatchNorm1d``, ``BatchNorm2d``, ``LayerNorm``,
-  ``GroupNorm``, with ``batchnorm_forward``/``batchnorm_backward`` (the three-term
-  backward), ``layernorm_*`` and ``groupnorm_*``.
+  ``GroupNorm``, ``RMSNorm``, with ``batchnorm_forward``/``batchnorm_backward`` (the
+  three-term backward), ``layernorm_*``, ``groupnorm_*`` and ``rmsnorm_*``.
 - :mod:`~manual.layers.dropout` — ``Dropout`` (its own seed, or a mask handed to it), with
   ``dropout_forward``/``dropout_backward``.
 - :mod:`~manual.layers.embedding` — ``Embedding`` (padding_idx, repeated indices that
   accumulate), with ``word_embedding_forward``/``word_embedding_backward``.
+- :mod:`~manual.layers.padding` — ``ZeroPad2d``, ``ReflectionPad2d`` (torch's
+  ``(left, right, top, bottom)``), with ``pad2d_forward``/``pad2d_backward``.
+- :mod:`~manual.layers.upsample` — ``Upsample`` (``nearest``, ``linear``, ``bilinear``,
+  ``trilinear``, ``align_corners``), with ``upsample_forward``/``upsample_backward``.
 - :mod:`~manual.layers.shape` — ``Flatten``.
 - :mod:`~manual.layers.container` — ``Sequential``, with the loss a network trains with.
 - :mod:`~manual.layers.attention` — ``scaled_dot_product_attention`` (with the
@@ -35,23 +41,30 @@ from manual.layers.container import Sequential
 from manual.layers.conv import (Conv1d, Conv2d, ConvTranspose2d, conv1d_backward, conv1d_forward,
                                 conv2d_backward, conv2d_forward, conv_transpose2d_backward,
                                 conv_transpose2d_forward)
-from manual.layers.linear import (Dense, Identity, Linear, affine_backward, affine_forward,
+from manual.layers.linear import (Bilinear, Dense, Identity, Linear, affine_backward,
+                                  affine_forward, bilinear_backward, bilinear_forward,
                                   linear_backward, linear_forward)
-from manual.layers.pooling import (AdaptiveAvgPool2d, AvgPool2d, MaxPool1d, MaxPool2d,
-                                   adaptive_avg_pool2d_backward, adaptive_avg_pool2d_forward,
-                                   avg_pool2d_backward, avg_pool2d_forward, max_pool1d_backward,
-                                   max_pool1d_forward, max_pool2d_backward, max_pool2d_forward)
+from manual.layers.pooling import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d,
+                                   MaxPool1d, MaxPool2d, adaptive_avg_pool2d_backward,
+                                   adaptive_avg_pool2d_forward, adaptive_max_pool2d_backward,
+                                   adaptive_max_pool2d_forward, avg_pool1d_backward,
+                                   avg_pool1d_forward, avg_pool2d_backward, avg_pool2d_forward,
+                                   max_pool1d_backward, max_pool1d_forward, max_pool2d_backward,
+                                   max_pool2d_forward)
 from manual.layers.dropout import Dropout, dropout_backward, dropout_forward
 from manual.layers.embedding import Embedding, word_embedding_backward, word_embedding_forward
 from manual.layers.normalization import (BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm,
-                                         batchnorm_backward, batchnorm_forward,
+                                         RMSNorm, batchnorm_backward, batchnorm_forward,
                                          groupnorm_backward, groupnorm_forward,
-                                         layernorm_backward, layernorm_forward)
+                                         layernorm_backward, layernorm_forward,
+                                         rmsnorm_backward, rmsnorm_forward)
 from manual.layers.recurrent import (GRU, LSTM, RNN, GRUCell, LastTimeStep, LSTMCell, RNNCell,
                                      gru_step_backward, gru_step_forward, lstm_step_backward,
                                      lstm_step_forward, rnn_step_backward, rnn_step_forward)
+from manual.layers.padding import ReflectionPad2d, ZeroPad2d, pad2d_backward, pad2d_forward
 from manual.layers.shape import Flatten
 from manual.layers.transformer import TransformerEncoderLayer
+from manual.layers.upsample import Upsample, upsample_backward, upsample_forward
 
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose2d", "conv1d_backward", "conv1d_forward",
            "conv2d_backward", "conv2d_forward", "conv_transpose2d_backward",
@@ -72,3 +85,9 @@ __all__ += ["BatchNorm1d", "BatchNorm2d", "Dropout", "Embedding", "GroupNorm", "
             "word_embedding_backward", "word_embedding_forward"]
 __all__ += ["MultiheadAttention", "TransformerEncoderLayer", "attention_backward",
             "attention_forward", "scaled_dot_product_attention"]
+__all__ += ["ReflectionPad2d", "ZeroPad2d", "pad2d_backward", "pad2d_forward"]
+__all__ += ["RMSNorm", "rmsnorm_backward", "rmsnorm_forward"]
+__all__ += ["Bilinear", "bilinear_backward", "bilinear_forward"]
+__all__ += ["Upsample", "upsample_backward", "upsample_forward"]
+__all__ += ["AdaptiveMaxPool2d", "AvgPool1d", "adaptive_max_pool2d_backward",
+            "adaptive_max_pool2d_forward", "avg_pool1d_backward", "avg_pool1d_forward"]

@@ -11,6 +11,11 @@ torch's ``inplace`` flag is accepted for the same signature and changes nothing:
 layers never overwrite their input. ``Softmax``/``LogSoftmax``/``Softmin`` with
 ``dim=None`` pick the dimension as torch's legacy rule does (0 for 0-, 1- and 3-d input,
 else 1). ``LeCunTanh`` has no torch module (torch has no such built-in).
+
+Two activations are layers of their own, with CS231n-style pairs: :class:`PReLU` (a leaky
+ReLU whose slope is a learned parameter, one per channel or one shared;
+:func:`prelu_forward`/:func:`prelu_backward`) and :class:`GLU` (the gated linear unit,
+:func:`glu_forward`/:func:`glu_backward`).
 """
 
 from __future__ import annotations
@@ -21,9 +26,10 @@ from typing import Any
 import numpy as np
 
 from manual import activations
-from manual.layers.base import Layer
+from manual.layers.base import Layer, check_positive_int, layer_dtype
 
-__all__ = ["ActivationLayer", "TORCH_MODULES"]
+__all__ = ["GLU", "ActivationLayer", "PReLU", "TORCH_MODULES", "glu_backward", "glu_forward",
+           "prelu_backward", "prelu_forward"]
 
 
 class ActivationLayer(Layer):
@@ -196,3 +202,164 @@ for _cls_name in [*TORCH_MODULES, "GELU", "Softmax", "LogSoftmax", "Softmin", "L
     _cls = globals()[_cls_name]
     _cls.__signature__ = _signature(_cls.defaults)  # inspect.signature shows torch's arguments
     __all__.append(_cls_name)
+
+
+# --------------------------------------------------------------------------------------
+# PReLU: a learned negative slope
+# --------------------------------------------------------------------------------------
+def _channel_weight(x: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """``weight`` (C,) shaped to broadcast against ``x`` along dim 1 (a single weight:
+    a scalar, any rank of ``x``)."""
+    if weight.size == 1:
+        return weight.reshape(())
+    return weight.reshape((1, -1) + (1,) * (x.ndim - 2))
+
+
+def prelu_forward(x: np.ndarray, weight: np.ndarray
+                  ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    r"""``F.prelu``: :math:`y = x` where :math:`x > 0`, else :math:`a_c x`, with
+    :math:`a_c` the weight of the element's channel (dim 1 of ``x``; one shared weight
+    when ``weight`` has one element). Returns ``(y, cache)``."""
+    a = _channel_weight(x, weight)
+    y = np.where(x > 0, x, a * x)
+    return y, (x, weight)
+
+
+def prelu_backward(dout: np.ndarray, cache: tuple[np.ndarray, np.ndarray]
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    r"""``(dx, dweight)`` of :func:`prelu_forward`:
+
+    .. math::
+        \frac{\partial L}{\partial x} = \begin{cases} \delta & x > 0 \\
+        a_c\,\delta & x \le 0 \end{cases}, \qquad
+        \frac{\partial L}{\partial a_c} = \sum_{x \in c,\ x \le 0} x\,\delta
+
+    At the kink :math:`x = 0` the slope used is :math:`a_c`, torch's (its kernel tests
+    :math:`x > 0`); that element adds :math:`0` to :math:`\partial L/\partial a_c`."""
+    x, weight = cache
+    a = _channel_weight(x, weight)
+    pos = x > 0
+    dx = np.where(pos, dout, a * dout)
+    contrib = np.where(pos, 0, x * dout)
+    if weight.size == 1:
+        dw = np.asarray(contrib.sum(dtype=np.float64)).reshape(1)
+    else:
+        dw = contrib.sum(axis=(0,) + tuple(range(2, x.ndim)), dtype=np.float64)
+    return dx, dw.astype(x.dtype)
+
+
+class PReLU(Layer):
+    r"""``nn.PReLU(num_parameters=1, init=0.25)``: :math:`y = \max(0, x) + a \min(0, x)`
+    with a learned slope :math:`a`.
+
+    ``params``: ``weight`` (num_parameters,), filled with ``init`` (torch's
+    initialisation). With ``num_parameters=1`` one slope serves every element of an input
+    of any rank (0-d included); otherwise the input is (N, C, \*) with
+    ``C == num_parameters``, and channel :math:`c` (dim 1) uses :math:`a_c`.
+
+    .. math::
+        y = \begin{cases} x & x > 0 \\ a_c x & x \le 0 \end{cases}, \qquad
+        \frac{\partial L}{\partial x} = \begin{cases} \delta & x > 0 \\
+        a_c\,\delta & x \le 0 \end{cases}, \qquad
+        \frac{\partial L}{\partial a_c} = \sum_{x \in c,\ x \le 0} x\,\delta
+
+    At the kink :math:`x = 0` the gradient wrt :math:`x` is :math:`a_c\,\delta`, as
+    torch's. The functional pair is :func:`prelu_forward`/:func:`prelu_backward`.
+    """
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype: Any = None) -> None:
+        super().__init__()
+        self.num_parameters = check_positive_int("PReLU", "num_parameters", num_parameters)
+        if isinstance(init, bool) or not isinstance(init, (int, float, np.integer,
+                                                           np.floating)):
+            raise TypeError(f"PReLU: init must be a float, got {init!r}")
+        if not np.isfinite(init):
+            raise ValueError(f"PReLU: init must be finite, got {init!r}")
+        self.init = float(init)
+        self.config = {"num_parameters": self.num_parameters, "init": self.init}
+        self.params["weight"] = np.full(self.num_parameters, self.init,
+                                        dtype=layer_dtype("PReLU", dtype))
+
+    def forward(self, x: Any) -> np.ndarray:
+        x = self.check_input(x, tuple(range(0, 33)))
+        c = self.params["weight"].size
+        if c > 1 and (x.ndim < 2 or x.shape[1] != c):
+            raise ValueError(f"PReLU: num_parameters={c} needs an input (N, {c}, *) with "
+                             f"the channels on dim 1, got shape {x.shape}")
+        y, self._cache = prelu_forward(x, self.params["weight"])
+        self._out_shape = y.shape
+        return y
+
+    def backward(self, dout: Any) -> np.ndarray | None:
+        dout = self.check_dout(dout)
+        dx, dw = prelu_backward(dout, self._cache)
+        self.grads = {"weight": dw}
+        return dx if self.needs_input_grad else None
+
+
+# --------------------------------------------------------------------------------------
+# GLU: the gated linear unit
+# --------------------------------------------------------------------------------------
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    """The logistic function without overflow: :math:`e^{z}/(1+e^{z})` for :math:`z < 0`."""
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def glu_forward(x: np.ndarray, dim: int = -1) -> tuple[np.ndarray, tuple]:
+    r"""``F.glu``: ``x`` split in halves :math:`a, b` along ``dim`` (whose size must be
+    even), :math:`y = a \odot \sigma(b)`. Returns ``(y, cache)``."""
+    a, b = np.split(x, 2, axis=dim)
+    s = _sigmoid(b)
+    return a * s, (a, s, dim)
+
+
+def glu_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    r""":math:`\partial L/\partial x` of :func:`glu_forward`, the halves' gradients joined
+    along ``dim``:
+
+    .. math::
+        \frac{\partial L}{\partial a} = \delta \odot \sigma(b), \qquad
+        \frac{\partial L}{\partial b} = \delta \odot a \odot \sigma(b)(1-\sigma(b))
+
+    (smooth: no kinks)."""
+    a, s, dim = cache
+    da = dout * s
+    db = da * a * (1 - s)
+    return np.concatenate([da, db], axis=dim)
+
+
+class GLU(Layer):
+    r"""``nn.GLU(dim=-1)``: the input split in halves :math:`a, b` along ``dim`` (its size
+    must be even), :math:`y = a \odot \sigma(b)`; output half the size along ``dim``.
+
+    .. math::
+        y = a \odot \sigma(b), \qquad
+        \frac{\partial L}{\partial a} = \delta \odot \sigma(b), \qquad
+        \frac{\partial L}{\partial b} = \delta \odot a \odot \sigma(b)(1-\sigma(b))
+
+    No parameters; any input of at least one dim (torch refuses scalars). The functional
+    pair is :func:`glu_forward`/:func:`glu_backward`.
+    """
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+            raise TypeError(f"GLU: dim must be an int, got {dim!r}")
+        self.dim = int(dim)
+        self.config = {"dim": self.dim}
+
+    def forward(self, x: Any) -> np.ndarray:
+        x = self.check_input(x, tuple(range(1, 33)), what="at least 1-d (GLU halves a dim)")
+        if not -x.ndim <= self.dim < x.ndim:
+            raise ValueError(f"GLU: dim={self.dim} is out of range for input of shape "
+                             f"{x.shape}")
+        if x.shape[self.dim] % 2:
+            raise ValueError(f"GLU: the size of dim {self.dim} must be even to halve it, got "
+                             f"shape {x.shape}")
+        y, self._cache = glu_forward(x, self.dim)
+        self._out_shape = y.shape
+        return y
+
+    def backward(self, dout: Any) -> np.ndarray:
+        return glu_backward(self.check_dout(dout), self._cache)

@@ -17,6 +17,9 @@ and, given the upstream gradient :math:`\delta = \partial L/\partial Z` (N, out)
 ``W`` is stored (in, out) by :class:`Dense` and the functions, the layout of the
 textbook formula :math:`XW`; torch's ``nn.Linear`` stores the transpose, (out, in),
 and so does :class:`Linear`, whose ``weight`` is torch's.
+
+:class:`Bilinear` (torch's ``nn.Bilinear``) is the bilinear form of two inputs,
+:math:`y_k = x_1^\top W_k x_2 + b_k`, with :func:`bilinear_forward`/:func:`bilinear_backward`.
 """
 
 from __future__ import annotations
@@ -27,8 +30,8 @@ import numpy as np
 
 from manual.layers.base import Layer, as_rng, check_positive_int, layer_dtype, uniform_init
 
-__all__ = ["Dense", "Identity", "Linear", "affine_backward", "affine_forward",
-           "linear_backward", "linear_forward"]
+__all__ = ["Bilinear", "Dense", "Identity", "Linear", "affine_backward", "affine_forward",
+           "bilinear_backward", "bilinear_forward", "linear_backward", "linear_forward"]
 
 
 def affine_forward(x: np.ndarray, W: np.ndarray, b: np.ndarray
@@ -186,3 +189,102 @@ class Identity(Layer):
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         return self.check_dout(dout)
+
+
+# --------------------------------------------------------------------------------------
+# nn.Bilinear
+# --------------------------------------------------------------------------------------
+def bilinear_forward(x1: np.ndarray, x2: np.ndarray, weight: np.ndarray,
+                     bias: np.ndarray | None) -> tuple[np.ndarray, tuple]:
+    r""":math:`y_k = \sum_{ij} x_{1i} W_{kij} x_{2j} + b_k` over any leading dims, as
+    ``F.bilinear``: ``x1`` (\*, in1), ``x2`` (\*, in2) with the same leading dims,
+    ``weight`` (out, in1, in2), ``bias`` (out,) or None. Returns ``(y, cache)``."""
+    t = np.einsum("...j,kij->...ki", x2, weight)  # (*, out, in1): W_k x2
+    y = np.einsum("...i,...ki->...k", x1, t)  # (*, out)
+    if bias is not None:
+        y = y + bias
+    return y, (x1, x2, weight, t, bias is not None)
+
+
+def bilinear_backward(dout: np.ndarray, cache: tuple
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    r"""``(dx1, dx2, dweight, dbias)`` of :func:`bilinear_forward` (``dbias`` None
+    without a bias), given :math:`\delta = \partial L/\partial y` (\*, out):
+
+    .. math::
+        \frac{\partial L}{\partial x_1} = \sum_k \delta_k W_k x_2, \quad
+        \frac{\partial L}{\partial x_2} = \sum_k \delta_k W_k^\top x_1, \quad
+        \frac{\partial L}{\partial W_{kij}} = \sum \delta_k x_{1i} x_{2j}, \quad
+        \frac{\partial L}{\partial b_k} = \sum \delta_k
+
+    with the parameter gradients summed over every leading dim (bilinear: no kinks)."""
+    x1, x2, weight, t, has_bias = cache
+    dx1 = np.einsum("...k,...ki->...i", dout, t)
+    dx2 = np.einsum("...k,kij,...i->...j", dout, weight, x1, optimize=True)
+    d2 = dout.reshape(-1, dout.shape[-1])
+    a = x1.reshape(-1, x1.shape[-1])
+    b = x2.reshape(-1, x2.shape[-1])
+    dw = np.einsum("nk,ni,nj->kij", d2, a, b, optimize=True)
+    db = d2.sum(axis=0) if has_bias else None
+    return dx1, dx2, dw, db
+
+
+class Bilinear(Layer):
+    r"""``nn.Bilinear(in1_features, in2_features, out_features, bias=True)``:
+    :math:`y_k = x_1^\top W_k x_2 + b_k`.
+
+    ``params``: ``weight`` (out, in1, in2) and ``bias`` (out,), drawn from
+    :math:`U(-1/\sqrt{\text{in1}}, 1/\sqrt{\text{in1}})` as torch's default init (from
+    ``rng``, a seed or Generator). ``forward(x1, x2)`` takes (\*, in1) and (\*, in2) with
+    the same leading dims (none: one sample) and returns (\*, out); ``backward(dout)``
+    returns ``(dx1, dx2)`` (``None`` with ``needs_input_grad = False``):
+
+    .. math::
+        \frac{\partial L}{\partial x_1} = \sum_k \delta_k W_k x_2, \quad
+        \frac{\partial L}{\partial x_2} = \sum_k \delta_k W_k^\top x_1, \quad
+        \frac{\partial L}{\partial W_{kij}} = \sum \delta_k x_{1i} x_{2j}, \quad
+        \frac{\partial L}{\partial b_k} = \sum \delta_k
+
+    The functional pair is :func:`bilinear_forward`/:func:`bilinear_backward`.
+    """
+
+    def __init__(self, in1_features: int, in2_features: int, out_features: int,
+                 bias: bool = True, dtype: Any = None, *,
+                 rng: np.random.Generator | int | None = None) -> None:
+        super().__init__()
+        self.in1_features = check_positive_int("Bilinear", "in1_features", in1_features)
+        self.in2_features = check_positive_int("Bilinear", "in2_features", in2_features)
+        self.out_features = check_positive_int("Bilinear", "out_features", out_features,
+                                               allow_zero=True)
+        self.config = {"in1_features": self.in1_features, "in2_features": self.in2_features,
+                       "out_features": self.out_features, "bias": bool(bias)}
+        dt = layer_dtype("Bilinear", dtype)
+        gen = as_rng(rng)
+        bound = 1 / np.sqrt(self.in1_features)
+        shape = (self.out_features, self.in1_features, self.in2_features)
+        self.params["weight"] = uniform_init(gen, bound, shape, dt)
+        if bias:
+            self.params["bias"] = uniform_init(gen, bound, (self.out_features,), dt)
+
+    def forward(self, x1: Any, x2: Any = None) -> np.ndarray:
+        if x2 is None:
+            raise TypeError("Bilinear.forward takes two inputs, forward(x1, x2)")
+        a = self.check_input(x1, tuple(range(1, 33)), name="input1",
+                             what=f"(*, {self.in1_features})")
+        b = self.check_input(x2, tuple(range(1, 33)), name="input2",
+                             what=f"(*, {self.in2_features})")
+        if a.shape[-1] != self.in1_features or b.shape[-1] != self.in2_features:
+            raise ValueError(f"Bilinear: inputs must be (*, {self.in1_features}) and "
+                             f"(*, {self.in2_features}), got shapes {a.shape} and {b.shape}")
+        if a.shape[:-1] != b.shape[:-1]:
+            raise ValueError(f"Bilinear: the inputs' leading dims must match, got shapes "
+                             f"{a.shape} and {b.shape}")
+        y, self._cache = bilinear_forward(a, b, self.params["weight"], self.params.get("bias"))
+        self._out_shape = y.shape
+        return y
+
+    def backward(self, dout: Any) -> tuple[np.ndarray, np.ndarray] | None:
+        dout = self.check_dout(dout)
+        dx1, dx2, dw, db = bilinear_backward(dout, self._cache)
+        self.grads = {"weight": dw} if db is None else {"weight": dw, "bias": db}
+        return (dx1, dx2) if self.needs_input_grad else None

@@ -1,5 +1,5 @@
 r"""Normalisation layers: :class:`BatchNorm1d`, :class:`BatchNorm2d`, :class:`LayerNorm`,
-:class:`GroupNorm`, and their CS231n-style functional pairs.
+:class:`GroupNorm`, :class:`RMSNorm`, and their CS231n-style functional pairs.
 
 All four normalise a set :math:`S` of :math:`M` numbers by that set's mean and *biased*
 variance, then apply a per-feature scale and shift:
@@ -33,7 +33,8 @@ direct path, the path through the mean, the path through the variance; derived i
     \qquad g_i = \gamma\,\frac{\partial L}{\partial y_i}
 
 In eval mode batch norm uses its running statistics instead: constants, so only the
-first term is left.
+first term is left. RMS norm (:func:`rmsnorm_forward`) divides by the root mean square
+without subtracting the mean, so its backward has no mean term.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ from manual.layers.base import Layer, check_positive_int, layer_dtype
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm", "NormCache",
            "batchnorm_backward", "batchnorm_forward", "groupnorm_backward", "groupnorm_forward",
-           "layernorm_backward", "layernorm_forward", "normalize_backward", "normalize_forward"]
+           "layernorm_backward", "layernorm_forward", "normalize_backward", "normalize_forward",
+           "RMSNorm", "rmsnorm_backward", "rmsnorm_forward"]
 
 
 # --------------------------------------------------------------------------------------
@@ -523,4 +525,109 @@ class GroupNorm(Layer):
                                                "bias" in self.params)
         self.grads = {k: v for k, v in (("weight", dgamma), ("bias", dbeta))
                       if k in self.params and v is not None}
+        return dx if self.needs_input_grad else None
+
+
+# --------------------------------------------------------------------------------------
+# RMS norm
+# --------------------------------------------------------------------------------------
+def rmsnorm_forward(x: np.ndarray, weight: np.ndarray | None, normalized_ndim: int = 1,
+                    eps: float | None = None) -> tuple[np.ndarray, tuple]:
+    r"""Root-mean-square normalisation over the last ``normalized_ndim`` dims, as
+    ``F.rms_norm``:
+
+    .. math::
+        r_n = \Big(\frac{1}{D}\sum_d x_{nd}^2 + \epsilon\Big)^{-1/2}, \qquad
+        \hat x_{nd} = x_{nd}\, r_n, \qquad y_{nd} = \gamma_d\, \hat x_{nd}
+
+    (:math:`d` over the :math:`D` elements of the normalised dims, :math:`n` over the
+    leading ones; ``weight`` :math:`\gamma` of the normalised dims' shape, or None).
+    ``eps=None`` is torch's default, the machine epsilon of ``x``'s dtype
+    (``np.finfo(x.dtype).eps``). Returns ``(y, cache)``."""
+    k = normalized_ndim
+    axes = tuple(range(x.ndim - k, x.ndim))
+    e = float(np.finfo(x.dtype).eps) if eps is None else eps
+    ms = np.mean(x * x, axis=axes, keepdims=True)
+    r = 1 / np.sqrt(ms + e)
+    xhat = x * r
+    y = xhat if weight is None else xhat * weight
+    return y, (xhat, r, weight, axes)
+
+
+def rmsnorm_backward(dout: np.ndarray, cache: tuple
+                     ) -> tuple[np.ndarray, np.ndarray | None]:
+    r"""``(dx, dweight)`` of :func:`rmsnorm_forward` (``dweight`` None without a weight):
+
+    .. math::
+        \frac{\partial L}{\partial x_{nd}} = r_n\Big(g_{nd} - \hat x_{nd}\,
+        \frac{1}{D}\sum_{d'} g_{nd'}\hat x_{nd'}\Big), \quad
+        g = \gamma\odot\frac{\partial L}{\partial y}, \qquad
+        \frac{\partial L}{\partial \gamma_d} = \sum_n
+        \frac{\partial L}{\partial y_{nd}}\,\hat x_{nd}
+
+    (the direct path and the path through :math:`r_n`, since
+    :math:`\partial r_n/\partial x_{nd} = -r_n^3 x_{nd}/D`; smooth for
+    :math:`\epsilon > 0`)."""
+    xhat, r, weight, axes = cache
+    g = dout if weight is None else dout * weight
+    dx = r * (g - xhat * np.mean(g * xhat, axis=axes, keepdims=True))
+    if weight is None:
+        return dx, None
+    lead = tuple(range(dout.ndim - len(axes)))
+    dw = (dout * xhat).sum(axis=lead) if lead else dout * xhat
+    return dx, dw
+
+
+class RMSNorm(Layer):
+    r"""``nn.RMSNorm(normalized_shape, eps=None, elementwise_affine=True)``.
+
+    Normalises each sample by the root mean square over its last ``len(normalized_shape)``
+    dims (which must equal ``normalized_shape``; an int means one dim), with no mean
+    subtracted and no bias:
+
+    .. math::
+        y = \gamma \odot \frac{x}{\sqrt{\frac{1}{D}\sum_d x_d^2 + \epsilon}}, \qquad
+        \frac{\partial L}{\partial x} = r\Big(g - \hat x\,
+        \frac{1}{D}\sum_{d} g_d \hat x_d\Big),\ g = \gamma\odot\delta
+
+    ``eps=None`` (torch's default) is the machine epsilon of the input's dtype.
+    ``params``: ``weight`` (ones) of shape ``normalized_shape`` when
+    ``elementwise_affine``. Any number of leading dims, none included (a single sample).
+    The functional pair is :func:`rmsnorm_forward`/:func:`rmsnorm_backward`.
+    """
+
+    def __init__(self, normalized_shape: int | tuple[int, ...] | list[int],
+                 eps: float | None = None, elementwise_affine: bool = True,
+                 dtype: Any = None) -> None:
+        super().__init__()
+        shape = ((normalized_shape,) if isinstance(normalized_shape, (int, np.integer))
+                 else tuple(normalized_shape))
+        self.normalized_shape = tuple(check_positive_int("RMSNorm", "normalized_shape", d)
+                                      for d in shape)
+        if not self.normalized_shape:
+            raise ValueError("RMSNorm: normalized_shape must name at least one dim, got ()")
+        self.eps = None if eps is None else _check_eps("RMSNorm", eps)
+        self.elementwise_affine = bool(elementwise_affine)
+        self.config = {"normalized_shape": self.normalized_shape, "eps": self.eps,
+                       "elementwise_affine": self.elementwise_affine}
+        dt = layer_dtype("RMSNorm", dtype)
+        self._dtype = dt
+        if self.elementwise_affine:
+            self.params["weight"] = np.ones(self.normalized_shape, dtype=dt)
+
+    def forward(self, x: Any) -> np.ndarray:
+        k = len(self.normalized_shape)
+        x = self.check_input(x, tuple(range(k, 33)),
+                             what=f"(*, {', '.join(map(str, self.normalized_shape))})")
+        if x.shape[x.ndim - k:] != self.normalized_shape:
+            raise ValueError(f"RMSNorm: input of shape {x.shape} does not end with "
+                             f"normalized_shape={self.normalized_shape}")
+        y, self._cache = rmsnorm_forward(x, self.params.get("weight"), k, self.eps)
+        self._out_shape = y.shape
+        return y
+
+    def backward(self, dout: Any) -> np.ndarray | None:
+        dout = self.check_dout(dout)
+        dx, dw = rmsnorm_backward(dout, self._cache)
+        self.grads = {} if dw is None else {"weight": dw}
         return dx if self.needs_input_grad else None

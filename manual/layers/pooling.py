@@ -1,5 +1,6 @@
-r"""Pooling: :class:`MaxPool1d`, :class:`MaxPool2d`, :class:`AvgPool2d`,
-:class:`AdaptiveAvgPool2d`, and their CS231n-style functional pairs.
+r"""Pooling: :class:`MaxPool1d`, :class:`MaxPool2d`, :class:`AvgPool1d`, :class:`AvgPool2d`,
+:class:`AdaptiveAvgPool2d`, :class:`AdaptiveMaxPool2d`, and their CS231n-style functional
+pairs.
 
 Every pooling window is a strided view of the padded input
 (``np.lib.stride_tricks.sliding_window_view``, as for convolution): window
@@ -35,7 +36,9 @@ if given, else the window's size within the zero-padded input (``count_include_p
 or within the input itself (``False``). Adaptive average pooling uses windows
 :math:`[\lfloor iH/H_o \rfloor, \lceil (i+1)H/H_o \rceil)`, written as a pooling matrix
 :math:`P` (:math:`H_o \times H`): :math:`y = P_h\, x\, P_w^\top`, so
-:math:`\partial L/\partial x = P_h^\top \delta P_w`.
+:math:`\partial L/\partial x = P_h^\top \delta P_w`. Adaptive max pooling takes the
+maximum over the same windows (which overlap when :math:`H_o` does not divide :math:`H`),
+ties and the backward as max pooling's.
 """
 
 from __future__ import annotations
@@ -47,8 +50,10 @@ import numpy as np
 from manual.layers.base import Layer
 from manual.layers.conv import as_tuple, windows
 
-__all__ = ["AdaptiveAvgPool2d", "AvgPool2d", "MaxPool1d", "MaxPool2d",
-           "adaptive_avg_pool2d_backward", "adaptive_avg_pool2d_forward", "avg_pool2d_backward",
+__all__ = ["AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool1d", "AvgPool2d", "MaxPool1d",
+           "MaxPool2d", "adaptive_avg_pool2d_backward", "adaptive_avg_pool2d_forward",
+           "adaptive_max_pool2d_backward", "adaptive_max_pool2d_forward",
+           "avg_pool1d_backward", "avg_pool1d_forward", "avg_pool2d_backward",
            "avg_pool2d_forward", "max_pool1d_backward", "max_pool1d_forward",
            "max_pool2d_backward", "max_pool2d_forward", "pool_output_size"]
 
@@ -238,6 +243,92 @@ def adaptive_avg_pool2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     return Ph.T @ dout @ Pw
 
 
+def avg_pool1d_forward(x: np.ndarray, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                       ceil_mode: bool = False, count_include_pad: bool = True, *,
+                       owner: str = "avg_pool1d") -> tuple[np.ndarray, tuple]:
+    r"""``F.avg_pool1d`` on ``x`` (N, C, L): the 2-d average pooling of a height-1 image
+    (as torch computes it),
+
+    .. math::
+        y_{i} = \frac{1}{D_i}\sum_{p=0}^{k-1} x_{is + p - \text{pad}}
+
+    (zero padding; :math:`D_i` the window's extent within the padded input, or within the
+    input with ``count_include_pad=False``). Returns ``(y, cache)``."""
+    k, s, p, _ = _pool_args(owner, kernel_size, stride, padding, 1, n=1)
+    y, cache = avg_pool2d_forward(x[:, :, None, :], (1, k[0]), (1, s[0]), (0, p[0]),
+                                  ceil_mode, count_include_pad, owner=owner)
+    return y[:, :, 0, :], cache
+
+
+def avg_pool1d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    r""":math:`\partial L/\partial x_\ell = \sum_{i:\ \ell \in \text{window } i}
+    \delta_i / D_i`, the backward of :func:`avg_pool1d_forward`."""
+    return avg_pool2d_backward(dout[:, :, None, :], cache)[:, :, 0, :]
+
+
+def _adaptive_windows(size: int, out: int) -> tuple[np.ndarray, np.ndarray]:
+    """(out, kmax) input indices of each adaptive window (clipped) and which are inside it:
+    window i is [floor(i*size/out), ceil((i+1)*size/out)), as torch's."""
+    i = np.arange(out)
+    start = (i * size) // out
+    end = -((-(i + 1) * size) // out)  # ceil
+    kmax = int((end - start).max())
+    idx = start[:, None] + np.arange(kmax)[None, :]
+    return np.minimum(idx, size - 1), idx < end[:, None]
+
+
+def adaptive_max_pool2d_forward(x: np.ndarray, output_size: tuple[int, int]
+                                ) -> tuple[np.ndarray, tuple]:
+    r"""``F.adaptive_max_pool2d`` on ``x`` (N, C, H, W): the maximum over window
+    :math:`[\lfloor iH/H_o\rfloor, \lceil (i+1)H/H_o\rceil) \times
+    [\lfloor jW/W_o\rfloor, \lceil (j+1)W/W_o\rceil)`, ties to the first maximum in
+    row-major window order (torch's CPU kernel). Returns ``(y, cache)``; the cache holds
+    each window's argmax as (row, column) of the input."""
+    N, C, H, W = x.shape
+    rh, vh = _adaptive_windows(H, output_size[0])  # (Ho, kh)
+    rw, vw = _adaptive_windows(W, output_size[1])  # (Wo, kw)
+    win = x[:, :, rh[:, :, None, None], rw[None, None, :, :]]  # (N, C, Ho, kh, Wo, kw)
+    inside = vh[:, :, None, None] & vw[None, None, :, :]
+    win = np.where(inside, win, -np.inf).transpose(0, 1, 2, 4, 3, 5)  # (N, C, Ho, Wo, kh, kw)
+    kh, kw = rh.shape[1], rw.shape[1]
+    win = win.reshape(N, C, *output_size, kh * kw)
+    arg = np.argmax(win, axis=-1)  # first maximum in row-major window order
+    y = np.take_along_axis(win, arg[..., None], axis=-1)[..., 0].astype(x.dtype, copy=False)
+    rows = rh[np.arange(output_size[0])[:, None], arg // kw]  # (N, C, Ho, Wo)
+    cols = rw[np.arange(output_size[1])[None, :], arg % kw]
+    return y, (x.shape, rows, cols)
+
+
+def adaptive_max_pool2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    r""":math:`\partial L/\partial x`: each window's :math:`\delta` to its argmax, added
+    where overlapping windows share it, zero elsewhere:
+
+    .. math::
+        \frac{\partial L}{\partial x_{r,t}} = \sum_{(i,j):\ (r,t) = \arg\max
+        \text{ of window } (i,j)} \delta_{i,j}"""
+    (N, C, H, W), rows, cols = cache
+    flat = (rows * W + cols).reshape(N * C, *rows.shape[2:])
+    dx = _scatter(dout.reshape(N * C, *dout.shape[2:]), flat, N * C, H * W)
+    return dx.reshape(N, C, H, W)
+
+
+def _adaptive_output_size(owner: str, output_size: Any) -> tuple[int | None, int | None]:
+    """An int or a pair of positive ints or None (None: keep the input's size)."""
+    items = tuple(output_size) if isinstance(output_size, (tuple, list)) else (
+        output_size, output_size)
+    if len(items) != 2:
+        raise ValueError(f"{owner}: output_size must be an int or a pair, got {output_size!r}")
+    for v in items:
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer))):
+            raise TypeError(f"{owner}: output_size must hold ints or None, got "
+                            f"{output_size!r}")
+        if v is not None and v < 1:
+            raise ValueError(f"{owner}: output_size must hold positive ints or None, got "
+                             f"{output_size!r}")
+    return (None if items[0] is None else int(items[0]),
+            None if items[1] is None else int(items[1]))
+
+
 # --------------------------------------------------------------------------------------
 # the layers
 # --------------------------------------------------------------------------------------
@@ -411,3 +502,92 @@ class AdaptiveAvgPool2d(_Pool2d):
     @staticmethod
     def _backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
         return adaptive_avg_pool2d_backward(dout, cache)
+
+
+class AvgPool1d(_Pool2d):
+    r"""``nn.AvgPool1d(kernel_size, stride=None, padding=0, ceil_mode=False,
+    count_include_pad=True)`` on (N, C, L) or (C, L): :class:`AvgPool2d` of a height-1
+    image, as torch computes it,
+
+    .. math::
+        y_i = \frac{1}{D_i}\sum_{p=0}^{k-1} x_{is + p - \text{pad}}, \qquad
+        \frac{\partial L}{\partial x_\ell} = \sum_{i:\ \ell \in \text{window } i}
+        \frac{\delta_i}{D_i}
+
+    with torch's divisor :math:`D_i` (module docstring); linear, so no kinks. Padding above
+    half the kernel is an error, as torch. The functional pair is :func:`avg_pool1d_forward`/
+    :func:`avg_pool1d_backward`."""
+
+    nd = 1
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 ceil_mode: bool = False, count_include_pad: bool = True) -> None:
+        super().__init__()
+        owner = type(self).__name__
+        k, s, p, _ = _pool_args(owner, kernel_size, stride, padding, 1, 1)
+        self.kernel_size, self.stride, self.padding = k[0], s[0], p[0]
+        self.ceil_mode, self.count_include_pad = bool(ceil_mode), bool(count_include_pad)
+        self.config = {"kernel_size": self.kernel_size, "stride": self.stride,
+                       "padding": self.padding, "ceil_mode": self.ceil_mode,
+                       "count_include_pad": self.count_include_pad}
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x, unbatched = self._batched(x)
+        y, cache = avg_pool1d_forward(x, self.kernel_size, self.stride, self.padding,
+                                      self.ceil_mode, self.count_include_pad,
+                                      owner=type(self).__name__)
+        return self._finish(y, unbatched, cache)
+
+    @staticmethod
+    def _backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+        return avg_pool1d_backward(dout, cache)
+
+
+class AdaptiveMaxPool2d(_Pool2d):
+    r"""``nn.AdaptiveMaxPool2d(output_size, return_indices=False)``: the maximum over the
+    adaptive windows :math:`[\lfloor iH/H_o\rfloor, \lceil (i+1)H/H_o\rceil)` (and
+    likewise for columns), ``output_size`` an int or a pair, ``None`` keeping that input
+    dimension. Input (N, C, H, W) or (C, H, W).
+
+    .. math::
+        y_{ij} = \max_{(r,t) \in \text{window } (i,j)} x_{rt}, \qquad
+        \frac{\partial L}{\partial x_{r,t}} = \sum_{(i,j):\ (r,t) = \arg\max
+        \text{ of window } (i,j)} \delta_{i,j}
+
+    Ties send the gradient to the first maximum in row-major window order, as torch's CPU
+    kernel; overlapping windows that share their maximum add their gradients. With
+    ``return_indices=True`` forward returns ``(y, indices)``, the flat index
+    ``row * W + col`` of each maximum in its input plane (torch's), and backward takes the
+    gradient of ``y`` (or ``(dy, None)``). The functional pair is
+    :func:`adaptive_max_pool2d_forward`/:func:`adaptive_max_pool2d_backward`."""
+
+    def __init__(self, output_size: Any, return_indices: bool = False) -> None:
+        super().__init__()
+        self.output_size = _adaptive_output_size(type(self).__name__, output_size)
+        self.return_indices = bool(return_indices)
+        self.config = {"output_size": output_size if isinstance(output_size, int)
+                       else self.output_size, "return_indices": self.return_indices}
+
+    def forward(self, x: np.ndarray) -> Any:
+        x, unbatched = self._batched(x)
+        if min(x.shape[2:]) < 1:
+            raise ValueError(f"{type(self).__name__}: input of shape {x.shape} has an empty "
+                             f"spatial dimension")
+        (H, W), (oh, ow) = x.shape[2:], self.output_size  # None keeps the input's size
+        y, cache = adaptive_max_pool2d_forward(x, (H if oh is None else oh,
+                                                   W if ow is None else ow))
+        out = self._finish(y, unbatched, cache)
+        if not self.return_indices:
+            return out
+        _, rows, cols = cache
+        idx = (rows * W + cols).astype(np.int64)
+        return out, (idx[0] if unbatched else idx)
+
+    def check_dout(self, dout: Any) -> np.ndarray:
+        if self.return_indices and isinstance(dout, (tuple, list)):
+            dout = dout[0]  # (dy, None): the indices carry no gradient
+        return super().check_dout(dout)
+
+    @staticmethod
+    def _backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+        return adaptive_max_pool2d_backward(dout, cache)

@@ -1,0 +1,183 @@
+r"""Padding: :class:`ZeroPad2d`, :class:`ReflectionPad2d`, and their CS231n-style pairs.
+
+Both pad the last two dims of the input with torch's padding tuple
+``(left, right, top, bottom)`` (an int pads all four sides by the same amount); a negative
+amount crops that side instead, as torch's. Each output position :math:`(i, j)` reads one
+input position, :math:`(r(i), c(j))`, or nothing (zero padding):
+
+.. math::
+    y_{\dots ij} = \begin{cases} x_{\dots r(i) c(j)} & \text{if } (i, j)
+    \text{ reads the input} \\ 0 & \text{otherwise (zero padding)} \end{cases}
+
+with :math:`r(i) = i - \text{top}` for zero padding and, for reflection padding, the
+mirror image about the edge (the edge itself not repeated):
+
+.. math::
+    r(i) = \begin{cases} -(i - \text{top}) & i - \text{top} < 0 \\
+    2(H-1) - (i - \text{top}) & i - \text{top} \ge H \\ i - \text{top} & \text{otherwise}
+    \end{cases}
+
+(and :math:`c(j)` likewise with ``left`` and :math:`W`). Backward sends each output
+gradient back to the position it read and *adds* where several outputs read the same
+input element (reflection reads the rows and columns next to the edge twice):
+
+.. math::
+    \frac{\partial L}{\partial x_{\dots rc}} = \sum_{(i, j):\ r(i) = r,\ c(j) = c}
+    \delta_{\dots ij}
+
+As the map is separable, ``r`` and ``c`` are 0/1 selection matrices :math:`S_h`
+(:math:`H_o \times H`) and :math:`S_w` (:math:`W_o \times W`): :math:`y = S_h x S_w^\top`
+and :math:`\partial L/\partial x = S_h^\top \delta S_w`. The function is linear, so it has
+no kinks.
+
+>>> import numpy as np
+>>> from manual.layers import ReflectionPad2d
+>>> pad = ReflectionPad2d((2, 1, 0, 0))  # two columns on the left, one on the right
+>>> pad.forward(np.array([[[[0.0, 1.0, 2.0]]]]))
+array([[[[2., 1., 0., 1., 2., 1.]]]])
+>>> pad.backward(np.ones((1, 1, 1, 6)))  # x1 is read three times, x2 twice, x0 once
+array([[[[1., 3., 2.]]]])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from manual.layers.base import Layer
+
+__all__ = ["ReflectionPad2d", "ZeroPad2d", "pad2d_backward", "pad2d_forward"]
+
+_Pad4 = tuple[int, int, int, int]
+
+
+def _check_padding(owner: str, padding: Any) -> _Pad4:
+    """torch's padding argument: an int, or a 4-tuple ``(left, right, top, bottom)``."""
+    items = tuple(padding) if isinstance(padding, (tuple, list)) else (padding,) * 4
+    if len(items) != 4:
+        raise ValueError(f"{owner}: padding must be an int or a 4-tuple (left, right, top, "
+                         f"bottom), got {padding!r}")
+    for v in items:
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise TypeError(f"{owner}: padding must be an int or a 4-tuple of ints, got "
+                            f"{padding!r}")
+    return tuple(int(v) for v in items)  # type: ignore[return-value]
+
+
+def _source_index(size: int, before: int, after: int, mode: str) -> np.ndarray:
+    """For each output position along one axis, the input position it reads (-1: none)."""
+    i = np.arange(size + before + after) - before
+    if mode == "reflect":
+        i = np.abs(i)  # left/top edge: -i
+        i = np.where(i >= size, 2 * (size - 1) - i, i)  # right/bottom edge
+        return i
+    return np.where((i >= 0) & (i < size), i, -1)
+
+
+def _selection(index: np.ndarray, size: int, dtype: np.dtype) -> np.ndarray:
+    """(out, size) 0/1 matrix: row ``o`` picks input ``index[o]`` (a zero row for -1)."""
+    return (index[:, None] == np.arange(size)[None, :]).astype(dtype)
+
+
+def pad2d_forward(x: np.ndarray, padding: _Pad4, mode: str = "constant", *,
+                  owner: str = "pad2d") -> tuple[np.ndarray, tuple]:
+    r"""``F.pad(x, padding, mode)`` over the last two dims of ``x`` (\*, H, W), ``mode``
+    ``'constant'`` (zeros) or ``'reflect'``; ``padding`` is ``(left, right, top,
+    bottom)``, a negative amount cropping. Returns ``(y, cache)``, ``y`` (\*, H_o, W_o)
+    with :math:`H_o = H + \text{top} + \text{bottom}`; the backward is
+    :func:`pad2d_backward`."""
+    if mode not in ("constant", "reflect"):
+        raise ValueError(f"{owner}: mode must be 'constant' or 'reflect', got {mode!r}")
+    if x.ndim < 2:
+        raise ValueError(f"{owner}: input must have at least 2 dims (*, H, W), got shape "
+                         f"{x.shape}")
+    left, right, top, bottom = padding
+    H, W = x.shape[-2:]
+    Ho, Wo = H + top + bottom, W + left + right
+    if Ho < 0 or Wo < 0:
+        raise ValueError(f"{owner}: padding {padding} crops more than the input of shape "
+                         f"{x.shape} holds (output {Ho} x {Wo})")
+    if mode == "reflect":
+        for p, n, side in ((left, W, "left"), (right, W, "right"), (top, H, "top"),
+                           (bottom, H, "bottom")):
+            if p >= n:
+                raise ValueError(f"{owner}: reflection padding must be less than the "
+                                 f"dimension it pads, got {side}={p} for input of shape "
+                                 f"{x.shape}")
+    rows = _source_index(H, top, bottom, mode)
+    cols = _source_index(W, left, right, mode)
+    y = x[..., np.maximum(rows, 0)[:, None], np.maximum(cols, 0)[None, :]]
+    if mode == "constant":
+        y = np.where((rows[:, None] >= 0) & (cols[None, :] >= 0), y, np.zeros((), x.dtype))
+    return y, (x.shape, rows, cols)
+
+
+def pad2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    r""":math:`\partial L/\partial x = S_h^\top \delta S_w`: every output gradient added to
+    the input position it read (padded zeros read nothing)."""
+    x_shape, rows, cols = cache
+    Sh = _selection(rows, x_shape[-2], dout.dtype)  # (Ho, H)
+    Sw = _selection(cols, x_shape[-1], dout.dtype)  # (Wo, W)
+    return Sh.T @ dout @ Sw
+
+
+class _Pad2d(Layer):
+    """The shared layer: torch's padding argument, input checks, forward and backward."""
+
+    mode = "constant"
+    ndims: tuple[int, ...] = (3, 4)
+    layout = "(N, C, H, W) or (C, H, W)"
+
+    def __init__(self, padding: Any) -> None:
+        super().__init__()
+        self.padding = _check_padding(type(self).__name__, padding)
+        self.config = {"padding": padding if isinstance(padding, (int, np.integer))
+                       else self.padding}
+
+    def forward(self, x: Any) -> np.ndarray:
+        x = self.check_input(x, self.ndims, what=self.layout)
+        y, cache = pad2d_forward(x, self.padding, self.mode, owner=type(self).__name__)
+        self._cache, self._out_shape = cache, y.shape
+        return y
+
+    def backward(self, dout: Any) -> np.ndarray:
+        dout = self.check_dout(dout)
+        return pad2d_backward(dout, self._cache)
+
+
+class ZeroPad2d(_Pad2d):
+    r"""``nn.ZeroPad2d(padding)``: zeros around the last two dims; ``padding`` an int or
+    ``(left, right, top, bottom)``, a negative amount cropping (as torch's). Input
+    (\*, H, W) with at least 2 dims, as torch accepts; output
+    (\*, H + top + bottom, W + left + right).
+
+    .. math::
+        y_{\dots ij} = x_{\dots, i-\text{top}, j-\text{left}} \text{ (inside, else 0)},
+        \qquad \frac{\partial L}{\partial x_{\dots rc}} =
+        \delta_{\dots, r+\text{top}, c+\text{left}}
+
+    (the cropped positions get zero gradient). The math is :func:`pad2d_forward`.
+    """
+
+    mode = "constant"
+    ndims = tuple(range(2, 33))
+    layout = "(*, H, W)"
+
+
+class ReflectionPad2d(_Pad2d):
+    r"""``nn.ReflectionPad2d(padding)``: the mirror image of the input about each edge (the
+    edge row/column not repeated); ``padding`` an int or ``(left, right, top, bottom)``,
+    each less than the dimension it pads (negative crops, as torch's). Input
+    (N, C, H, W) or (C, H, W).
+
+    .. math::
+        y_{\dots ij} = x_{\dots r(i) c(j)}, \qquad
+        \frac{\partial L}{\partial x_{\dots rc}} =
+        \sum_{(i, j):\ r(i) = r,\ c(j) = c} \delta_{\dots ij}
+
+    so the rows/columns next to the edges receive their own gradient plus their mirror
+    images' (module docstring). The math is :func:`pad2d_forward`.
+    """
+
+    mode = "reflect"
