@@ -66,9 +66,9 @@ from comparisons.cases.registry import (
     TRAJECTORY_CASES,
 )
 from comparisons.cases.selection import core
-from comparisons.core.cliutil import (
-    EXIT_CODES,
+from manual.cli import (
     HelpFormatter,
+    exit_codes,
     fail,
     out_dir_problem,
     select_ids,
@@ -101,6 +101,9 @@ from comparisons.run.trajectories import (
 from manual.datasets import sklearn_available
 
 __all__ = ["PARTS", "Part", "main", "select_ids", "write_csv"]
+
+#: the exit codes of backprop-compare
+EXIT_CODES = exit_codes()
 
 PLOTS_HINT = ("pictures skipped: matplotlib is not installed "
               "(pip install 'backprop-reference-suite[plots]' to get summary.png)")

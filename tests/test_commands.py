@@ -18,7 +18,7 @@ from comparisons.core.compare import COMPARISON_COLUMNS, compare_arrays, describ
 from comparisons.run.rows import ROW_COLUMNS
 from comparisons.teaching import gallery, lessons
 from comparisons.core.tolerances import Tolerance, tolerance_for
-from manual._cli import latex_to_unicode, out_dir_problem, plain
+from manual.cli import latex_to_unicode, out_dir_problem, plain
 from manual.lessons import LESSONS
 from manual.lessons import __main__ as lessons_runner
 from manual.lessons import network_321
@@ -92,7 +92,7 @@ def _boom(*args, **kwargs):
 def test_unwritable_out_folder_is_reported(tmp_path, monkeypatch):
     monkeypatch.setattr("os.access", lambda path, mode: False)  # as for a non-root user
     assert "is not writable" in out_dir_problem(tmp_path / "new" / "reports")
-    assert out_dir_problem.__module__ == "manual._cli"
+    assert out_dir_problem.__module__ == "manual.cli"
 
 
 # --------------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ import torch
 import reference
 from comparisons.cases import catalog
 from comparisons.cases.info import DTYPES, BenchCase, LayerInfo, Workload, workloads_of
-from comparisons.core.cliutil import HelpFormatter, exit_codes, fail, out_dir_problem, plain
+from manual.cli import HelpFormatter, exit_codes, fail, out_dir_problem, plain
 from comparisons.core.progress import add_quiet_argument, progress
 from comparisons.run.bridge import MLPTwin, torch_twin
 from manual import MLP, activations, optimizers

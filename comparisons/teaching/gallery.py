@@ -32,7 +32,7 @@ import pandas as pd
 
 from comparisons.cases import catalog
 from comparisons.cases.info import LayerControl, NetworkCase
-from comparisons.core.cliutil import HelpFormatter, exit_codes, fail, select_ids, selection_error
+from manual.cli import HelpFormatter, exit_codes, fail, select_ids, selection_error
 from comparisons.core.compare import SLIP_PREFIX
 from comparisons.run.components import compare_activation, compare_loss
 from comparisons.run.controls import run_control

@@ -365,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     """Print the lessons-against-torch table; exit status 1 if any comparison fails."""
     import argparse
 
-    from comparisons.core.cliutil import (
+    from manual.cli import (
         HelpFormatter,
         exit_codes,
         fail,

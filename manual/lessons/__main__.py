@@ -7,7 +7,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from manual._cli import (HelpFormatter, exit_codes, fail, out_dir_problem, select_ids,
+from manual.cli import (HelpFormatter, exit_codes, fail, out_dir_problem, select_ids,
                          selection_error)
 from manual.lessons import LESSONS, lesson
 from manual.lessons._common import DEFAULT_OUT, run_lesson

@@ -26,7 +26,7 @@ from typing import Any, Protocol, TextIO
 import numpy as np
 import pandas as pd
 
-from manual._cli import HelpFormatter, exit_codes, fail, out_dir_problem, plain
+from manual.cli import HelpFormatter, exit_codes, fail, out_dir_problem, plain
 
 __all__ = ["DEFAULT_OUT", "figure", "gradient_descent_step", "lesson_name", "main_for",
            "matplotlib_available", "print_lesson", "run_lesson", "save_figure", "train"]

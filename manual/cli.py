@@ -1,5 +1,7 @@
-r"""Plumbing of manual's command-line tools (the lessons): plain-text help, readable math,
-``--out`` checks. (comparisons' commands have their own: ``comparisons.core.cliutil``.)
+r"""The command-line helpers every command of the suite shares (``python -m manual.lessons``,
+``backprop-compare``, the gallery, the benchmark): plain-text help with readable math, the
+exit-status block of ``--help``, one-line argument errors, the check of an ``--out``
+folder, and ``--only`` selection by exact ids and shell-style patterns.
 
 The docstrings keep their reStructuredText and LaTeX (for the docs and the plots); what a
 terminal shows goes through :func:`plain`, which strips Sphinx roles and double back-quotes
