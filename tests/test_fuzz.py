@@ -3,9 +3,6 @@ for every run, and torch's own OpInfo samples for the functions we implement."""
 
 from __future__ import annotations
 
-import sys
-import types
-import unittest
 
 import numpy as np
 import pandas as pd
@@ -61,16 +58,8 @@ def test_fuzz_catches_a_wrong_function(monkeypatch):
 # ---- torch's OpInfo samples ------------------------------------------------------------
 @pytest.fixture(scope="module")
 def opinfo_ops():
-    """The OpInfo entries of our activations and losses (op_db is imported once: ~5 s).
-    torch's test helpers import ``expecttest`` for their TestCase base only; a stand-in
-    is supplied where it is not installed."""
-    if "expecttest" not in sys.modules:
-        try:
-            import expecttest  # noqa: F401
-        except ImportError:
-            stub = types.ModuleType("expecttest")
-            stub.TestCase = unittest.TestCase
-            sys.modules["expecttest"] = stub
+    """The OpInfo entries of our activations and losses (op_db is imported once: ~5 s;
+    torch's test helpers need ``expecttest``, in the dev extra)."""
     try:
         from torch.testing._internal.common_methods_invocations import op_db
     except ImportError as err:  # pragma: no cover - a torch build without its test helpers

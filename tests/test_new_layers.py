@@ -11,8 +11,6 @@ from __future__ import annotations
 import inspect
 import subprocess
 import sys
-import types
-import unittest
 
 import numpy as np
 import pytest
@@ -456,16 +454,8 @@ def test_pool_functional_pairs():
 # --------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def module_infos():
-    """The ModuleInfo entries of the new layers (``module_db`` imports in ~5 s). torch's
-    test helpers import ``expecttest`` for their TestCase base only; a stand-in is supplied
-    where it is not installed (as tests/test_fuzz.py does)."""
-    if "expecttest" not in sys.modules:
-        try:
-            import expecttest  # noqa: F401
-        except ImportError:
-            stub = types.ModuleType("expecttest")
-            stub.TestCase = unittest.TestCase
-            sys.modules["expecttest"] = stub
+    """The ModuleInfo entries of the new layers (``module_db`` imports in ~5 s; torch's
+    test helpers need ``expecttest``, in the dev extra)."""
     try:
         from torch.testing._internal.common_modules import module_db
     except ImportError as err:  # pragma: no cover - a torch build without its test helpers
