@@ -99,3 +99,40 @@ def test_float32_verdicts_do_not_depend_on_the_cpu(tmp_path):
     assert here == other == {c: "pass" for c in CPU_SENSITIVE} | {
         "cnn-digits-adam-float32-eval": "pass",
         "transformer-seq-sgd-momentum-clip-float32-eval": "pass"}
+
+
+# ---- one gradient: float32 against torch, measured the same way ------------------------
+def _conv(cls):
+    from manual.layers import Conv2d
+
+    assert issubclass(cls, Conv2d)
+    return cls(3, 4, 3, padding=1, dtype=np.float32, rng=0)
+
+
+def test_a_float32_layer_is_judged_by_torchs_own_float32_rounding():
+    """compare_layer in float32: each torch row's atol is the floor plus 4 x the distance of
+    torch's float32 result from its float64 one on the same inputs (no constant tuned on
+    a machine), and that allowance stays far below a 1e-4 slip."""
+    from comparisons.run.layers import compare_layer
+    from manual.layers import Conv2d
+
+    x = np.random.default_rng(0).standard_normal((2, 3, 8, 8)).astype(np.float32)
+    rows = compare_layer(_conv(Conv2d), x, oracles=("torch",), case="conv-float32")
+    assert all(r["status"] == "pass" for r in rows)
+    weight = next(r for r in rows if r["parameter"] == "weight")
+    assert 1e-6 < weight["atol"] < SLIP * abs(weight["reference_value"]) + 1e-6
+
+
+def test_a_small_slip_in_a_float32_layer_gradient_still_fails():
+    from comparisons.run.layers import compare_layer
+    from manual.layers import Conv2d
+
+    class WeightGradSlipped(Conv2d):
+        def backward(self, dout):
+            dx = super().backward(dout)
+            self.grads["weight"] = self.grads["weight"] * np.float32(1 + SLIP)
+            return dx
+
+    x = np.random.default_rng(0).standard_normal((2, 3, 8, 8)).astype(np.float32)
+    rows = compare_layer(_conv(WeightGradSlipped), x, oracles=("torch",), case="slip-float32")
+    assert {r["parameter"] for r in rows if r["status"] == "fail"} == {"weight"}

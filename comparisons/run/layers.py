@@ -23,6 +23,7 @@ all-ones (a sum would hide a transposed or mis-scaled Jacobian).
 
 from __future__ import annotations
 
+import copy
 import warnings
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -38,7 +39,7 @@ from comparisons.core.oracles import finite_difference_gradients, taylor_rows
 # torch on one intra-op thread: these tensors are tiny, and one thread makes the order of
 # torch's sums (hence the CSV) the same on every machine
 from comparisons.core.parallel import one_torch_thread as one_thread
-from comparisons.core.tolerances import tolerance_for
+from comparisons.core.tolerances import measured_tolerance, tolerance_for
 from comparisons.run.bridge import TorchSequential, torch_twin, twin_name, twin_syncs
 from comparisons.run.networks import compare_network
 from comparisons.run.rows import ROW_COLUMNS, with_status
@@ -156,8 +157,12 @@ def compare_layer(layer: Any, inputs: Any, *, oracles: Iterable[str] = LAYER_ORA
         # to the manual layer through its record's sync before the manual forward
         if "torch" in oracles:
             module = torch_twin(layer, dtype)
+            # float32: the same twin in float64 (the same start, upcast exactly, the same
+            # random draws) measures torch's own float32 rounding of every quantity
+            shadow = copy.deepcopy(module).double() if dtype == np.float32 else None
             tdt = torch_dtype(dtype)
             t_in = _rebuild(inputs, iter([_to_torch(a, tdt) for a in in_leaves]))
+            rng_state = torch.random.get_rng_state()
             t_out = module(*t_in)
             sync = twin_syncs().get(name)
             if sync is not None:
@@ -179,27 +184,20 @@ def compare_layer(layer: Any, inputs: Any, *, oracles: Iterable[str] = LAYER_ORA
         manual_grads_in = dict(zip(in_names, dx_leaves))
 
         if "torch" in oracles:
-            tol = tolerance_for(dtype, "torch")
-            t_out_leaves = _leaves(t_out)
-            comps = [compare_arrays(out_leaves[k], t_out_leaves[k].detach().numpy(), tol,
-                                    out_names[k]) for k in range(len(out_leaves))]
-            named = [(k, p) for k, p in module.named_parameters()]
-            wrt = [_leaves(t_in)[k] for k in float_in] + [p for _, p in named]
-            outs = [t_out_leaves[k] for k in float_out if t_out_leaves[k].requires_grad]
-            gs = [torch.as_tensor(g_leaves[k]) for k in float_out
-                  if t_out_leaves[k].requires_grad]
-            t_grads = (torch.autograd.grad(outs, wrt, gs, allow_unused=True) if outs and wrt
-                       else [None] * len(wrt))
-            t_grads = [np.zeros(tuple(w.shape)) if g is None else g.numpy()
-                       for w, g in zip(wrt, t_grads)]
-            for n, tg in zip(in_names, t_grads):
-                comps.append(_grad_compare(manual_grads_in.get(n), tg, tol, f"grad_{n}"))
-            for (k, _), tg in zip(named, t_grads[len(float_in):]):
-                comps.append(_grad_compare(grads.get(k), tg, tol, k))
-            t_buffers = dict(module.named_buffers())
-            for k, v in buffers_after.items():
-                ref = t_buffers[k].detach().numpy() if k in t_buffers else None
-                comps.append(_grad_compare(v, ref, tol, k))
+            t_values = _torch_values(module, t_in, t_out, float_in, float_out, g_leaves)
+            exact = None
+            if shadow is not None:
+                t_in64 = _rebuild(inputs, iter([_to_torch(a, torch.float64) for a in in_leaves]))
+                g64 = [None if g is None else g.astype(np.float64) for g in g_leaves]
+                try:
+                    with torch.random.fork_rng():
+                        torch.random.set_rng_state(rng_state)  # dropout: the same masks
+                        out64 = shadow(*t_in64)
+                    exact = _torch_values(shadow, t_in64, out64, float_in, float_out, g64)
+                except (RuntimeError, TypeError):  # a twin holding float32 tensors of its
+                    exact = None  # own: no measurement, the policy's floor alone (stricter)
+            comps = _torch_comparisons(t_values, exact, dtype, out_leaves, out_names, in_names,
+                                       manual_grads_in, grads, buffers_after)
             emit("torch", comps)
 
         if "fd" in oracles or "taylor" in oracles:
@@ -208,6 +206,47 @@ def compare_layer(layer: Any, inputs: Any, *, oracles: Iterable[str] = LAYER_ORA
                                          oracles, info, seed))
         _restore(layer.buffers, buffers_after)
     return with_status(rows, name)
+
+
+def _torch_values(module: Any, t_in: Any, t_out: Any, float_in: list[int], float_out: list[int],
+                  g_leaves: list) -> dict[str, Any]:
+    """What torch says, as NumPy: its outputs, the gradients of the float inputs and of the
+    parameters under the upstream gradients ``g_leaves``, and its buffers."""
+    t_out_leaves = _leaves(t_out)
+    named = list(module.named_parameters())
+    wrt = [_leaves(t_in)[k] for k in float_in] + [p for _, p in named]
+    outs = [t_out_leaves[k] for k in float_out if t_out_leaves[k].requires_grad]
+    gs = [torch.as_tensor(g_leaves[k]) for k in float_out if t_out_leaves[k].requires_grad]
+    t_grads = (torch.autograd.grad(outs, wrt, gs, allow_unused=True) if outs and wrt
+               else [None] * len(wrt))
+    t_grads = [np.zeros(tuple(w.shape)) if g is None else g.numpy() for w, g in zip(wrt, t_grads)]
+    return {"outputs": [o.detach().numpy() for o in t_out_leaves],
+            "inputs": t_grads[:len(float_in)],
+            "params": {k: g for (k, _), g in zip(named, t_grads[len(float_in):])},
+            "buffers": {k: v.detach().numpy() for k, v in module.named_buffers()}}
+
+
+def _torch_comparisons(t: dict[str, Any], exact: dict[str, Any] | None, dtype: np.dtype,
+                       out_leaves: list, out_names: list[str], in_names: list[str],
+                       manual_grads_in: dict, grads: dict, buffers_after: dict
+                       ) -> list[Comparison]:
+    """The torch rows: every output, the gradient of every float input and parameter, every
+    buffer; in float32 each with its measured tolerance (``exact``: torch in float64)."""
+    tol = tolerance_for(dtype, "torch")
+    e = exact or {"outputs": [None] * len(t["outputs"]), "inputs": [None] * len(t["inputs"]),
+                  "params": {}, "buffers": {}}
+    comps = [compare_arrays(out_leaves[k], ref, measured_tolerance(tol, ref, e["outputs"][k]),
+                            out_names[k]) for k, ref in enumerate(t["outputs"])]
+    for n, ref, ex in zip(in_names, t["inputs"], e["inputs"]):
+        comps.append(_grad_compare(manual_grads_in.get(n), ref, measured_tolerance(tol, ref, ex),
+                                   f"grad_{n}"))
+    for k, ref in t["params"].items():
+        comps.append(_grad_compare(grads.get(k), ref,
+                                   measured_tolerance(tol, ref, e["params"].get(k)), k))
+    for k, v in buffers_after.items():
+        ref = t["buffers"].get(k)
+        comps.append(_grad_compare(v, ref, measured_tolerance(tol, ref, e["buffers"].get(k)), k))
+    return comps
 
 
 def _grad_compare(manual: Any, ref: Any, tol: Any, name: str) -> Comparison:

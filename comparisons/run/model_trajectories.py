@@ -45,10 +45,9 @@ from comparisons.run.trajectories import (
     _non_default,
     compare_histories,
     float32_spread,
-    float64_shadow,
     with_verdicts,
 )
-from comparisons.twins.state import state_as_manual
+from comparisons.twins.state import float64_shadow, state_as_manual
 from manual import optimizers
 from manual.training import History, batch_order, flat_state
 

@@ -12,11 +12,12 @@ failing rows into readable messages.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 
 from comparisons.cases.data import case_data
 from comparisons.cases.info import NETWORK_ORACLES
@@ -25,9 +26,10 @@ from comparisons.core.batched import mlp_batched_loss
 from comparisons.core.compare import Comparison, compare_arrays
 from comparisons.core.device import torch_device
 from comparisons.core.oracles import finite_difference_gradients, taylor_rows
-from comparisons.core.tolerances import tolerance_for
+from comparisons.core.tolerances import measured_tolerance, tolerance_for
 from comparisons.run.bridge import MLPTwin
 from comparisons.run.rows import ROW_COLUMNS, validate_oracles
+from comparisons.twins.state import float64_shadow
 
 __all__ = ["compare_network", "first_divergence", "run_case", "run_cases", "skipped_rows"]
 
@@ -63,6 +65,41 @@ def _describe(net: Any) -> dict[str, Any]:
             "output_activation": name(getattr(net, "output_activation", None)),
             "loss": name(getattr(net, "loss_fn", None)),
             "sizes": "-".join(map(str, sizes)) if sizes else ""}
+
+
+def _float64(a: Any) -> Any:
+    """Floating data in float64; class labels (integers) as they are."""
+    a = np.asarray(a)
+    return a.astype(np.float64) if a.dtype.kind == "f" else a
+
+
+class _Shadow:
+    """A float32 torch twin's float64 copy (made before the twin's first forward, so that
+    running statistics start alike), run as the twin is, from the same random state
+    (dropout draws the same masks), on the inputs upcast: what torch computes in (near)
+    exact arithmetic, for :func:`comparisons.core.tolerances.measured_tolerance`."""
+
+    def __init__(self, tnet: Any, X: np.ndarray, y: np.ndarray) -> None:
+        try:
+            self.twin: Any = float64_shadow(tnet)
+        except (TypeError, AttributeError, RuntimeError):  # not a torch module: no shadow
+            self.twin = None
+        self.X, self.y = _float64(X), _float64(y)
+
+    def run(self, call32: Callable[[], Any], call64: Callable[[Any], Any]) -> tuple[Any, Any]:
+        """``(call32(), call64(shadow))``, the second from the random state the first
+        started from; None for it when the shadow cannot run (a twin holding float32
+        tensors of its own: then the policy's floor alone applies, the stricter)."""
+        state = torch.random.get_rng_state()
+        out = call32()
+        if self.twin is None:
+            return out, None
+        try:
+            with torch.random.fork_rng():
+                torch.random.set_rng_state(state)
+                return out, call64(self.twin)
+        except (RuntimeError, TypeError, ValueError):
+            return out, None
 
 
 def compare_network(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "custom",
@@ -110,11 +147,18 @@ def compare_network(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "cust
     if "torch" in oracles or "vjp" in oracles:  # one torch twin serves both
         tnet = (reference_net if reference_net is not None
                 else MLPTwin.from_manual(net, torch_device(device)))
+    # float32: the same twin in float64 (the same start, the same draws) measures torch's own
+    # float32 rounding of each quantity (comparisons.core.tolerances.measured_tolerance)
+    shadow = _Shadow(tnet, X, y) if tnet is not None and dtype == np.float32 else None
     if "torch" in oracles:
-        loss_t, grads_t = tnet.gradients(X, y)
+        (loss_t, grads_t), exact = (
+            shadow.run(lambda: tnet.gradients(X, y), lambda t: t.gradients(shadow.X, shadow.y))
+            if shadow else (tnet.gradients(X, y), None))
         tol = tolerance_for(dtype, "torch")
-        comps = [compare_arrays(loss_m, loss_t, tol, "loss")]
-        comps += [compare_arrays(grads_m[k], grads_t[k], tol, k) for k in net.params]
+        comps = [compare_arrays(loss_m, loss_t, measured_tolerance(
+            tol, loss_t, exact and exact[0]), "loss")]
+        comps += [compare_arrays(grads_m[k], grads_t[k], measured_tolerance(
+            tol, grads_t[k], exact and exact[1].get(k)), k) for k in net.params]
         divergence = ""
         if not all(c.passed for c in comps):
             trace_t = getattr(tnet, "intermediates", {}) or {}
@@ -133,9 +177,12 @@ def compare_network(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "cust
             out = net.forward(X)
             g = np.random.default_rng(1).standard_normal(np.shape(out)).astype(dtype)
             vjp_m = _manual_vjp(net, g)
-            vjp_t = tnet.vjp(X, g)
+            vjp_t, exact = (shadow.run(lambda: tnet.vjp(X, g),
+                                       lambda t: t.vjp(shadow.X, g.astype(np.float64)))
+                            if shadow else (tnet.vjp(X, g), None))
             tol = tolerance_for(dtype, "torch")
-            emit("vjp", [compare_arrays(vjp_m[k], vjp_t[k], tol, k) for k in net.params])
+            emit("vjp", [compare_arrays(vjp_m[k], vjp_t[k], measured_tolerance(
+                tol, vjp_t[k], exact and exact.get(k)), k) for k in net.params])
     # the torch-free oracles need float64: a float32 network is checked through its
     # float64 twin when it offers one (astype), else in its own dtype
     twin = net if dtype == np.float64 or not hasattr(net, "astype") else net.astype(np.float64)

@@ -20,26 +20,24 @@ naming the first failing step and the parameter or buffer.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Mapping
-from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from comparisons.cases.registry import TrajectoryCase
 from comparisons.core.compare import _e
 from comparisons.core.device import torch_device
 from comparisons.core.tolerances import FLOAT32_SPREAD_FACTOR, Tolerance, trajectory_tolerance
 from comparisons.run.bridge import MLPTwin
-from comparisons.twins.state import optimizer_from_manual, schedule_from_manual, train_twin
+from comparisons.twins.state import (float64_shadow, optimizer_from_manual, schedule_from_manual,
+                                     train_twin)
 from manual import MLP, datasets, losses, optimizers, schedules
 from manual.training import History, batch_order, train
 
 __all__ = ["TRAJECTORY_COLUMNS", "build_trajectory", "compare_histories", "compare_training",
-           "float32_spread", "float64_shadow",
+           "float32_spread",
            "run_trajectories", "run_trajectory", "steps_of", "trajectory_data",
            "trajectory_failures", "trajectory_runs", "trajectory_summary", "with_verdicts"]
 
@@ -304,33 +302,6 @@ def compare_training(net: Any, X: np.ndarray, y: np.ndarray, optimizer: Any, epo
 def _float64_targets(y: np.ndarray) -> np.ndarray:
     y = np.asarray(y)
     return y.astype(np.float64) if y.dtype.kind == "f" else y
-
-
-def _float64_callable(fn: Any) -> Any:
-    """A torch loss or activation bound with ``functools.partial``: its tensor arguments
-    (a class weight) in float64."""
-    if not isinstance(fn, partial):
-        return fn
-    keywords = {k: v.double() if isinstance(v, torch.Tensor) and v.is_floating_point() else v
-                for k, v in fn.keywords.items()}
-    return partial(fn.func, *fn.args, **keywords)
-
-
-def float64_shadow(twin: Any) -> Any:
-    """A float64 copy of a torch twin before training (an :class:`MLPTwin` or a
-    :class:`comparisons.run.bridge.TorchSequential`): the same float32 starting values, upcast
-    exactly, so that its run is the float32 run in (near) exact arithmetic."""
-    shadow = copy.deepcopy(twin)
-    module = getattr(shadow, "module", shadow)
-    module.double()
-    for attr in ("loss_fn", "activation", "output_activation"):
-        if hasattr(shadow, attr):
-            setattr(shadow, attr, _float64_callable(getattr(shadow, attr)))
-    if hasattr(shadow, "dtype"):
-        shadow.dtype = torch.float64
-    if hasattr(shadow, "net_dtype"):
-        shadow.net_dtype = np.dtype(np.float64)
-    return shadow
 
 
 def _non_default(optimizer: Any) -> dict[str, Any]:

@@ -8,8 +8,10 @@ twin of a manual network itself is built in :mod:`comparisons.run.bridge`.
 
 from __future__ import annotations
 
+import copy
 import inspect
 from collections.abc import Iterable, Mapping
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -18,7 +20,7 @@ import torch
 import reference
 from manual.training import History, flat_state
 
-__all__ = ["extra_inputs", "history_from_record", "manual_named_parameters",
+__all__ = ["extra_inputs", "float64_shadow", "history_from_record", "manual_named_parameters",
            "optimizer_from_manual", "schedule_from_manual", "state_as_manual", "torch_names",
            "train_twin"]
 
@@ -132,3 +134,30 @@ def history_from_record(rec: Any, tnet: reference.MLP, order: list[list[np.ndarr
                                                 for key, v in state[names[k]].items()}
                                             for k in names if names[k] in state}))
     return history
+
+
+def _float64_callable(fn: Any) -> Any:
+    """A torch loss or activation bound with ``functools.partial``: its tensor arguments
+    (a class weight) in float64."""
+    if not isinstance(fn, partial):
+        return fn
+    keywords = {k: v.double() if isinstance(v, torch.Tensor) and v.is_floating_point() else v
+                for k, v in fn.keywords.items()}
+    return partial(fn.func, *fn.args, **keywords)
+
+
+def float64_shadow(twin: Any) -> Any:
+    """A float64 copy of a torch twin before training (an :class:`MLPTwin` or a
+    :class:`comparisons.run.bridge.TorchSequential`): the same float32 starting values, upcast
+    exactly, so that its run is the float32 run in (near) exact arithmetic."""
+    shadow = copy.deepcopy(twin)
+    module = getattr(shadow, "module", shadow)
+    module.double()
+    for attr in ("loss_fn", "activation", "output_activation"):
+        if hasattr(shadow, attr):
+            setattr(shadow, attr, _float64_callable(getattr(shadow, attr)))
+    if hasattr(shadow, "dtype"):
+        shadow.dtype = torch.float64
+    if hasattr(shadow, "net_dtype"):
+        shadow.net_dtype = np.dtype(np.float64)
+    return shadow
