@@ -136,3 +136,24 @@ def test_a_small_slip_in_a_float32_layer_gradient_still_fails():
     x = np.random.default_rng(0).standard_normal((2, 3, 8, 8)).astype(np.float32)
     rows = compare_layer(_conv(WeightGradSlipped), x, oracles=("torch",), case="slip-float32")
     assert {r["parameter"] for r in rows if r["status"] == "fail"} == {"weight"}
+
+
+def test_a_float32_student_pair_is_judged_by_torchs_own_rounding():
+    """check_layer on a student's float32 affine pair with long sums (512 terms per
+    element): the torch rows' atol includes torch's own float32 rounding, so the correct
+    pair passes, and the same pair with dW 1e-4 too large fails on dW alone."""
+    from comparisons import check_layer
+    from manual.layers import affine_backward, affine_forward
+
+    def slipped(dz, cache):
+        dx, dW, db = affine_backward(dz, cache)
+        return dx, dW * np.float32(1 + SLIP), db
+
+    rng = np.random.default_rng(0)
+    x, W, b = (rng.standard_normal(s).astype(np.float32) for s in ((512, 64), (64, 32), (32,)))
+    ref = lambda x, W, b: x @ W + b  # noqa: E731
+    rows = check_layer(affine_forward, affine_backward, (x, W, b), ref, oracles=("torch",))
+    assert all(r["status"] == "pass" for r in rows), [r for r in rows if r["status"] != "pass"]
+    assert max(r["atol"] for r in rows) > 1e-6  # measured, not the bare floor
+    bad = check_layer(affine_forward, slipped, (x, W, b), ref, oracles=("torch",))
+    assert {r["parameter"] for r in bad if r["status"] == "fail"} == {"W"}

@@ -46,7 +46,7 @@ import torch
 
 from comparisons.core.compare import compare_arrays, describe
 from comparisons.core.oracles import finite_difference_gradients, taylor_rows
-from comparisons.core.tolerances import FD_STEP, tolerance_for
+from comparisons.core.tolerances import FD_STEP, measured_tolerance, tolerance_for
 from comparisons.run.rows import ROW_COLUMNS, validate_oracles
 
 __all__ = ["CHECK_ORACLES", "CHECK_LAYER_ORACLES", "DEFAULT_TIME_LIMIT", "check_gradients",
@@ -1122,8 +1122,10 @@ class _Pair:
     def fail(self, oracle: str, parameter: str, note: str) -> None:
         self.rows.append(_row(self.info, oracle, parameter, note))
 
-    def compare(self, oracle: str, actual: Any, expected: Any, name: str) -> None:
-        tol = tolerance_for(self.dtype, oracle)
+    def compare(self, oracle: str, actual: Any, expected: Any, name: str,
+                exact: Any = None) -> None:
+        """A comparison row; ``exact``: the reference in float64, for a float32 check."""
+        tol = measured_tolerance(tolerance_for(self.dtype, oracle), expected, exact)
         self.rows.append(_comparison_row(self.info, oracle,
                                          compare_arrays(actual, expected, tol, name)))
 
@@ -1229,11 +1231,33 @@ def _pair_torch(pair: _Pair, outs: list[np.ndarray], douts: list[np.ndarray],
     except StudentCodeError as e:
         pair.fail("torch", "reference", str(e))
         return
+    exact = _pair_float64(pair, douts, bool(mine)) if pair.dtype == np.float32 else None
     out_names = ["out"] if len(outs) == 1 else [f"out[{k}]" for k in range(len(outs))]
-    for name, o, ot in zip(out_names, outs, outs_t):
-        pair.compare("torch", o.astype(pair.dtype), ot.detach().numpy(), name)
-    for i, g in zip(pair.floats, vjp_t):
-        pair.compare("torch", mine[i].astype(pair.dtype), g, pair.names[i])
+    for k, (name, o, ot) in enumerate(zip(out_names, outs, outs_t)):
+        pair.compare("torch", o.astype(pair.dtype), ot.detach().numpy(), name,
+                     exact=exact and exact[0][k])
+    for j, (i, g) in enumerate(zip(pair.floats, vjp_t)):
+        pair.compare("torch", mine[i].astype(pair.dtype), g, pair.names[i],
+                     exact=exact and exact[1][j])
+
+
+def _pair_float64(pair: _Pair, douts: list[np.ndarray], grads: bool
+                  ) -> tuple[list[np.ndarray], list[np.ndarray]] | None:
+    """The reference run in float64 on the same inputs upcast (a float32 student's check):
+    its outputs and vector-Jacobian product, to measure torch's own float32 rounding
+    (:func:`comparisons.core.tolerances.measured_tolerance`); None if it cannot run."""
+    targs = [_torch_input(v.astype(np.float64) if isinstance(v, np.ndarray)
+                          and v.dtype.kind == "f" else v, i in pair.floats)
+             for i, v in enumerate(pair.inputs)]
+    try:
+        out = pair.reference(*targs)
+        outs = list(out) if isinstance(out, (tuple, list)) else [out]
+        vjp = (_autograd(outs, [targs[i] for i in pair.floats],
+                         [torch.as_tensor(d.astype(np.float64)) for d in douts], "reference")
+               if pair.floats and grads else [])
+        return [o.detach().numpy() for o in outs], list(vjp)
+    except (StudentCodeError, RuntimeError, TypeError, ValueError, AttributeError):
+        return None
 
 
 def _pair_fd(pair: _Pair, douts: list[np.ndarray], mine: dict[int, np.ndarray]) -> None:
