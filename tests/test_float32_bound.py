@@ -157,3 +157,38 @@ def test_a_float32_student_pair_is_judged_by_torchs_own_rounding():
     assert max(r["atol"] for r in rows) > 1e-6  # measured, not the bare floor
     bad = check_layer(affine_forward, slipped, (x, W, b), ref, oracles=("torch",))
     assert {r["parameter"] for r in bad if r["status"] == "fail"} == {"W"}
+
+
+def test_a_float32_network_checked_by_check_gradients_is_judged_by_torchs_rounding():
+    """A student's float32 two-layer net (sums over 512 examples): the torch rows pass with
+    a measured atol; dW1 1e-4 too large fails on W1 alone (finite differences and Taylor
+    are skipped in float32)."""
+    import torch
+
+    from comparisons import check_gradients
+
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((512, 20)).astype(np.float32)
+    y = rng.standard_normal((512, 1)).astype(np.float32)
+    params = {"W1": (rng.standard_normal((20, 16)) / 4).astype(np.float32),
+              "W2": (rng.standard_normal((16, 1)) / 4).astype(np.float32)}
+
+    def loss_and_grads(slip=1.0):
+        h = np.tanh(X @ params["W1"])
+        r = h @ params["W2"] - y
+        d = 2 * r / len(X)
+        dh = (d @ params["W2"].T) * (1 - h * h)
+        return float(np.mean(r * r)), {"W1": X.T @ dh * np.float32(slip), "W2": h.T @ d}
+
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+
+    def reference(p):  # dtype-generic, so that it can run in float64 too (the measurement)
+        x, t = Xt.to(p["W1"].dtype), yt.to(p["W1"].dtype)
+        return ((torch.tanh(x @ p["W1"]) @ p["W2"] - t) ** 2).mean()
+
+    rows = check_gradients(loss_and_grads, params, reference)
+    torch_rows = [r for r in rows if r["oracle"] == "torch"]
+    assert all(r["status"] == "pass" for r in torch_rows), torch_rows
+    assert max(r["atol"] for r in torch_rows) > 1e-6
+    bad = check_gradients(lambda: loss_and_grads(1 + SLIP), params, reference)
+    assert {r["parameter"] for r in bad if r["status"] == "fail"} == {"W1"}

@@ -710,15 +710,36 @@ def _torch_stage(run: _Run) -> None:
     except StudentCodeError as e:
         run.fail("torch", "loss", str(e))
         return
+    exact = _reference_float64(run) if any(
+        leaf.array.dtype == np.float32 for leaf in run.valid) else None
     dtype = run.info["dtype"]
+    loss_tol = measured_tolerance(tolerance_for(dtype, "torch"), loss_t.detach().numpy(),
+                                  exact and exact[0])
     run.compare("torch", None, compare_arrays(np.asarray(run.loss, dtype=dtype),
-                                              loss_t.detach().numpy(),
-                                              tolerance_for(dtype, "torch"), "loss"))
+                                              loss_t.detach().numpy(), loss_tol, "loss"))
     for leaf in run.valid:
         if leaf.path in run.mine:
+            tol = measured_tolerance(tolerance_for(leaf.array.dtype, "torch"),
+                                     grads_t[leaf.path], exact and exact[1].get(leaf.path))
             run.compare("torch", leaf, compare_arrays(
-                run.mine[leaf.path].astype(leaf.array.dtype), grads_t[leaf.path],
-                tolerance_for(leaf.array.dtype, "torch"), leaf.name))
+                run.mine[leaf.path].astype(leaf.array.dtype), grads_t[leaf.path], tol,
+                leaf.name))
+
+
+def _reference_float64(run: _Run) -> tuple[np.ndarray, dict[tuple, np.ndarray]] | None:
+    """The reference on the parameters upcast to float64 (a float32 student's check): its
+    loss and gradients, to measure torch's own float32 rounding
+    (:func:`comparisons.core.tolerances.measured_tolerance`); None if it cannot run."""
+    tensors: dict[tuple, torch.Tensor] = {}
+    arrays = {leaf.path: run.saved[leaf.path].astype(np.float64) for leaf in run.valid}
+    try:
+        loss = _torch_scalar(run.reference(_to_torch(run.params, arrays, tensors)),
+                             "reference(params)")
+        paths = [leaf.path for leaf in run.valid if leaf.path in tensors]
+        grads = _autograd([loss], [tensors[p] for p in paths], None, "reference(params)")
+        return loss.detach().numpy(), dict(zip(paths, grads))
+    except (StudentCodeError, RuntimeError, TypeError, ValueError, AttributeError):
+        return None
 
 
 def _float64_only(run: _Run, checked: list[_Leaf], free: list[str]) -> list[_Leaf]:
