@@ -39,3 +39,14 @@ def torch_device(name: str = "cpu") -> torch.device:
         torch.backends.cuda.matmul.allow_tf32 = False
         torch.backends.cudnn.allow_tf32 = False
     return torch.device(name)
+
+
+def seed_torch(seed: int) -> None:
+    """``torch.manual_seed(seed)``, without its cost where no GPU can exist: torch's own call
+    also queues the seeding of every accelerator back end (CUDA, XPU, MTIA) and records a
+    stack trace for each (~1 ms a call); on a machine without CUDA only the CPU generator
+    draws anything, so only it is seeded."""
+    if torch.cuda.is_available():
+        torch.manual_seed(seed)
+    else:
+        torch.random.default_generator.manual_seed(int(seed))

@@ -34,6 +34,7 @@ import torch
 
 from comparisons.cases.info import LAYER_ORACLES
 from comparisons.core.compare import Comparison, compare_arrays
+from comparisons.core.device import seed_torch
 from comparisons.core.oracles import finite_difference_gradients, taylor_rows
 
 # torch on one intra-op thread: these tensors are tiny, and one thread makes the order of
@@ -358,7 +359,7 @@ def run_layer_case(case: Any, oracles: Iterable[str] | None = None) -> list[dict
     use = tuple(o for o in case.oracles if oracles is None or o in tuple(oracles))
     # dropout draws its masks from torch's global generator: seeded here, a case's numbers
     # do not depend on what ran before it (nor on which worker process runs it)
-    torch.manual_seed(case.seed)
+    seed_torch(case.seed)
     layer = case.build()
     return compare_layer(layer, case.inputs(), oracles=use, case=case.id, seed=case.seed,
                          **case_names(case))
@@ -374,7 +375,7 @@ def case_names(case: Any) -> dict[str, Any]:
 def run_network_case(case: Any, oracles: Iterable[str] | None = None) -> list[dict[str, Any]]:
     """Build ``case``'s Sequential and data and compare it like the MLP."""
     use = tuple(o for o in case.oracles if oracles is None or o in tuple(oracles))
-    torch.manual_seed(case.seed)  # as run_layer_case: dropout's masks from this seed only
+    seed_torch(case.seed)  # as run_layer_case: dropout's masks from this seed only
     net = case.build()
     X, y = case.data()
     return compare_sequential(net, X, y, case=case.id, oracles=use, arch=case.arch)

@@ -37,6 +37,7 @@ import torch.nn.functional as F
 
 import reference
 from comparisons.core.compare import compare_arrays
+from comparisons.core.device import seed_torch
 from comparisons.core.parallel import one_torch_thread
 from comparisons.core.tolerances import FLOAT32_SPREAD_FACTOR, Tolerance, trajectory_tolerance
 from comparisons.run.trajectories import (
@@ -122,7 +123,7 @@ def torch_dropout_mask(shape: tuple[int, ...], dtype: Any, p: float, torch_seed:
     from comparisons.twins.layers import torch_dtype
 
     with torch.random.fork_rng():
-        torch.manual_seed(torch_seed)
+        seed_torch(torch_seed)
         out = F.dropout(torch.ones(shape, dtype=torch_dtype(dtype)), p, training=True)
     return out.numpy() != 0
 
@@ -147,7 +148,7 @@ class _DropoutSeeds:
 
     def _seeder(self, i: int) -> Callable[..., None]:
         def hook(module: torch.nn.Module, inputs: Any) -> None:
-            torch.manual_seed(_dropout_seed(self.seed, self.step, i))
+            seed_torch(_dropout_seed(self.seed, self.step, i))
         return hook
 
     def close(self, net: Any) -> None:
@@ -529,7 +530,7 @@ def run_model_trajectory(case: ModelTrajectoryCase) -> pd.DataFrame:
     """Build ``case`` from its seed and compare its training run with torch's."""
     if case.model not in MODEL_BUILDERS:
         raise ValueError(f"unknown model {case.model!r}; valid: {', '.join(MODEL_BUILDERS)}")
-    torch.manual_seed(case.seed)  # nothing depends on what ran before (or on the process)
+    seed_torch(case.seed)  # nothing depends on what ran before (or on the process)
     prob = MODEL_BUILDERS[case.model](case.np_dtype, case.seed)
     opt = optimizers.get(case.optimizer, prob.net.params, **dict(case.optimizer_kwargs))
     return compare_model_training(prob.net, prob.X, prob.y, opt, case.epochs, case.batch_size,

@@ -18,6 +18,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from comparisons.core.device import seed_torch
+
 __all__ = ["MHA_DROPOUT_SEED", "TorchLastTimeStep", "build_twin", "dropout_sync",
            "last_time_step_twin", "load_manual_state", "module_state", "mha_twin",
            "mha_sync", "encoder_twin", "recurrent_sync", "recurrent_twin", "sdpa_twin",
@@ -239,7 +241,7 @@ class _MultiheadAttentionTwin(nn.MultiheadAttention):
 
     def forward(self, query, key, value):  # type: ignore[override]
         if self.training and self.dropout > 0:  # the one random draw: see mha_sync
-            torch.manual_seed(MHA_DROPOUT_SEED)
+            seed_torch(MHA_DROPOUT_SEED)
         out, weights = super().forward(query, key, value, **self.call)
         return out if weights is None else (out, weights)
 
@@ -289,7 +291,7 @@ def mha_sync(layer: Any, module: nn.Module, t_in: tuple, t_out: Any) -> None:
     s = 1 if (batched and layer.batch_first) else 0  # the sequence dimension
     L, S, H = q.shape[s], k.shape[s], layer.num_heads
     with torch.random.fork_rng():
-        torch.manual_seed(MHA_DROPOUT_SEED)
+        seed_torch(MHA_DROPOUT_SEED)
         kept = nn.functional.dropout(torch.ones(n * H, L, S, dtype=q.dtype), layer.dropout,
                                      training=True)
     layer.dropout_mask = (kept != 0).numpy().reshape(n, H, L, S)
