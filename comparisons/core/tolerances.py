@@ -161,8 +161,9 @@ def trajectory_tolerance(dtype: np.dtype | type | str, step: int | np.ndarray) -
         return TRAJECTORY_FLOAT64
     if dtype == np.float32:
         t = np.asarray(step, dtype=np.float64)
-        return Tolerance(np.full_like(t, TRAJECTORY_FLOAT32.rtol)[()],
-                         np.full_like(t, TRAJECTORY_FLOAT32.atol)[()])
+        # per-step arrays (or 0-d scalars): Tolerance's arithmetic is elementwise
+        return Tolerance(np.full_like(t, TRAJECTORY_FLOAT32.rtol)[()],  # type: ignore[arg-type]
+                         np.full_like(t, TRAJECTORY_FLOAT32.atol)[()])  # type: ignore[arg-type]
     raise ValueError(f"no tolerance for dtype {dtype}; valid: float32, float64")
 
 
