@@ -893,7 +893,7 @@ def _element(run: _Run, p: np.ndarray, idx: tuple) -> tuple[float, float, float,
     h, L0 = FD_STEP, run.loss
     up, down = _pair(run, p, idx, h)
     central = (up - down) / (2 * h)
-    allowed = tol.atol + tol.rtol * abs(central)
+    allowed = float(tol.atol + tol.rtol * abs(central))  # fd's tolerance is scalar
     kink = False
     if abs(up - 2 * L0 + down) / h > allowed:
         up2, down2 = _pair(run, p, idx, h / 2)

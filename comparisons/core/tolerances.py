@@ -96,8 +96,8 @@ __all__ = ["FD_STEP", "FLOAT32_SPREAD_FACTOR", "MAX_ROUNDING_DRIFT", "Tolerance"
 class Tolerance:
     """``|actual - expected| <= atol + rtol * |expected|`` elementwise."""
 
-    rtol: float
-    atol: float
+    rtol: float | np.ndarray  # arrays: one per step (trajectory_tolerance)
+    atol: float | np.ndarray
 
     def allowed(self, expected: np.ndarray) -> np.ndarray:
         return self.atol + self.rtol * np.abs(expected)
@@ -161,9 +161,8 @@ def trajectory_tolerance(dtype: np.dtype | type | str, step: int | np.ndarray) -
         return TRAJECTORY_FLOAT64
     if dtype == np.float32:
         t = np.asarray(step, dtype=np.float64)
-        # per-step arrays (or 0-d scalars): Tolerance's arithmetic is elementwise
-        return Tolerance(np.full_like(t, TRAJECTORY_FLOAT32.rtol)[()],  # type: ignore[arg-type]
-                         np.full_like(t, TRAJECTORY_FLOAT32.atol)[()])  # type: ignore[arg-type]
+        return Tolerance(np.full_like(t, TRAJECTORY_FLOAT32.rtol)[()],
+                         np.full_like(t, TRAJECTORY_FLOAT32.atol)[()])
     raise ValueError(f"no tolerance for dtype {dtype}; valid: float32, float64")
 
 
