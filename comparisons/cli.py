@@ -466,7 +466,9 @@ def _select(parser: argparse.ArgumentParser, args: argparse.Namespace,
             fail(parser.prog, f"the cases matching {', '.join(lost)} train on data sets bundled "
                               f"with scikit-learn, which is not installed "
                               f"(pip install 'backprop-reference-suite[data]')")
-        fail(parser.prog, selection_error(all_ids, args.only) + "; --list prints the ids")
+        problem = selection_error(all_ids, args.only)
+        assert problem is not None  # some token matches no id: `lost` is not empty
+        fail(parser.prog, problem + "; --list prints the ids")
     selected = {}
     for name, cases in every.items():
         chosen = set(select_ids([c.id for c in cases], args.only))

@@ -9,7 +9,7 @@ gradients back in the manual names and layout) is the bridge's job
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -57,7 +57,8 @@ class MLP(nn.Module):
     def target_tensor(self, y: np.ndarray) -> torch.Tensor:
         """``y`` as a tensor: class labels as int64, anything else in the network's dtype."""
         y = np.asarray(y)
-        device = self.linears[0].weight.device  # where the network lives (cpu or cuda)
+        # where the network lives (cpu or cuda); a ModuleList's item is typed Module
+        device = cast(torch.Tensor, self.linears[0].weight).device
         if y.dtype.kind in "iu":
             return torch.as_tensor(y, dtype=torch.int64, device=device)
         return torch.as_tensor(y, dtype=self.dtype, device=device)

@@ -40,7 +40,7 @@ def get(name: str, params: Any, **kwargs: Any) -> torch.optim.Optimizer:
     if name not in _CLASSES:
         raise ValueError(f"unknown optimizer {name!r}; valid: {', '.join(names())}")
     cls = _CLASSES[name]
-    pinned = {"foreach": False}
+    pinned: dict[str, Any] = {"foreach": False}
     if "fused" in inspect.signature(cls.__init__).parameters:
         pinned["fused"] = False
     return cls(params, **kwargs, **pinned)

@@ -77,8 +77,8 @@ def _activation_points(act: Any, dtype: np.dtype) -> Inputs:
     for k in getattr(act, "kinks", ()):
         special += [k, k - KINK_MARGIN, k + KINK_MARGIN]
     pad = (-len(special)) % FEATURES
-    special = np.concatenate([special, 3 * rng.standard_normal(pad)])
-    z = np.vstack([3 * rng.standard_normal((6, FEATURES)), special.reshape(-1, FEATURES)])
+    points = np.concatenate([special, 3 * rng.standard_normal(pad)])
+    z = np.vstack([3 * rng.standard_normal((6, FEATURES)), points.reshape(-1, FEATURES)])
     return {"z": z.astype(dtype)}
 
 

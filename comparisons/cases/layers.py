@@ -47,6 +47,8 @@ from manual.layers import (
     MaxPool1d,
     MaxPool2d,
 )
+# declared in the activation module (manual.layers re-exports them through a computed __all__)
+from manual.layers.activation import GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 
 __all__ = ["CONV_LAYERS", "DENSE_LAYERS", "LayerCase", "LayerControl", "NetworkCase",
            "cnn", "depthwise_separable"]
@@ -311,9 +313,9 @@ _MLP_RELU = _network("mlp-relu", (("Linear", _kw({"in_features": 4, "out_feature
 #: check reads them), those with a case first
 DENSE_LAYERS: list[LayerInfo] = [
     LayerInfo(Linear, cases=tuple(_LINEAR), networks=_MLP_RELU, controls=tuple(_LINEAR_CONTROLS)),
-    _activation(layers.ReLU), _activation(layers.Tanh), _activation(layers.Sigmoid),
-    _activation(layers.GELU), _activation(layers.LeakyReLU, {"negative_slope": 0.2}),
-    _activation(layers.Softmax, {"dim": 1}),
+    _activation(ReLU), _activation(Tanh), _activation(Sigmoid),
+    _activation(GELU), _activation(LeakyReLU, {"negative_slope": 0.2}),
+    _activation(Softmax, {"dim": 1}),
     LayerInfo(Flatten, cases=tuple(_FLATTEN)),
     *[LayerInfo(getattr(layers, name)) for name in (
         "ELU", "SELU", "CELU", "Softplus", "SiLU", "Mish", "Softsign", "Hardtanh", "ReLU6",

@@ -91,6 +91,7 @@ def recurrent_case(layer: str, variant: str, config: dict[str, Any], *, L: int =
     torch-free checks are the float64 twin's). ``N=None``: unbatched input."""
     config = {"input_size": 3, "hidden_size": 4, **config}
     I = config["input_size"]
+    x_shape: tuple[int, ...]
     if layer.endswith("Cell"):
         x_shape = (N, I) if N else (I,)
     elif N is None:

@@ -102,6 +102,7 @@ def _alarm(clock: _Clock):
     def on_alarm(signum, frame):
         raise _TimeUp
 
+    assert clock.deadline is not None  # part of `usable`
     old = signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, max(clock.deadline - time.monotonic(), 1e-3))
     try:
@@ -312,7 +313,8 @@ def _overlap(a: np.ndarray, b: np.ndarray) -> bool:
     if not np.may_share_memory(a, b):
         return False
     try:
-        return bool(np.shares_memory(a, b, max_work=10_000))
+        # numpy's stubs allow max_work -1 or 0 only; a positive bound is documented and valid
+        return bool(np.shares_memory(a, b, max_work=10_000))  # type: ignore[arg-type]
     except getattr(np, "exceptions", np).TooHardError:  # numpy < 1.25: np.TooHardError
         return True
 
@@ -464,7 +466,8 @@ def _autograd(outputs: list[torch.Tensor], inputs: list[torch.Tensor],
     if not any(o.requires_grad for o in outputs):
         raise StudentCodeError(f"{label}'s result does not depend on its tensors through "
                                f"autograd (computed with NumPy, or detached?)")
-    pairs = [(o, g) for o, g in zip(outputs, grad_outputs or [None] * len(outputs))
+    no_grads: list[torch.Tensor | None] = [None] * len(outputs)
+    pairs = [(o, g) for o, g in zip(outputs, grad_outputs or no_grads)
              if o.requires_grad]
     try:
         grads = torch.autograd.grad([o for o, _ in pairs],
@@ -653,7 +656,7 @@ def _check_gradients(run: _Run) -> None:
         run.doing = "the reference's call"
         _torch_stage(run)
         run.restore()
-    free = [o for o in ("fd", "taylor") if o in run.chosen]
+    free: list[str] = [o for o in ("fd", "taylor") if o in run.chosen]
     checked = [leaf for leaf in run.valid if leaf.path in run.mine]
     if not free or not checked:
         return
@@ -697,6 +700,7 @@ def _first_call(run: _Run) -> bool:
 
 def _torch_stage(run: _Run) -> None:
     """torch's autograd on the reference, the same structure of tensors."""
+    assert run.reference is not None  # the "torch" oracle is refused without a reference
     tensors: dict[tuple, torch.Tensor] = {}
     tparams = _to_torch(run.params, {leaf.path: run.saved[leaf.path] for leaf in run.valid},
                         tensors)
@@ -730,6 +734,7 @@ def _reference_float64(run: _Run) -> tuple[np.ndarray, dict[tuple, np.ndarray]] 
     """The reference on the parameters upcast to float64 (a float32 student's check): its
     loss and gradients, to measure torch's own float32 rounding
     (:func:`comparisons.core.tolerances.measured_tolerance`); None if it cannot run."""
+    assert run.reference is not None  # called from the "torch" stage alone
     tensors: dict[tuple, torch.Tensor] = {}
     arrays = {leaf.path: run.saved[leaf.path].astype(np.float64) for leaf in run.valid}
     try:
@@ -888,7 +893,7 @@ def _element(run: _Run, p: np.ndarray, idx: tuple) -> tuple[float, float, float,
     h, L0 = FD_STEP, run.loss
     up, down = _pair(run, p, idx, h)
     central = (up - down) / (2 * h)
-    allowed = tol.atol + tol.rtol * abs(central)
+    allowed = float(tol.atol + tol.rtol * abs(central))  # fd's tolerance is scalar
     kink = False
     if abs(up - 2 * L0 + down) / h > allowed:
         up2, down2 = _pair(run, p, idx, h / 2)
@@ -1201,6 +1206,7 @@ def _check_pair(pair: _Pair) -> list[dict[str, Any]]:
 
 def _pair_backward(pair: _Pair, douts: list[np.ndarray], cache: Any) -> dict[int, np.ndarray]:
     """The student's gradient of each float input, by position."""
+    assert pair.backward is not None  # called only when the student gave a backward
     dnames = ["dout"] if len(douts) == 1 else [f"dout{k}" for k in range(len(douts))]
     blabel = f"{pair.bname}({', '.join(dnames)}, cache)"
     dargs = [d.astype(pair.dtype) for d in douts]
@@ -1235,6 +1241,7 @@ def _pair_torch(pair: _Pair, outs: list[np.ndarray], douts: list[np.ndarray],
                 mine: dict[int, np.ndarray]) -> None:
     """The outputs against the reference's, the gradients against its vector-Jacobian
     product."""
+    assert pair.reference is not None  # the "torch" oracle is refused without a reference
     targs = [_torch_input(v, i in pair.floats) for i, v in enumerate(pair.inputs)]
     try:
         out_t = _call("reference", pair.reference, *targs, clock=pair.clock)
@@ -1267,6 +1274,7 @@ def _pair_float64(pair: _Pair, douts: list[np.ndarray], grads: bool
     """The reference run in float64 on the same inputs upcast (a float32 student's check):
     its outputs and vector-Jacobian product, to measure torch's own float32 rounding
     (:func:`comparisons.core.tolerances.measured_tolerance`); None if it cannot run."""
+    assert pair.reference is not None  # called from the "torch" stage alone
     targs = [_torch_input(v.astype(np.float64) if isinstance(v, np.ndarray)
                           and v.dtype.kind == "f" else v, i in pair.floats)
              for i, v in enumerate(pair.inputs)]

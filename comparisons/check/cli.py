@@ -300,12 +300,15 @@ def load_student(path: Path, time_limit: float | None) -> tuple[Any, str]:
         return None, f"{path}: no such file"
     name = f"_student_{abs(hash(str(path.resolve())))}"
     spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:  # a suffix no importer knows (not .py)
+        return None, f"{path}: not a Python module"
+    loader = spec.loader
     module = importlib.util.module_from_spec(spec)
     folder = str(path.resolve().parent)
     sys.path.insert(0, folder)  # its own imports of files beside it
     try:
         with _alarm(_Clock(time_limit)):
-            spec.loader.exec_module(module)
+            loader.exec_module(module)
     except _TimeUp:
         return None, f"importing {path.name} took longer than {time_limit:g} s"
     except SyntaxError as e:
@@ -396,6 +399,8 @@ def _check_loss(spec: Spec, fn: Callable, inputs: tuple, time_limit: float | Non
         pass
     label = f"{spec.forward}({', '.join(spec.args)})"
     originals = [np.array(v, copy=True) for v in rest]
+    reference = spec.reference
+    assert reference is not None, f"{spec.name}: every loss spec names its torch reference"
 
     def loss_and_grads():
         out = fn(x, *[np.array(v, copy=True) for v in rest])
@@ -406,7 +411,7 @@ def _check_loss(spec: Spec, fn: Callable, inputs: tuple, time_limit: float | Non
     targets = [torch.as_tensor(v.astype(np.int64) if v.dtype.kind in "iu" else v)
                for v in originals]
     rows = check_gradients(loss_and_grads, {"x": x},
-                           lambda p: spec.reference(p["x"], *targets),
+                           lambda p: reference(p["x"], *targets),
                            case=spec.name, label=label, time_limit=time_limit)
     for row in rows:
         row["kind"] = "loss"

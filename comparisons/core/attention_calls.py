@@ -52,7 +52,9 @@ class ScaledDotProductAttention(Layer):
         if self.attn_mask is not None and self.attn_mask.dtype.kind == "f":
             self.attn_mask = self.attn_mask.astype(dtype)
 
-    def forward(self, query: np.ndarray, key: np.ndarray, value: np.ndarray) -> np.ndarray:
+    # three inputs where Layer.forward takes one, as manual.MultiheadAttention does
+    def forward(self, query: np.ndarray, key: np.ndarray,  # type: ignore[override]
+                value: np.ndarray) -> np.ndarray:
         c = self.config
         q, k, v, mask = _check_sdpa(query, key, value, self.attn_mask, c["dropout_p"],
                                     c["is_causal"], c["scale"], False)
@@ -78,11 +80,15 @@ class MultiheadAttentionCall(MultiheadAttention):
         super().__init__(*args, **kwargs)
         self.call = dict(call or {})
 
-    def forward(self, query: np.ndarray, key: np.ndarray, value: np.ndarray) -> Any:
+    # the options fixed at construction: fewer parameters than the parent's forward
+    def forward(self, query: np.ndarray, key: np.ndarray,  # type: ignore[override]
+                value: np.ndarray) -> Any:
         out, weights = super().forward(query, key, value, **self.call)
         return out if weights is None else (out, weights)
 
-    def backward(self, dout: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    # one argument (an array or the pair) matching this forward's one return
+    def backward(self, dout: Any  # type: ignore[override]
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | tuple[None, None, None]:
         if isinstance(dout, tuple):
             return super().backward(*dout)
         return super().backward(dout)

@@ -130,7 +130,7 @@ def compare_arrays(actual: Any, expected: Any, tol: Tolerance, name: str = "valu
     """
     a = np.asarray(actual)
     e = np.asarray(expected)
-    base = {"name": name, "rtol": tol.rtol, "atol": tol.atol}
+    base: dict[str, Any] = {"name": name, "rtol": tol.rtol, "atol": tol.atol}
     nan = float("nan")
     if a.shape != e.shape:
         return Comparison(shape=a.shape, size=e.size, err_over_tol=np.inf, worst_index=None,

@@ -172,7 +172,7 @@ def taylor_rows(loss: Callable[[], Any], params: dict[str, np.ndarray],
     for name, p in params.items():
         saved = p.copy()
         v = rng.standard_normal(p.shape)
-        v /= max(np.linalg.norm(v), 1e-300)
+        v /= max(float(np.linalg.norm(v)), 1e-300)
 
         def L(theta, p=p):
             p[...] = theta  # in place: the network computes with this array

@@ -96,8 +96,8 @@ __all__ = ["FD_STEP", "FLOAT32_SPREAD_FACTOR", "MAX_ROUNDING_DRIFT", "Tolerance"
 class Tolerance:
     """``|actual - expected| <= atol + rtol * |expected|`` elementwise."""
 
-    rtol: float
-    atol: float
+    rtol: float | np.ndarray  # arrays: one per step (trajectory_tolerance)
+    atol: float | np.ndarray
 
     def allowed(self, expected: np.ndarray) -> np.ndarray:
         return self.atol + self.rtol * np.abs(expected)

@@ -17,8 +17,8 @@ conversion).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -105,7 +105,7 @@ class TorchSequential:
         # a recurrent module returns (output, h_n): its output is what is recorded
         hooks = [sub.register_forward_hook(
             lambda m, i, o: outputs.append(o[0] if isinstance(o, tuple) else o))
-            for sub in self.module]
+            for sub in self.module]  # type: ignore[attr-defined]  # a Sequential's twin
         try:
             X = np.asarray(X)  # integer inputs (an embedding's indices) stay int64
             out = self.module(torch.as_tensor(X, dtype=torch.int64 if X.dtype.kind in "iu"
@@ -177,7 +177,7 @@ def torch_kwargs(component: Any, dtype: Any = None, device: Any = None) -> dict[
     ``explicit_kwargs`` (a student's own) gives all of its ``kwargs``."""
     name = getattr(component, "name", None)
     kwargs = dict(getattr(component, "explicit_kwargs", getattr(component, "kwargs", {})) or {})
-    info = COMPONENTS.get(name)
+    info = None if name is None else COMPONENTS.get(name)
     if info is not None:
         merged = getattr(component, "kwargs", {}) or {}
         kwargs.update({k: merged[k] for k in info.default_differences
@@ -207,7 +207,7 @@ class MLPTwin(reference.MLP):
     @property
     def device(self) -> torch.device:
         """Where the twin's parameters live (``--device``)."""
-        return self.linears[0].weight.device
+        return cast(torch.Tensor, self.linears[0].weight).device  # an item is typed Module
 
     @classmethod
     def from_manual(cls, net: Any, device: torch.device | str = "cpu") -> MLPTwin:
@@ -232,7 +232,8 @@ class MLPTwin(reference.MLP):
     @torch.no_grad()
     def load_manual_params(self, params: Mapping[str, np.ndarray]) -> None:
         """Copy manual parameters in: ``weight = W.T`` (torch stores (out, in)), ``bias = b``."""
-        for l, lin in enumerate(self.linears, start=1):
+        # a ModuleList's items are typed Module; these are the MLP's nn.Linear layers
+        for l, lin in enumerate(cast("Iterable[nn.Linear]", self.linears), start=1):
             W, b = params[f"W{l}"], params[f"b{l}"]
             if W.T.shape != tuple(lin.weight.shape) or b.shape != tuple(lin.bias.shape):
                 raise ValueError(f"W{l}/b{l} have shapes {W.shape}/{b.shape}, expected "
@@ -265,8 +266,9 @@ class MLPTwin(reference.MLP):
                 trace[f"dJ/d{key}"] = (np.zeros_like(trace[key]) if g is None
                                        else g.detach().cpu().numpy().copy())
         self.intermediates = trace
-        grads = {k: (p.grad.detach().cpu().numpy().T if transposed
-                     else p.grad.detach().cpu().numpy()).copy()
+        # J.backward() gave every parameter its .grad (the loss uses them all)
+        grads = {k: (p.grad.detach().cpu().numpy().T if transposed  # type: ignore[union-attr]
+                     else p.grad.detach().cpu().numpy()).copy()  # type: ignore[union-attr]
                  for k, (p, transposed) in manual_named_parameters(self).items()}
         return J.detach().cpu().numpy()[()], grads
 

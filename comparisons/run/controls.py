@@ -14,6 +14,7 @@ what is wrong in ``controls.csv`` as in every report. The CLI writes them to
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from comparisons.cases.info import LayerControl, NetworkCase
@@ -33,7 +34,11 @@ def run_control(control: LayerControl, broken: bool) -> list[dict[str, Any]]:
     factory = control.broken if broken else None
     case = control.case
     if isinstance(case, NetworkCase):
-        net = case.build({control.layer_index: factory} if factory else None)
+        replace: dict[int, Callable[..., Any]] | None = None
+        if factory:
+            assert control.layer_index is not None, "a network control names its layer"
+            replace = {control.layer_index: factory}
+        net = case.build(replace)
         X, y = case.data()
         return compare_sequential(net, X, y, case=case.id, oracles=case.oracles)
     return compare_layer(case.build(factory), case.inputs(), oracles=case.oracles,

@@ -457,8 +457,7 @@ def _excess(mine: Any, theirs: np.ndarray, dtype: np.dtype, extra: float = 0.0
     if not finite.any():
         return 0.0, ""
     ratio = np.where(finite, np.abs(a - b) / (tol.allowed(np.where(finite, b, 0)) + extra), 0)
-    idx = np.unravel_index(int(np.argmax(ratio)), ratio.shape)
-    idx = tuple(int(i) for i in idx)
+    idx = tuple(int(i) for i in np.unravel_index(int(np.argmax(ratio)), ratio.shape))
     return float(ratio[idx]), (f"at {idx}: ours {a[idx]!r}, torch {b[idx]!r}, abs "
                                f"{abs(a[idx] - b[idx]):.3g}, rel "
                                f"{abs(a[idx] - b[idx]) / max(abs(b[idx]), 1e-300):.3g}, tol "
@@ -535,7 +534,8 @@ def _rounding_explains(case: FuzzCase, component: Any, value: Any, grad: Any,
     """
     wide = _in_float64(case)
     w_value, w_grad = _theirs(wide, component) if case.dtype == np.float32 else (None, None)
-    if w_value is not None and _against(case, value, grad, w_value, w_grad)[0] == "pass":
+    if (w_value is not None and w_grad is not None  # both or neither
+            and _against(case, value, grad, w_value, w_grad)[0] == "pass"):
         return "torch's own float32 rounding: ours is within the float32 tolerance of torch " \
                "in float64"
     allowance = _summation_allowance(case, component)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import copy
 import warnings
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -218,9 +218,10 @@ def _torch_values(module: Any, t_in: Any, t_out: Any, float_in: list[int], float
     wrt = [_leaves(t_in)[k] for k in float_in] + [p for _, p in named]
     outs = [t_out_leaves[k] for k in float_out if t_out_leaves[k].requires_grad]
     gs = [torch.as_tensor(g_leaves[k]) for k in float_out if t_out_leaves[k].requires_grad]
-    t_grads = (torch.autograd.grad(outs, wrt, gs, allow_unused=True) if outs and wrt
-               else [None] * len(wrt))
-    t_grads = [np.zeros(tuple(w.shape)) if g is None else g.numpy() for w, g in zip(wrt, t_grads)]
+    raw_grads = (torch.autograd.grad(outs, wrt, gs, allow_unused=True) if outs and wrt
+                 else [None] * len(wrt))
+    t_grads = [np.zeros(tuple(w.shape)) if g is None else g.numpy()
+               for w, g in zip(wrt, raw_grads)]
     return {"outputs": [o.detach().numpy() for o in t_out_leaves],
             "inputs": t_grads[:len(float_in)],
             "params": {k: g for (k, _), g in zip(named, t_grads[len(float_in):])},
@@ -306,7 +307,9 @@ def _torch_free_rows(layer: Any, inputs: tuple, in_leaves: list, float_in: list[
             grads64.update(twin.grads)
         live = {k: v for k, v in variables.items() if v.size and grads64.get(k) is not None}
         rows.extend({**info, "oracle": "taylor", **row}
-                    for row in taylor_rows(loss, live, grads64, seed=seed + 1))
+                    # only live's names are read, and those have an array in grads64
+                    for row in taylor_rows(loss, live, cast("dict[str, np.ndarray]", grads64),
+                                           seed=seed + 1))
     _restore(twin.buffers, saved)
     return rows
 

@@ -140,7 +140,9 @@ class _DropoutSeeds:
             if type(layer).__name__ != "Dropout":
                 continue
             layer.mask_source = self._source(i, layer.p)
-            self.hooks.append(module[i].register_forward_pre_hook(self._seeder(i)))
+            # the twin of a Sequential is an nn.Sequential, indexed like its layers
+            sub = module[i]  # type: ignore[index]
+            self.hooks.append(sub.register_forward_pre_hook(self._seeder(i)))
 
     def _source(self, i: int, p: float) -> Callable[[tuple[int, ...], np.dtype], np.ndarray]:
         return lambda shape, dtype: torch_dropout_mask(shape, dtype, p,
@@ -259,7 +261,7 @@ def _eval_row(net: Any, tnet: Any, X: np.ndarray, y: np.ndarray, step: int, epoc
                              initial=0.0))
         out_tol = Tolerance(tol.rtol, tol.atol + FLOAT32_SPREAD_FACTOR * d_out)
         loss_tol = Tolerance(tol.rtol, tol.atol + FLOAT32_SPREAD_FACTOR * abs(loss_t - loss_s))
-        allowance = max(out_tol.atol, loss_tol.atol) - tol.atol
+        allowance = float(max(out_tol.atol, loss_tol.atol) - tol.atol)
     c = compare_arrays(out_m, out_t.numpy(), out_tol, "eval-output")
     lc = compare_arrays(np.float64(loss_m), np.float64(loss_t), loss_tol, "eval-loss")
     beyond = [n for n, ok in (("eval-output", c.passed), ("eval-loss", lc.passed)) if not ok]
@@ -327,6 +329,7 @@ def compare_model_training(net: Any, X: np.ndarray, y: np.ndarray, optimizer: An
                                                          seed, clip, hist_r)
     df = compare_histories(hist_m, hist_r, dtype, info, spread=spread)
     if X_eval is not None:
+        assert y_eval is not None, "X_eval comes with its y_eval"
         df = pd.concat([df, _eval_row(net, tnet, X_eval, y_eval, hist_m.steps,
                                       int(hist_m.epoch[-1]), info, shadow if spread else None)],
                        ignore_index=True)
@@ -367,7 +370,8 @@ def _shadow_spread(shadow: Any, net: Any, optimizer: Any, X: np.ndarray, y: np.n
 # --------------------------------------------------------------------------------------
 # registered models and cases
 # --------------------------------------------------------------------------------------
-def _digits(dtype: np.dtype, n_train: int = 1280) -> tuple[np.ndarray, ...]:
+def _digits(dtype: np.dtype, n_train: int = 1280
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """scikit-learn's digits (``sklearn.datasets.load_digits``, bundled: no download) as
     (N, 1, 8, 8) images of intensities in [0, 1] (the raw 0..16 over 16) and labels; the
     first ``n_train`` samples train, the rest are held out.
@@ -395,14 +399,15 @@ def cnn_digits(dtype: np.dtype, seed: int = 0) -> ModelProblem:
     random-signed steps, different on the two sides (measured: a relative error of 1e-8
     at step 1 in float64, 0.85 in float32)."""
     from manual import layers
+    from manual.layers.activation import ReLU  # declared there; layers re-exports it
 
     net = layers.Sequential(
         layers.Conv2d(1, 8, 3, padding=1, bias=False, dtype=dtype, rng=seed),
         layers.BatchNorm2d(8, dtype=dtype),
-        layers.ReLU(),
+        ReLU(),
         layers.MaxPool2d(2),
         layers.Conv2d(8, 16, 3, padding=1, dtype=dtype, rng=seed + 1),
-        layers.ReLU(),
+        ReLU(),
         layers.AdaptiveAvgPool2d(1),
         layers.Flatten(),
         layers.Dropout(0.3),
@@ -416,12 +421,13 @@ def bn_mlp_digits(dtype: np.dtype, seed: int = 0) -> ModelProblem:
     Dropout(0.2) -> Linear(32, 10)``, cross-entropy, on digits (cumulative running
     statistics). No bias before batch norm: see :func:`cnn_digits`."""
     from manual import layers
+    from manual.layers.activation import ReLU  # declared there; layers re-exports it
 
     net = layers.Sequential(
         layers.Flatten(),
         layers.Linear(64, 32, bias=False, dtype=dtype, rng=seed),
         layers.BatchNorm1d(32, momentum=None, dtype=dtype),
-        layers.ReLU(),
+        ReLU(),
         layers.Dropout(0.2),
         layers.Linear(32, 10, dtype=dtype, rng=seed + 1),
         loss="cross_entropy")

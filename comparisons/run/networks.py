@@ -151,9 +151,15 @@ def compare_network(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "cust
     # float32 rounding of each quantity (comparisons.core.tolerances.measured_tolerance)
     shadow = _Shadow(tnet, X, y) if tnet is not None and dtype == np.float32 else None
     if "torch" in oracles:
-        (loss_t, grads_t), exact = (
-            shadow.run(lambda: tnet.gradients(X, y), lambda t: t.gradients(shadow.X, shadow.y))
-            if shadow else (tnet.gradients(X, y), None))
+        assert tnet is not None  # built above whenever "torch" is among the oracles
+        twin_t: Any = tnet
+        exact: Any
+        if shadow is not None:
+            sh = shadow
+            (loss_t, grads_t), exact = sh.run(lambda: twin_t.gradients(X, y),
+                                              lambda t: t.gradients(sh.X, sh.y))
+        else:
+            (loss_t, grads_t), exact = twin_t.gradients(X, y), None
         tol = tolerance_for(dtype, "torch")
         comps = [compare_arrays(loss_m, loss_t, measured_tolerance(
             tol, loss_t, exact and exact[0]), "loss")]
@@ -177,9 +183,13 @@ def compare_network(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "cust
             out = net.forward(X)
             g = np.random.default_rng(1).standard_normal(np.shape(out)).astype(dtype)
             vjp_m = _manual_vjp(net, g)
-            vjp_t, exact = (shadow.run(lambda: tnet.vjp(X, g),
-                                       lambda t: t.vjp(shadow.X, g.astype(np.float64)))
-                            if shadow else (tnet.vjp(X, g), None))
+            twin_v: Any = tnet
+            if shadow is not None:
+                sv = shadow
+                vjp_t, exact = sv.run(lambda: twin_v.vjp(X, g),
+                                      lambda t: t.vjp(sv.X, g.astype(np.float64)))
+            else:
+                vjp_t, exact = twin_v.vjp(X, g), None
             tol = tolerance_for(dtype, "torch")
             emit("vjp", [compare_arrays(vjp_m[k], vjp_t[k], measured_tolerance(
                 tol, vjp_t[k], exact and exact.get(k)), k) for k in net.params])

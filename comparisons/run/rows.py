@@ -60,7 +60,8 @@ def with_status(rows: list[dict[str, Any]], name: str | None = None,
     if deviations is None:
         deviations = {(p, o): r for (n, p, o), r in KNOWN_DEVIATIONS.items() if n == name}
     for row in rows:
-        reason = deviations.get((row.get("parameter"), row.get("oracle")))
+        key: tuple[Any, Any] = (row.get("parameter"), row.get("oracle"))
+        reason = deviations.get(key)
         if reason is None:
             row["status"] = "pass" if row["passed"] else "fail"
         elif row["passed"]:

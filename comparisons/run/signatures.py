@@ -65,7 +65,8 @@ def torch_arguments(obj: Callable[..., Any]) -> dict[str, Any]:
     """torch's arguments of ``obj`` (a function, or a class's constructor) -> default
     (:data:`REQUIRED` when it has none), in order, leaving out ``self``, the inputs and
     ``*args``/``**kwargs``."""
-    fn = obj.__init__ if isinstance(obj, type) else obj
+    # the class's own constructor is what is read (mypy: __init__ on an instance is unsound)
+    fn = obj.__init__ if isinstance(obj, type) else obj  # type: ignore[misc]
     named = _named(fn)
     overloads = typing.get_overloads(fn)
     if not named and overloads:  # torch.nn.RNN, GRU, LSTM: (*args, **kwargs), documented
@@ -84,10 +85,11 @@ def layer_arguments(cls: type) -> dict[str, Any]:
     """A manual layer's constructor arguments -> default, in order: its ``defaults`` for
     layers that take ``*args, **kwargs`` and check them against it (the activation
     layers), else its ``__init__`` signature."""
-    params = inspect.signature(cls.__init__).parameters
+    params = inspect.signature(cls.__init__).parameters  # type: ignore[misc]  # as above
     takes_any = any(p.kind == p.VAR_KEYWORD for p in params.values())
-    if takes_any and isinstance(getattr(cls, "defaults", None), dict):
-        return dict(cls.defaults)
+    defaults = getattr(cls, "defaults", None)
+    if takes_any and isinstance(defaults, dict):
+        return dict(defaults)
     return {k: p.default for k, p in params.items()
             if k != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
 

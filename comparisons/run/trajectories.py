@@ -20,7 +20,7 @@ naming the first failing step and the parameter or buffer.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -116,7 +116,7 @@ def float32_spread(ref: History, exact: History) -> dict[str, np.ndarray]:
 
 def compare_histories(manual: History, ref: History, dtype: Any,
                       info: Mapping[str, Any] | None = None,
-                      frozen: Mapping[str, Iterable[int]] | None = None,
+                      frozen: Mapping[str, Collection[int]] | None = None,
                       spread: Mapping[str, np.ndarray] | None = None) -> pd.DataFrame:
     """Compare two recorded runs (``train(..., record=True)``) step by step; one row per
     step with the columns :data:`TRAJECTORY_COLUMNS`.
@@ -288,6 +288,7 @@ def compare_training(net: Any, X: np.ndarray, y: np.ndarray, optimizer: Any, epo
         return _failed_run(info, dtype, f"reference side stopped: {err}")
     spread = None
     if shadow is not None:
+        assert sopt is not None  # built whenever the shadow is
         try:
             exact = train_twin(shadow, X.astype(np.float64), _float64_targets(y), sopt,
                                hist_m.order, ssched, schedule_every=schedule_every,
@@ -451,6 +452,7 @@ def trajectory_runs(df: pd.DataFrame) -> pd.DataFrame:
     for _, g in df.groupby("case", sort=False):
         ratio = g["err_over_tol"].astype(float)
         worst = g.loc[ratio.fillna(np.inf).idxmax()] if len(g) else None
+        assert worst is not None  # a groupby group is never empty
         bad = g[g["status"] == "fail"]
         first = bad.iloc[0] if len(bad) else None
         param_wins = worst["param_err_over_tol"] >= worst["state_err_over_tol"]

@@ -56,7 +56,10 @@ class MaxPool2dGradToWholeWindow(MaxPool2d):
     """Max pooling's backward sending each window's gradient to every element of the
     window (average pooling without the divisor) instead of to its maximum only."""
 
-    def _backward(self, dout: np.ndarray, cache: tuple) -> np.ndarray:
+    # an instance method where the parent's is static (it reads self.kernel_size): the
+    # parent calls self._backward(dout, cache) either way
+    def _backward(self, dout: np.ndarray, cache: tuple  # type: ignore[override]
+                  ) -> np.ndarray:
         x_shape, xp_shape, pads, _, _ = cache
         ones = np.ones(dout.shape[2:], dtype=dout.dtype)
         return avg_pool2d_backward(dout, (x_shape, xp_shape, pads, self.kernel_size,

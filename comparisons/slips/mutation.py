@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import functools
 import importlib
 import itertools
 import random
@@ -42,7 +43,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 __all__ = ["Mutant", "TARGETS", "main", "mutants", "run_mutant"]
 
@@ -129,9 +130,9 @@ def _skipped(node: ast.AST) -> bool:
     return isinstance(node, (ast.JoinedStr, ast.Raise, ast.Assert))
 
 
-def _points(tree: ast.Module) -> Iterator[tuple[str, ast.AST, str]]:
+def _points(tree: ast.Module) -> Iterator[tuple[str, ast.expr, str]]:
     """Every (qualname, node, kind) mutation point, in a fixed walk order."""
-    def visit(node: ast.AST, prefix: str) -> Iterator[tuple[str, ast.AST, str]]:
+    def visit(node: ast.AST, prefix: str) -> Iterator[tuple[str, ast.expr, str]]:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.ClassDef):
                 yield from visit(child, f"{prefix}{child.name}.")
@@ -139,11 +140,12 @@ def _points(tree: ast.Module) -> Iterator[tuple[str, ast.AST, str]]:
                 if child.name in COMPUTING:
                     yield from body(child, f"{prefix}{child.name}")
 
-    def body(fn: ast.FunctionDef, qualname: str) -> Iterator[tuple[str, ast.AST, str]]:
+    def body(fn: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str
+             ) -> Iterator[tuple[str, ast.expr, str]]:
         stmts = fn.body
         if stmts and isinstance(stmts[0], ast.Expr) and isinstance(stmts[0].value, ast.Constant):
             stmts = stmts[1:]  # the docstring
-        stack = list(reversed(stmts))
+        stack: list[ast.AST] = list(reversed(stmts))
         while stack:
             node = stack.pop()
             if _skipped(node) or isinstance(node, (ast.FunctionDef, ast.Lambda)):
@@ -174,7 +176,7 @@ class _Apply(ast.NodeTransformer):
         return super().visit(node)
 
 
-def _mutate(node: ast.AST, kind: str) -> ast.AST:
+def _mutate(node: Any, kind: str) -> ast.AST:  # a BinOp, UnaryOp or Constant, as kind says
     if kind == "swap":
         return ast.copy_location(ast.BinOp(node.left, _SWAP[type(node.op)](), node.right), node)
     if kind == "drop":
@@ -184,7 +186,7 @@ def _mutate(node: ast.AST, kind: str) -> ast.AST:
     return ast.copy_location(ast.Constant(node.value + 1), node)
 
 
-def _describe(node: ast.AST, kind: str) -> str:
+def _describe(node: Any, kind: str) -> str:  # a BinOp, UnaryOp or Constant, as kind says
     if kind == "swap":
         return f"'{_SYMBOL[type(node.op)]}' -> '{_SYMBOL[_SWAP[type(node.op)]]}' in " \
                f"{ast.unparse(node)[:50]}"
@@ -211,7 +213,9 @@ _SOURCES: dict[str, str] = {}
 def _source(module: str) -> str:
     """The module's source as first read in this process (the one that was imported)."""
     if module not in _SOURCES:
-        _SOURCES[module] = Path(importlib.import_module(module).__file__).read_text()
+        file = importlib.import_module(module).__file__
+        assert file is not None, f"{module}: the mutated packages are source files"
+        _SOURCES[module] = Path(file).read_text()
     return _SOURCES[module]
 
 
@@ -232,8 +236,10 @@ def _mutated_code(m: Mutant) -> types.CodeType:
     mod = importlib.import_module(m.module)
     tree = ast.parse(_source(m.module))
     qualname, node, kind = list(_points(tree))[m.index]
-    tree = ast.fix_missing_locations(_Apply(node, kind).visit(tree))  # a fresh parse
-    code = compile(tree, mod.__file__, "exec")
+    # a fresh parse; the root stays the Module (only an inner node is replaced)
+    mutated = cast(ast.Module, ast.fix_missing_locations(_Apply(node, kind).visit(tree)))
+    assert mod.__file__ is not None  # read by _source above
+    code = compile(mutated, mod.__file__, "exec")
     for c in _code_objects(code):
         if c.co_qualname == m.qualname:
             return c
@@ -286,12 +292,12 @@ def _test_calls(spec: str, wanted: set[str]) -> list[Callable[[], Any]]:
                 values = tuple(value) if len(argnames) > 1 else (value,)
             rows.append(dict(zip(argnames, values)))
         grids.append(rows)
-    calls = []
+    calls: list[Callable[[], Any]] = []
     for combo in itertools.product(*grids):
         kwargs = {k: v for part in combo for k, v in part.items()}
         labels = [getattr(v, "name", v) for v in kwargs.values()]
         if any(isinstance(label, str) and label in wanted for label in labels):
-            calls.append(lambda kwargs=kwargs: fn(**kwargs))
+            calls.append(functools.partial(fn, **kwargs))
     return calls
 
 
@@ -361,9 +367,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {'killed  ' if killed else 'SURVIVED'} {m.id}  ({why})", flush=True)
         if not killed:
             survivors.append((m, why))
-    killed = len(chosen) - len(survivors)
-    rate = killed / max(len(chosen), 1)
-    print(f"killed {killed} of {len(chosen)} ({100 * rate:.1f}%) in "
+    n_killed = len(chosen) - len(survivors)
+    rate = n_killed / max(len(chosen), 1)
+    print(f"killed {n_killed} of {len(chosen)} ({100 * rate:.1f}%) in "
           f"{time.perf_counter() - start:.0f} s; {len(survivors)} survived:")
     for m, why in survivors:
         print(f"  SURVIVED {m.id}  ({why})")

@@ -7,6 +7,8 @@ correct layer's torch twin and every comparison must catch it, naming the broken
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import numpy as np
 
 from manual.layers.recurrent import GRU, LSTM, _sigmoid
@@ -41,6 +43,8 @@ class LSTMWeightHHLastStepOnly(LSTM):
     """weight_hh's gradient taken from the last time step only, delta_T^T h_{T-1}, instead
     of the sum over every step."""
 
+    _first_back: tuple[np.ndarray, Any] | None  # the last time step's (set in backward)
+
     def _recurrence_back(self, dstate, cache):
         out = super()._recurrence_back(dstate, cache)
         if self._first_back is None:  # backward runs the last time step first
@@ -50,7 +54,8 @@ class LSTMWeightHHLastStepOnly(LSTM):
     def backward(self, d_output, d_hx=None):
         self._first_back = None
         result = super().backward(d_output, d_hx)
-        dhw, prev_h = self._first_back
+        # set by _recurrence_back during that backward (mypy keeps the None of above)
+        dhw, prev_h = cast("tuple[np.ndarray, Any]", self._first_back)
         self.grads["weight_hh_l0"] = dhw.T @ prev_h
         return result
 
@@ -59,6 +64,8 @@ class GRUResetBeforeProduct(GRU):
     """The other paper's GRU (Cho et al. 2014): n = tanh(x_n + W_hn (r * h) + b_hn), the
     reset gate applied *before* the matrix product, with its own consistent backward;
     torch applies it after, r * (W_hn h + b_hn)."""
+
+    _n_terms: list[tuple[np.ndarray, np.ndarray]]  # (dn, r * h) per step (set in backward)
 
     def _recurrence(self, xw, state, w_hh, b_hh):
         h = state[0]

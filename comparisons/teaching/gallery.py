@@ -84,6 +84,7 @@ class DenseWithoutInput(Dense):
     :math:`\sum_n x_n \delta_n = X^\top\delta`: the bias's formula applied to the weights."""
 
     def backward(self, dz):
+        assert self._cache is not None  # forward filled it
         _, W = self._cache  # the input x is in the cache, and left unused: the slip
         self.dW = np.broadcast_to(dz.sum(axis=0), W.shape).copy()  # should be x.T @ dz
         self.db = dz.sum(axis=0)
@@ -120,6 +121,7 @@ class DenseXDelta(Dense):
     is defined and has W's shape, so no shape check complains; only the values are wrong."""
 
     def backward(self, dz):
+        assert self._cache is not None  # forward filled it
         x, W = self._cache
         self.dW = x @ dz  # should be x.T @ dz
         self.db = dz.sum(axis=0)

@@ -9,7 +9,7 @@ that it moves with the lessons' torch checks wherever they live.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -22,7 +22,7 @@ __all__ = ["lesson_rows", "torch_clipped", "torch_layer", "torch_state_gradients
 NAME = "gradients_through_time"
 
 
-def torch_layer(net: Any) -> torch.nn.Module:
+def torch_layer(net: Any) -> torch.nn.RNNBase:
     """torch's own ``nn.RNN``/``nn.LSTM`` with the manual layer's configuration and weights
     (float64)."""
     module = getattr(torch.nn, type(net).__name__)(**net.config).double()
@@ -32,17 +32,19 @@ def torch_layer(net: Any) -> torch.nn.Module:
     return module
 
 
-def torch_state_gradients(module: torch.nn.Module, x: np.ndarray, g: np.ndarray
+def torch_state_gradients(module: torch.nn.RNNBase, x: np.ndarray, g: np.ndarray
                           ) -> np.ndarray:
     """(T + 1, 2) norms of dL/dh_t and dL/dc_t (NaN for an RNN) by autograd, L = <g, h_T>:
     torch's own cell (``nn.RNNCell``/``nn.LSTMCell``, the layer's weights) stepped over
     time, every state kept with ``retain_grad``."""
     lstm = isinstance(module, torch.nn.LSTM)
     H = module.hidden_size
+    cell: torch.nn.LSTMCell | torch.nn.RNNCell
     if lstm:
         cell = torch.nn.LSTMCell(module.input_size, H).double()
     else:
-        cell = torch.nn.RNNCell(module.input_size, H, nonlinearity=module.nonlinearity).double()
+        rnn = cast(torch.nn.RNN, module)  # the lesson's layers: nn.LSTM or nn.RNN
+        cell = torch.nn.RNNCell(rnn.input_size, H, nonlinearity=rnn.nonlinearity).double()
     with torch.no_grad():
         for k, p in cell.named_parameters():
             p.copy_(getattr(module, f"{k}_l0"))
@@ -68,7 +70,7 @@ def torch_state_gradients(module: torch.nn.Module, x: np.ndarray, g: np.ndarray
     return out
 
 
-def torch_clipped(module: torch.nn.Module, x: np.ndarray, g: np.ndarray, max_norm: float
+def torch_clipped(module: torch.nn.RNNBase, x: np.ndarray, g: np.ndarray, max_norm: float
                   ) -> tuple[dict[str, np.ndarray], float]:
     """The parameter gradients of L after ``torch.nn.utils.clip_grad_norm_`` and its total
     norm."""
@@ -77,7 +79,9 @@ def torch_clipped(module: torch.nn.Module, x: np.ndarray, g: np.ndarray, max_nor
     h_T = hn[0][0] if isinstance(hn, tuple) else hn[0]
     (torch.from_numpy(g) * h_T).sum().backward()
     norm = torch.nn.utils.clip_grad_norm_(module.parameters(), max_norm)
-    return {k: p.grad.numpy().copy() for k, p in module.named_parameters()}, float(norm)
+    # the backward above reached every parameter (h_T depends on them all)
+    return ({k: p.grad.numpy().copy()  # type: ignore[union-attr]
+             for k, p in module.named_parameters()}, float(norm))
 
 
 def _row(quantity: str, manual: Any, ref: Any) -> dict[str, Any]:

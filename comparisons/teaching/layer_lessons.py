@@ -42,11 +42,14 @@ def torch_batchnorm_dx(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, t: np
         bn.weight.copy_(torch.as_tensor(gamma))
         bn.bias.copy_(torch.as_tensor(beta))
         if running is not None:
+            # track_running_stats is on (the default): both buffers exist
+            assert bn.running_mean is not None and bn.running_var is not None
             bn.running_mean.copy_(torch.as_tensor(running[0]))
             bn.running_var.copy_(torch.as_tensor(running[1]))
     bn.train(training)
     xt = torch.tensor(x, requires_grad=True)
     (0.5 * ((bn(xt) - torch.as_tensor(t)) ** 2).sum()).backward()
+    assert xt.grad is not None  # the loss depends on xt, which requires grad
     return xt.grad.numpy()
 
 
@@ -75,6 +78,7 @@ def torch_conv_grads(x: np.ndarray, w: np.ndarray, dy: np.ndarray, stride: int, 
     wt = torch.tensor(w, requires_grad=True)
     y = F.conv2d(xt, wt, stride=stride, padding=padding)
     y.backward(torch.as_tensor(dy))
+    assert xt.grad is not None and wt.grad is not None  # y depends on both
     return y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy()
 
 

@@ -82,6 +82,7 @@ def torch_neuron_history(w0: np.ndarray, b0: float, X: np.ndarray, y: np.ndarray
         opt.zero_grad()
         C = 0.5 * F.mse_loss(torch.sigmoid(Xt @ w + b), yt)
         C.backward()
+        assert w.grad is not None and b.grad is not None  # C depends on both
         grads = {f"dC/d{n}": v for n, v in zip(names, w.grad.tolist())}
         rows.append({"step": k, **dict(zip(names, w.detach().tolist())), "b": float(b.detach()),
                      "C": float(C.detach()), **grads, "dC/db": float(b.grad)})

@@ -25,6 +25,7 @@ import re
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import cast
 
 import nbformat
 
@@ -72,6 +73,7 @@ def _code_cells(source: str) -> list[str]:
     prev_end = body[0].lineno - 1 if body else 0
     loose = False
     for node in body:
+        assert node.end_lineno is not None  # ast.parse gives every statement its position
         if _entry_point(node):
             prev_end = node.end_lineno
             continue
@@ -99,6 +101,7 @@ def lesson_notebook(module: ModuleType) -> nbformat.NotebookNode:
     """The notebook of a lesson module: its question and answer, its code, its tables, its
     plot inline, and the check against torch."""
     name = module.__name__.rsplit(".", 1)[-1]
+    assert module.__file__ is not None, f"{module.__name__}: a lesson is a source file"
     source = Path(module.__file__).read_text(encoding="utf-8")
     md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
     first, _, rest = markdown(module.__doc__ or name).partition("\n\n")  # the title paragraph
@@ -140,7 +143,7 @@ def solution_source() -> tuple[str, str]:
 
 def exercise_source(backward: str) -> str:
     """``backward`` with its body (after the docstring) replaced by the exercise marker."""
-    fn = ast.parse(backward).body[0]
+    fn = cast(ast.FunctionDef, ast.parse(backward).body[0])  # the source of one function
     lines = backward.splitlines(keepends=True)
     first = fn.body[1] if ast.get_docstring(fn) else fn.body[0]
     return "".join(lines[:first.lineno - 1]) + EXERCISE

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -149,7 +149,7 @@ def recurrent_twin(name: str) -> Callable[[Any, torch.dtype], nn.Module]:
     return build
 
 
-def torch_rnn_dropout_masks(module: nn.Module, x: torch.Tensor) -> list[np.ndarray]:
+def torch_rnn_dropout_masks(module: nn.RNNBase, x: torch.Tensor) -> list[np.ndarray]:
     """The keep-masks torch drew in ``module``'s last train-mode forward on ``x``: one per
     layer boundary, (L, N, num_directions * H_out), time first.
 
@@ -166,7 +166,8 @@ def torch_rnn_dropout_masks(module: nn.Module, x: torch.Tensor) -> list[np.ndarr
     width = (2 if module.bidirectional else 1) * (getattr(module, "proj_size", 0)
                                                   or module.hidden_size)
     after = torch.get_rng_state()
-    torch.set_rng_state(module._rng_before_forward)
+    # saved by the forward pre-hook the recurrent builder registers
+    torch.set_rng_state(cast(torch.Tensor, module._rng_before_forward))
     try:
         masks = [torch.empty((L, N, width), dtype=x.dtype).bernoulli_(1 - p).numpy()
                  for _ in range(layers - 1)]
@@ -178,7 +179,8 @@ def torch_rnn_dropout_masks(module: nn.Module, x: torch.Tensor) -> list[np.ndarr
 def recurrent_sync(layer: Any, module: nn.Module, inputs: tuple, outputs: Any) -> None:
     """Hand torch's dropout masks to the manual layer (kept for every later forward, so that
     the finite differences see the same noise)."""
-    masks = torch_rnn_dropout_masks(module, inputs[0])
+    # the recurrent builders make nn.RNN, nn.LSTM or nn.GRU
+    masks = torch_rnn_dropout_masks(cast(nn.RNNBase, module), inputs[0])
     layer.fixed_dropout_masks = masks or None
 
 
@@ -239,6 +241,8 @@ class _MultiheadAttentionTwin(nn.MultiheadAttention):
     """``nn.MultiheadAttention`` called with fixed options; returns the output alone when
     ``need_weights=False`` (as :class:`comparisons.core.attention_calls.MultiheadAttentionCall`)."""
 
+    call: dict[str, Any]  # the forward's fixed keyword arguments (masks as tensors)
+
     def forward(self, query, key, value):  # type: ignore[override]
         if self.training and self.dropout > 0:  # the one random draw: see mha_sync
             seed_torch(MHA_DROPOUT_SEED)
@@ -248,6 +252,8 @@ class _MultiheadAttentionTwin(nn.MultiheadAttention):
 
 class _TransformerEncoderLayerTwin(nn.TransformerEncoderLayer):
     """``nn.TransformerEncoderLayer`` called with fixed masks."""
+
+    call: dict[str, Any]  # the forward's fixed keyword arguments (masks as tensors)
 
     def forward(self, src):  # type: ignore[override]
         return super().forward(src, **self.call)
