@@ -1,4 +1,5 @@
-"""Typing declarations that mypy relies on but cannot check itself (``mypy manual``)."""
+"""Typing declarations that mypy relies on but cannot check itself (``mypy``, on manual/,
+reference/ and comparisons/ as configured in pyproject.toml)."""
 
 from __future__ import annotations
 
