@@ -26,7 +26,9 @@ def _reports(tmp_path, name, jobs, *args):
 
 @pytest.mark.parametrize("args", [["--only", "*relu-mse*", "--parts", "gradients"],
                                   ["--only", "softplus*", "--parts", "components"],
-                                  ["--only", "*xor*", "--parts", "trajectories"]])
+                                  ["--only", "*xor*", "--parts", "trajectories"],
+                                  # a dropout control first in one process, later in another
+                                  ["--only", "*Dropout*,*Linear*", "--parts", "controls"]])
 def test_reports_are_byte_identical_for_one_and_two_jobs(tmp_path, args):
     one = _reports(tmp_path, "one", 1, *args)
     two = _reports(tmp_path, "two", 2, *args)

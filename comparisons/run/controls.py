@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from comparisons.cases.info import LayerControl, NetworkCase
+from comparisons.core.device import seed_torch
 from comparisons.run.layers import case_names, compare_layer, compare_sequential
 
 __all__ = ["CONTROL_COLUMNS", "control_failures", "control_rows", "run_control"]
@@ -33,6 +34,9 @@ def run_control(control: LayerControl, broken: bool) -> list[dict[str, Any]]:
     with the correct layer."""
     factory = control.broken if broken else None
     case = control.case
+    # each side seeds torch itself, as every layer case does (comparisons.run.layers): a
+    # dropout's masks then do not depend on what ran before, in which process
+    seed_torch(getattr(case, "seed", 0))
     if isinstance(case, NetworkCase):
         replace: dict[int, Callable[..., Any]] | None = None
         if factory:
