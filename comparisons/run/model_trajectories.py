@@ -48,7 +48,7 @@ from comparisons.run.trajectories import (
     float32_spread,
     with_verdicts,
 )
-from comparisons.twins.state import float64_shadow, state_as_manual
+from comparisons.twins.state import float64_data, float64_shadow, state_as_manual
 from manual import optimizers
 from manual.training import History, batch_order, flat_state
 
@@ -255,7 +255,7 @@ def _eval_row(net: Any, tnet: Any, X: np.ndarray, y: np.ndarray, step: int, epoc
     if shadow is not None:
         shadow.module.eval()
         with torch.no_grad():
-            out_s = shadow.module(torch.as_tensor(_float64(X)))
+            out_s = shadow.module(torch.as_tensor(float64_data(X)))
             loss_s = float(shadow.loss_fn(out_s, shadow.target_tensor(y)))
         d_out = float(np.max(np.abs(out_t.numpy().astype(np.float64) - out_s.numpy()),
                              initial=0.0))
@@ -336,12 +336,6 @@ def compare_model_training(net: Any, X: np.ndarray, y: np.ndarray, optimizer: An
     return df
 
 
-def _float64(a: np.ndarray) -> np.ndarray:
-    """Floating data in float64; indices (an embedding's input, class labels) as they are."""
-    a = np.asarray(a)
-    return a.astype(np.float64) if a.dtype.kind == "f" else a
-
-
 def _torch_optimizer(optimizer: Any, tnet: Any) -> torch.optim.Optimizer:
     return reference.optimizers.get(optimizer.name, list(tnet.module.parameters()),
                                     **dict(getattr(optimizer, "kwargs", {}) or {}))
@@ -358,7 +352,7 @@ def _shadow_spread(shadow: Any, net: Any, optimizer: Any, X: np.ndarray, y: np.n
     seeds = _DropoutSeeds(net, shadow.module, seed)
     try:
         with one_torch_thread():
-            exact = _torch_run(shadow, _float64(X), _float64(y),
+            exact = _torch_run(shadow, float64_data(X), float64_data(y),
                                _torch_optimizer(optimizer, shadow), order, seeds, clip)
     except ValueError:
         return None

@@ -29,7 +29,7 @@ from comparisons.core.oracles import finite_difference_gradients, taylor_rows
 from comparisons.core.tolerances import measured_tolerance, tolerance_for
 from comparisons.run.bridge import MLPTwin
 from comparisons.run.rows import ROW_COLUMNS, validate_oracles
-from comparisons.twins.state import float64_shadow
+from comparisons.twins.state import float64_data, float64_shadow
 
 __all__ = ["compare_network", "first_divergence", "run_case", "run_cases", "skipped_rows"]
 
@@ -67,12 +67,6 @@ def _describe(net: Any) -> dict[str, Any]:
             "sizes": "-".join(map(str, sizes)) if sizes else ""}
 
 
-def _float64(a: Any) -> Any:
-    """Floating data in float64; class labels (integers) as they are."""
-    a = np.asarray(a)
-    return a.astype(np.float64) if a.dtype.kind == "f" else a
-
-
 class _Shadow:
     """A float32 torch twin's float64 copy (made before the twin's first forward, so that
     running statistics start alike), run as the twin is, from the same random state
@@ -84,7 +78,7 @@ class _Shadow:
             self.twin: Any = float64_shadow(tnet)
         except (TypeError, AttributeError, RuntimeError):  # not a torch module: no shadow
             self.twin = None
-        self.X, self.y = _float64(X), _float64(y)
+        self.X, self.y = float64_data(X), float64_data(y)
 
     def run(self, call32: Callable[[], Any], call64: Callable[[Any], Any]) -> tuple[Any, Any]:
         """``(call32(), call64(shadow))``, the second from the random state the first

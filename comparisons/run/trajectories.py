@@ -31,8 +31,8 @@ from comparisons.core.compare import _e
 from comparisons.core.device import torch_device
 from comparisons.core.tolerances import FLOAT32_SPREAD_FACTOR, Tolerance, trajectory_tolerance
 from comparisons.run.bridge import MLPTwin
-from comparisons.twins.state import (float64_shadow, optimizer_from_manual, schedule_from_manual,
-                                     train_twin)
+from comparisons.twins.state import (float64_data, float64_shadow, optimizer_from_manual,
+                                     schedule_from_manual, train_twin)
 from manual import MLP, datasets, losses, optimizers, schedules
 from manual.training import History, batch_order, train
 
@@ -290,7 +290,7 @@ def compare_training(net: Any, X: np.ndarray, y: np.ndarray, optimizer: Any, epo
     if shadow is not None:
         assert sopt is not None  # built whenever the shadow is
         try:
-            exact = train_twin(shadow, X.astype(np.float64), _float64_targets(y), sopt,
+            exact = train_twin(shadow, float64_data(X), float64_data(y), sopt,
                                hist_m.order, ssched, schedule_every=schedule_every,
                                freeze=freeze, record=True)
             spread = float32_spread(hist_r, exact)
@@ -298,11 +298,6 @@ def compare_training(net: Any, X: np.ndarray, y: np.ndarray, optimizer: Any, epo
             spread = None
     frozen = {k: set(v) for k, v in (freeze or {}).items()}
     return compare_histories(hist_m, hist_r, dtype, info, frozen, spread)
-
-
-def _float64_targets(y: np.ndarray) -> np.ndarray:
-    y = np.asarray(y)
-    return y.astype(np.float64) if y.dtype.kind == "f" else y
 
 
 def _non_default(optimizer: Any) -> dict[str, Any]:

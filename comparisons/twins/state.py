@@ -20,9 +20,9 @@ import torch
 import reference
 from manual.training import History, flat_state
 
-__all__ = ["extra_inputs", "float64_shadow", "history_from_record", "manual_named_parameters",
-           "optimizer_from_manual", "schedule_from_manual", "state_as_manual", "torch_names",
-           "train_twin"]
+__all__ = ["extra_inputs", "float64_data", "float64_shadow", "history_from_record",
+           "manual_named_parameters", "optimizer_from_manual", "schedule_from_manual",
+           "state_as_manual", "torch_names", "train_twin"]
 
 
 def extra_inputs(loss: Any) -> dict[str, Any]:
@@ -144,6 +144,13 @@ def _float64_callable(fn: Any) -> Any:
     keywords = {k: v.double() if isinstance(v, torch.Tensor) and v.is_floating_point() else v
                 for k, v in fn.keywords.items()}
     return partial(fn.func, *fn.args, **keywords)
+
+
+def float64_data(a: Any) -> Any:
+    """The inputs of a float64 shadow run: floating data in float64 (exactly, from float32);
+    indices (an embedding's input, class labels) as they are."""
+    a = np.asarray(a)
+    return a.astype(np.float64) if a.dtype.kind == "f" else a
 
 
 def float64_shadow(twin: Any) -> Any:
