@@ -8,7 +8,6 @@ pairs the layers are built on."""
 
 from __future__ import annotations
 
-import inspect
 import subprocess
 import sys
 
@@ -20,45 +19,9 @@ from manual import layers
 from manual.layers import (GLU, AdaptiveMaxPool2d, AvgPool1d, Bilinear, PReLU,
                            ReflectionPad2d, RMSNorm, Upsample, ZeroPad2d)
 
-TOL = {np.float64: dict(rtol=1e-10, atol=1e-12), np.float32: dict(rtol=1e-5, atol=1e-6)}
-TORCH_DTYPE = {np.float64: torch.float64, np.float32: torch.float32}
+from _layers import DTYPES, arguments, compare, compare_module_db_sample, module_db_samples
+from _layers import x_of as _x
 
-
-def compare(ours, theirs, inputs, dtype, seed=0):
-    """Forward and backward of ``ours`` against the torch module ``theirs`` on ``inputs``
-    (a list of arrays): weights copied into torch, a random upstream gradient; asserts
-    the output, every input gradient and every parameter gradient agree within TOL."""
-    tol = TOL[dtype]
-    theirs = theirs.to(TORCH_DTYPE[dtype])
-    with torch.no_grad():
-        for name, p in theirs.named_parameters():
-            assert name in ours.params, (name, list(ours.params))
-            p.copy_(torch.as_tensor(ours.params[name]))
-    assert sorted(n for n, _ in theirs.named_parameters()) == sorted(ours.params)
-    xs = [np.asarray(x, dtype=dtype) for x in inputs]
-    txs = [torch.tensor(x, requires_grad=True) for x in xs]
-    out = ours.forward(*xs)
-    tout = theirs(*txs)
-    assert out.dtype == dtype and out.shape == tuple(tout.shape)
-    np.testing.assert_allclose(out, tout.detach().numpy(), **tol, err_msg="forward")
-    dout = np.random.default_rng(seed).standard_normal(out.shape).astype(dtype)
-    tout.backward(torch.as_tensor(dout))
-    dxs = ours.backward(dout)
-    dxs = dxs if isinstance(dxs, tuple) else (dxs,)
-    for i, (dx, tx) in enumerate(zip(dxs, txs, strict=True)):
-        assert dx.dtype == dtype and dx.shape == xs[i].shape
-        np.testing.assert_allclose(dx, tx.grad.numpy(), **tol, err_msg=f"d input {i}")
-    for name, p in theirs.named_parameters():
-        assert ours.grads[name].dtype == dtype
-        np.testing.assert_allclose(ours.grads[name], p.grad.numpy(), **tol,
-                                   err_msg=f"d {name}")
-
-
-def _x(shape, seed=1):
-    return np.random.default_rng(seed).standard_normal(shape)
-
-
-DTYPES = [np.float64, np.float32]
 
 
 def test_importing_manual_layers_does_not_load_torch():
@@ -85,15 +48,10 @@ NEW_LAYERS = ["ZeroPad2d", "ReflectionPad2d", "PReLU", "GLU", "RMSNorm", "Biline
               "AvgPool1d", "AdaptiveMaxPool2d"]
 
 
-def _arguments(cls, leave_out=("self", "device", "dtype", "rng")):
-    params = inspect.signature(cls.__init__).parameters
-    return [(k, p.default) for k, p in params.items() if k not in leave_out]
-
-
 @pytest.mark.parametrize("name", NEW_LAYERS)
 def test_arguments_names_order_and_defaults_are_torchs(name):
     """The constructor as torch's (less ``device``/``dtype``, and our ``rng`` seed)."""
-    assert _arguments(getattr(layers, name)) == _arguments(getattr(torch.nn, name))
+    assert arguments(getattr(layers, name)) == arguments(getattr(torch.nn, name))
 
 
 # --------------------------------------------------------------------------------------
@@ -190,7 +148,7 @@ def test_activation_bad_input(layer, x, exc, match):
                                        (lambda: PReLU(1.5), TypeError),
                                        (lambda: PReLU(init="a"), TypeError),
                                        (lambda: GLU(dim=1.0), TypeError)])
-def test_activation_bad_arguments(make, exc):
+def test_activation_badarguments(make, exc):
     with pytest.raises(exc):
         make()
 
@@ -452,39 +410,16 @@ def test_pool_functional_pairs():
 # --------------------------------------------------------------------------------------
 # torch's own samples: module_db
 # --------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def module_infos():
-    """The ModuleInfo entries of the new layers (``module_db`` imports in ~5 s; torch's
-    test helpers need ``expecttest``, in the dev extra)."""
-    # no skip: the pinned torch ships its test helpers and the dev extra has expecttest,
-    # so an ImportError here is a broken install and must fail
-    from torch.testing._internal.common_modules import module_db
-
-    return {m.module_cls.__name__: m for m in module_db if m.module_cls.__name__ in NEW_LAYERS}
-
-
-def test_module_db_samples_agree_with_torch(module_infos):
+def test_module_db_samples_agree_with_torch():
     """Every sample torch's module_db has for these layers (constructor arguments and
     inputs, unbatched ones included), forward and every gradient, in float64 (elementwise,
     TOL). Not in float32: the samples reach 9 and sum thousands of terms (RMSNorm's and
     PReLU's weight gradients, Bilinear's products) that cancel, so an element's float32
     rounding error is relative to its terms, not to itself, and an elementwise 1e-5 is
     not a bound float32 arithmetic gives there (the float32 comparisons above use
-    standard-normal inputs, a few dozen terms per sum). torch's generator is seeded."""
-    assert set(module_infos) >= set(NEW_LAYERS) - {"Upsample"}, sorted(module_infos)
-    torch.manual_seed(0)
-    count = 0
-    for name, info in module_infos.items():
-        takes_dtype = "dtype" in inspect.signature(getattr(layers, name).__init__).parameters
-        for sample in info.module_inputs_func(info, device="cpu", dtype=torch.float64,
-                                              requires_grad=True, training=True):
-            c = sample.constructor_input
-            kwargs = dict(c.kwargs, dtype=np.float64) if takes_dtype else c.kwargs
-            ours = getattr(layers, name)(*c.args, **kwargs)
-            theirs = info.module_cls(*c.args, **c.kwargs)
-            for pname, p in theirs.named_parameters():  # torch's initial values into ours
-                ours.params[pname][...] = p.detach().numpy()
-            xs = [a.detach().numpy() for a in sample.forward_input.args]
-            compare(ours, theirs, xs, np.float64)
-            count += 1
-    assert count >= 30, count
+    standard-normal inputs, a few dozen terms per sum)."""
+    samples = module_db_samples(NEW_LAYERS)
+    assert {name for name, _, _ in samples} >= set(NEW_LAYERS) - {"Upsample"}
+    for name, info, sample in samples:
+        compare_module_db_sample(name, info, sample)
+    assert len(samples) >= 30, len(samples)
