@@ -27,7 +27,7 @@ import numpy as np
 __all__ = ["DTYPES", "INPUT_KINDS", "LAYER_SETUPS", "LAYER_ORACLES", "NETWORK_ORACLES", "BenchCase",
            "LayerBench", "LayerCase", "LayerControl", "LayerInfo", "NetworkCase", "Workload",
            "cases_of", "controls_of", "fails", "layer_cases", "networks_of", "pytest_params",
-           "syncs_of", "twins_of", "workloads_of"]
+           "slips_of", "syncs_of", "twins_of", "workloads_of"]
 
 #: the dtypes every case runs in
 DTYPES = ("float64", "float32")
@@ -313,6 +313,8 @@ class LayerBench:
 #: torch_outputs)``
 TwinBuilder = Callable[[Any, Any], Any]
 TwinSync = Callable[[Any, Any, tuple, Any], None]
+#: ``slips(layer, inputs, dout, grads) -> {row name: {text: gradient}}``
+LayerSlips = Callable[[Any, tuple, Any, dict], dict]
 
 
 @dataclass(frozen=True)
@@ -347,6 +349,12 @@ class LayerInfo:
         Its documented differences from that signature: argument -> reason.
     benchmarks
         Its benchmark workloads.
+    slips
+        ``slips(layer, inputs, dout, grads) -> {row: {text: gradient}}``: the gradients
+        of slips that only this layer's context can compute (an embedding's rows
+        overwritten at repeated indices), for the rows (``weight``, ``grad_input``) of a
+        failing comparison; named by :func:`comparisons.core.diagnosis.likely_slip` only
+        where one explains the manual array exactly. ``grads``: the manual layer's.
     """
 
     manual: type
@@ -358,6 +366,7 @@ class LayerInfo:
     signature_of: Any = None
     signature_differences: Mapping[str, str] = field(default_factory=dict)
     benchmarks: tuple[LayerBench, ...] = ()
+    slips: LayerSlips | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.manual, type):
@@ -399,6 +408,11 @@ def twins_of(infos: Iterable[LayerInfo]) -> dict[str, TwinBuilder]:
 def syncs_of(infos: Iterable[LayerInfo]) -> dict[str, TwinSync]:
     """class name -> post-forward sync, for the records that have one."""
     return {info.name: info.sync for info in infos if info.sync is not None}
+
+
+def slips_of(infos: Iterable[LayerInfo]) -> dict[str, LayerSlips]:
+    """class name -> the record's slip hypotheses, for the records that have them."""
+    return {info.name: info.slips for info in infos if info.slips is not None}
 
 
 def workloads_of(infos: Iterable[LayerInfo]) -> list[LayerBench]:

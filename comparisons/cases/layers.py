@@ -34,7 +34,11 @@ from comparisons.slips.conv import (
     ConvTranspose2dPaddingOffByOne,
     MaxPool2dGradToWholeWindow,
 )
-from comparisons.slips.linear import LinearInputGradUntransposed, LinearWeightGradTransposed
+from comparisons.slips.linear import (
+    LinearInputGradUntransposed,
+    LinearWeightGradTransposed,
+    linear_slips,
+)
 from manual import layers
 from manual.layers import (
     AdaptiveAvgPool2d,
@@ -312,7 +316,8 @@ _MLP_RELU = _network("mlp-relu", (("Linear", _kw({"in_features": 4, "out_feature
 #: dense, activation and shape layers; every activation layer has a record (the signature
 #: check reads them), those with a case first
 DENSE_LAYERS: list[LayerInfo] = [
-    LayerInfo(Linear, cases=tuple(_LINEAR), networks=_MLP_RELU, controls=tuple(_LINEAR_CONTROLS)),
+    LayerInfo(Linear, cases=tuple(_LINEAR), networks=_MLP_RELU, controls=tuple(_LINEAR_CONTROLS),
+              slips=linear_slips),
     _activation(ReLU), _activation(Tanh), _activation(Sigmoid),
     _activation(GELU), _activation(LeakyReLU, {"negative_slope": 0.2}),
     _activation(Softmax, {"dim": 1}),

@@ -33,6 +33,7 @@ from comparisons.slips.norms import (
     DropoutBackwardNotRescaled,
     EmbeddingOverwritesRepeats,
     LayerNormWrongAxis,
+    embedding_overwrite,
 )
 from comparisons.twins.layers import dropout_sync
 from manual.layers import BatchNorm1d, BatchNorm2d, Dropout, Embedding, GroupNorm, LayerNorm
@@ -203,5 +204,6 @@ NORM_LAYERS: list[LayerInfo] = [
     LayerInfo(GroupNorm, cases=tuple(_GROUPNORM)),
     LayerInfo(Dropout, sync=dropout_sync, cases=tuple(_DROPOUT),
               controls=_controls(Dropout)),
-    LayerInfo(Embedding, cases=tuple(_EMBEDDING), controls=_controls(Embedding)),
+    LayerInfo(Embedding, cases=tuple(_EMBEDDING), controls=_controls(Embedding),
+              slips=embedding_overwrite),
 ]

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from comparisons.core.diagnosis import likely_slip
+from comparisons.core.diagnosis import Alternatives, likely_slip
 from comparisons.core.tolerances import Tolerance
 
 __all__ = ["COMPARISON_COLUMNS", "Comparison", "compare_arrays", "describe"]
@@ -122,11 +122,16 @@ def describe(row: dict[str, Any]) -> str:
     return f"{msg}; {slip}" if slip else msg
 
 
-def compare_arrays(actual: Any, expected: Any, tol: Tolerance, name: str = "value") -> Comparison:
+def compare_arrays(actual: Any, expected: Any, tol: Tolerance, name: str = "value",
+                   alternatives: Alternatives = None) -> Comparison:
     """Compare ``actual`` (manual) with ``expected`` (the oracle) elementwise.
 
     NaN matches NaN at the same place (torch propagates NaN the same way); any other
     NaN or infinity mismatch counts as an infinite error. Shapes must agree exactly.
+    A failing comparison's note names the slip that explains ``actual`` exactly, if one
+    does (:func:`comparisons.core.diagnosis.likely_slip`, which also tests
+    ``alternatives``: the gradients of slips that only the caller can compute, or a
+    function giving them, called only on a failure).
     """
     a = np.asarray(actual)
     e = np.asarray(expected)
@@ -138,7 +143,7 @@ def compare_arrays(actual: Any, expected: Any, tol: Tolerance, name: str = "valu
                           worst_rel_err=np.inf, max_abs_err=np.inf, max_rel_err=np.inf,
                           n_bad=max(a.size, e.size), passed=False,
                           note=f"shape {a.shape} differs from the reference's {e.shape}"
-                          + _slip_note(a, e, tol, name, "; "), **base)
+                          + _slip_note(a, e, tol, name, "; ", alternatives), **base)
     a64 = a.astype(np.float64)
     e64 = e.astype(np.float64)
     if a.size == 0:
@@ -167,18 +172,20 @@ def compare_arrays(actual: Any, expected: Any, tol: Tolerance, name: str = "valu
                       worst_rel_err=float(rel_err[worst]), max_abs_err=float(abs_err.max()),
                       max_rel_err=float(rel_err[has_rel].max()) if has_rel.any() else nan,
                       n_bad=int(bad.sum()), passed=not bad.any(),
-                      note=_slip_note(a, e, tol, name) if bad.any() else "", **base)
+                      note=_slip_note(a, e, tol, name, "", alternatives) if bad.any() else "",
+                      **base)
 
 
 def _slip_note(actual: np.ndarray, expected: np.ndarray, tol: Tolerance, name: str,
-               sep: str = "") -> str:
+               sep: str = "", alternatives: Alternatives = None) -> str:
     """``"likely slip: your W1 is ..."`` when a classic slip explains ``actual`` exactly
     (:func:`comparisons.core.diagnosis.likely_slip`), else ``""``."""
-    slip = likely_slip(actual, expected, tol)
+    slip = likely_slip(actual, expected, tol, alternatives)
     if not slip:
         return ""
-    # a parameter's or an input's name (W1, x, 0.weight) means its gradient: dW1, dx
-    what = name if name in _QUANTITIES or not name else (
+    # a parameter's or an input's name (W1, x, 0.weight) means its gradient: dW1, dx; an
+    # input's gradient row (grad_input, grad_key) is named as the gradient already
+    what = name if name in _QUANTITIES or not name or name.startswith("grad_") else (
         f"d{name}" if name.isidentifier() else f"d({name})")
     return f"{sep}{SLIP_PREFIX} your {what} is {slip}"
 

@@ -13,7 +13,12 @@ students make over and over against the reference, on the failing array itself:
   :math:`g^\star \ne 0`, and non-zero where :math:`g^\star = 0`;
 - an axis not summed out: :math:`\sum_k g = g^\star` over an axis the gradient should not
   have (a bias gradient kept per example);
-- nothing computed: :math:`g = 0` where :math:`g^\star \ne 0`.
+- nothing computed: :math:`g = 0` where :math:`g^\star \ne 0`;
+- a slip that only the code holding the context can compute (the indices of an embedding,
+  the pre-activations of a network): that code passes ``alternatives``, each the gradient
+  such a slip would give with a sentence naming it (an embedding's rows overwritten, not
+  accumulated, at repeated indices; a network's activation derivative :math:`f'(z)` left
+  out; :mod:`comparisons.core.alternatives`), and each is tested first, as exactly.
 
 A hypothesis is claimed only when it explains **every** element within the comparison's
 own tolerance (``atol + rtol·|expected|``, the policy of :mod:`comparisons.core.tolerances`):
@@ -22,13 +27,20 @@ a slip that explains the array only roughly, or a random error, gets no name.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 
 from comparisons.core.tolerances import Tolerance
 
-__all__ = ["likely_slip"]
+__all__ = ["Alternatives", "likely_slip"]
+
+#: the gradients a slip would give, each under the words that name it (the text that follows
+#: "your gradient is ..."), or a function computing them when first needed: they are worked
+#: out only for a comparison that fails
+Alternatives = Mapping[str, Any] | Callable[[], Mapping[str, Any]] | None
 
 
 def _explains(actual: np.ndarray, hypothesis: np.ndarray, tol: Tolerance) -> bool:
@@ -112,7 +124,20 @@ def _other_shape(a: np.ndarray, e: np.ndarray, tol: Tolerance) -> str | None:
     return None
 
 
-def likely_slip(actual: np.ndarray, expected: np.ndarray, tol: Tolerance) -> str | None:
+def _alternative(a: np.ndarray, e: np.ndarray, tol: Tolerance,
+                 alternatives: Alternatives) -> str | None:
+    """The first of ``alternatives`` that explains ``a`` and differs from ``e``."""
+    found = alternatives() if callable(alternatives) else alternatives
+    for text, value in (found or {}).items():
+        alt = np.asarray(value, dtype=np.float64)
+        # a hypothesis that the true gradient itself meets tells nothing apart
+        if _explains(a, alt, tol) and not _explains(e, alt, tol):
+            return text
+    return None
+
+
+def likely_slip(actual: np.ndarray, expected: np.ndarray, tol: Tolerance,
+                alternatives: Alternatives = None) -> str | None:
     """The classic slip that explains ``actual`` (a wrong gradient) exactly, as text that
     follows "your gradient is ..."; ``None`` when none does.
 
@@ -122,6 +147,11 @@ def likely_slip(actual: np.ndarray, expected: np.ndarray, tol: Tolerance) -> str
         The student's (manual) array and the reference's.
     tol
         The comparison's tolerance: a hypothesis must meet it at every element.
+    alternatives
+        The gradients that slips needing more context than the two arrays would give
+        (text -> array, or a function returning that mapping, called only here), tested
+        before the classic ones: one is named when it explains ``actual`` within ``tol``
+        at every element and the true gradient does not.
 
     Examples
     --------
@@ -132,11 +162,18 @@ def likely_slip(actual: np.ndarray, expected: np.ndarray, tol: Tolerance) -> str
     '8 times the true gradient (a sum where a mean over 8 belongs? the 1/N forgotten?)'
     >>> likely_slip(g + 1e-3, g, tolerance_for("float64")) is None
     True
+    >>> likely_slip(g.clip(0), g, tolerance_for("float64"), alternatives={
+    ...     "the gradient without the activation's derivative": g.clip(0)})
+    "the gradient without the activation's derivative"
     """
     a = np.asarray(actual, dtype=np.float64)
     e = np.asarray(expected, dtype=np.float64)
     if not (np.all(np.isfinite(a)) and np.all(np.isfinite(e))) or e.size == 0:
         return None
+    if alternatives is not None:
+        named = _alternative(a, e, tol, alternatives)
+        if named:
+            return named
     if a.shape == e.shape:
         return _same_shape(a, e, tol)
     return _other_shape(a, e, tol)

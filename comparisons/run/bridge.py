@@ -27,13 +27,13 @@ from torch import nn
 import reference
 from comparisons.cases import catalog
 from comparisons.cases.components import COMPONENTS
-from comparisons.cases.info import TwinBuilder, TwinSync, syncs_of, twins_of
+from comparisons.cases.info import LayerSlips, TwinBuilder, TwinSync, slips_of, syncs_of, twins_of
 from comparisons.twins.layers import build_twin, module_state, torch_dtype
 from comparisons.twins.layers import twin_name as _twin_name
 from comparisons.twins.state import extra_inputs, manual_named_parameters
 
-__all__ = ["MLPTwin", "TorchSequential", "torch_kwargs", "torch_twin", "twin_builders",
-           "twin_name", "twin_syncs"]
+__all__ = ["MLPTwin", "TorchSequential", "record_slips", "torch_kwargs", "torch_twin",
+           "twin_builders", "twin_name", "twin_syncs"]
 
 _TORCH_DTYPES = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
 
@@ -53,6 +53,14 @@ def twin_syncs() -> dict[str, TwinSync]:
     records: called by the layer comparison after torch's forward and before the manual
     forward, for what torch draws and NumPy cannot reproduce (dropout's mask)."""
     return syncs_of(catalog.LAYER_INFOS)
+
+
+def record_slips(layer: Any) -> LayerSlips | None:
+    """The slip hypotheses (``LayerInfo.slips``) of the record of ``layer``'s class, or of
+    its nearest base that has a record with them (a negative control, a student's
+    subclass); None if none."""
+    found = slips_of(catalog.LAYER_INFOS)
+    return next((found[c.__name__] for c in type(layer).__mro__ if c.__name__ in found), None)
 
 
 def twin_name(layer: Any) -> str:

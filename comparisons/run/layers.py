@@ -33,6 +33,7 @@ import pandas as pd
 import torch
 
 from comparisons.cases.info import LAYER_ORACLES
+from comparisons.core.alternatives import LazyAlternatives
 from comparisons.core.compare import Comparison, compare_arrays
 from comparisons.core.device import seed_torch
 from comparisons.core.oracles import finite_difference_gradients, taylor_rows
@@ -41,7 +42,13 @@ from comparisons.core.oracles import finite_difference_gradients, taylor_rows
 # torch's sums (hence the CSV) the same on every machine
 from comparisons.core.parallel import one_torch_thread as one_thread
 from comparisons.core.tolerances import measured_tolerance, tolerance_for
-from comparisons.run.bridge import TorchSequential, torch_twin, twin_name, twin_syncs
+from comparisons.run.bridge import (
+    TorchSequential,
+    record_slips,
+    torch_twin,
+    twin_name,
+    twin_syncs,
+)
 from comparisons.run.networks import compare_network
 from comparisons.run.rows import ROW_COLUMNS, with_status
 from comparisons.twins.layers import torch_dtype
@@ -183,6 +190,9 @@ def compare_layer(layer: Any, inputs: Any, *, oracles: Iterable[str] = LAYER_ORA
         grads = {k: np.array(v, copy=True) for k, v in layer.grads.items()}
         buffers_after = _snapshot(layer.buffers)
         manual_grads_in = dict(zip(in_names, dx_leaves))
+        slips = LazyAlternatives(lambda: _slip_hypotheses(
+            layer, inputs, dout, grads, [in_leaves[k] for k in float_in], in_names,
+            [g_leaves[k] for k in float_out]))
 
         if "torch" in oracles:
             t_values = _torch_values(module, t_in, t_out, float_in, float_out, g_leaves)
@@ -198,15 +208,38 @@ def compare_layer(layer: Any, inputs: Any, *, oracles: Iterable[str] = LAYER_ORA
                 except (RuntimeError, TypeError):  # a twin holding float32 tensors of its
                     exact = None  # own: no measurement, the policy's floor alone (stricter)
             comps = _torch_comparisons(t_values, exact, dtype, out_leaves, out_names, in_names,
-                                       manual_grads_in, grads, buffers_after)
+                                       manual_grads_in, grads, buffers_after, slips)
             emit("torch", comps)
 
         if "fd" in oracles or "taylor" in oracles:
             rows.extend(_torch_free_rows(layer, inputs, in_leaves, float_in, in_names, out,
                                          g_leaves, manual_grads_in, grads, buffers_before,
-                                         oracles, info, seed))
+                                         oracles, info, seed, slips))
         _restore(layer.buffers, buffers_after)
     return with_status(rows, name)
+
+
+#: the words of the hypothesis that a layer's backward returned its upstream gradient
+PASSED_THROUGH = ("the upstream gradient passed through unchanged (the layer's own "
+                  "derivative, an activation's f'(z), never multiplied in?)")
+
+
+def _slip_hypotheses(layer: Any, inputs: tuple, dout: Any, grads: dict[str, np.ndarray],
+                     float_inputs: list[np.ndarray], in_names: list[str],
+                     upstream: list[np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
+    """The gradients of the slips that need the layer's context, by row name: the
+    upstream gradient returned as the input's (a layer with one float input and one float
+    output of its shape), and the hypotheses of the layer's record (``LayerInfo.slips``,
+    an embedding's overwritten rows)."""
+    out: dict[str, dict[str, np.ndarray]] = {}
+    if len(float_inputs) == 1 and len(upstream) == 1 and (
+            upstream[0].shape == float_inputs[0].shape):
+        out[f"grad_{in_names[0]}"] = {PASSED_THROUGH: upstream[0]}
+    record = record_slips(layer)
+    if record is not None:
+        for row, texts in record(layer, inputs, dout, grads).items():
+            out.setdefault(row, {}).update(texts)
+    return out
 
 
 def _torch_values(module: Any, t_in: Any, t_out: Any, float_in: list[int], float_out: list[int],
@@ -230,8 +263,8 @@ def _torch_values(module: Any, t_in: Any, t_out: Any, float_in: list[int], float
 
 def _torch_comparisons(t: dict[str, Any], exact: dict[str, Any] | None, dtype: np.dtype,
                        out_leaves: list, out_names: list[str], in_names: list[str],
-                       manual_grads_in: dict, grads: dict, buffers_after: dict
-                       ) -> list[Comparison]:
+                       manual_grads_in: dict, grads: dict, buffers_after: dict,
+                       slips: LazyAlternatives | None = None) -> list[Comparison]:
     """The torch rows: every output, the gradient of every float input and parameter, every
     buffer; in float32 each with its measured tolerance (``exact``: torch in float64)."""
     tol = tolerance_for(dtype, "torch")
@@ -241,18 +274,20 @@ def _torch_comparisons(t: dict[str, Any], exact: dict[str, Any] | None, dtype: n
                             out_names[k]) for k, ref in enumerate(t["outputs"])]
     for n, ref, ex in zip(in_names, t["inputs"], e["inputs"]):
         comps.append(_grad_compare(manual_grads_in.get(n), ref, measured_tolerance(tol, ref, ex),
-                                   f"grad_{n}"))
+                                   f"grad_{n}", slips))
     for k, ref in t["params"].items():
         comps.append(_grad_compare(grads.get(k), ref,
-                                   measured_tolerance(tol, ref, e["params"].get(k)), k))
+                                   measured_tolerance(tol, ref, e["params"].get(k)), k, slips))
     for k, v in buffers_after.items():
         ref = t["buffers"].get(k)
         comps.append(_grad_compare(v, ref, measured_tolerance(tol, ref, e["buffers"].get(k)), k))
     return comps
 
 
-def _grad_compare(manual: Any, ref: Any, tol: Any, name: str) -> Comparison:
-    """compare_arrays, with a failing row (and a note) when one side has no value."""
+def _grad_compare(manual: Any, ref: Any, tol: Any, name: str,
+                  slips: LazyAlternatives | None = None) -> Comparison:
+    """compare_arrays, with a failing row (and a note) when one side has no value;
+    ``slips``: the hypotheses of the layer's context, for a failing row's diagnosis."""
     if manual is None or ref is None:
         side = "manual layer" if manual is None else "torch twin"
         return Comparison(name=name, shape=(), size=0, err_over_tol=np.inf, worst_index=None,
@@ -260,13 +295,14 @@ def _grad_compare(manual: Any, ref: Any, tol: Any, name: str) -> Comparison:
                           worst_rel_err=np.inf, max_abs_err=np.inf, max_rel_err=np.inf,
                           n_bad=1, rtol=tol.rtol, atol=tol.atol, passed=False,
                           note=f"{name}: the {side} has no value for it")
-    return compare_arrays(manual, ref, tol, name)
+    return compare_arrays(manual, ref, tol, name, None if slips is None else slips.of(name))
 
 
 def _torch_free_rows(layer: Any, inputs: tuple, in_leaves: list, float_in: list[int],
                      in_names: list[str], out: Any, g_leaves: list, manual_grads_in: dict,
                      grads: dict, buffers_before: dict, oracles: tuple, info: dict,
-                     seed: int) -> list[dict[str, Any]]:
+                     seed: int, slips: LazyAlternatives | None = None
+                     ) -> list[dict[str, Any]]:
     """fd and Taylor rows of L = sum_k <g_k, y_k> in float64 (through ``astype`` for a
     float32 layer), over the float inputs and the parameters; the buffers are restored
     before every evaluation so that running statistics do not drift. The Taylor directions
@@ -293,7 +329,8 @@ def _torch_free_rows(layer: Any, inputs: tuple, in_leaves: list, float_in: list[
     if "fd" in oracles:
         fd = finite_difference_gradients(loss, variables)
         tol = tolerance_for(dtype, "fd")
-        rows.extend({**info, "oracle": "fd", **_grad_compare(manual[k], fd[k], tol, k).row()}
+        rows.extend({**info, "oracle": "fd", **_grad_compare(manual[k], fd[k], tol, k,
+                                                             slips).row()}
                     for k in variables)
     if "taylor" in oracles:
         if twin is layer:

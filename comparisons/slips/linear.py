@@ -8,11 +8,13 @@ class hierarchy) and every comparison must catch it, naming the broken parameter
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from manual.layers import Linear
 
-__all__ = ["LinearInputGradUntransposed", "LinearWeightGradTransposed"]
+__all__ = ["LinearInputGradUntransposed", "LinearWeightGradTransposed", "linear_slips"]
 
 
 class LinearWeightGradTransposed(Linear):
@@ -34,3 +36,15 @@ class LinearInputGradUntransposed(Linear):
         if dx is not None:
             dx = np.asarray(dout) @ self.params["weight"].T
         return dx
+
+
+def linear_slips(layer: Any, inputs: tuple, dout: Any,
+                 grads: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
+    """The input gradient of a linear layer (torch's (out, in) weight) that takes the
+    weight untransposed once too often, ``dout @ W.T`` for ``dout @ W`` (a square layer):
+    the record's hypothesis for :func:`comparisons.core.diagnosis.likely_slip`."""
+    W = np.asarray(layer.params["weight"], dtype=np.float64)
+    if not isinstance(dout, np.ndarray) or W.ndim != 2 or W.shape[0] != W.shape[1]:
+        return {}
+    return {"grad_input": {"dout @ W.T, where dout @ W belongs (torch's (out, in) weight "
+                           "transposed once too often?)": np.asarray(dout, np.float64) @ W.T}}

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from typing import Any
+
 from manual.layers import BatchNorm1d, Dropout, Embedding, LayerNorm
 from manual.layers.dropout import dropout_backward
 from manual.layers.normalization import normalize_forward
 
 __all__ = ["BatchNormConstantStatistics", "DropoutBackwardNotRescaled",
-           "EmbeddingOverwritesRepeats", "LayerNormWrongAxis"]
+           "EmbeddingOverwritesRepeats", "LayerNormWrongAxis", "embedding_overwrite"]
 
 
 class BatchNormConstantStatistics(BatchNorm1d):
@@ -67,3 +69,36 @@ class EmbeddingOverwritesRepeats(Embedding):
         self.grads["weight"] = dW
         return None
 
+
+
+#: the words of :func:`embedding_overwrite`'s hypothesis (after "your dweight is ...")
+OVERWRITE = ("the gradient with repeated indices overwritten instead of accumulated (each "
+             "row holds one occurrence's dout, not their sum: dW[idx] = dout where "
+             "np.add.at(dW, idx, dout) belongs?)")
+
+
+def embedding_overwrite(layer: Any, inputs: tuple, dout: Any,
+                        grads: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
+    """The weight gradient an embedding's backward gives when it assigns the rows of
+    ``dout`` to the rows of dW instead of adding them (``dW[idx] = dout``): for each token,
+    one occurrence's row. Which write survives an assignment with repeated indices is not
+    specified by NumPy, so each token's row is the occurrence nearest the student's
+    (``grads["weight"]``; the last one without it): the hypothesis holds when every row is
+    one of its writes. The ``padding_idx`` row stays 0; none under ``scale_grad_by_freq``
+    (the record's hypotheses for :func:`comparisons.core.diagnosis.likely_slip`)."""
+    if getattr(layer, "scale_grad_by_freq", False) or not isinstance(dout, np.ndarray):
+        return {}
+    weight = layer.params["weight"]
+    idx = np.asarray(inputs[0]).reshape(-1)
+    g = np.asarray(dout, dtype=np.float64).reshape(idx.size, -1)
+    mine = grads.get("weight")
+    mine = mine if mine is not None and np.shape(mine) == weight.shape else None
+    alt = np.zeros(weight.shape)
+    for token in np.unique(idx):
+        rows = g[idx == token]
+        k = (len(rows) - 1 if mine is None
+             else int(np.argmin(np.abs(rows - mine[token]).max(axis=1))))
+        alt[token] = rows[k]
+    if layer.padding_idx is not None:
+        alt[layer.padding_idx] = 0.0
+    return {"weight": {OVERWRITE: alt}}

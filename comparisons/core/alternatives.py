@@ -1,0 +1,175 @@
+r"""The gradients that slips needing context would give: the ``alternatives`` of
+:func:`comparisons.core.diagnosis.likely_slip`, worked out by the code that holds the
+context (the network runner, the student checker, a layer's record).
+
+- :func:`activation_alternatives`: a torch reference's gradients with an activation's
+  derivative left out. Under :class:`ActivationDerivativeDropped` (a
+  :class:`torch.overrides.TorchFunctionMode`), the chosen calls of an elementwise
+  activation (``torch.sigmoid``, ``F.relu``, ``x.tanh()``, ``nn.GELU``, …) return the same
+  value, :math:`f(z)`, with the derivative of the identity: autograd then computes the
+  gradient a student gets who forgets to multiply by :math:`f'(z)`, exactly (the value is
+  ``f(z).detach() + (z - z.detach())``, ``f(z)`` plus an exact 0). Tested for every
+  activation call at once and, for up to :data:`MAX_SINGLE` calls, for each alone (the
+  output layer's :math:`\sigma'(z_L)` of Nielsen's BP1, a hidden layer's).
+- :func:`dense_alternatives`: a dense network's weight gradient with the input left out
+  (every row the bias's gradient: :math:`\sum_n \delta_n` for :math:`X^\top\delta`) or
+  untransposed (:math:`X\delta`), from the reference's own gradients and intermediates.
+- :class:`LazyAlternatives`: worked out once, on the first failing comparison that asks.
+
+Each is a hypothesis: it is named only where it explains the student's array within the
+comparison's tolerance at every element.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import torch
+from torch.overrides import TorchFunctionMode
+
+__all__ = ["MAX_SINGLE", "ActivationDerivativeDropped", "LazyAlternatives",
+           "activation_alternatives", "dense_alternatives"]
+
+#: parameter name -> {text naming the slip: the gradient it would give}
+ByParameter = dict[str, dict[str, np.ndarray]]
+
+#: at most this many activation calls are each tested alone (one more autograd pass each)
+MAX_SINGLE = 6
+
+_F = torch.nn.functional
+#: the elementwise activations whose derivative can be left out, by torch function
+_ACTIVATIONS: dict[Any, str] = {
+    **{getattr(m, n): n for n in ("sigmoid", "tanh", "relu")
+       for m in (torch, torch.Tensor, _F)},
+    **{getattr(_F, n): n for n in ("leaky_relu", "elu", "selu", "celu", "gelu", "silu",
+                                   "mish", "softplus", "hardtanh", "relu6", "hardsigmoid",
+                                   "hardswish")},
+}
+
+
+class ActivationDerivativeDropped(TorchFunctionMode):
+    """Within it, the elementwise activation calls numbered in ``drop`` (0, 1, … in call
+    order) keep their value and lose their derivative; ``calls`` lists every activation
+    call's name in order (``drop`` empty: a plain run that counts them)."""
+
+    def __init__(self, drop: frozenset[int] = frozenset()) -> None:
+        super().__init__()
+        self.drop = drop
+        self.calls: list[str] = []
+
+    def __torch_function__(self, func: Any, types: Any, args: tuple = (),
+                           kwargs: Mapping[str, Any] | None = None) -> Any:
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        try:
+            name = _ACTIVATIONS.get(func)
+        except TypeError:  # an unhashable callable: no activation
+            name = None
+        z = args[0] if args else None
+        if (name is None or kwargs.get("inplace") or not isinstance(z, torch.Tensor)
+                or not isinstance(out, torch.Tensor) or out.shape != z.shape):
+            return out
+        k = len(self.calls)
+        self.calls.append(name)
+        if k not in self.drop:
+            return out
+        return out.detach() + (z - z.detach())  # f(z), with the derivative of z
+
+
+def _ordinal(k: int) -> str:
+    suffix = "th" if 10 <= k % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
+    return f"{k}{suffix}"
+
+
+def activation_alternatives(run: Callable[[], Mapping[str, Any]],
+                            max_single: int = MAX_SINGLE) -> ByParameter:
+    """The gradients ``run()`` (a torch reference's autograd, name -> array) gives with the
+    activations' derivatives left out: all of them, then each alone (when there are 2 to
+    ``max_single`` activation calls); ``{}`` when ``run`` calls no activation.
+
+    ``run`` is called once to count the activation calls, then once per hypothesis: it
+    must give the same gradients each time (a fresh copy of a network with running
+    statistics, dropout's masks from the same random state)."""
+    probe = ActivationDerivativeDropped()
+    with probe:
+        run()
+    names = probe.calls
+    n = len(names)
+    if n == 0:
+        return {}
+    which = ", ".join(names)
+    hypotheses = [(frozenset(range(n)),
+                   f"the gradient with every activation's derivative f'(z) left out "
+                   f"({which}: the backward passes the upstream gradient through the "
+                   f"activation{'s' * (n > 1)} unchanged)")]
+    if 1 < n <= max_single:
+        hypotheses += [(frozenset({k}),
+                        f"the gradient with the derivative f'(z) of the {_ordinal(k + 1)} "
+                        f"of {n} activations ({names[k]}{', the last' * (k == n - 1)}) left "
+                        f"out (its {names[k]}'(z) never multiplied in?)") for k in range(n)]
+    out: ByParameter = {}
+    for drop, text in hypotheses:
+        with ActivationDerivativeDropped(drop):
+            grads = run()
+        for key, g in grads.items():
+            out.setdefault(key, {})[text] = np.asarray(g, dtype=np.float64)
+    return out
+
+
+def dense_alternatives(params: Mapping[str, Any], grads: Mapping[str, Any],
+                       trace: Mapping[str, Any] | None = None,
+                       X: Any = None) -> ByParameter:
+    r"""A dense network's (``W1, b1, …`` in (in, out) layout) weight gradients under two
+    slips, from the true ``grads``: the input left out (every row of ``dW`` the true
+    ``db``: :math:`\sum_n \delta_n` where :math:`X^\top\delta` belongs), and, with the
+    reference's ``trace`` (``a1, …, dJ/dz1, …``) and the input ``X``, :math:`X\delta` for
+    :math:`X^\top\delta` (a batch as large as the layer's input)."""
+    out: ByParameter = {}
+    trace = trace or {}
+    for key in params:
+        if not (key.startswith("W") and key[1:].isdigit()):
+            continue
+        l, shape = int(key[1:]), np.shape(params[key])
+        db = grads.get(f"b{l}")
+        if db is not None and len(shape) == 2 and np.shape(db) == shape[1:]:
+            out.setdefault(key, {})[
+                "every row the true bias gradient db (the input x left out of "
+                "x.T @ delta?)"] = np.broadcast_to(np.asarray(db, np.float64), shape).copy()
+        a = X if l == 1 else trace.get(f"a{l - 1}")
+        delta = trace.get(f"dJ/dz{l}")
+        if a is not None and delta is not None and np.ndim(a) == np.ndim(delta) == 2 and (
+                np.shape(a)[1] == np.shape(delta)[0]) and (
+                (np.shape(a)[0], np.shape(delta)[1]) == shape):
+            out.setdefault(key, {})["x @ delta, where x.T @ delta belongs (the input not "
+                                    "transposed)"] = (np.asarray(a, np.float64)
+                                                      @ np.asarray(delta, np.float64))
+    return out
+
+
+class LazyAlternatives:
+    """``compute()`` (parameter -> {text: gradient}) run once, when a failing comparison
+    first asks (:meth:`of`). A hypothesis that cannot be worked out (a reference that
+    cannot be copied or rerun) is no hypothesis: ``{}``."""
+
+    def __init__(self, compute: Callable[[], ByParameter]) -> None:
+        self._compute = compute
+        self._value: ByParameter | None = None
+
+    def __call__(self) -> ByParameter:
+        if self._value is None:
+            try:
+                self._value = self._compute()
+            # the diagnosis is an aid: whatever stops a rerun of the reference leaves the
+            # verdict as it is, only without these hypotheses
+            except Exception:  # noqa: BLE001
+                self._value = {}
+            self._value = {k: {t: a for t, a in v.items() if np.all(np.isfinite(a))}
+                           for k, v in self._value.items()}
+        return self._value
+
+    def of(self, name: str) -> Callable[[], Mapping[str, np.ndarray]]:
+        """The hypotheses for ``name``'s gradient, worked out when first called."""
+        return lambda: self().get(name, {})
+
