@@ -29,14 +29,22 @@ import numpy as np
 import torch
 from torch.overrides import TorchFunctionMode
 
-__all__ = ["MAX_SINGLE", "ActivationDerivativeDropped", "LazyAlternatives",
-           "activation_alternatives", "dense_alternatives"]
+__all__ = ["MAX_SINGLE", "PASSED_THROUGH", "SOFTMAX_DIAGONAL", "ActivationDerivativeDropped",
+           "LazyAlternatives", "activation_alternatives", "dense_alternatives"]
 
 #: parameter name -> {text naming the slip: the gradient it would give}
 ByParameter = dict[str, dict[str, np.ndarray]]
 
 #: at most this many activation calls are each tested alone (one more autograd pass each)
 MAX_SINGLE = 6
+
+#: the words of the hypothesis that a layer's or an activation's backward returned its
+#: upstream gradient (what the layer runner and the activation comparison offer)
+PASSED_THROUGH = ("the upstream gradient passed through unchanged (the layer's own "
+                  "derivative, an activation's f'(z), never multiplied in?)")
+#: the words of the hypothesis that a softmax's backward kept its Jacobian's diagonal only
+SOFTMAX_DIAGONAL = ("g * s * (1 - s), the diagonal of the softmax's Jacobian only (the "
+                    "backward taken as elementwise, the -s_i s_k terms dropped?)")
 
 _F = torch.nn.functional
 #: the elementwise activations whose derivative can be left out, by torch function

@@ -22,6 +22,7 @@ import torch
 import reference
 from comparisons.cases.data import KINK_MARGIN
 from comparisons.cases.registry import ComponentCase
+from comparisons.core.alternatives import PASSED_THROUGH, SOFTMAX_DIAGONAL
 from comparisons.core.compare import compare_arrays
 from comparisons.core.device import torch_device
 from comparisons.core.oracles import (
@@ -119,9 +120,16 @@ def compare_activation(act: Any, z: np.ndarray, *, torch_fn: Callable | None = N
     out_t = fn(zt)
     (vjp_t,) = torch.autograd.grad(out_t, zt, torch.from_numpy(g).to(dev), allow_unused=True)
     vjp_t = torch.zeros_like(zt) if vjp_t is None else vjp_t
-    rows = [("torch", compare_arrays(act.forward(z), _np(out_t), tol, "forward")),
-            ("torch", compare_arrays(act.backward(z, g), _np(vjp_t), tol, "backward"))]
     elementwise = getattr(act, "elementwise", True) and hasattr(act, "derivative")
+    # the backward's slips: the derivative never multiplied in; a softmax's Jacobian taken
+    # as its diagonal
+    slips = {PASSED_THROUGH: g}
+    if name == "softmax":
+        s = _np(out_t)
+        slips[SOFTMAX_DIAGONAL] = g * s * (1 - s)
+    rows = [("torch", compare_arrays(act.forward(z), _np(out_t), tol, "forward")),
+            ("torch", compare_arrays(act.backward(z, g), _np(vjp_t), tol, "backward",
+                                     slips))]
     if elementwise:
         d1_t, d2_t = _torch_derivatives(fn, z, dev)
         rows.append(("torch", compare_arrays(act.derivative(z), d1_t, tol, "derivative")))

@@ -33,7 +33,7 @@ import pandas as pd
 import torch
 
 from comparisons.cases.info import LAYER_ORACLES
-from comparisons.core.alternatives import LazyAlternatives
+from comparisons.core.alternatives import PASSED_THROUGH, LazyAlternatives
 from comparisons.core.compare import Comparison, compare_arrays
 from comparisons.core.device import seed_torch
 from comparisons.core.oracles import finite_difference_gradients, taylor_rows
@@ -217,11 +217,6 @@ def compare_layer(layer: Any, inputs: Any, *, oracles: Iterable[str] = LAYER_ORA
                                          oracles, info, seed, slips))
         _restore(layer.buffers, buffers_after)
     return with_status(rows, name)
-
-
-#: the words of the hypothesis that a layer's backward returned its upstream gradient
-PASSED_THROUGH = ("the upstream gradient passed through unchanged (the layer's own "
-                  "derivative, an activation's f'(z), never multiplied in?)")
 
 
 def _slip_hypotheses(layer: Any, inputs: tuple, dout: Any, grads: dict[str, np.ndarray],

@@ -11,8 +11,9 @@ failing rows into readable messages.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,11 @@ import torch
 from comparisons.cases.data import case_data
 from comparisons.cases.info import NETWORK_ORACLES
 from comparisons.cases.registry import SKIPPED, Case
+from comparisons.core.alternatives import (
+    LazyAlternatives,
+    activation_alternatives,
+    dense_alternatives,
+)
 from comparisons.core.batched import mlp_batched_loss
 from comparisons.core.compare import Comparison, compare_arrays
 from comparisons.core.device import torch_device
@@ -96,6 +102,53 @@ class _Shadow:
             return out, None
 
 
+def _parts(obj: Any) -> list[Any]:
+    """``obj`` and the objects it holds directly (a reference wrapping a torch twin)."""
+    return [obj, *[v for v in getattr(obj, "__dict__", {}).values()
+                   if isinstance(v, torch.nn.Module) or hasattr(v, "intermediates")]]
+
+
+@contextlib.contextmanager
+def _kept(tnet: Any, rng_state: torch.Tensor) -> Iterator[None]:
+    """Rerun ``tnet`` from ``rng_state`` (dropout: the same masks) and leave it as it was:
+    its ``intermediates`` (the first divergence reads them) and its modules' buffers
+    (running statistics, compared after)."""
+    parts = _parts(tnet)
+    traces = [(p, p.intermediates) for p in parts if hasattr(p, "intermediates")]
+    buffers = [(b, b.detach().clone()) for p in parts if isinstance(p, torch.nn.Module)
+               for b in p.buffers()]
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.random.set_rng_state(rng_state)
+            yield
+    finally:
+        for p, trace in traces:
+            p.intermediates = trace
+        with torch.no_grad():
+            for b, saved in buffers:
+                b.copy_(saved)
+
+
+def _network_slips(net: Any, tnet: Any, X: np.ndarray, y: np.ndarray,
+                   rng_state: torch.Tensor, g: np.ndarray | None = None
+                   ) -> dict[str, dict[str, np.ndarray]]:
+    """The gradients of the slips that need the network's context
+    (:mod:`comparisons.core.alternatives`): the reference's with activation derivatives
+    left out, then a dense layer's weight gradient without its input or untransposed;
+    through the loss (``g`` None) or as the vector-Jacobian product with ``g``."""
+    def run() -> dict[str, np.ndarray]:
+        with _kept(tnet, rng_state):
+            return tnet.gradients(X, y)[1] if g is None else tnet.vjp(X, g)
+
+    slips = activation_alternatives(run)
+    with _kept(tnet, rng_state):
+        grads = tnet.gradients(X, y)[1] if g is None else tnet.vjp(X, g)
+        trace = dict(getattr(tnet, "intermediates", None) or {}) if g is None else {}
+    for key, texts in dense_alternatives(net.params, grads, trace, X).items():
+        slips.setdefault(key, {}).update(texts)
+    return slips
+
+
 def compare_network(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "custom",
                     oracles: Iterable[str] = NETWORK_ORACLES,
                     reference_net: Any = None, device: str = "cpu") -> list[dict[str, Any]]:
@@ -141,6 +194,10 @@ def compare_network(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "cust
     if "torch" in oracles or "vjp" in oracles:  # one torch twin serves both
         tnet = (reference_net if reference_net is not None
                 else MLPTwin.from_manual(net, torch_device(device)))
+    # the hypotheses of a failing row's diagnosis, from the twin rerun as it first ran
+    rng_state = torch.random.get_rng_state()
+    slips = LazyAlternatives(lambda: {} if tnet is None else _network_slips(
+        net, tnet, X, y, rng_state))
     # float32: the same twin in float64 (the same start, the same draws) measures torch's own
     # float32 rounding of each quantity (comparisons.core.tolerances.measured_tolerance)
     shadow = _Shadow(tnet, X, y) if tnet is not None and dtype == np.float32 else None
@@ -158,7 +215,7 @@ def compare_network(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "cust
         comps = [compare_arrays(loss_m, loss_t, measured_tolerance(
             tol, loss_t, exact and exact[0]), "loss")]
         comps += [compare_arrays(grads_m[k], grads_t[k], measured_tolerance(
-            tol, grads_t[k], exact and exact[1].get(k)), k) for k in net.params]
+            tol, grads_t[k], exact and exact[1].get(k)), k, slips.of(k)) for k in net.params]
         divergence = ""
         if not all(c.passed for c in comps):
             trace_t = getattr(tnet, "intermediates", {}) or {}
@@ -185,8 +242,11 @@ def compare_network(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "cust
             else:
                 vjp_t, exact = twin_v.vjp(X, g), None
             tol = tolerance_for(dtype, "torch")
+            slips_v = LazyAlternatives(lambda: _network_slips(net, twin_v, X, y,
+                                                              rng_state, g))
             emit("vjp", [compare_arrays(vjp_m[k], vjp_t[k], measured_tolerance(
-                tol, vjp_t[k], exact and exact.get(k)), k) for k in net.params])
+                tol, vjp_t[k], exact and exact.get(k)), k, slips_v.of(k))
+                for k in net.params])
     # the torch-free oracles need float64: a float32 network is checked through its
     # float64 twin when it offers one (astype), else in its own dtype
     twin = net if dtype == np.float64 or not hasattr(net, "astype") else net.astype(np.float64)
@@ -195,7 +255,8 @@ def compare_network(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "cust
     if "fd" in oracles:
         fd = finite_difference_gradients(lambda: twin.loss(X, y), twin.params, batched=batched)
         tol = tolerance_for(dtype, "fd")
-        emit("fd", [compare_arrays(grads_m[k], fd[k], tol, k) for k in net.params])
+        emit("fd", [compare_arrays(grads_m[k], fd[k], tol, k, slips.of(k))
+                    for k in net.params])
     if "taylor" in oracles:
         # on the float64 twin's own gradient: a float32 gradient's rounding would itself
         # leave a first-order remainder; the derivation is the same code in both dtypes

@@ -47,7 +47,7 @@ from comparisons.slips.components import (
 )
 from comparisons.teaching.lessons import Reference321
 from manual import MLP
-from manual.activations import Softmax, _sigmoid
+from manual.activations import Sigmoid, Softmax, _sigmoid
 from manual.layers import Dense
 from manual.lessons.network_321 import Network321, example_data, seed_network
 
@@ -60,6 +60,7 @@ __all__ = [
     "MSEWithoutMean",
     "Network321WithoutW46",
     "NeuronWithoutX",
+    "SigmoidDerivativeDropped",
     "ReLUOneAtZero",
     "Slip",
     "TanhNotSquared",
@@ -112,6 +113,19 @@ class Network321WithoutW46(Network321):
         d4 = d6 * _sigmoid(p) * _sigmoid(-p)  # should be d6 * w46 * sigma'(p)
         d5 = d6 * self.params["w56"] * _sigmoid(r) * _sigmoid(-r)
         return d4, d5
+
+
+class SigmoidDerivativeDropped(Sigmoid):
+    r"""Slip: :math:`\delta = \partial J/\partial a`, the factor :math:`\sigma'(z)` of
+    :math:`\delta = \partial J/\partial a \odot \sigma'(z)` never multiplied in.
+
+    The backward returns its upstream gradient unchanged: every layer below the sigmoid
+    gets a gradient as if the activation were the identity. Its forward and its
+    ``derivative`` stay right; only the chain rule's product is missing."""
+
+    def backward(self, z, grad_out):
+        super().backward(z, grad_out)  # the shape checks
+        return np.array(grad_out, copy=True)  # should be grad_out * sigma'(z)
 
 
 class DenseXDelta(Dense):
@@ -257,6 +271,21 @@ def _gallery() -> list[Slip]:
         return (compare_activation(act, _softmax_inputs(),
                                    case="gallery:softmax-backward-elementwise")
                 + compare_network(net, X, y, case="gallery:softmax-backward-elementwise"))
+
+    slips.append(Slip(
+        "sigmoid-derivative-dropped", "δ1 = ∂J/∂a1", "δ1 = ∂J/∂a1 ⊙ σ'(z1)",
+        "compare_network (torch, vjp, fd, taylor) + compare_activation",
+        # the sigmoid is the hidden layer's: W2, b2 see no sigma' and stay right; the
+        # activation's own backward is caught by torch (the derivative itself is right)
+        _pairs(both, ("W1", "b1")) | {("torch", "backward")},
+        lambda: compare_network(MLP([4, 5, 3], SigmoidDerivativeDropped(), "identity", "mse"),
+                                X, y, case="gallery:sigmoid-derivative-dropped")
+        + compare_activation(SigmoidDerivativeDropped(), np.linspace(-4, 4, 9),
+                             case="gallery:sigmoid-derivative-dropped"),
+        lambda: compare_network(MLP([4, 5, 3], "sigmoid", "identity", "mse"), X, y,
+                                case="gallery:sigmoid-derivative-dropped")
+        + compare_activation("sigmoid", np.linspace(-4, 4, 9),
+                             case="gallery:sigmoid-derivative-dropped")))
 
     slips.append(Slip(
         "softmax-backward-elementwise", "∂L/∂z = g ⊙ s(1 − s)", "∂L/∂z = s ⊙ (g − Σ g·s)",
