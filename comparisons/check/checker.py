@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from comparisons.core.alternatives import PASSED_THROUGH, LazyAlternatives, activation_alternatives
 from comparisons.core.compare import compare_arrays, describe
 from comparisons.core.oracles import finite_difference_gradients, taylor_rows
 from comparisons.core.tolerances import FD_STEP, measured_tolerance, tolerance_for
@@ -606,6 +607,9 @@ class _Run:
     loss: float = 0.0  # the student's loss at params
     mine: dict[tuple, np.ndarray] = field(default_factory=dict)  # the student's gradients
     kinks: dict[tuple, np.ndarray] = field(default_factory=dict)  # masks, where fd found any
+    #: the reference's gradients under the slips that need its context (the activations'
+    #: derivatives left out), worked out on the first failing row that asks
+    slips: LazyAlternatives | None = None
 
     def __post_init__(self) -> None:
         self.valid = [leaf for leaf in self.leaves if not leaf.problem]
@@ -714,6 +718,7 @@ def _torch_stage(run: _Run) -> None:
     except StudentCodeError as e:
         run.fail("torch", "loss", str(e))
         return
+    run.slips = LazyAlternatives(lambda: _reference_slips(run))
     exact = _reference_float64(run) if any(
         leaf.array.dtype == np.float32 for leaf in run.valid) else None
     dtype = run.info["dtype"]
@@ -727,7 +732,24 @@ def _torch_stage(run: _Run) -> None:
                                      grads_t[leaf.path], exact and exact[1].get(leaf.path))
             run.compare("torch", leaf, compare_arrays(
                 run.mine[leaf.path].astype(leaf.array.dtype), grads_t[leaf.path], tol,
-                leaf.name))
+                leaf.name, run.slips.of(leaf.name)))
+
+
+def _reference_slips(run: _Run) -> dict[str, dict[str, np.ndarray]]:
+    """The reference's gradients with its activations' derivatives left out
+    (:func:`comparisons.core.alternatives.activation_alternatives`), by leaf name."""
+    assert run.reference is not None  # called from the "torch" stage alone
+
+    def grads() -> dict[str, np.ndarray]:
+        tensors: dict[tuple, torch.Tensor] = {}
+        tparams = _to_torch(run.params, {leaf.path: run.saved[leaf.path]
+                                         for leaf in run.valid}, tensors)
+        loss = _torch_scalar(run.reference(tparams), "reference(params)")
+        order = [leaf for leaf in run.valid if leaf.path in tensors]
+        found = _autograd([loss], [tensors[leaf.path] for leaf in order], None,
+                          "reference(params)")
+        return {leaf.name: g for leaf, g in zip(order, found)}
+    return activation_alternatives(grads)
 
 
 def _reference_float64(run: _Run) -> tuple[np.ndarray, dict[tuple, np.ndarray]] | None:
@@ -834,7 +856,8 @@ def _fd_stage(run: _Run, live: list[_Leaf]) -> None:
         if mask.any():
             run.kinks[leaf.path] = mask
             ref = np.where(mask, mine, ref)  # judged by torch only
-        row = run.compare("fd", leaf, compare_arrays(mine, ref, tol, leaf.name))
+        row = run.compare("fd", leaf, compare_arrays(
+            mine, ref, tol, leaf.name, None if run.slips is None else run.slips.of(leaf.name)))
         if mask.any():
             _add_note(row, _kink_note(mask, sides, run.reference is not None))
 
@@ -1149,11 +1172,20 @@ class _Pair:
         self.rows.append(_row(self.info, oracle, parameter, note))
 
     def compare(self, oracle: str, actual: Any, expected: Any, name: str,
-                exact: Any = None) -> None:
-        """A comparison row; ``exact``: the reference in float64, for a float32 check."""
+                exact: Any = None, slips: Any = None) -> None:
+        """A comparison row; ``exact``: the reference in float64, for a float32 check;
+        ``slips``: the gradients of slips to test on a failure (text -> array)."""
         tol = measured_tolerance(tolerance_for(self.dtype, oracle), expected, exact)
         self.rows.append(_comparison_row(self.info, oracle,
-                                         compare_arrays(actual, expected, tol, name)))
+                                         compare_arrays(actual, expected, tol, name, slips)))
+
+    def slips(self, i: int, douts: list[np.ndarray]) -> dict[str, np.ndarray]:
+        """The slips of input ``i``'s gradient that need the pair's context: the upstream
+        gradient passed through unchanged (one float input, one output of its shape)."""
+        if len(self.floats) == 1 and len(douts) == 1 and (
+                douts[0].shape == np.shape(self.inputs[i])):
+            return {PASSED_THROUGH: douts[0]}
+        return {}
 
     def run(self, values: Any = None, report: bool = False) -> tuple[list[np.ndarray], Any]:
         """The forward's outputs and cache on fresh copies of ``values`` (the inputs);
@@ -1266,7 +1298,7 @@ def _pair_torch(pair: _Pair, outs: list[np.ndarray], douts: list[np.ndarray],
                      exact=exact and exact[0][k])
     for j, (i, g) in enumerate(zip(pair.floats, vjp_t)):
         pair.compare("torch", mine[i].astype(pair.dtype), g, pair.names[i],
-                     exact=exact and exact[1][j])
+                     exact=exact and exact[1][j], slips=pair.slips(i, douts))
 
 
 def _pair_float64(pair: _Pair, douts: list[np.ndarray], grads: bool
@@ -1305,7 +1337,8 @@ def _pair_fd(pair: _Pair, douts: list[np.ndarray], mine: dict[int, np.ndarray]) 
         pair.fail("fd", "out", f"during the finite-difference sweep, {e}")
         return
     for i in pair.floats:
-        pair.compare("fd", mine[i], fd[pair.names[i]], pair.names[i])
+        pair.compare("fd", mine[i], fd[pair.names[i]], pair.names[i],
+                     slips=pair.slips(i, douts))
 
 
 def _check_layer_object(layer: Any, x: Any, reference: Any, *, oracles, seed, case,

@@ -94,8 +94,8 @@ def _ordinal(k: int) -> str:
 def activation_alternatives(run: Callable[[], Mapping[str, Any]],
                             max_single: int = MAX_SINGLE) -> ByParameter:
     """The gradients ``run()`` (a torch reference's autograd, name -> array) gives with the
-    activations' derivatives left out: all of them, then each alone (when there are 2 to
-    ``max_single`` activation calls); ``{}`` when ``run`` calls no activation.
+    activations' derivatives left out: each alone (when there are 2 to ``max_single``
+    activation calls), then all of them; ``{}`` when ``run`` calls no activation.
 
     ``run`` is called once to count the activation calls, then once per hypothesis: it
     must give the same gradients each time (a fresh copy of a network with running
@@ -108,15 +108,17 @@ def activation_alternatives(run: Callable[[], Mapping[str, Any]],
     if n == 0:
         return {}
     which = ", ".join(names)
-    hypotheses = [(frozenset(range(n)),
-                   f"the gradient with every activation's derivative f'(z) left out "
-                   f"({which}: the backward passes the upstream gradient through the "
-                   f"activation{'s' * (n > 1)} unchanged)")]
-    if 1 < n <= max_single:
-        hypotheses += [(frozenset({k}),
-                        f"the gradient with the derivative f'(z) of the {_ordinal(k + 1)} "
-                        f"of {n} activations ({names[k]}{', the last' * (k == n - 1)}) left "
-                        f"out (its {names[k]}'(z) never multiplied in?)") for k in range(n)]
+    # each alone first: where two hypotheses give the same array (an output layer's
+    # weights, which no hidden derivative reaches), the narrower one is named
+    hypotheses = [(frozenset({k}),
+                   f"the gradient with the derivative f'(z) of the {_ordinal(k + 1)} of {n} "
+                   f"activations ({names[k]}{', the last' * (k == n - 1)}) left out (its "
+                   f"{names[k]}'(z) never multiplied in?)")
+                  for k in range(n) if 1 < n <= max_single]
+    hypotheses.append((frozenset(range(n)),
+                       f"the gradient with every activation's derivative f'(z) left out "
+                       f"({which}: the backward passes the upstream gradient through the "
+                       f"activation{'s' * (n > 1)} unchanged)"))
     out: ByParameter = {}
     for drop, text in hypotheses:
         with ActivationDerivativeDropped(drop):
