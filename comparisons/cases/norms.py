@@ -34,6 +34,7 @@ from comparisons.slips.norms import (
     EmbeddingOverwritesRepeats,
     LayerNormWrongAxis,
     embedding_overwrite,
+    statistics_held_constant,
 )
 from comparisons.twins.layers import dropout_sync
 from manual.layers import BatchNorm1d, BatchNorm2d, Dropout, Embedding, GroupNorm, LayerNorm
@@ -192,15 +193,16 @@ def _bn_network(arch: str, spec: tuple, shape: tuple[int, ...]) -> tuple[Network
 
 #: the normalisation, dropout and embedding layers
 NORM_LAYERS: list[LayerInfo] = [
-    LayerInfo(BatchNorm1d, cases=tuple(_BATCHNORM1D), controls=_controls(BatchNorm1d)),
-    LayerInfo(BatchNorm2d, cases=tuple(_BATCHNORM2D),
+    LayerInfo(BatchNorm1d, cases=tuple(_BATCHNORM1D), controls=_controls(BatchNorm1d),
+              slips=statistics_held_constant),
+    LayerInfo(BatchNorm2d, cases=tuple(_BATCHNORM2D), slips=statistics_held_constant,
               networks=_bn_network("cnn-bn", cnn(True), (6, 1, 8, 8))
               + _bn_network("depthwise-separable-bn", depthwise_separable(True), (4, 3, 6, 6)),
               benchmarks=(workloads.forward_backward("BatchNorm2d(32)", BatchNorm2d,
                                                      {"num_features": 32},
                                                      (64, 32, 32, 32)),)),
     LayerInfo(LayerNorm, cases=tuple(_LAYERNORM), networks=tuple(_NETWORKS),
-              controls=_controls(LayerNorm)),
+              controls=_controls(LayerNorm), slips=statistics_held_constant),
     LayerInfo(GroupNorm, cases=tuple(_GROUPNORM)),
     LayerInfo(Dropout, sync=dropout_sync, cases=tuple(_DROPOUT),
               controls=_controls(Dropout)),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from comparisons.cases.info import LayerControl, LayerInfo, fails, layer_cases
 from comparisons.slips.reach import (PReLUSlopeGradNotSummed, ReflectionPadGradCropped,
-                                     RMSNormDirectTermOnly)
+                                     RMSNormDirectTermOnly, padding_cropped, rms_held_constant)
 from manual.layers import (GLU, AdaptiveMaxPool2d, AvgPool1d, Bilinear, PReLU,
                            ReflectionPad2d, RMSNorm, Upsample, ZeroPad2d)
 
@@ -63,7 +63,7 @@ REACH_LAYERS: list[LayerInfo] = [
     LayerInfo(ReflectionPad2d, cases=tuple(_REFLECT), controls=(LayerControl(
         "reflection padding's backward cropped like zero padding's: the mirrored "
         "gradients not added back", ReflectionPadGradCropped, _REFLECT[0],
-        fails(("torch", "fd", "taylor"), ("grad_input",))),)),
+        fails(("torch", "fd", "taylor"), ("grad_input",))),), slips=padding_cropped),
     LayerInfo(PReLU, cases=tuple(_PRELU), controls=(LayerControl(
         "PReLU's slope gradient from the first sample only: the sum over the batch "
         "forgotten", PReLUSlopeGradNotSummed, _PRELU[0],
@@ -72,7 +72,7 @@ REACH_LAYERS: list[LayerInfo] = [
     LayerInfo(RMSNorm, cases=tuple(_RMSNORM), controls=(LayerControl(
         "RMSNorm's backward with the root mean square held constant: the direct term "
         "alone", RMSNormDirectTermOnly, _RMSNORM[0],
-        fails(("torch", "fd", "taylor"), ("grad_input",))),)),
+        fails(("torch", "fd", "taylor"), ("grad_input",))),), slips=rms_held_constant),
     LayerInfo(Bilinear, cases=tuple(_BILINEAR)),
     LayerInfo(Upsample, cases=tuple(_UPSAMPLE)),
     LayerInfo(AvgPool1d, cases=tuple(_AVGPOOL1D)),

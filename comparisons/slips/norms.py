@@ -13,7 +13,8 @@ from manual.layers.dropout import dropout_backward
 from manual.layers.normalization import normalize_forward
 
 __all__ = ["BatchNormConstantStatistics", "DropoutBackwardNotRescaled",
-           "EmbeddingOverwritesRepeats", "LayerNormWrongAxis", "embedding_overwrite"]
+           "EmbeddingOverwritesRepeats", "LayerNormWrongAxis", "embedding_overwrite",
+           "statistics_held_constant"]
 
 
 class BatchNormConstantStatistics(BatchNorm1d):
@@ -102,3 +103,32 @@ def embedding_overwrite(layer: Any, inputs: tuple, dout: Any,
     if layer.padding_idx is not None:
         alt[layer.padding_idx] = 0.0
     return {"weight": {OVERWRITE: alt}}
+
+
+#: the words of :func:`statistics_held_constant`'s hypothesis
+CONSTANT_STATISTICS = ("gamma * dout / std, the direct term alone (the mean and the variance "
+                       "treated as constants: the paths through them missing?)")
+
+
+def statistics_held_constant(layer: Any, inputs: tuple, dout: Any,
+                             grads: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
+    r"""The input gradient of a batch or layer norm whose backward treats the statistics
+    as constants, :math:`\gamma\,g/\sqrt{\sigma^2+\epsilon}`, with :math:`\sigma^2` the
+    biased variance of the input over the normalised axes (the record's hypothesis for
+    :func:`comparisons.core.diagnosis.likely_slip`; none for a batch norm using its
+    running statistics, which are constants)."""
+    x = np.asarray(inputs[0], dtype=np.float64)
+    if not isinstance(dout, np.ndarray) or x.size == 0 or dout.shape != x.shape:
+        return {}
+    gamma: Any = layer.params.get("weight")
+    if isinstance(layer, LayerNorm):
+        axes = tuple(range(x.ndim - len(layer.normalized_shape), x.ndim))
+    elif not (layer.training or not layer.track_running_stats):
+        return {}  # eval-mode batch norm: the running statistics are constants, rightly
+    else:  # batch norm in train mode: every axis but the channels'
+        axes = tuple(a for a in range(x.ndim) if a != 1)
+        if gamma is not None:
+            gamma = np.reshape(gamma, [-1 if a == 1 else 1 for a in range(x.ndim)])
+    var = x.var(axis=axes, keepdims=True)
+    direct = np.asarray(dout, np.float64) / np.sqrt(var + layer.eps)
+    return {"grad_input": {CONSTANT_STATISTICS: direct if gamma is None else direct * gamma}}

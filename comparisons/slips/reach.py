@@ -10,7 +10,8 @@ import numpy as np
 
 from manual.layers import PReLU, ReflectionPad2d, RMSNorm
 
-__all__ = ["PReLUSlopeGradNotSummed", "ReflectionPadGradCropped", "RMSNormDirectTermOnly"]
+__all__ = ["PReLUSlopeGradNotSummed", "ReflectionPadGradCropped", "RMSNormDirectTermOnly",
+           "padding_cropped", "rms_held_constant"]
 
 
 class ReflectionPadGradCropped(ReflectionPad2d):
@@ -48,3 +49,36 @@ class PReLUSlopeGradNotSummed(PReLU):
         axes = tuple(i for i in range(contrib.ndim) if i != 1 or self.num_parameters == 1)
         self.grads["weight"] = np.asarray(contrib.sum(axis=axes)).reshape(-1).astype(x.dtype)
         return dx
+
+
+def padding_cropped(layer: Any, inputs: tuple, dout: Any,
+                    grads: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
+    """The input gradient of a reflection (or replication) padding whose backward crops
+    the upstream gradient to the input's window, as zero padding's does (the record's
+    hypothesis for :func:`comparisons.core.diagnosis.likely_slip`)."""
+    if not isinstance(dout, np.ndarray):
+        return {}
+    left, right, top, bottom = layer.padding
+    H, W = dout.shape[-2] - top - bottom, dout.shape[-1] - left - right
+    return {"grad_input": {
+        "dout cropped to the input's window, as zero padding's backward (the mirrored "
+        "positions' gradients not added back?)": dout[..., top:top + H, left:left + W]}}
+
+
+def rms_held_constant(layer: Any, inputs: tuple, dout: Any,
+                      grads: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
+    r"""RMSNorm's input gradient with the root mean square treated as a constant,
+    :math:`\gamma\,g\,r` (the record's hypothesis for
+    :func:`comparisons.core.diagnosis.likely_slip`)."""
+    x = np.asarray(inputs[0])
+    if not isinstance(dout, np.ndarray) or x.size == 0 or dout.shape != x.shape:
+        return {}
+    axes = tuple(range(x.ndim - len(layer.normalized_shape), x.ndim))
+    eps = float(np.finfo(x.dtype).eps) if layer.eps is None else layer.eps
+    x = x.astype(np.float64)
+    r = 1 / np.sqrt(np.mean(x * x, axis=axes, keepdims=True) + eps)
+    gamma = layer.params.get("weight")
+    direct = np.asarray(dout, np.float64) * r
+    return {"grad_input": {
+        "gamma * dout / rms, the direct term alone (the root mean square treated as a "
+        "constant: the path through it missing?)": direct if gamma is None else direct * gamma}}
