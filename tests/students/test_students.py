@@ -67,6 +67,11 @@ def test_cs231n_relu_mask_forgotten_is_named(reg, rng):
     failing = {(r["oracle"], r["parameter"]) for r in rows if r["status"] == "fail"}
     # the loss and the second layer are right; W1 and b1 fail against every oracle
     assert failing == {(o, p) for o in ("torch", "fd", "taylor") for p in ("W1", "b1")}
+    # and the slip is named: the ReLU's derivative (its mask) never multiplied in
+    for r in rows:
+        if r["oracle"] in ("torch", "fd") and r["status"] == "fail":
+            assert (f"likely slip: your d{r['parameter']} is the gradient with every "
+                    f"activation's derivative f'(z) left out (relu") in r["note"], r
     with pytest.raises(AssertionError, match=r"(?m)^check \[torch\] W1: \d+ of 40 elements "
                                              r"beyond tolerance; worst element \(\d, \d\)"):
         assert_gradients_match(lambda: net.loss(X, y, reg=reg), net.params,
@@ -122,6 +127,11 @@ def test_nielsen_sigma_prime_dropped_is_named(lmbda, rng):
     rows = check_gradients(mine, live, nielsen_reference(data, lmbda))
     failing = {(r["oracle"], r["parameter"]) for r in rows if r["status"] == "fail"}
     assert failing == NIELSEN_PARAMS  # the output error feeds every layer; the loss is right
+    # the slip is named: the output layer's sigma'(z) (the last activation's) left out
+    for r in rows:
+        if r["oracle"] in ("torch", "fd") and r["status"] == "fail":
+            assert ("the gradient with the derivative f'(z) of the 2nd of 2 activations "
+                    "(sigmoid, the last) left out") in r["note"], r
     worst = next(r for r in rows if (r["oracle"], r["parameter"]) == ("fd", "biases[1]"))
     assert worst["worst_index"].startswith("(") and worst["worst_index"].endswith(", 0)")
 
@@ -208,6 +218,9 @@ def test_karpathy_wrong_dW2_fails_naming_W2_only():
     assert failing == {("torch", "W2"), ("fd", "W2"), ("taylor", "W2")}
     worst = next(r for r in rows if (r["oracle"], r["parameter"]) == ("fd", "W2"))
     assert worst["shape"] == "4x6" and worst["worst_index"].count(",") == 1  # (hidden, vocab)
+    # the pre-activation where the activation belongs: no hypothesis offers that product,
+    # so no slip is named (never a wrong one)
+    assert not [r for r in rows if "likely slip" in str(r["note"])]
 
 
 def test_a_reference_with_other_conventions_is_named_not_the_student():
