@@ -32,7 +32,8 @@ def test_correct_counterpart_passes(slip):
 def test_gallery_covers_the_classic_slips():
     assert [s.id for s in GALLERY] == [
         "sigmoid-exponent-sign", "neuron-dw-without-x", "w14-without-w46",
-        "tanh-derivative-not-squared", "softmax-backward-elementwise", "mean-forgotten",
+        "tanh-derivative-not-squared", "sigmoid-derivative-dropped",
+        "softmax-backward-elementwise", "mean-forgotten",
         "relu-derivative-at-zero", "x-delta-instead-of-xT-delta"]
     for s in GALLERY:
         assert s.slip and s.right and s.slip != s.right
@@ -42,8 +43,8 @@ def test_every_broken_variant_names_its_slip():
     import comparisons.teaching.gallery as g
 
     for cls in (g.FlippedExponentSigmoid, g.DenseWithoutInput, g.Network321WithoutW46,
-                g.TanhNotSquared, g.ElementwiseSoftmax, g.MSEWithoutMean, g.ReLUOneAtZero,
-                g.DenseXDelta):
+                g.TanhNotSquared, g.SigmoidDerivativeDropped, g.ElementwiseSoftmax,
+                g.MSEWithoutMean, g.ReLUOneAtZero, g.DenseXDelta):
         assert cls.__doc__.strip().startswith("Slip:"), cls.__name__
 
 
@@ -85,7 +86,7 @@ def test_gallery_command(capsys):
 
     assert main([]) == 0
     out = capsys.readouterr().out
-    assert "8 slips, 8 caught exactly where expected, 8 controls pass" in out
+    assert "9 slips, 9 caught exactly where expected, 9 controls pass" in out
 
 
 def test_gallery_lists_the_layer_controls(capsys):

@@ -738,13 +738,14 @@ def _torch_stage(run: _Run) -> None:
 def _reference_slips(run: _Run) -> dict[str, dict[str, np.ndarray]]:
     """The reference's gradients with its activations' derivatives left out
     (:func:`comparisons.core.alternatives.activation_alternatives`), by leaf name."""
-    assert run.reference is not None  # called from the "torch" stage alone
+    reference = run.reference
+    assert reference is not None  # called from the "torch" stage alone
 
     def grads() -> dict[str, np.ndarray]:
         tensors: dict[tuple, torch.Tensor] = {}
         tparams = _to_torch(run.params, {leaf.path: run.saved[leaf.path]
                                          for leaf in run.valid}, tensors)
-        loss = _torch_scalar(run.reference(tparams), "reference(params)")
+        loss = _torch_scalar(reference(tparams), "reference(params)")
         order = [leaf for leaf in run.valid if leaf.path in tensors]
         found = _autograd([loss], [tensors[leaf.path] for leaf in order], None,
                           "reference(params)")
