@@ -308,6 +308,27 @@ def _xavier_uniform(rng: np.random.Generator, shape: tuple[int, int],
     return uniform_init(rng, math.sqrt(6.0 / (shape[0] + shape[1])), shape, dtype)
 
 
+def _xavier_normal(rng: np.random.Generator, shape: tuple[int, ...],
+                   dtype: np.dtype) -> np.ndarray:
+    r"""torch's ``xavier_normal_``: :math:`\mathcal N(0, 2/(\text{fan\_in}+\text{fan\_out}))`,
+    with torch's fans of a tensor of 3 or more dimensions: ``fan_in`` = ``shape[1]`` times
+    the receptive field :math:`\prod` ``shape[2:]``, ``fan_out`` = ``shape[0]`` times it
+    (for ``bias_k`` (1, 1, E): both E, so the standard deviation is :math:`1/\sqrt E`).
+    Drawn in float64 and rounded, as :func:`~manual.layers.base.uniform_init`."""
+    receptive = math.prod(shape[2:])
+    fan_in, fan_out = shape[1] * receptive, shape[0] * receptive
+    return rng.normal(0.0, math.sqrt(2.0 / (fan_in + fan_out)), size=shape).astype(dtype)
+
+
+def appended_row_backward(dZ: np.ndarray, S: int) -> tuple[np.ndarray, np.ndarray]:
+    r"""Split the gradient of the projected keys (or values) with ``bias_k`` (``bias_v``)
+    appended, :math:`\partial L/\partial K'` (N, S + 1, E), into the keys' own (N, S, E)
+    and the bias's (1, 1, E). The bias row is one parameter broadcast to every sample,
+    :math:`K'_{n, S} = b_k`, so its gradient is the sum over the batch:
+    :math:`\partial L/\partial b_k = \sum_n \partial L/\partial K'_{n, S}`."""
+    return dZ[:, :S], dZ[:, S:].sum(axis=0, keepdims=True)
+
+
 class MultiheadAttention(Layer):
     r"""``nn.MultiheadAttention(embed_dim, num_heads, dropout=0.0, bias=True,
     add_bias_kv=False, add_zero_attn=False, kdim=None, vdim=None, batch_first=False)``.
@@ -348,6 +369,8 @@ class MultiheadAttention(Layer):
     #: control) replaces them on a subclass without copying the projections around them
     attention_forward = staticmethod(attention_forward)
     attention_backward = staticmethod(attention_backward)
+    #: the gradient of the appended bias_k/bias_v row (a negative control replaces it)
+    appended_row_backward = staticmethod(appended_row_backward)
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
                  add_bias_kv: bool = False, add_zero_attn: bool = False,
@@ -366,19 +389,17 @@ class MultiheadAttention(Layer):
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float, np.number)) \
                 or not 0.0 <= float(dropout) <= 1.0:
             raise ValueError(f"{owner}: dropout must be a number in [0, 1], got {dropout!r}")
-        for name, flag in (("add_bias_kv", add_bias_kv), ("add_zero_attn", add_zero_attn)):
-            if flag:
-                raise NotImplementedError(f"{owner}: {name}=True is not implemented (only the "
-                                          f"default {name}=False)")
         self.embed_dim, self.num_heads, self.head_dim = E, H, E // H
         self.kdim, self.vdim = kd, vd
         self.dropout = float(dropout)
         self.batch_first = bool(batch_first)
         self.bias = bool(bias)
+        self.add_bias_kv, self.add_zero_attn = bool(add_bias_kv), bool(add_zero_attn)
         self._qkv_same_embed_dim = kd == E and vd == E
         self.config = {"embed_dim": E, "num_heads": H, "dropout": self.dropout,
-                       "bias": self.bias, "add_bias_kv": False, "add_zero_attn": False,
-                       "kdim": kd, "vdim": vd, "batch_first": self.batch_first}
+                       "bias": self.bias, "add_bias_kv": self.add_bias_kv,
+                       "add_zero_attn": self.add_zero_attn, "kdim": kd, "vdim": vd,
+                       "batch_first": self.batch_first}
         self.dropout_mask: np.ndarray | None = None
         dt = layer_dtype(owner, dtype)
         self._rng = as_rng(rng)
@@ -390,6 +411,9 @@ class MultiheadAttention(Layer):
             self.params["v_proj_weight"] = _xavier_uniform(self._rng, (E, vd), dt)
         if self.bias:
             self.params["in_proj_bias"] = np.zeros(3 * E, dtype=dt)
+        if self.add_bias_kv:  # torch's order of named_parameters(): before out_proj's
+            self.params["bias_k"] = _xavier_normal(self._rng, (1, 1, E), dt)
+            self.params["bias_v"] = _xavier_normal(self._rng, (1, 1, E), dt)
         self.params["out_proj.weight"] = uniform_init(self._rng, 1 / math.sqrt(E), (E, E), dt)
         if self.bias:
             self.params["out_proj.bias"] = np.zeros(E, dtype=dt)
@@ -492,13 +516,17 @@ class MultiheadAttention(Layer):
             if not isinstance(flag, (bool, np.bool_)):
                 raise TypeError(f"{owner}: {name} must be a bool, got {flag!r}")
         q_in, k_in, v_in, batched = self._check_inputs(query, key, value)
-        N, L, _ = q_in.shape
+        N, L, E = q_in.shape
         S = k_in.shape[1]
         H, d = self.num_heads, self.head_dim
         if is_causal and attn_mask is None:
             raise ValueError(f"{owner}: is_causal=True is a hint that attn_mask is the causal "
                              f"mask and needs attn_mask (L, S) = {(L, S)}, got None")
         mask = self._merged_mask(attn_mask, key_padding_mask, N, L, S, batched)
+        # bias_k/bias_v and the zero key add columns that every query may attend to
+        extra = int(self.add_bias_kv) + int(self.add_zero_attn)
+        if mask is not None and extra:
+            mask = np.pad(mask, [(0, 0)] * (mask.ndim - 1) + [(0, extra)])  # pad with 0
         causal = False
         if is_causal and key_padding_mask is None and not need_weights:
             # torch then drops attn_mask and lets SDPA build the causal mask itself
@@ -509,15 +537,24 @@ class MultiheadAttention(Layer):
         Q = q_in @ wq.T + (0 if bq is None else bq)  # (N, L, E)
         K = k_in @ wk.T + (0 if bk is None else bk)  # (N, S, E)
         V = v_in @ wv.T + (0 if bv is None else bv)  # (N, S, E)
+        if self.add_bias_kv:  # one more key and value, the same for every sample
+            K = np.concatenate([K, np.broadcast_to(self.params["bias_k"], (N, 1, E))], axis=1)
+            V = np.concatenate([V, np.broadcast_to(self.params["bias_v"], (N, 1, E))], axis=1)
+        Sk = K.shape[1]  # S, or S + 1 with bias_k
         # split the features into heads: (N, L, E) -> (N, H, L, d)
         Qh = Q.reshape(N, L, H, d).transpose(0, 2, 1, 3)
-        Kh = K.reshape(N, S, H, d).transpose(0, 2, 1, 3)
-        Vh = V.reshape(N, S, H, d).transpose(0, 2, 1, 3)
+        Kh = K.reshape(N, Sk, H, d).transpose(0, 2, 1, 3)
+        Vh = V.reshape(N, Sk, H, d).transpose(0, 2, 1, 3)
+        if self.add_zero_attn:  # a zero key and value per head, after the projections
+            zero = np.zeros((N, H, 1, d), dtype=Kh.dtype)
+            Kh, Vh = np.concatenate([Kh, zero], axis=2), np.concatenate([Vh, zero], axis=2)
+        St = S + extra  # the keys attended to: the weights' last dimension
         p_drop = self.dropout if self.training else 0.0
         if p_drop > 0 and self.dropout_mask is not None \
-                and np.shape(self.dropout_mask) != (N, H, L, S):
+                and np.shape(self.dropout_mask) != (N, H, L, St):
             raise ValueError(f"{owner}: dropout_mask must be (N, num_heads, L, S) = "
-                             f"{(N, H, L, S)}, got shape {np.shape(self.dropout_mask)}")
+                             f"{(N, H, L, St)} (S counting bias_k and the zero key), got "
+                             f"shape {np.shape(self.dropout_mask)}")
         # need_weights: torch's explicit softmax (NaN on a fully masked row); else SDPA (zeros)
         Oh, att = self.attention_forward(Qh, Kh, Vh, mask, p_drop, causal,
                                          dropout_mask=self.dropout_mask, rng=self._rng,
@@ -535,7 +572,7 @@ class MultiheadAttention(Layer):
                 weights = weights[0]
         out = Y if (self.batch_first or not batched) else np.swapaxes(Y, 0, 1)
         out = out if batched else out[0]
-        self._cache = {"q_in": q_in, "k_in": k_in, "v_in": v_in, "O": O, "att": att,
+        self._cache = {"q_in": q_in, "k_in": k_in, "v_in": v_in, "O": O, "att": att, "S": S,
                        "batched": batched, "average": average_attn_weights,
                        "need_weights": need_weights}
         self._out_shape = out.shape
@@ -583,9 +620,14 @@ class MultiheadAttention(Layer):
         dOh = dO.reshape(N, L, H, d).transpose(0, 2, 1, 3)  # (N, H, L, d)
         dQh, dKh, dVh = self.attention_backward(dOh, c["att"], dP)
         dQ = dQh.transpose(0, 2, 1, 3).reshape(N, L, E)  # heads merged back: (N, L, E)
-        S = dKh.shape[2]
-        dK = dKh.transpose(0, 2, 1, 3).reshape(N, S, E)
-        dV = dVh.transpose(0, 2, 1, 3).reshape(N, S, E)
+        if self.add_zero_attn:  # the zero key and value are constants: their gradient ends
+            dKh, dVh = dKh[:, :, :-1], dVh[:, :, :-1]
+        Sk = dKh.shape[2]  # S, or S + 1 with bias_k
+        dK = dKh.transpose(0, 2, 1, 3).reshape(N, Sk, E)
+        dV = dVh.transpose(0, 2, 1, 3).reshape(N, Sk, E)
+        if self.add_bias_kv:  # the appended row's gradient goes to bias_k/bias_v
+            dK, grads["bias_k"] = self.appended_row_backward(dK, c["S"])
+            dV, grads["bias_v"] = self.appended_row_backward(dV, c["S"])
 
         wq, wk, wv = self._proj_weights()
         dwq, dwk, dwv = (dZ.reshape(-1, E).T @ x.reshape(-1, x.shape[-1])  # (E, in)
