@@ -324,8 +324,8 @@ def appended_row_backward(dZ: np.ndarray, S: int) -> tuple[np.ndarray, np.ndarra
     r"""Split the gradient of the projected keys (or values) with ``bias_k`` (``bias_v``)
     appended, :math:`\partial L/\partial K'` (N, S + 1, E), into the keys' own (N, S, E)
     and the bias's (1, 1, E). The bias row is one parameter broadcast to every sample,
-    :math:`K'_{n, S} = b_k`, so its gradient is the sum over the batch:
-    :math:`\partial L/\partial b_k = \sum_n \partial L/\partial K'_{n, S}`."""
+    :math:`K'_{n, S} = \beta_k`, so its gradient is the sum over the batch:
+    :math:`\partial L/\partial \beta_k = \sum_n \partial L/\partial K'_{n, S}`."""
     return dZ[:, :S], dZ[:, S:].sum(axis=0, keepdims=True)
 
 
@@ -358,11 +358,37 @@ class MultiheadAttention(Layer):
     allowed**; float masks are added to the scores. Inputs are (L, N, E) (``batch_first``:
     (N, L, E)) or unbatched (L, E).
 
+    **Extra keys** (torch's ``F.multi_head_attention_forward``, in this order):
+
+    - ``add_bias_kv=True``: two parameters ``bias_k`` :math:`\beta_k` and ``bias_v``
+      :math:`\beta_v` (1, 1, E) are appended to every sample's projected keys and values,
+      after the in-projection, as one more key position: :math:`K' = [K;\, \beta_k]`,
+      :math:`V' = [V;\, \beta_v]` (S + 1 rows);
+    - ``add_zero_attn=True``: after the split into heads, a zero key and a zero value are
+      appended per head: :math:`K'_h = [K_h;\, 0]`, :math:`V'_h = [V_h;\, 0]` (its score is
+      0, its contribution to the output 0: it only takes a share of the softmax).
+
+    Each pads ``attn_mask`` and ``key_padding_mask`` (given for the S keys of the input,
+    as torch checks them) with a zero (attend) column, so every query may attend to the
+    extra keys; the weights returned are (N, L, S + 1 or 2) (a causal ``is_causal`` hint
+    taken by SDPA is the top-left lower triangle of (L, S + extra), as torch's).
+    Backward: the extra columns are keys like the others in :func:`attention_backward`;
+    then the zero key's gradient is dropped (a constant) and the appended row's goes to the
+    bias, summed over the batch it was broadcast to:
+
+    .. math::
+        \frac{\partial L}{\partial \beta_k} = \sum_n \frac{\partial L}{\partial K'_{n, S}},
+        \qquad
+        \frac{\partial L}{\partial \beta_v} = \sum_n \frac{\partial L}{\partial V'_{n, S}}
+
+    (:func:`appended_row_backward`), the first S rows going on to the projections.
+
     ``params`` are initialised as torch's (Xavier-uniform projections, zero biases,
-    ``out_proj.weight`` :math:`U(\pm 1/\sqrt E)`) from ``rng``. ``add_bias_kv`` and
-    ``add_zero_attn`` are not implemented and raise ``NotImplementedError``. Dropout on
-    the attention weights (train mode, ``dropout > 0``) draws its keep-mask from ``rng``,
-    or uses ``self.dropout_mask`` (N, H, L, S) when set (e.g. torch's).
+    ``bias_k``/``bias_v`` Xavier-normal, :math:`\mathcal N(0, 1/E)`, ``out_proj.weight``
+    :math:`U(\pm 1/\sqrt E)`) from ``rng``, keyed and ordered as torch's
+    ``named_parameters()``. Dropout on the attention weights (train mode,
+    ``dropout > 0``) draws its keep-mask from ``rng``, or uses ``self.dropout_mask``
+    (N, H, L, S + extra) when set (e.g. torch's).
     """
 
     #: the attention kernel, a pair of plain functions: a variant (a student's, a negative
@@ -507,8 +533,8 @@ class MultiheadAttention(Layer):
                 is_causal: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
         """``(attn_output, attn_weights)`` as torch: output shaped like ``query`` with
         ``embed_dim`` features; weights (N, L, S) averaged over the heads (or (N, H, L, S)
-        with ``average_attn_weights=False``; unbatched without N), or ``None`` when
-        ``need_weights=False``. ``is_causal`` is torch's hint that ``attn_mask`` is the
+        with ``average_attn_weights=False``; unbatched without N; S counts ``bias_k`` and
+        the zero key when added), or ``None`` when ``need_weights=False``. ``is_causal`` is torch's hint that ``attn_mask`` is the
         causal mask (which must then be given)."""
         owner = "MultiheadAttention"
         for name, flag in (("need_weights", need_weights), ("is_causal", is_causal),
