@@ -534,8 +534,8 @@ class MultiheadAttention(Layer):
         """``(attn_output, attn_weights)`` as torch: output shaped like ``query`` with
         ``embed_dim`` features; weights (N, L, S) averaged over the heads (or (N, H, L, S)
         with ``average_attn_weights=False``; unbatched without N; S counts ``bias_k`` and
-        the zero key when added), or ``None`` when ``need_weights=False``. ``is_causal`` is torch's hint that ``attn_mask`` is the
-        causal mask (which must then be given)."""
+        the zero key when added), or ``None`` when ``need_weights=False``. ``is_causal`` is
+        torch's hint that ``attn_mask`` is the causal mask (which must then be given)."""
         owner = "MultiheadAttention"
         for name, flag in (("need_weights", need_weights), ("is_causal", is_causal),
                            ("average_attn_weights", average_attn_weights)):
