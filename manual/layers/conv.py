@@ -1,5 +1,10 @@
-r"""Convolutions: :class:`Conv1d`, :class:`Conv2d`, :class:`ConvTranspose2d`, and the
-CS231n-style functional pairs they use (``conv2d_forward``/``conv2d_backward``, …).
+r"""Convolutions: :class:`Conv1d`, :class:`Conv2d`, :class:`Conv3d`,
+:class:`ConvTranspose1d`, :class:`ConvTranspose2d`, and the CS231n-style functional pairs
+they use (``conv2d_forward``/``conv2d_backward``, ``conv3d_*``, ``conv_transpose1d_*``, …).
+The building blocks (:func:`windows`, :func:`im2col`, :func:`weight_grad`,
+:func:`input_grad`) take any number of spatial dims; the formulas below are written in
+2-d, and a 3-d convolution adds a depth axis to each (a sum over the kernel's depth in the
+forward, over the output's depth in the weight gradient).
 
 Forward (torch's ``Conv2d`` is a cross-correlation). For an input :math:`x` (N, C, H, W),
 zero-padded to :math:`x_p`, a weight :math:`w` (O, C/G, kh, kw), stride :math:`s`, dilation
@@ -53,8 +58,10 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from manual.layers.base import Layer, as_rng, check_positive_int, layer_dtype, uniform_init
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose2d", "conv1d_backward", "conv1d_forward",
-           "conv2d_backward", "conv2d_forward", "conv_transpose2d_backward",
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
+           "conv1d_backward", "conv1d_forward", "conv2d_backward", "conv2d_forward",
+           "conv3d_backward", "conv3d_forward", "conv_transpose1d_backward",
+           "conv_transpose1d_forward", "conv_transpose2d_backward",
            "conv_transpose2d_forward", "im2col", "input_grad", "input_grad_flipped",
            "weight_grad"]
 
@@ -510,7 +517,8 @@ def conv_transpose1d_backward(dout: np.ndarray, cache: tuple, need_dx: bool = Tr
 # the layers
 # --------------------------------------------------------------------------------------
 class _ConvNd(Layer):
-    """Shared construction, validation and unbatched-input handling of Conv1d/Conv2d."""
+    """Shared construction, validation and unbatched-input handling of the convolutions
+    (``nd`` spatial dims; ``transposed`` for ConvTranspose1d/2d)."""
 
     nd = 2
     transposed = False
@@ -534,6 +542,9 @@ class _ConvNd(Layer):
             if c % self.groups:
                 raise ValueError(f"{owner}: {key} ({c}) must be divisible by groups "
                                  f"({self.groups})")
+        if padding_mode != "zeros" and self.transposed:
+            raise ValueError(f"{owner}: only padding_mode='zeros' is supported, as in torch; "
+                             f"got {padding_mode!r}")
         if padding_mode != "zeros":
             raise ValueError(f"{owner}: padding_mode={padding_mode!r} is not implemented; only "
                              f"'zeros' (torch also has 'reflect', 'replicate', 'circular')")
@@ -575,7 +586,7 @@ class _ConvNd(Layer):
     def _check(self, x: Any) -> tuple[np.ndarray, bool]:
         """``x`` as a batched float array (N, C, *spatial), and whether it was unbatched."""
         owner, n = type(self).__name__, self.nd
-        spatial = "L" if n == 1 else "H, W"
+        spatial = {1: "L", 2: "H, W", 3: "D, H, W"}[n]
         x = self.check_input(x, (n + 1, n + 2), what=f"(N, C, {spatial}) or (C, {spatial})")
         unbatched = x.ndim == n + 1
         if unbatched:
@@ -697,3 +708,66 @@ class ConvTranspose2d(_ConvNd):
     @staticmethod
     def _backward(dout: np.ndarray, cache: tuple, need_dx: bool) -> tuple:
         return conv_transpose2d_backward(dout, cache, need_dx)
+
+
+class Conv3d(_ConvNd):
+    r"""``nn.Conv3d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+    groups=1, bias=True, padding_mode='zeros', dtype=None)``: ``weight`` (out, in/groups,
+    kd, kh, kw) and ``bias`` (out,) from :math:`U(-1/\sqrt{\text{fan\_in}}, \cdot)`,
+    fan_in = in/groups·kd·kh·kw (torch's init, drawn from ``rng``). ``kernel_size``,
+    ``stride``, ``padding``, ``dilation``: an int or a triple; ``padding`` also
+    ``'valid'`` or ``'same'`` (stride 1 only, the odd padding after, as torch). Input
+    (N, C, D, H, W) or unbatched (C, D, H, W). The same im2col as :class:`Conv2d` with a
+    depth axis (:func:`conv3d_forward`, :func:`conv3d_backward`): the weight and bias
+    gradients sum over the output's depth, rows and columns. Only ``padding_mode='zeros'``;
+    ``'reflect'``, ``'replicate'`` and ``'circular'`` raise ``ValueError``."""
+
+    nd = 3
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", dtype: Any = None, *,
+                 rng: np.random.Generator | int | None = None) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, dtype, rng=rng)
+
+    def _forward(self, x: np.ndarray) -> tuple[np.ndarray, tuple]:
+        return conv3d_forward(x, self.params["weight"], self.params.get("bias"),
+                              self.stride, self._pads, self.dilation, self.groups)
+
+    @staticmethod
+    def _backward(dout: np.ndarray, cache: tuple, need_dx: bool) -> tuple:
+        return conv3d_backward(dout, cache, need_dx)
+
+
+class ConvTranspose1d(_ConvNd):
+    r"""``nn.ConvTranspose1d(in_channels, out_channels, kernel_size, stride=1, padding=0,
+    output_padding=0, groups=1, bias=True, dilation=1, padding_mode='zeros', dtype=None)``
+    (torch's order). ``params``: ``weight`` (in, out/groups, k) and ``bias`` (out,), from
+    :math:`U(-1/\sqrt{\text{fan\_in}}, \cdot)` with torch's fan_in = out/groups·k.
+    ``output_padding`` (added at the end of the output) must be smaller than the stride or
+    the dilation, as torch. Input (N, C, L) or (C, L); output length
+    :math:`(L-1)s - 2p + d(k-1) + \text{output\_padding} + 1`. Math:
+    :func:`conv_transpose1d_forward` and :func:`conv_transpose1d_backward`. Only
+    ``padding_mode='zeros'``, as torch."""
+
+    nd = 1
+    transposed = True
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
+                 dilation: Any = 1, padding_mode: str = "zeros", dtype: Any = None, *,
+                 rng: np.random.Generator | int | None = None) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, dtype, rng=rng,
+                         output_padding=output_padding)
+
+    def _forward(self, x: np.ndarray) -> tuple[np.ndarray, tuple]:
+        return conv_transpose1d_forward(x, self.params["weight"], self.params.get("bias"),
+                                        self.stride, self.padding, self.output_padding,
+                                        self.groups, self.dilation)
+
+    @staticmethod
+    def _backward(dout: np.ndarray, cache: tuple, need_dx: bool) -> tuple:
+        return conv_transpose1d_backward(dout, cache, need_dx)
+
