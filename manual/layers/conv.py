@@ -429,7 +429,7 @@ def _conv_transpose_backward(dout: np.ndarray, cache: tuple, need_dx: bool
     # receptive fields that correspond to input pixels
     if out != size:
         G, K = cols.shape[:2]
-        keep = (Ellipsis, *(slice(0, m) for m in size))
+        keep = (slice(None),) * 3 + tuple(slice(0, m) for m in size)
         cols = np.ascontiguousarray(cols.reshape(G, K, N, *out)[keep]).reshape(
             G, K, N * int(np.prod(size)))
     dx = cols_times_weight(cols, w, N, size) if need_dx else None  # conv(dout, w)
