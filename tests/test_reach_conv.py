@@ -16,6 +16,7 @@ import torch
 from manual import layers
 from manual.layers import (AdaptiveAvgPool1d, Conv2d, Conv3d, ConvTranspose1d, MaxPool2d,
                            MaxPool3d)
+from manual.layers.conv import input_grad, input_grad_flipped
 
 from _layers import DTYPES, arguments, compare, compare_module_db_sample, module_db_samples
 from _layers import x_of as _x
@@ -284,6 +285,27 @@ def test_conv3d_pair_is_the_textbook_sum():
     assert dx.shape == x.shape
     _, dw2, db2 = layers.conv3d_backward(np.ones_like(y), cache, need_dx=False)
     np.testing.assert_array_equal(dw2, dw)
+
+
+@pytest.mark.parametrize("in_size, stride, pad, dilation, groups", [
+    ((5, 4, 6), (2, 1, 3), (1, 0, 2), (1, 2, 1), 2),
+    ((4, 4, 4), (1, 1, 1), (3, 0, 1), (1, 1, 2), 1),  # padding beyond the kernel's reach
+    ((9,), (2,), (1,), (3,), 2),
+])
+def test_col2im_is_the_flipped_kernel_correlation_in_any_dims(in_size, stride, pad, dilation,
+                                                              groups):
+    """The N-d :func:`input_grad` (col2im, what the layers use) equals the textbook
+    correlation of the stride-dilated upstream gradient with the flipped kernel, in 1-d and
+    3-d as the 2-d test checks it."""
+    n = len(in_size)
+    w = _x((4, 4 // groups, *(2,) * n), 2)
+    x = _x((2, 4, *in_size))
+    forward = layers.conv3d_forward if n == 3 else layers.conv1d_forward
+    y, _ = forward(x, w, None, stride, pad, dilation, groups)
+    dy = _x(y.shape, 3)
+    a = input_grad(dy, w, in_size, stride, pad, dilation, groups)
+    b = input_grad_flipped(dy, w, in_size, stride, pad, dilation, groups)
+    np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
 
 
 def test_conv_transpose1d_pair_is_the_adjoint_of_conv1d():
