@@ -59,6 +59,7 @@ CONV3D = [
 ]
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel:UserWarning")
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("kwargs, shape", CONV3D)
 def test_conv3d_against_torch(dtype, kwargs, shape):
