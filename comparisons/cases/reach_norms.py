@@ -79,6 +79,19 @@ _LRN = layer_cases(LocalResponseNorm, [
      ((1, 3, 2, 2, 2),), {}),
 ])
 
+# more seeds and larger inputs, on request (pytest -m exhaustive, backprop-compare
+# --exhaustive), in seed order within each layer
+_SEEDS = (1, 2, 3)
+_BATCHNORM3D += [c for _seed in _SEEDS for c in layer_cases(BatchNorm3d, [
+    (f"momentum-none-seed{_seed}", {"num_features": 4, "momentum": None}, ((3, 4, 3, 3, 3),),
+     {"setup": "stats", "seed": _seed, "exhaustive": True})])]
+_INSTANCENORM2D += [c for _seed in _SEEDS for c in layer_cases(InstanceNorm2d, [
+    (f"track-seed{_seed}", {"num_features": 4, "affine": True, "track_running_stats": True},
+     ((3, 4, 5, 5),), {"setup": "stats", "seed": _seed, "exhaustive": True})])]
+_LRN += [c for _seed in _SEEDS for c in layer_cases(LocalResponseNorm, [
+    (f"size5-seed{_seed}", {"size": 5, "alpha": 1.0, "beta": 0.75, "k": 1.0}, ((3, 8, 4, 4),),
+     {"seed": _seed, "exhaustive": True})])]
+
 #: the records, in report order
 REACH_NORM_LAYERS: list[LayerInfo] = [
     LayerInfo(BatchNorm3d, cases=tuple(_BATCHNORM3D), controls=(LayerControl(
