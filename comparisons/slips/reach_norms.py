@@ -53,8 +53,7 @@ class _OverBatch:
         if wrong.gamma is not None:
             y = y * wrong.gamma
         if "bias" in self.params:
-            y = y + self.params["bias"].reshape(wrong.gamma.shape if wrong.gamma is not None
-                                                else (1, -1) + (1,) * (y.ndim - 2))
+            y = y + self.params["bias"].reshape((1, -1) + (1,) * (y.ndim - 2))
         return y.reshape(out.shape)
 
 
