@@ -15,9 +15,11 @@
 - :mod:`~manual.layers.pooling` — ``MaxPool1d``, ``MaxPool2d``, ``MaxPool3d``, ``AvgPool1d``,
   ``AvgPool2d``, ``AdaptiveAvgPool1d``, ``AdaptiveAvgPool2d``, ``AdaptiveMaxPool2d`` and their
   functional pairs.
-- :mod:`~manual.layers.normalization` — ``BatchNorm1d``, ``BatchNorm2d``, ``LayerNorm``,
-  ``GroupNorm``, ``RMSNorm``, with ``batchnorm_forward``/``batchnorm_backward`` (the
-  three-term backward), ``layernorm_*``, ``groupnorm_*`` and ``rmsnorm_*``.
+- :mod:`~manual.layers.normalization` — ``BatchNorm1d``, ``BatchNorm2d``, ``BatchNorm3d``,
+  ``InstanceNorm1d``, ``InstanceNorm2d``, ``LayerNorm``, ``GroupNorm``, ``RMSNorm``,
+  ``LocalResponseNorm``, with ``batchnorm_forward``/``batchnorm_backward`` (the
+  three-term backward), ``instancenorm_*``, ``layernorm_*``, ``groupnorm_*``,
+  ``rmsnorm_*`` and ``local_response_norm_*``.
 - :mod:`~manual.layers.dropout` — ``Dropout`` (its own seed, or a mask handed to it), with
   ``dropout_forward``/``dropout_backward``.
 - :mod:`~manual.layers.embedding` — ``Embedding`` (padding_idx, repeated indices that
@@ -60,11 +62,15 @@ from manual.layers.pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, Adaptiv
                                    max_pool2d_forward, max_pool3d_backward, max_pool3d_forward)
 from manual.layers.dropout import Dropout, dropout_backward, dropout_forward
 from manual.layers.embedding import Embedding, word_embedding_backward, word_embedding_forward
-from manual.layers.normalization import (BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm,
-                                         RMSNorm, batchnorm_backward, batchnorm_forward,
-                                         groupnorm_backward, groupnorm_forward,
-                                         layernorm_backward, layernorm_forward,
-                                         rmsnorm_backward, rmsnorm_forward)
+from manual.layers.normalization import (BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm,
+                                         InstanceNorm1d, InstanceNorm2d, LayerNorm,
+                                         LocalResponseNorm, RMSNorm, batchnorm_backward,
+                                         batchnorm_forward, groupnorm_backward,
+                                         groupnorm_forward, instancenorm_backward,
+                                         instancenorm_forward, layernorm_backward,
+                                         layernorm_forward, local_response_norm_backward,
+                                         local_response_norm_forward, rmsnorm_backward,
+                                         rmsnorm_forward)
 from manual.layers.recurrent import (GRU, LSTM, RNN, GRUCell, LastTimeStep, LSTMCell, RNNCell,
                                      gru_step_backward, gru_step_forward, lstm_step_backward,
                                      lstm_step_forward, rnn_step_backward, rnn_step_forward)
@@ -102,3 +108,6 @@ __all__ += ["Bilinear", "bilinear_backward", "bilinear_forward"]
 __all__ += ["Upsample", "upsample_backward", "upsample_forward"]
 __all__ += ["AdaptiveMaxPool2d", "AvgPool1d", "adaptive_max_pool2d_backward",
             "adaptive_max_pool2d_forward", "avg_pool1d_backward", "avg_pool1d_forward"]
+__all__ += ["BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d", "LocalResponseNorm",
+            "instancenorm_backward", "instancenorm_forward", "local_response_norm_backward",
+            "local_response_norm_forward"]
