@@ -27,6 +27,7 @@ from comparisons.core.attention_calls import (
     TransformerEncoderLayerCall,
 )
 from comparisons.slips.attention import (
+    MhaBiasKvGradientAveragedOverBatch,
     MhaSoftmaxBackwardWithoutSubtraction,
     SdpaCausalMaskAfterSoftmax,
     SdpaScaleMissingInBackward,
@@ -209,11 +210,35 @@ MHA_CASES = _cases("mha", [
      {"oracles": ("torch",)}),
     # dropout 0.3 on the attention weights, with the mask torch drew (bridge._sync_mha)
     ("dropout", {**_E, "dropout": 0.3}, _LNE, {"key_padding_mask": ("pad", (2, 4))}, {}),
+    # add_bias_kv: bias_k/bias_v appended to the projected keys/values (S + 1 keys), the
+    # masks padded with an "attend" column; add_zero_attn: a zero key/value per head
+    ("bias_kv-kpm-attn_mask", {**_E, "add_bias_kv": True}, _LNE,
+     {"key_padding_mask": ("pad", (2, 4)), "attn_mask": ("block", (3, 4))}, {}),
+    ("zero_attn-batch_first-float-masks", {**_E, "add_zero_attn": True, "batch_first": True},
+     _NLE, {"key_padding_mask": ("float", (2, 4)), "attn_mask": ("float", (4, 3, 4))}, {}),
+    ("bias_kv-zero_attn-kdim-vdim-no-weights",
+     {**_E, "add_bias_kv": True, "add_zero_attn": True, "kdim": 5, "vdim": 6},
+     ((3, 2, 8), (4, 2, 5), (4, 2, 6)), {**_NO_W, "attn_mask": ("block", (3, 4))}, {}),
+    ("bias_kv-zero_attn-unbatched-per-head-weights",
+     {**_E, "add_bias_kv": True, "add_zero_attn": True}, ((3, 8), (4, 8), (4, 8)),
+     {"key_padding_mask": ("pad", (4,)), "average_attn_weights": False}, {}),
+    # sample 0 has every input key padded, but bias_k is never padded: finite, unlike
+    # kpm-all-masked-weights
+    ("bias_kv-kpm-all-padded", {**_E, "add_bias_kv": True}, _LNE,
+     {"key_padding_mask": ("pad-dead", (2, 4))}, {}),
+    # the is_causal hint through SDPA: the top-left triangle of (L, S + 1)
+    ("zero_attn-causal", {**_E, "add_zero_attn": True}, ((4, 2, 8),) * 3,
+     {**_NO_W, "attn_mask": ("causal-block", (4, 4)), "is_causal": True}, {}),
+    # dropout on the (N, H, L, S + 2) weights, torch's mask (bridge: mha_sync)
+    ("bias_kv-zero_attn-dropout", {**_E, "add_bias_kv": True, "add_zero_attn": True,
+                                   "dropout": 0.3}, _LNE,
+     {"key_padding_mask": ("pad", (2, 4))}, {}),
 ])
 
 #: float32 runs in the default set: these variants; the other float32 ones are exhaustive
 #: (budget: float64 checks every option against torch and both torch-free oracles)
-_MHA_FLOAT32_DEFAULT = {"", "batch_first-kpm", "kdim-vdim", "unbatched", "dropout"}
+_MHA_FLOAT32_DEFAULT = {"", "batch_first-kpm", "kdim-vdim", "unbatched", "dropout",
+                        "bias_kv-kpm-attn_mask", "bias_kv-zero_attn-kdim-vdim-no-weights"}
 MHA_CASES = [replace(c, exhaustive=True)
              if c.dtype == "float32" and c.variant not in _MHA_FLOAT32_DEFAULT else c
              for c in MHA_CASES]
@@ -280,6 +305,11 @@ _MHA_CONTROLS = (
     LayerControl("softmax backward without the - p (p . g) term, inside multi-head attention",
                  MhaSoftmaxBackwardWithoutSubtraction, _case("mha-float64"),
                  _fails(LAYER_ORACLES, _QK + ("in_proj_weight", "in_proj_bias"))),
+    # bias_k/bias_v are broadcast to every sample: their gradient is the batch's sum; the
+    # mean (batch 2) is half of it, and nothing else depends on it
+    LayerControl("bias_k/bias_v gradient averaged over the batch instead of summed",
+                 MhaBiasKvGradientAveragedOverBatch, _case("mha-bias_kv-kpm-attn_mask-float64"),
+                 _fails(LAYER_ORACLES, ("bias_k", "bias_v"))),
 )
 
 #: the attention calls (their cases and controls), and the manual.layers classes they wrap

@@ -444,9 +444,37 @@ def lstm_parity(dtype: np.dtype, seed: int = 0) -> ModelProblem:
     return ModelProblem(net, X[:256], y[:256], X[256:], y[256:], dataset="parity")
 
 
+def conv_autoencoder_digits(dtype: np.dtype, seed: int = 0) -> ModelProblem:
+    """A small U-Net-like encoder–decoder (without the skip connections, which a
+    ``Sequential`` cannot hold) that learns to reproduce digits: ``ReflectionPad2d(1) ->
+    Conv2d(1, 8, 3) -> PReLU(8) -> MaxPool2d(2) -> Conv2d(8, 8, 3, padding=1) -> GLU(dim=1)
+    -> Upsample(scale_factor=2, mode='bilinear') -> ConvTranspose2d(4, 1, 3, padding=1) ->
+    Flatten``, mean squared error against the flattened image (256 training images, 64
+    held out). Every layer the issue-18 families added to the conv path (padding, a learned
+    slope, a gated activation, upsampling, a transposed convolution) trains here at once."""
+    from manual import layers
+
+    net = layers.Sequential(
+        layers.ReflectionPad2d(1),
+        layers.Conv2d(1, 8, 3, dtype=dtype, rng=seed),
+        layers.PReLU(8, dtype=dtype),
+        layers.MaxPool2d(2),
+        layers.Conv2d(8, 8, 3, padding=1, dtype=dtype, rng=seed + 1),
+        layers.GLU(dim=1),
+        layers.Upsample(scale_factor=2, mode="bilinear"),
+        layers.ConvTranspose2d(4, 1, 3, padding=1, dtype=dtype, rng=seed + 2),
+        layers.Flatten(),
+        loss="mse")
+    X, _, X_eval, _ = _digits(dtype, n_train=256)
+    X_eval = X_eval[:64]
+    return ModelProblem(net, X, X.reshape(len(X), -1), X_eval, X_eval.reshape(len(X_eval), -1),
+                        dataset="digits-images")
+
+
 register_model("lstm-parity", lstm_parity)
 register_model("cnn-digits", cnn_digits)
 register_model("bn-mlp-digits", bn_mlp_digits)
+register_model("conv-autoencoder-digits", conv_autoencoder_digits)
 
 #: 1280 training images in batches of 32: 40 steps per epoch, 3 epochs = 120 steps
 MODEL_TRAJECTORY_CASES: list[ModelTrajectoryCase] = [
@@ -459,6 +487,10 @@ MODEL_TRAJECTORY_CASES: list[ModelTrajectoryCase] = [
                         exhaustive=True),
     ModelTrajectoryCase("bn-mlp-digits", "sgd", "float32", (("lr", 0.05), ("momentum", 0.9)),
                         "momentum", epochs=3, exhaustive=True),
+    # 256 images in batches of 32: 8 steps per epoch, 13 epochs = 104 steps
+    *(ModelTrajectoryCase("conv-autoencoder-digits", "adam", dt, (("lr", 0.01),), epochs=13,
+                          exhaustive=dt == "float32")
+      for dt in ("float64", "float32")),
 ]
 
 

@@ -2,10 +2,12 @@
 (the controls of :data:`comparisons.cases.attention.ATTENTION_LAYERS`), kept apart from the
 correct code.
 
-Each is one classic slip in :func:`manual.layers.attention_forward` or
-:func:`manual.layers.attention_backward`, written out in full so that it reads as the wrong
-derivation it is, and plugged into the attention calls of :mod:`comparisons.core.attention_calls`
-(whose kernels are class attributes), so the correct layer's torch twin still applies.
+Each is one classic slip in :func:`manual.layers.attention_forward`,
+:func:`manual.layers.attention_backward` or
+:func:`manual.layers.attention.appended_row_backward`, written out in full so that it reads
+as the wrong derivation it is, and plugged into the attention calls of
+:mod:`comparisons.core.attention_calls` (whose kernels are class attributes), so the correct
+layer's torch twin still applies.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ import numpy as np
 from comparisons.core.attention_calls import MultiheadAttentionCall, ScaledDotProductAttention
 from manual.layers.attention import _softmax_rows, _sum_to, attention_backward, attention_forward
 
-__all__ = ["MhaSoftmaxBackwardWithoutSubtraction", "SdpaCausalMaskAfterSoftmax",
-           "SdpaScaleMissingInBackward", "SdpaSoftmaxBackwardWithoutSubtraction",
+__all__ = ["MhaBiasKvGradientAveragedOverBatch", "MhaSoftmaxBackwardWithoutSubtraction",
+           "SdpaCausalMaskAfterSoftmax", "SdpaScaleMissingInBackward",
+           "SdpaSoftmaxBackwardWithoutSubtraction", "appended_row_backward_averaged",
            "causal_mask_after_softmax", "scale_missing_in_backward",
            "softmax_backward_without_subtraction"]
 
@@ -60,6 +63,13 @@ def causal_mask_after_softmax(query, key, value, attn_mask=None, dropout_p=0.0,
                  "dropout_p": 0.0, "scale": alpha}
 
 
+def appended_row_backward_averaged(dZ, S):
+    """bias_k's (bias_v's) gradient as the batch's mean of the appended row's gradient: the
+    shape (1, 1, E) comes out right, but one parameter broadcast to N samples collects
+    the sum of their N gradients."""
+    return dZ[:, :S], dZ[:, S:].mean(axis=0, keepdims=True)  # SLIP: should be .sum
+
+
 class SdpaSoftmaxBackwardWithoutSubtraction(ScaledDotProductAttention):
     attention_backward = staticmethod(softmax_backward_without_subtraction)
 
@@ -74,3 +84,7 @@ class SdpaCausalMaskAfterSoftmax(ScaledDotProductAttention):
 
 class MhaSoftmaxBackwardWithoutSubtraction(MultiheadAttentionCall):
     attention_backward = staticmethod(softmax_backward_without_subtraction)
+
+
+class MhaBiasKvGradientAveragedOverBatch(MultiheadAttentionCall):
+    appended_row_backward = staticmethod(appended_row_backward_averaged)

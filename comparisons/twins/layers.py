@@ -295,7 +295,8 @@ def mha_sync(layer: Any, module: nn.Module, t_in: tuple, t_out: Any) -> None:
     batched = q.dim() == 3
     n = (q.shape[0] if layer.batch_first else q.shape[1]) if batched else 1
     s = 1 if (batched and layer.batch_first) else 0  # the sequence dimension
-    L, S, H = q.shape[s], k.shape[s], layer.num_heads
+    L, H = q.shape[s], layer.num_heads
+    S = k.shape[s] + int(layer.add_bias_kv) + int(layer.add_zero_attn)  # the keys attended
     with torch.random.fork_rng():
         seed_torch(MHA_DROPOUT_SEED)
         kept = nn.functional.dropout(torch.ones(n * H, L, S, dtype=q.dtype), layer.dropout,

@@ -8,13 +8,18 @@
   ``Bilinear`` (two inputs) with ``bilinear_forward``/``bilinear_backward``.
 - :mod:`~manual.layers.activation` — every activation as a layer (``ReLU``, ``GELU``, …),
   ``PReLU`` (a learned slope) and ``GLU``, with ``prelu_*`` and ``glu_*`` pairs.
-- :mod:`~manual.layers.conv` — ``Conv1d``, ``Conv2d``, ``ConvTranspose2d`` and the functional
-  pairs ``conv2d_forward``/``conv2d_backward``, … (im2col and one matrix product).
-- :mod:`~manual.layers.pooling` — ``MaxPool1d``, ``MaxPool2d``, ``AvgPool1d``, ``AvgPool2d``,
-  ``AdaptiveAvgPool2d``, ``AdaptiveMaxPool2d`` and their functional pairs.
-- :mod:`~manual.layers.normalization` — ``BatchNorm1d``, ``BatchNorm2d``, ``LayerNorm``,
-  ``GroupNorm``, ``RMSNorm``, with ``batchnorm_forward``/``batchnorm_backward`` (the
-  three-term backward), ``layernorm_*``, ``groupnorm_*`` and ``rmsnorm_*``.
+- :mod:`~manual.layers.conv` — ``Conv1d``, ``Conv2d``, ``Conv3d``, ``ConvTranspose1d``,
+  ``ConvTranspose2d`` and the functional pairs ``conv2d_forward``/``conv2d_backward``,
+  ``conv3d_*``, ``conv_transpose1d_*``, … (im2col and one matrix product, any number of
+  spatial dims).
+- :mod:`~manual.layers.pooling` — ``MaxPool1d``, ``MaxPool2d``, ``MaxPool3d``, ``AvgPool1d``,
+  ``AvgPool2d``, ``AdaptiveAvgPool1d``, ``AdaptiveAvgPool2d``, ``AdaptiveMaxPool2d`` and their
+  functional pairs.
+- :mod:`~manual.layers.normalization` — ``BatchNorm1d``, ``BatchNorm2d``, ``BatchNorm3d``,
+  ``InstanceNorm1d``, ``InstanceNorm2d``, ``LayerNorm``, ``GroupNorm``, ``RMSNorm``,
+  ``LocalResponseNorm``, with ``batchnorm_forward``/``batchnorm_backward`` (the
+  three-term backward), ``instancenorm_*``, ``layernorm_*``, ``groupnorm_*``,
+  ``rmsnorm_*`` and ``local_response_norm_*``.
 - :mod:`~manual.layers.dropout` — ``Dropout`` (its own seed, or a mask handed to it), with
   ``dropout_forward``/``dropout_backward``.
 - :mod:`~manual.layers.embedding` — ``Embedding`` (padding_idx, repeated indices that
@@ -38,26 +43,34 @@ from manual.layers.attention import (MultiheadAttention, attention_backward, att
                                      scaled_dot_product_attention)
 from manual.layers.base import Layer
 from manual.layers.container import Sequential
-from manual.layers.conv import (Conv1d, Conv2d, ConvTranspose2d, conv1d_backward, conv1d_forward,
-                                conv2d_backward, conv2d_forward, conv_transpose2d_backward,
+from manual.layers.conv import (Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d,
+                                conv1d_backward, conv1d_forward, conv2d_backward, conv2d_forward,
+                                conv3d_backward, conv3d_forward, conv_transpose1d_backward,
+                                conv_transpose1d_forward, conv_transpose2d_backward,
                                 conv_transpose2d_forward)
 from manual.layers.linear import (Bilinear, Dense, Identity, Linear, affine_backward,
                                   affine_forward, bilinear_backward, bilinear_forward,
                                   linear_backward, linear_forward)
-from manual.layers.pooling import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d,
-                                   MaxPool1d, MaxPool2d, adaptive_avg_pool2d_backward,
+from manual.layers.pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool2d,
+                                   AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d, MaxPool3d,
+                                   adaptive_avg_pool1d_backward, adaptive_avg_pool1d_forward,
+                                   adaptive_avg_pool2d_backward,
                                    adaptive_avg_pool2d_forward, adaptive_max_pool2d_backward,
                                    adaptive_max_pool2d_forward, avg_pool1d_backward,
                                    avg_pool1d_forward, avg_pool2d_backward, avg_pool2d_forward,
                                    max_pool1d_backward, max_pool1d_forward, max_pool2d_backward,
-                                   max_pool2d_forward)
+                                   max_pool2d_forward, max_pool3d_backward, max_pool3d_forward)
 from manual.layers.dropout import Dropout, dropout_backward, dropout_forward
 from manual.layers.embedding import Embedding, word_embedding_backward, word_embedding_forward
-from manual.layers.normalization import (BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm,
-                                         RMSNorm, batchnorm_backward, batchnorm_forward,
-                                         groupnorm_backward, groupnorm_forward,
-                                         layernorm_backward, layernorm_forward,
-                                         rmsnorm_backward, rmsnorm_forward)
+from manual.layers.normalization import (BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm,
+                                         InstanceNorm1d, InstanceNorm2d, LayerNorm,
+                                         LocalResponseNorm, RMSNorm, batchnorm_backward,
+                                         batchnorm_forward, groupnorm_backward,
+                                         groupnorm_forward, instancenorm_backward,
+                                         instancenorm_forward, layernorm_backward,
+                                         layernorm_forward, local_response_norm_backward,
+                                         local_response_norm_forward, rmsnorm_backward,
+                                         rmsnorm_forward)
 from manual.layers.recurrent import (GRU, LSTM, RNN, GRUCell, LastTimeStep, LSTMCell, RNNCell,
                                      gru_step_backward, gru_step_forward, lstm_step_backward,
                                      lstm_step_forward, rnn_step_backward, rnn_step_forward)
@@ -69,10 +82,14 @@ from manual.layers.upsample import Upsample, upsample_backward, upsample_forward
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose2d", "conv1d_backward", "conv1d_forward",
            "conv2d_backward", "conv2d_forward", "conv_transpose2d_backward",
            "conv_transpose2d_forward"]
+__all__ += ["Conv3d", "ConvTranspose1d", "conv3d_backward", "conv3d_forward",
+            "conv_transpose1d_backward", "conv_transpose1d_forward"]
 __all__ += ["AdaptiveAvgPool2d", "AvgPool2d", "MaxPool1d", "MaxPool2d",
             "adaptive_avg_pool2d_backward", "adaptive_avg_pool2d_forward", "avg_pool2d_backward",
             "avg_pool2d_forward", "max_pool1d_backward", "max_pool1d_forward",
             "max_pool2d_backward", "max_pool2d_forward"]
+__all__ += ["AdaptiveAvgPool1d", "MaxPool3d", "adaptive_avg_pool1d_backward",
+            "adaptive_avg_pool1d_forward", "max_pool3d_backward", "max_pool3d_forward"]
 __all__ += ["Dense", "Flatten", "GRU", "GRUCell", "Identity", "LSTM", "LSTMCell", "LastTimeStep",
             "Layer",
             "Linear", "RNN", "RNNCell", "Sequential", "affine_backward", "affine_forward",
@@ -91,3 +108,6 @@ __all__ += ["Bilinear", "bilinear_backward", "bilinear_forward"]
 __all__ += ["Upsample", "upsample_backward", "upsample_forward"]
 __all__ += ["AdaptiveMaxPool2d", "AvgPool1d", "adaptive_max_pool2d_backward",
             "adaptive_max_pool2d_forward", "avg_pool1d_backward", "avg_pool1d_forward"]
+__all__ += ["BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d", "LocalResponseNorm",
+            "instancenorm_backward", "instancenorm_forward", "local_response_norm_backward",
+            "local_response_norm_forward"]

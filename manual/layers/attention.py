@@ -308,6 +308,27 @@ def _xavier_uniform(rng: np.random.Generator, shape: tuple[int, int],
     return uniform_init(rng, math.sqrt(6.0 / (shape[0] + shape[1])), shape, dtype)
 
 
+def _xavier_normal(rng: np.random.Generator, shape: tuple[int, ...],
+                   dtype: np.dtype) -> np.ndarray:
+    r"""torch's ``xavier_normal_``: :math:`\mathcal N(0, 2/(\text{fan\_in}+\text{fan\_out}))`,
+    with torch's fans of a tensor of 3 or more dimensions: ``fan_in`` = ``shape[1]`` times
+    the receptive field :math:`\prod` ``shape[2:]``, ``fan_out`` = ``shape[0]`` times it
+    (for ``bias_k`` (1, 1, E): both E, so the standard deviation is :math:`1/\sqrt E`).
+    Drawn in float64 and rounded, as :func:`~manual.layers.base.uniform_init`."""
+    receptive = math.prod(shape[2:])
+    fan_in, fan_out = shape[1] * receptive, shape[0] * receptive
+    return rng.normal(0.0, math.sqrt(2.0 / (fan_in + fan_out)), size=shape).astype(dtype)
+
+
+def appended_row_backward(dZ: np.ndarray, S: int) -> tuple[np.ndarray, np.ndarray]:
+    r"""Split the gradient of the projected keys (or values) with ``bias_k`` (``bias_v``)
+    appended, :math:`\partial L/\partial K'` (N, S + 1, E), into the keys' own (N, S, E)
+    and the bias's (1, 1, E). The bias row is one parameter broadcast to every sample,
+    :math:`K'_{n, S} = \beta_k`, so its gradient is the sum over the batch:
+    :math:`\partial L/\partial \beta_k = \sum_n \partial L/\partial K'_{n, S}`."""
+    return dZ[:, :S], dZ[:, S:].sum(axis=0, keepdims=True)
+
+
 class MultiheadAttention(Layer):
     r"""``nn.MultiheadAttention(embed_dim, num_heads, dropout=0.0, bias=True,
     add_bias_kv=False, add_zero_attn=False, kdim=None, vdim=None, batch_first=False)``.
@@ -337,17 +358,45 @@ class MultiheadAttention(Layer):
     allowed**; float masks are added to the scores. Inputs are (L, N, E) (``batch_first``:
     (N, L, E)) or unbatched (L, E).
 
+    **Extra keys** (torch's ``F.multi_head_attention_forward``, in this order):
+
+    - ``add_bias_kv=True``: two parameters ``bias_k`` :math:`\beta_k` and ``bias_v``
+      :math:`\beta_v` (1, 1, E) are appended to every sample's projected keys and values,
+      after the in-projection, as one more key position: :math:`K' = [K;\, \beta_k]`,
+      :math:`V' = [V;\, \beta_v]` (S + 1 rows);
+    - ``add_zero_attn=True``: after the split into heads, a zero key and a zero value are
+      appended per head: :math:`K'_h = [K_h;\, 0]`, :math:`V'_h = [V_h;\, 0]` (its score is
+      0, its contribution to the output 0: it only takes a share of the softmax).
+
+    Each pads ``attn_mask`` and ``key_padding_mask`` (given for the S keys of the input,
+    as torch checks them) with a zero (attend) column, so every query may attend to the
+    extra keys; the weights returned are (N, L, S + 1 or 2) (a causal ``is_causal`` hint
+    taken by SDPA is the top-left lower triangle of (L, S + extra), as torch's).
+    Backward: the extra columns are keys like the others in :func:`attention_backward`;
+    then the zero key's gradient is dropped (a constant) and the appended row's goes to the
+    bias, summed over the batch it was broadcast to:
+
+    .. math::
+        \frac{\partial L}{\partial \beta_k} = \sum_n \frac{\partial L}{\partial K'_{n, S}},
+        \qquad
+        \frac{\partial L}{\partial \beta_v} = \sum_n \frac{\partial L}{\partial V'_{n, S}}
+
+    (:func:`appended_row_backward`), the first S rows going on to the projections.
+
     ``params`` are initialised as torch's (Xavier-uniform projections, zero biases,
-    ``out_proj.weight`` :math:`U(\pm 1/\sqrt E)`) from ``rng``. ``add_bias_kv`` and
-    ``add_zero_attn`` are not implemented and raise ``NotImplementedError``. Dropout on
-    the attention weights (train mode, ``dropout > 0``) draws its keep-mask from ``rng``,
-    or uses ``self.dropout_mask`` (N, H, L, S) when set (e.g. torch's).
+    ``bias_k``/``bias_v`` Xavier-normal, :math:`\mathcal N(0, 1/E)`, ``out_proj.weight``
+    :math:`U(\pm 1/\sqrt E)`) from ``rng``, keyed and ordered as torch's
+    ``named_parameters()``. Dropout on the attention weights (train mode,
+    ``dropout > 0``) draws its keep-mask from ``rng``, or uses ``self.dropout_mask``
+    (N, H, L, S + extra) when set (e.g. torch's).
     """
 
     #: the attention kernel, a pair of plain functions: a variant (a student's, a negative
     #: control) replaces them on a subclass without copying the projections around them
     attention_forward = staticmethod(attention_forward)
     attention_backward = staticmethod(attention_backward)
+    #: the gradient of the appended bias_k/bias_v row (a negative control replaces it)
+    appended_row_backward = staticmethod(appended_row_backward)
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
                  add_bias_kv: bool = False, add_zero_attn: bool = False,
@@ -366,19 +415,17 @@ class MultiheadAttention(Layer):
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float, np.number)) \
                 or not 0.0 <= float(dropout) <= 1.0:
             raise ValueError(f"{owner}: dropout must be a number in [0, 1], got {dropout!r}")
-        for name, flag in (("add_bias_kv", add_bias_kv), ("add_zero_attn", add_zero_attn)):
-            if flag:
-                raise NotImplementedError(f"{owner}: {name}=True is not implemented (only the "
-                                          f"default {name}=False)")
         self.embed_dim, self.num_heads, self.head_dim = E, H, E // H
         self.kdim, self.vdim = kd, vd
         self.dropout = float(dropout)
         self.batch_first = bool(batch_first)
         self.bias = bool(bias)
+        self.add_bias_kv, self.add_zero_attn = bool(add_bias_kv), bool(add_zero_attn)
         self._qkv_same_embed_dim = kd == E and vd == E
         self.config = {"embed_dim": E, "num_heads": H, "dropout": self.dropout,
-                       "bias": self.bias, "add_bias_kv": False, "add_zero_attn": False,
-                       "kdim": kd, "vdim": vd, "batch_first": self.batch_first}
+                       "bias": self.bias, "add_bias_kv": self.add_bias_kv,
+                       "add_zero_attn": self.add_zero_attn, "kdim": kd, "vdim": vd,
+                       "batch_first": self.batch_first}
         self.dropout_mask: np.ndarray | None = None
         dt = layer_dtype(owner, dtype)
         self._rng = as_rng(rng)
@@ -390,6 +437,9 @@ class MultiheadAttention(Layer):
             self.params["v_proj_weight"] = _xavier_uniform(self._rng, (E, vd), dt)
         if self.bias:
             self.params["in_proj_bias"] = np.zeros(3 * E, dtype=dt)
+        if self.add_bias_kv:  # torch's order of named_parameters(): before out_proj's
+            self.params["bias_k"] = _xavier_normal(self._rng, (1, 1, E), dt)
+            self.params["bias_v"] = _xavier_normal(self._rng, (1, 1, E), dt)
         self.params["out_proj.weight"] = uniform_init(self._rng, 1 / math.sqrt(E), (E, E), dt)
         if self.bias:
             self.params["out_proj.bias"] = np.zeros(E, dtype=dt)
@@ -483,22 +533,26 @@ class MultiheadAttention(Layer):
                 is_causal: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
         """``(attn_output, attn_weights)`` as torch: output shaped like ``query`` with
         ``embed_dim`` features; weights (N, L, S) averaged over the heads (or (N, H, L, S)
-        with ``average_attn_weights=False``; unbatched without N), or ``None`` when
-        ``need_weights=False``. ``is_causal`` is torch's hint that ``attn_mask`` is the
-        causal mask (which must then be given)."""
+        with ``average_attn_weights=False``; unbatched without N; S counts ``bias_k`` and
+        the zero key when added), or ``None`` when ``need_weights=False``. ``is_causal`` is
+        torch's hint that ``attn_mask`` is the causal mask (which must then be given)."""
         owner = "MultiheadAttention"
         for name, flag in (("need_weights", need_weights), ("is_causal", is_causal),
                            ("average_attn_weights", average_attn_weights)):
             if not isinstance(flag, (bool, np.bool_)):
                 raise TypeError(f"{owner}: {name} must be a bool, got {flag!r}")
         q_in, k_in, v_in, batched = self._check_inputs(query, key, value)
-        N, L, _ = q_in.shape
+        N, L, E = q_in.shape
         S = k_in.shape[1]
         H, d = self.num_heads, self.head_dim
         if is_causal and attn_mask is None:
             raise ValueError(f"{owner}: is_causal=True is a hint that attn_mask is the causal "
                              f"mask and needs attn_mask (L, S) = {(L, S)}, got None")
         mask = self._merged_mask(attn_mask, key_padding_mask, N, L, S, batched)
+        # bias_k/bias_v and the zero key add columns that every query may attend to
+        extra = int(self.add_bias_kv) + int(self.add_zero_attn)
+        if mask is not None and extra:
+            mask = np.pad(mask, [(0, 0)] * (mask.ndim - 1) + [(0, extra)])  # pad with 0
         causal = False
         if is_causal and key_padding_mask is None and not need_weights:
             # torch then drops attn_mask and lets SDPA build the causal mask itself
@@ -509,15 +563,24 @@ class MultiheadAttention(Layer):
         Q = q_in @ wq.T + (0 if bq is None else bq)  # (N, L, E)
         K = k_in @ wk.T + (0 if bk is None else bk)  # (N, S, E)
         V = v_in @ wv.T + (0 if bv is None else bv)  # (N, S, E)
+        if self.add_bias_kv:  # one more key and value, the same for every sample
+            K = np.concatenate([K, np.broadcast_to(self.params["bias_k"], (N, 1, E))], axis=1)
+            V = np.concatenate([V, np.broadcast_to(self.params["bias_v"], (N, 1, E))], axis=1)
+        Sk = K.shape[1]  # S, or S + 1 with bias_k
         # split the features into heads: (N, L, E) -> (N, H, L, d)
         Qh = Q.reshape(N, L, H, d).transpose(0, 2, 1, 3)
-        Kh = K.reshape(N, S, H, d).transpose(0, 2, 1, 3)
-        Vh = V.reshape(N, S, H, d).transpose(0, 2, 1, 3)
+        Kh = K.reshape(N, Sk, H, d).transpose(0, 2, 1, 3)
+        Vh = V.reshape(N, Sk, H, d).transpose(0, 2, 1, 3)
+        if self.add_zero_attn:  # a zero key and value per head, after the projections
+            zero = np.zeros((N, H, 1, d), dtype=Kh.dtype)
+            Kh, Vh = np.concatenate([Kh, zero], axis=2), np.concatenate([Vh, zero], axis=2)
+        St = S + extra  # the keys attended to: the weights' last dimension
         p_drop = self.dropout if self.training else 0.0
         if p_drop > 0 and self.dropout_mask is not None \
-                and np.shape(self.dropout_mask) != (N, H, L, S):
+                and np.shape(self.dropout_mask) != (N, H, L, St):
             raise ValueError(f"{owner}: dropout_mask must be (N, num_heads, L, S) = "
-                             f"{(N, H, L, S)}, got shape {np.shape(self.dropout_mask)}")
+                             f"{(N, H, L, St)} (S counting bias_k and the zero key), got "
+                             f"shape {np.shape(self.dropout_mask)}")
         # need_weights: torch's explicit softmax (NaN on a fully masked row); else SDPA (zeros)
         Oh, att = self.attention_forward(Qh, Kh, Vh, mask, p_drop, causal,
                                          dropout_mask=self.dropout_mask, rng=self._rng,
@@ -535,7 +598,7 @@ class MultiheadAttention(Layer):
                 weights = weights[0]
         out = Y if (self.batch_first or not batched) else np.swapaxes(Y, 0, 1)
         out = out if batched else out[0]
-        self._cache = {"q_in": q_in, "k_in": k_in, "v_in": v_in, "O": O, "att": att,
+        self._cache = {"q_in": q_in, "k_in": k_in, "v_in": v_in, "O": O, "att": att, "S": S,
                        "batched": batched, "average": average_attn_weights,
                        "need_weights": need_weights}
         self._out_shape = out.shape
@@ -583,9 +646,14 @@ class MultiheadAttention(Layer):
         dOh = dO.reshape(N, L, H, d).transpose(0, 2, 1, 3)  # (N, H, L, d)
         dQh, dKh, dVh = self.attention_backward(dOh, c["att"], dP)
         dQ = dQh.transpose(0, 2, 1, 3).reshape(N, L, E)  # heads merged back: (N, L, E)
-        S = dKh.shape[2]
-        dK = dKh.transpose(0, 2, 1, 3).reshape(N, S, E)
-        dV = dVh.transpose(0, 2, 1, 3).reshape(N, S, E)
+        if self.add_zero_attn:  # the zero key and value are constants: their gradient ends
+            dKh, dVh = dKh[:, :, :-1], dVh[:, :, :-1]
+        Sk = dKh.shape[2]  # S, or S + 1 with bias_k
+        dK = dKh.transpose(0, 2, 1, 3).reshape(N, Sk, E)
+        dV = dVh.transpose(0, 2, 1, 3).reshape(N, Sk, E)
+        if self.add_bias_kv:  # the appended row's gradient goes to bias_k/bias_v
+            dK, grads["bias_k"] = self.appended_row_backward(dK, c["S"])
+            dV, grads["bias_v"] = self.appended_row_backward(dV, c["S"])
 
         wq, wk, wv = self._proj_weights()
         dwq, dwk, dwv = (dZ.reshape(-1, E).T @ x.reshape(-1, x.shape[-1])  # (E, in)

@@ -1,5 +1,10 @@
-r"""Convolutions: :class:`Conv1d`, :class:`Conv2d`, :class:`ConvTranspose2d`, and the
-CS231n-style functional pairs they use (``conv2d_forward``/``conv2d_backward``, …).
+r"""Convolutions: :class:`Conv1d`, :class:`Conv2d`, :class:`Conv3d`,
+:class:`ConvTranspose1d`, :class:`ConvTranspose2d`, and the CS231n-style functional pairs
+they use (``conv2d_forward``/``conv2d_backward``, ``conv3d_*``, ``conv_transpose1d_*``, …).
+The building blocks (:func:`windows`, :func:`im2col`, :func:`weight_grad`,
+:func:`input_grad`) take any number of spatial dims; the formulas below are written in
+2-d, and a 3-d convolution adds a depth axis to each (a sum over the kernel's depth in the
+forward, over the output's depth in the weight gradient).
 
 Forward (torch's ``Conv2d`` is a cross-correlation). For an input :math:`x` (N, C, H, W),
 zero-padded to :math:`x_p`, a weight :math:`w` (O, C/G, kh, kw), stride :math:`s`, dilation
@@ -53,8 +58,10 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from manual.layers.base import Layer, as_rng, check_positive_int, layer_dtype, uniform_init
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose2d", "conv1d_backward", "conv1d_forward",
-           "conv2d_backward", "conv2d_forward", "conv_transpose2d_backward",
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
+           "conv1d_backward", "conv1d_forward", "conv2d_backward", "conv2d_forward",
+           "conv3d_backward", "conv3d_forward", "conv_transpose1d_backward",
+           "conv_transpose1d_forward", "conv_transpose2d_backward",
            "conv_transpose2d_forward", "im2col", "input_grad", "input_grad_flipped",
            "weight_grad"]
 
@@ -128,45 +135,54 @@ def _pad_or_crop(a: np.ndarray, axis: int, before: int, after: int) -> np.ndarra
 
 
 # --------------------------------------------------------------------------------------
-# the three building blocks: im2col, the weight gradient, the input gradient
+# the three building blocks: im2col, the weight gradient, the input gradient, for any
+# number of spatial dims (1, 2, 3: the same code; 2-d reads as the docstrings say)
 # --------------------------------------------------------------------------------------
-def windows(xp: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
-            dilation: tuple[int, int]) -> np.ndarray:
-    """Every receptive field of the padded ``xp`` (N, C, Hp, Wp) as a strided **view**
-    (N, C, Ho, Wo, kh, kw): no copy, element [n, c, i, j, p, q] is
-    ``xp[n, c, i*sh + p*dh, j*sw + q*dw]``."""
-    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
-    span = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)  # the dilated kernel's extent
-    v = sliding_window_view(xp, span, axis=(2, 3))  # (N, C, Hp-span+1, Wp-span+1, *span)
-    return v[:, :, ::sh, ::sw, ::dh, ::dw]  # stride over positions, dilation inside windows
+def windows(xp: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...],
+            dilation: tuple[int, ...]) -> np.ndarray:
+    """Every receptive field of the padded ``xp`` (N, C, *spatial) as a strided **view**
+    (N, C, *out, *kernel): no copy; in 2-d (N, C, Ho, Wo, kh, kw), element
+    [n, c, i, j, p, q] is ``xp[n, c, i*sh + p*dh, j*sw + q*dw]`` (likewise per axis in
+    1-d and 3-d)."""
+    n = len(kernel)
+    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))  # the dilated extent
+    v = sliding_window_view(xp, span, axis=tuple(range(2, 2 + n)))  # (N, C, *pos, *span)
+    positions = tuple(slice(None, None, s) for s in stride)  # the stride over positions
+    inside = tuple(slice(None, None, d) for d in dilation)  # the dilation inside windows
+    return v[(slice(None), slice(None), *positions, *inside)]
 
 
-def im2col(xp: np.ndarray, kernel: tuple[int, int], stride: tuple[int, int],
-           dilation: tuple[int, int], groups: int) -> tuple[np.ndarray, tuple[int, int]]:
+def im2col(xp: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...],
+           dilation: tuple[int, ...], groups: int) -> tuple[np.ndarray, tuple[int, ...]]:
     """The im2col matrices of ``xp``: (G, C/G·kh·kw, N·Ho·Wo), for each group one column per
-    receptive field (the one copy of the convolution), and the output size (Ho, Wo).
+    receptive field (the one copy of the convolution), and the output size (Ho, Wo)
+    (in n-d: (G, C/G·prod(kernel), N·prod(out)) and the n output sizes).
 
     Rows are ordered (c, p, q) like the weight's (C/G, kh, kw) axes, columns (n, i, j).
     With the samples inside the columns, each group's convolution is *one* matrix product
     over the whole batch, the shape BLAS is fastest at (a product per sample is 4x slower
     in float32, measured), and the copy reads rows of ``xp`` (``j`` innermost)."""
     N, C = xp.shape[:2]
-    v = windows(xp, kernel, stride, dilation)  # (N, C, Ho, Wo, kh, kw), a view
-    Ho, Wo = v.shape[2:4]
-    K = C // groups * kernel[0] * kernel[1]
-    v = v.reshape(N, groups, C // groups, Ho, Wo, *kernel)  # split channels into groups
-    cols = v.transpose(1, 2, 5, 6, 0, 3, 4).reshape(groups, K, N * Ho * Wo)  # the copy
-    return cols, (Ho, Wo)
+    n = len(kernel)
+    v = windows(xp, kernel, stride, dilation)  # (N, C, *out, *kernel), a view
+    out = tuple(v.shape[2:2 + n])
+    K = C // groups * int(np.prod(kernel))
+    v = v.reshape(N, groups, C // groups, *out, *kernel)  # split channels into groups
+    # (G, C/G, *kernel, N, *out): in 2-d the axes (1, 2, 5, 6, 0, 3, 4)
+    order = (1, 2, *range(3 + n, 3 + 2 * n), 0, *range(3, 3 + n))
+    cols = v.transpose(order).reshape(groups, K, N * int(np.prod(out)))  # the copy
+    return cols, out
 
 
-def cols_times_weight(cols: np.ndarray, w: np.ndarray, N: int, out_hw: tuple[int, int]
+def cols_times_weight(cols: np.ndarray, w: np.ndarray, N: int, out_hw: tuple[int, ...]
                       ) -> np.ndarray:
-    r""":math:`Y = W\,\text{cols}` per group, returned in (N, O, Ho, Wo) layout."""
+    r""":math:`Y = W\,\text{cols}` per group, returned in (N, O, Ho, Wo) layout
+    ((N, O, *out) in n-d)."""
     G = cols.shape[0]
     O = w.shape[0]
     wm = w.reshape(G, O // G, cols.shape[1])  # (G, O/G, C/G*kh*kw): the weight as a matrix
     y = np.matmul(wm, cols)  # (G, O/G, N*Ho*Wo): one BLAS product per group
-    y = y.reshape(O, N, *out_hw).transpose(1, 0, 2, 3)  # (N, O, Ho, Wo)
+    y = y.reshape(O, N, *out_hw).transpose(1, 0, *range(2, 2 + len(out_hw)))  # (N, O, ...)
     return np.ascontiguousarray(y)
 
 
@@ -174,7 +190,7 @@ def weight_grad(dout: np.ndarray, cols: np.ndarray, w_shape: tuple[int, ...]) ->
     r""":math:`\partial L/\partial W = \Delta\, \text{cols}^\top` per group, with
     :math:`\Delta` the upstream gradient as an (O/G, N·Ho·Wo) matrix: every receptive field
     weighted by the gradient of the output it produced, summed over samples and positions
-    by the product."""
+    (every spatial axis: in 3-d depth too) by the product."""
     d = dout_matrix(dout, cols.shape[0])  # (G, O/G, N*Ho*Wo)
     # cols @ d^T, then a transpose of the small result: BLAS runs the long inner dimension
     # (N*Ho*Wo) 3x faster this way round than as d @ cols^T (measured, float32)
@@ -183,52 +199,54 @@ def weight_grad(dout: np.ndarray, cols: np.ndarray, w_shape: tuple[int, ...]) ->
 
 
 def dout_matrix(dout: np.ndarray, groups: int) -> np.ndarray:
-    """The upstream gradient (N, O, Ho, Wo) as per-group matrices (G, O/G, N·Ho·Wo), the
-    column order of :func:`im2col`."""
+    """The upstream gradient (N, O, Ho, Wo) (or (N, O, *out)) as per-group matrices
+    (G, O/G, N·Ho·Wo), the column order of :func:`im2col`."""
     N, O = dout.shape[:2]
     M = int(np.prod(dout.shape[2:]))  # Ho*Wo
     return dout.reshape(N, O, M).transpose(1, 0, 2).reshape(groups, O // groups, N * M)
 
 
-def input_grad(dout: np.ndarray, w: np.ndarray, in_hw: tuple[int, int],
-               stride: tuple[int, int], pad_before: tuple[int, int],
-               dilation: tuple[int, int], groups: int) -> np.ndarray:
+def input_grad(dout: np.ndarray, w: np.ndarray, in_hw: tuple[int, ...],
+               stride: tuple[int, ...], pad_before: tuple[int, ...],
+               dilation: tuple[int, ...], groups: int) -> np.ndarray:
     r""":math:`\partial L/\partial x` of the convolution ``x -> y`` (input (N, C, *in_hw),
     padded by ``pad_before`` at the top/left) by col2im, the transpose of im2col:
     :math:`\partial L/\partial\,\text{cols} = W^\top \Delta` (one product per group)
     gives every receptive field's gradient, which is then added back where the field was
     read. Equal to :func:`input_grad_flipped`, the convolution of the stride-dilated
     ``dout`` with the flipped kernel (a test checks it), and faster: its product has the
-    long side where BLAS wants it, 2x faster in float32 (measured).
+    long side where BLAS wants it, 2x faster in float32 (measured). Any number of spatial
+    dims (``in_hw``, ``stride``, … one entry each).
 
-    The add-back loops over the kh·kw kernel offsets (9 for 3x3), each one vectorised add
-    of a whole (C, N, Ho, Wo) slab: receptive fields overlap, so the scatter must
-    accumulate, and NumPy's only loop-free accumulating scatters (``np.add.at``,
-    ``np.bincount`` with an index per element of ``cols``) are several times slower than
-    kh·kw strided adds."""
-    N, O, Ho, Wo = dout.shape
-    Cg, kh, kw = w.shape[1:]
+    The add-back loops over the kh·kw kernel offsets (9 for 3x3, in row-major order), each
+    one vectorised add of a whole (C, N, Ho, Wo) slab: receptive fields overlap, so the
+    scatter must accumulate, and NumPy's only loop-free accumulating scatters
+    (``np.add.at``, ``np.bincount`` with an index per element of ``cols``) are several
+    times slower than kh·kw strided adds."""
+    N, O = dout.shape[:2]
+    out = dout.shape[2:]
+    kernel = w.shape[2:]
+    Cg = w.shape[1]
     C = Cg * groups
-    (sh, sw), (dh, dw) = stride, dilation
-    wm = w.reshape(groups, O // groups, Cg * kh * kw)  # (G, O/G, C/G*kh*kw)
+    wm = w.reshape(groups, O // groups, Cg * int(np.prod(kernel)))  # (G, O/G, C/G*kh*kw)
     dcols = np.matmul(wm.transpose(0, 2, 1), dout_matrix(dout, groups))  # (G, K, N*Ho*Wo)
-    dcols = dcols.reshape(C, kh, kw, N, Ho, Wo)  # rows (g, c, p, q) = (channel, p, q)
+    dcols = dcols.reshape(C, *kernel, N, *out)  # rows (g, c, p, q) = (channel, p, q)
     # a canvas holding the padded input and every position a window reaches
-    hc = max(pad_before[0] + in_hw[0], (Ho - 1) * sh + dh * (kh - 1) + 1)
-    wc = max(pad_before[1] + in_hw[1], (Wo - 1) * sw + dw * (kw - 1) + 1)
-    canvas = np.zeros((C, N, hc, wc), dtype=dcols.dtype)
-    for p in range(kh):  # kernel offsets only: each step adds one slab for all pixels
-        for q in range(kw):
-            canvas[:, :, p * dh:p * dh + (Ho - 1) * sh + 1:sh,
-                   q * dw:q * dw + (Wo - 1) * sw + 1:sw] += dcols[:, p, q]
-    dx = canvas[:, :, pad_before[0]:pad_before[0] + in_hw[0],
-                pad_before[1]:pad_before[1] + in_hw[1]]  # drop the padding
-    return np.ascontiguousarray(dx.transpose(1, 0, 2, 3))  # (N, C, H, W)
+    canvas_shape = tuple(max(p + n, (o - 1) * s + d * (k - 1) + 1) for p, n, o, s, d, k in
+                         zip(pad_before, in_hw, out, stride, dilation, kernel))
+    canvas = np.zeros((C, N, *canvas_shape), dtype=dcols.dtype)
+    for offset in np.ndindex(*kernel):  # kernel offsets only: each adds one slab for all
+        reach = tuple(slice(p * d, p * d + (o - 1) * s + 1, s)
+                      for p, d, o, s in zip(offset, dilation, out, stride))
+        canvas[(slice(None), slice(None), *reach)] += dcols[(slice(None), *offset)]
+    crop = tuple(slice(p, p + n) for p, n in zip(pad_before, in_hw))  # drop the padding
+    dx = canvas[(slice(None), slice(None), *crop)]
+    return np.ascontiguousarray(dx.transpose(1, 0, *range(2, dx.ndim)))  # (N, C, H, W)
 
 
-def input_grad_flipped(dout: np.ndarray, w: np.ndarray, in_hw: tuple[int, int],
-                       stride: tuple[int, int], pad_before: tuple[int, int],
-                       dilation: tuple[int, int], groups: int) -> np.ndarray:
+def input_grad_flipped(dout: np.ndarray, w: np.ndarray, in_hw: tuple[int, ...],
+                       stride: tuple[int, ...], pad_before: tuple[int, ...],
+                       dilation: tuple[int, ...], groups: int) -> np.ndarray:
     """:math:`\\partial L/\\partial x` of the convolution ``x -> y`` (input (N, C, *in_hw),
     padded by ``pad_before`` at the top/left) as the correlation of the stride-dilated
     ``dout`` with the flipped, channel-transposed kernel (module docstring): the textbook
@@ -239,31 +257,65 @@ def input_grad_flipped(dout: np.ndarray, w: np.ndarray, in_hw: tuple[int, int],
     *unpadded* input directly: :math:`d(k-1) - \\text{pad}` zeros before (a crop when the
     padding exceeds the kernel's reach) and whatever makes the length ``in_hw`` after
     (rows no window reaches, below a stride's last step, get zeros)."""
-    N, O, Ho, Wo = dout.shape
+    N, O = dout.shape[:2]
+    n = dout.ndim - 2
     C = w.shape[1] * groups
-    (sh, sw), (dh, dw) = stride, dilation
-    kh, kw = w.shape[2:]
-    if (sh, sw) == (1, 1):
+    kernel = w.shape[2:]
+    if all(s == 1 for s in stride):
         z = dout
     else:  # undo the stride: s - 1 zeros between the entries of dout
-        z = np.zeros((N, O, (Ho - 1) * sh + 1, (Wo - 1) * sw + 1), dtype=dout.dtype)
-        z[:, :, ::sh, ::sw] = dout
-    for axis, k, d, p, n_in in ((2, kh, dh, pad_before[0], in_hw[0]),
-                                (3, kw, dw, pad_before[1], in_hw[1])):
+        z = np.zeros((N, O, *((o - 1) * s + 1 for o, s in zip(dout.shape[2:], stride))),
+                     dtype=dout.dtype)
+        z[(slice(None), slice(None), *(slice(None, None, s) for s in stride))] = dout
+    for axis in range(n):
+        k, d, p, n_in = kernel[axis], dilation[axis], pad_before[axis], in_hw[axis]
         before = d * (k - 1) - p
-        after = n_in + d * (k - 1) - z.shape[axis] - before  # output length n_in
-        z = _pad_or_crop(z, axis, before, after)
-    # flip both spatial axes, swap in/out channels within each group:
-    # (G, O/G, C/G, kh, kw) -> (G, C/G, O/G, kh, kw) -> (C, O/G, kh, kw)
-    wf = w[:, :, ::-1, ::-1].reshape(groups, O // groups, C // groups, kh, kw)
-    wf = wf.transpose(0, 2, 1, 3, 4).reshape(C, O // groups, kh, kw)
-    cols, out_hw = im2col(z, (kh, kw), (1, 1), dilation, groups)
+        after = n_in + d * (k - 1) - z.shape[2 + axis] - before  # output length n_in
+        z = _pad_or_crop(z, 2 + axis, before, after)
+    # flip every spatial axis, swap in/out channels within each group:
+    # (G, O/G, C/G, *k) -> (G, C/G, O/G, *k) -> (C, O/G, *k)
+    wf = w[(slice(None), slice(None), *(slice(None, None, -1),) * n)]
+    wf = wf.reshape(groups, O // groups, C // groups, *kernel)
+    wf = wf.transpose(0, 2, 1, *range(3, 3 + n)).reshape(C, O // groups, *kernel)
+    cols, out_hw = im2col(z, tuple(kernel), (1,) * n, dilation, groups)
     return cols_times_weight(cols, wf, N, out_hw)
-
 
 # --------------------------------------------------------------------------------------
 # functional pairs (CS231n style)
 # --------------------------------------------------------------------------------------
+def _conv_forward(owner: str, x: np.ndarray, w: np.ndarray, b: np.ndarray | None,
+                  stride: Any, padding: Any, dilation: Any, groups: int
+                  ) -> tuple[np.ndarray, tuple]:
+    """The convolution of ``x`` (N, C, *spatial) with ``w`` (O, C/G, *kernel), any number of
+    spatial dims (``w``'s): zero padding, im2col, one product per group."""
+    n = w.ndim - 2
+    kernel = tuple(w.shape[2:])
+    stride = as_tuple(owner, "stride", stride, n)
+    dilation = as_tuple(owner, "dilation", dilation, n)
+    pads = conv_padding(owner, padding, kernel, stride, dilation)
+    xp = np.pad(x, ((0, 0), (0, 0), *pads))  # (N, C, *padded), zeros around
+    cols, out = im2col(xp, kernel, stride, dilation, groups)  # (G, C/G*prod(k), N*prod(out))
+    y = cols_times_weight(cols, w, x.shape[0], out)  # (N, O, *out)
+    if b is not None:
+        y += b.reshape(-1, *(1,) * n)
+    cache = (x.shape, w, cols, stride, pads, dilation, groups, b is not None)
+    return y, cache
+
+
+def _conv_backward(dout: np.ndarray, cache: tuple, need_dx: bool
+                   ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
+    """``(dx, dw, db)`` of :func:`_conv_forward`, any number of spatial dims."""
+    x_shape, w, cols, stride, pads, dilation, groups, has_bias = cache
+    spatial = tuple(range(2, dout.ndim))
+    db = dout.sum(axis=(0, *spatial)) if has_bias else None  # (O,)
+    dw = weight_grad(dout, cols, w.shape)  # (O, C/G, *kernel)
+    dx = None
+    if need_dx:
+        dx = input_grad(dout, w, x_shape[2:], stride, tuple(p[0] for p in pads), dilation,
+                        groups)  # (N, C, *spatial)
+    return dx, dw, db
+
+
 def conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
                    stride: Any = 1, padding: Any = 0, dilation: Any = 1, groups: int = 1
                    ) -> tuple[np.ndarray, tuple]:
@@ -273,17 +325,7 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
     int, a pair, ``'valid'``, ``'same'`` or explicit ((top, bottom), (left, right)).
     Returns ``(y, cache)``, ``y`` (N, O, Ho, Wo) with
     :math:`H_o = \lfloor (H + 2p - d(k-1) - 1)/s \rfloor + 1`."""
-    kernel = tuple(w.shape[2:])
-    stride = as_tuple("conv2d", "stride", stride, 2)
-    dilation = as_tuple("conv2d", "dilation", dilation, 2)
-    pads = conv_padding("conv2d", padding, kernel, stride, dilation)
-    xp = np.pad(x, ((0, 0), (0, 0), *pads))  # (N, C, Hp, Wp), zeros around
-    cols, out_hw = im2col(xp, kernel, stride, dilation, groups)  # (G, N*Ho*Wo, C/G*kh*kw)
-    y = cols_times_weight(cols, w, x.shape[0], out_hw)  # (N, O, Ho, Wo)
-    if b is not None:
-        y += b[:, None, None]
-    cache = (x.shape, w, cols, stride, pads, dilation, groups, b is not None)
-    return y, cache
+    return _conv_forward("conv2d", x, w, b, stride, padding, dilation, groups)
 
 
 def conv2d_backward(dout: np.ndarray, cache: tuple, need_dx: bool = True
@@ -292,14 +334,43 @@ def conv2d_backward(dout: np.ndarray, cache: tuple, need_dx: bool = True
     :math:`\Delta^\top` cols, ``db`` the sum of :math:`\delta` over batch and positions
     (None without a bias), ``dx`` the correlation of the stride-dilated :math:`\delta` with
     the flipped kernel (None with ``need_dx=False``)."""
-    x_shape, w, cols, stride, pads, dilation, groups, has_bias = cache
-    db = dout.sum(axis=(0, 2, 3)) if has_bias else None  # (O,)
-    dw = weight_grad(dout, cols, w.shape)  # (O, C/G, kh, kw)
-    dx = None
-    if need_dx:
-        dx = input_grad(dout, w, x_shape[2:], stride, (pads[0][0], pads[1][0]), dilation,
-                        groups)  # (N, C, H, W)
-    return dx, dw, db
+    return _conv_backward(dout, cache, need_dx)
+
+
+def conv3d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
+                   stride: Any = 1, padding: Any = 0, dilation: Any = 1, groups: int = 1
+                   ) -> tuple[np.ndarray, tuple]:
+    r"""``F.conv3d``: the 2-d convolution with a depth axis, computed by the same im2col
+    (one column per (C/G, kd, kh, kw) receptive field) and one product per group:
+
+    .. math::
+        y_{n,o,t,i,j} = b_o + \sum_{c \in g(o)} \sum_{r<kd} \sum_{p<kh} \sum_{q<kw}
+            w_{o,c,r,p,q}\; x_{p;\,n,c,\; t s_d + r d_d,\; i s_h + p d_h,\; j s_w + q d_w}
+
+    ``x`` (N, C, D, H, W), ``w`` (O, C/groups, kd, kh, kw), ``b`` (O,) or None; ``padding``
+    an int, a triple, ``'valid'``, ``'same'`` (stride 1) or explicit (before, after)
+    pairs. Returns ``(y, cache)``, ``y`` (N, O, Do, Ho, Wo), each size
+    :math:`\lfloor (n + 2p - d(k-1) - 1)/s \rfloor + 1`. The backward
+    (:func:`conv3d_backward`):
+
+    .. math::
+        \frac{\partial L}{\partial w_{o,c,r,p,q}} = \sum_{n,t,i,j} \delta_{n,o,t,i,j}\,
+            x_{p;\,n,c,\,t s_d + r d_d,\,i s_h + p d_h,\,j s_w + q d_w}, \qquad
+        \frac{\partial L}{\partial b_o} = \sum_{n,t,i,j} \delta_{n,o,t,i,j}
+
+    (summed over the output's depth as well as its rows and columns), and
+    :math:`\partial L/\partial x` the correlation of the stride-dilated :math:`\delta`
+    with the kernel flipped in all three spatial axes, computed by col2im."""
+    return _conv_forward("conv3d", x, w, b, stride, padding, dilation, groups)
+
+
+def conv3d_backward(dout: np.ndarray, cache: tuple, need_dx: bool = True
+                    ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
+    r"""``(dx, dw, db)`` of :func:`conv3d_forward` given :math:`\delta` (N, O, Do, Ho, Wo):
+    ``dw`` = :math:`\Delta^\top` cols (a sum over samples and every output position,
+    depth included), ``db`` the sum of :math:`\delta` over (N, Do, Ho, Wo) (None without
+    a bias), ``dx`` by col2im (None with ``need_dx=False``)."""
+    return _conv_backward(dout, cache, need_dx)
 
 
 def conv1d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
@@ -320,6 +391,51 @@ def conv1d_backward(dout: np.ndarray, cache: tuple, need_dx: bool = True
     """``(dx, dw, db)`` of :func:`conv1d_forward` (through the 2-d backward)."""
     dx, dw, db = conv2d_backward(dout[:, :, None, :], cache, need_dx)
     return (None if dx is None else dx[:, :, 0, :]), dw[:, :, 0, :], db
+
+
+def _conv_transpose_forward(owner: str, x: np.ndarray, w: np.ndarray, b: np.ndarray | None,
+                            stride: Any, padding: Any, output_padding: Any, groups: int,
+                            dilation: Any) -> tuple[np.ndarray, tuple]:
+    """The transposed convolution of ``x`` (N, C, *spatial) with ``w`` (C, O/G, *kernel),
+    any number of spatial dims: the input gradient of the convolution with the same
+    arguments (:func:`input_grad`)."""
+    n = w.ndim - 2
+    stride = as_tuple(owner, "stride", stride, n)
+    dilation = as_tuple(owner, "dilation", dilation, n)
+    pad = as_tuple(owner, "padding", padding, n, minimum=0)
+    opad = as_tuple(owner, "output_padding", output_padding, n, minimum=0)
+    size = x.shape[2:]
+    out = tuple((m - 1) * s - 2 * p + d * (k - 1) + op + 1 for m, s, p, d, k, op in
+                zip(size, stride, pad, dilation, w.shape[2:], opad))
+    if min(out) < 0:
+        raise ValueError(f"{owner}: padding {pad} leaves a negative output size "
+                         f"{out} for an input of spatial size {size}")
+    y = input_grad(x, w, out, stride, pad, dilation, groups)  # the adjoint of the conv
+    if b is not None:
+        y += b.reshape(-1, *(1,) * n)
+    return y, (x, w, stride, pad, dilation, groups, b is not None)
+
+
+def _conv_transpose_backward(dout: np.ndarray, cache: tuple, need_dx: bool
+                             ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
+    """``(dx, dw, db)`` of :func:`_conv_transpose_forward`, any number of spatial dims."""
+    x, w, stride, pad, dilation, groups, has_bias = cache
+    N, size = x.shape[0], x.shape[2:]
+    spatial = tuple(range(2, dout.ndim))
+    db = dout.sum(axis=(0, *spatial)) if has_bias else None
+    dp = np.pad(dout, ((0, 0), (0, 0), *((p, p) for p in pad)))
+    cols, out = im2col(dp, tuple(w.shape[2:]), stride, dilation, groups)
+    # output_padding can leave one more window than there are input pixels: keep the
+    # receptive fields that correspond to input pixels
+    if out != size:
+        G, K = cols.shape[:2]
+        keep = (slice(None),) * 3 + tuple(slice(0, m) for m in size)
+        cols = np.ascontiguousarray(cols.reshape(G, K, N, *out)[keep]).reshape(
+            G, K, N * int(np.prod(size)))
+    dx = cols_times_weight(cols, w, N, size) if need_dx else None  # conv(dout, w)
+    # dw[c, o, p, q] = sum_{n,i,j} x[n, c, i, j] * dp[n, o, i*s + p*d, j*s + q*d]
+    dw = weight_grad(x, cols, w.shape)
+    return dx, dw, db
 
 
 def conv_transpose2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
@@ -343,21 +459,8 @@ def conv_transpose2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None 
     (same stride, padding, dilation, groups), :math:`\partial L/\partial w` the
     corresponding weight gradient with the roles of input and output swapped, and
     :math:`\partial L/\partial b` the sum of :math:`\delta`."""
-    stride = as_tuple("conv_transpose2d", "stride", stride, 2)
-    dilation = as_tuple("conv_transpose2d", "dilation", dilation, 2)
-    pad = as_tuple("conv_transpose2d", "padding", padding, 2, minimum=0)
-    opad = as_tuple("conv_transpose2d", "output_padding", output_padding, 2, minimum=0)
-    H, W = x.shape[2:]
-    kh, kw = w.shape[2:]
-    out_hw = tuple((n - 1) * s - 2 * p + d * (k - 1) + op + 1
-                   for n, s, p, d, k, op in zip((H, W), stride, pad, dilation, (kh, kw), opad))
-    if min(out_hw) < 0:
-        raise ValueError(f"conv_transpose2d: padding {pad} leaves a negative output size "
-                         f"{out_hw} for an input of spatial size {(H, W)}")
-    y = input_grad(x, w, out_hw, stride, pad, dilation, groups)  # the adjoint of conv2d
-    if b is not None:
-        y += b[:, None, None]
-    return y, (x, w, stride, pad, dilation, groups, b is not None)
+    return _conv_transpose_forward("conv_transpose2d", x, w, b, stride, padding,
+                                   output_padding, groups, dilation)
 
 
 def conv_transpose2d_backward(dout: np.ndarray, cache: tuple, need_dx: bool = True
@@ -365,28 +468,57 @@ def conv_transpose2d_backward(dout: np.ndarray, cache: tuple, need_dx: bool = Tr
     """``(dx, dw, db)`` of :func:`conv_transpose2d_forward`: ``dx`` is the plain
     convolution of ``dout`` (padded by ``padding``) with ``w``; ``dw`` pairs every
     receptive field of ``dout`` with the input pixel that scattered into it."""
-    x, w, stride, pad, dilation, groups, has_bias = cache
-    N, C, H, W = x.shape
-    db = dout.sum(axis=(0, 2, 3)) if has_bias else None
-    dp = np.pad(dout, ((0, 0), (0, 0), (pad[0], pad[0]), (pad[1], pad[1])))
-    cols, out_hw = im2col(dp, tuple(w.shape[2:]), stride, dilation, groups)
-    # output_padding can leave one more window than there are input pixels: keep the H x W
-    # receptive fields that correspond to input pixels
-    if out_hw != (H, W):
-        G, K = cols.shape[:2]
-        cols = np.ascontiguousarray(
-            cols.reshape(G, K, N, *out_hw)[..., :H, :W]).reshape(G, K, N * H * W)
-    dx = cols_times_weight(cols, w, N, (H, W)) if need_dx else None  # conv2d(dout, w)
-    # dw[c, o, p, q] = sum_{n,i,j} x[n, c, i, j] * dp[n, o, i*s + p*d, j*s + q*d]
-    dw = weight_grad(x, cols, w.shape)
-    return dx, dw, db
+    return _conv_transpose_backward(dout, cache, need_dx)
+
+
+def conv_transpose1d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None,
+                             stride: Any = 1, padding: Any = 0, output_padding: Any = 0,
+                             groups: int = 1, dilation: Any = 1) -> tuple[np.ndarray, tuple]:
+    r"""``F.conv_transpose1d`` (torch's argument order): every input element scatters
+    ``w`` times itself onto the output, ``stride`` apart, the overlaps add, ``padding`` is
+    cropped from both ends and ``output_padding`` adds positions at the end:
+
+    .. math::
+        y_{n,o,t} = b_o + \sum_{c \in g(o)} \sum_{q<k} \hat x_{n,c,\; t + \text{pad} - q d}
+            \; w_{c,o,q}, \qquad L_o = (L-1)s - 2\,\text{pad} + d(k-1)
+            + \text{output\_padding} + 1
+
+    (:math:`\hat x`: :math:`x` with :math:`s-1` zeros between entries, zero outside): the
+    input gradient of ``conv1d`` with the same arguments, computed as such. ``x``
+    (N, C, L), ``w`` (C, O/groups, k), ``b`` (O,) or None. ``output_padding`` only
+    lengthens the output, so that a strided ``conv1d``'s input length is recovered; the
+    added positions are real outputs when ``output_padding <= padding`` (the crop at the
+    end is shortened), zero-input positions (bias only) beyond that.
+
+    Backward (:func:`conv_transpose1d_backward`), given :math:`\delta` (N, O, L_o):
+
+    .. math::
+        \frac{\partial L}{\partial x_{n,c,\ell}} = \sum_{o \in g(c)} \sum_q
+            \delta_{p;\,n,o,\,\ell s + q d}\, w_{c,o,q}, \qquad
+        \frac{\partial L}{\partial w_{c,o,q}} = \sum_{n,\ell} x_{n,c,\ell}\,
+            \delta_{p;\,n,o,\,\ell s + q d}, \qquad
+        \frac{\partial L}{\partial b_o} = \sum_{n,t} \delta_{n,o,t}
+
+    with :math:`\delta_p` the upstream gradient zero-padded by ``padding`` at both ends:
+    ``conv1d`` of :math:`\delta` with ``w``, including the positions ``output_padding``
+    added (computed by the same N-d im2col)."""
+    return _conv_transpose_forward("conv_transpose1d", x, w, b, stride, padding,
+                                   output_padding, groups, dilation)
+
+
+def conv_transpose1d_backward(dout: np.ndarray, cache: tuple, need_dx: bool = True
+                              ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
+    """``(dx, dw, db)`` of :func:`conv_transpose1d_forward` (``dx`` None with
+    ``need_dx=False``, ``db`` None without a bias)."""
+    return _conv_transpose_backward(dout, cache, need_dx)
 
 
 # --------------------------------------------------------------------------------------
 # the layers
 # --------------------------------------------------------------------------------------
 class _ConvNd(Layer):
-    """Shared construction, validation and unbatched-input handling of Conv1d/Conv2d."""
+    """Shared construction, validation and unbatched-input handling of the convolutions
+    (``nd`` spatial dims; ``transposed`` for ConvTranspose1d/2d)."""
 
     nd = 2
     transposed = False
@@ -410,6 +542,9 @@ class _ConvNd(Layer):
             if c % self.groups:
                 raise ValueError(f"{owner}: {key} ({c}) must be divisible by groups "
                                  f"({self.groups})")
+        if padding_mode != "zeros" and self.transposed:
+            raise ValueError(f"{owner}: only padding_mode='zeros' is supported, as in torch; "
+                             f"got {padding_mode!r}")
         if padding_mode != "zeros":
             raise ValueError(f"{owner}: padding_mode={padding_mode!r} is not implemented; only "
                              f"'zeros' (torch also has 'reflect', 'replicate', 'circular')")
@@ -451,7 +586,7 @@ class _ConvNd(Layer):
     def _check(self, x: Any) -> tuple[np.ndarray, bool]:
         """``x`` as a batched float array (N, C, *spatial), and whether it was unbatched."""
         owner, n = type(self).__name__, self.nd
-        spatial = "L" if n == 1 else "H, W"
+        spatial = {1: "L", 2: "H, W", 3: "D, H, W"}[n]
         x = self.check_input(x, (n + 1, n + 2), what=f"(N, C, {spatial}) or (C, {spatial})")
         unbatched = x.ndim == n + 1
         if unbatched:
@@ -573,3 +708,66 @@ class ConvTranspose2d(_ConvNd):
     @staticmethod
     def _backward(dout: np.ndarray, cache: tuple, need_dx: bool) -> tuple:
         return conv_transpose2d_backward(dout, cache, need_dx)
+
+
+class Conv3d(_ConvNd):
+    r"""``nn.Conv3d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+    groups=1, bias=True, padding_mode='zeros', dtype=None)``: ``weight`` (out, in/groups,
+    kd, kh, kw) and ``bias`` (out,) from :math:`U(-1/\sqrt{\text{fan\_in}}, \cdot)`,
+    fan_in = in/groups·kd·kh·kw (torch's init, drawn from ``rng``). ``kernel_size``,
+    ``stride``, ``padding``, ``dilation``: an int or a triple; ``padding`` also
+    ``'valid'`` or ``'same'`` (stride 1 only, the odd padding after, as torch). Input
+    (N, C, D, H, W) or unbatched (C, D, H, W). The same im2col as :class:`Conv2d` with a
+    depth axis (:func:`conv3d_forward`, :func:`conv3d_backward`): the weight and bias
+    gradients sum over the output's depth, rows and columns. Only ``padding_mode='zeros'``;
+    ``'reflect'``, ``'replicate'`` and ``'circular'`` raise ``ValueError``."""
+
+    nd = 3
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", dtype: Any = None, *,
+                 rng: np.random.Generator | int | None = None) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, dtype, rng=rng)
+
+    def _forward(self, x: np.ndarray) -> tuple[np.ndarray, tuple]:
+        return conv3d_forward(x, self.params["weight"], self.params.get("bias"),
+                              self.stride, self._pads, self.dilation, self.groups)
+
+    @staticmethod
+    def _backward(dout: np.ndarray, cache: tuple, need_dx: bool) -> tuple:
+        return conv3d_backward(dout, cache, need_dx)
+
+
+class ConvTranspose1d(_ConvNd):
+    r"""``nn.ConvTranspose1d(in_channels, out_channels, kernel_size, stride=1, padding=0,
+    output_padding=0, groups=1, bias=True, dilation=1, padding_mode='zeros', dtype=None)``
+    (torch's order). ``params``: ``weight`` (in, out/groups, k) and ``bias`` (out,), from
+    :math:`U(-1/\sqrt{\text{fan\_in}}, \cdot)` with torch's fan_in = out/groups·k.
+    ``output_padding`` (added at the end of the output) must be smaller than the stride or
+    the dilation, as torch. Input (N, C, L) or (C, L); output length
+    :math:`(L-1)s - 2p + d(k-1) + \text{output\_padding} + 1`. Math:
+    :func:`conv_transpose1d_forward` and :func:`conv_transpose1d_backward`. Only
+    ``padding_mode='zeros'``, as torch."""
+
+    nd = 1
+    transposed = True
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
+                 dilation: Any = 1, padding_mode: str = "zeros", dtype: Any = None, *,
+                 rng: np.random.Generator | int | None = None) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, dtype, rng=rng,
+                         output_padding=output_padding)
+
+    def _forward(self, x: np.ndarray) -> tuple[np.ndarray, tuple]:
+        return conv_transpose1d_forward(x, self.params["weight"], self.params.get("bias"),
+                                        self.stride, self.padding, self.output_padding,
+                                        self.groups, self.dilation)
+
+    @staticmethod
+    def _backward(dout: np.ndarray, cache: tuple, need_dx: bool) -> tuple:
+        return conv_transpose1d_backward(dout, cache, need_dx)
+

@@ -1,8 +1,9 @@
-r"""Normalisation layers: :class:`BatchNorm1d`, :class:`BatchNorm2d`, :class:`LayerNorm`,
-:class:`GroupNorm`, :class:`RMSNorm`, and their CS231n-style functional pairs.
+r"""Normalisation layers: :class:`BatchNorm1d`, :class:`BatchNorm2d`, :class:`BatchNorm3d`,
+:class:`InstanceNorm1d`, :class:`InstanceNorm2d`, :class:`LayerNorm`, :class:`GroupNorm`,
+:class:`RMSNorm`, :class:`LocalResponseNorm`, and their CS231n-style functional pairs.
 
-All four normalise a set :math:`S` of :math:`M` numbers by that set's mean and *biased*
-variance, then apply a per-feature scale and shift:
+Batch, instance, layer and group norm normalise a set :math:`S` of :math:`M` numbers by
+that set's mean and *biased* variance, then apply a per-feature scale and shift:
 
 .. math::
     \mu = \frac{1}{M}\sum_{i\in S} x_i, \qquad
@@ -16,6 +17,7 @@ They differ only in what :math:`S` is:
 layer             the set :math:`S` (one per …)                           :math:`\gamma`
 ================  ======================================================  ================
 batch norm        all samples and positions of one channel (per channel)  per channel
+instance norm     the positions of one channel (per sample and channel)   per channel
 layer norm        the last ``len(normalized_shape)`` dims (per sample)     per element
 group norm        the channels of one group and their positions           per channel
                   (per sample and group)
@@ -34,11 +36,14 @@ direct path, the path through the mean, the path through the variance; derived i
 
 In eval mode batch norm uses its running statistics instead: constants, so only the
 first term is left. RMS norm (:func:`rmsnorm_forward`) divides by the root mean square
-without subtracting the mean, so its backward has no mean term.
+without subtracting the mean, so its backward has no mean term. Local response norm
+(:func:`local_response_norm_forward`) divides each channel by a power of the mean square
+of its neighbouring channels: its backward reaches every channel of the window.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,10 +51,13 @@ import numpy as np
 
 from manual.layers.base import Layer, check_positive_int, layer_dtype
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm", "NormCache",
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "InstanceNorm1d",
+           "InstanceNorm2d", "LayerNorm", "LocalResponseNorm", "NormCache",
            "batchnorm_backward", "batchnorm_forward", "groupnorm_backward", "groupnorm_forward",
-           "layernorm_backward", "layernorm_forward", "normalize_backward", "normalize_forward",
-           "RMSNorm", "rmsnorm_backward", "rmsnorm_forward"]
+           "instancenorm_backward", "instancenorm_forward", "layernorm_backward",
+           "layernorm_forward", "local_response_norm_backward", "local_response_norm_forward",
+           "normalize_backward", "normalize_forward", "RMSNorm", "rmsnorm_backward",
+           "rmsnorm_forward"]
 
 
 # --------------------------------------------------------------------------------------
@@ -220,8 +228,9 @@ def batchnorm_backward(dout: np.ndarray, cache: NormCache, has_beta: bool = True
     return normalize_backward(dxhat, cache), dgamma, dbeta
 
 
-class _BatchNorm(Layer):
-    """Shared by :class:`BatchNorm1d` and :class:`BatchNorm2d`."""
+class _NormBase(Layer):
+    """Shared by the batch and instance norms (torch's ``_NormBase``): the constructor's
+    checks, the per-channel parameters and the running-statistics buffers."""
 
     _ndims: tuple[int, ...] = ()
     _layout = ""
@@ -260,6 +269,17 @@ class _BatchNorm(Layer):
             self.buffers["running_mean"][...] = 0
             self.buffers["running_var"][...] = 1
             self.buffers["num_batches_tracked"][...] = 0
+
+    def backward(self, dout: np.ndarray) -> np.ndarray | None:
+        dout = self.check_dout(dout)
+        dx, dgamma, dbeta = batchnorm_backward(dout, self._cache, "bias" in self.params)
+        self.grads = {k: v for k, v in (("weight", dgamma), ("bias", dbeta))
+                      if k in self.params and v is not None}
+        return dx if self.needs_input_grad else None
+
+
+class _BatchNorm(_NormBase):
+    """Shared by :class:`BatchNorm1d`, :class:`BatchNorm2d` and :class:`BatchNorm3d`."""
 
     def forward(self, x: Any) -> np.ndarray:
         owner = type(self).__name__
@@ -305,13 +325,6 @@ class _BatchNorm(Layer):
         rv *= 1 - f
         rv += f * unbiased
 
-    def backward(self, dout: np.ndarray) -> np.ndarray | None:
-        dout = self.check_dout(dout)
-        dx, dgamma, dbeta = batchnorm_backward(dout, self._cache, "bias" in self.params)
-        self.grads = {k: v for k, v in (("weight", dgamma), ("bias", dbeta))
-                      if k in self.params and v is not None}
-        return dx if self.needs_input_grad else None
-
 
 class BatchNorm1d(_BatchNorm):
     r"""``nn.BatchNorm1d(num_features, eps=1e-5, momentum=0.1, affine=True,
@@ -339,6 +352,18 @@ class BatchNorm2d(_BatchNorm):
 
     _ndims = (4,)
     _layout = "(N, C, H, W)"
+
+
+class BatchNorm3d(_BatchNorm):
+    r"""``nn.BatchNorm3d(num_features, eps=1e-5, momentum=0.1, affine=True,
+    track_running_stats=True, *, bias=True)`` on (N, C, D, H, W) inputs (volumes, video):
+    :class:`BatchNorm1d`'s statistics over the N·D·H·W values of each channel, the same
+    buffers (the running variance unbiased, :math:`M/(M-1)` with :math:`M = NDHW`),
+    ``momentum=None`` the cumulative average, an empty batch (N = 0) counted but leaving
+    the running statistics alone, as torch."""
+
+    _ndims = (5,)
+    _layout = "(N, C, D, H, W)"
 
 
 def _check_eps(owner: str, eps: Any) -> float:
@@ -630,4 +655,294 @@ class RMSNorm(Layer):
         dout = self.check_dout(dout)
         dx, dw = rmsnorm_backward(dout, self._cache)
         self.grads = {} if dw is None else {"weight": dw}
+        return dx if self.needs_input_grad else None
+
+
+# --------------------------------------------------------------------------------------
+# instance norm
+# --------------------------------------------------------------------------------------
+def instancenorm_forward(x: np.ndarray, gamma: np.ndarray | None, beta: np.ndarray | None,
+                         eps: float = 1e-5, running_mean: np.ndarray | None = None,
+                         running_var: np.ndarray | None = None, use_input_stats: bool = True
+                         ) -> tuple[np.ndarray, NormCache]:
+    r"""Instance normalisation of ``x`` (N, C, \*): each sample's channel normalised over
+    its own :math:`L` positions, then a per-channel scale and shift:
+
+    .. math::
+        \mu_{nc} = \frac{1}{L}\sum_{\ell} x_{nc\ell}, \quad
+        \sigma_{nc}^2 = \frac{1}{L}\sum_{\ell} (x_{nc\ell}-\mu_{nc})^2, \quad
+        y_{nc\ell} = \gamma_c\,\frac{x_{nc\ell}-\mu_{nc}}{\sqrt{\sigma_{nc}^2+\epsilon}}
+        + \beta_c
+
+    (the biased variance, as batch norm's normalisation). Unlike batch norm nothing is
+    shared across the batch: :math:`\mu_{nc}` depends on sample :math:`n` alone. It is
+    :func:`groupnorm_forward` with ``num_groups=C``. ``use_input_stats=False`` (torch's
+    eval mode with ``track_running_stats``) normalises with ``running_mean``/
+    ``running_var`` (C,), shared by every sample, instead. ``gamma``/``beta`` (C,) may be
+    None. Returns ``(y, cache)``; ``cache.mean``/``cache.var`` (N, C, 1, …) hold the
+    statistics used (updating running statistics is the layer's job, see
+    :class:`InstanceNorm1d`)."""
+    shape = _channel_shape(x)
+    axes = tuple(range(2, x.ndim))  # the positions only: one set per sample and channel
+    if use_input_stats:
+        cache = normalize_forward(x, axes, eps)
+    elif running_mean is None or running_var is None:
+        raise TypeError("instancenorm_forward: use_input_stats=False needs running_mean and "
+                        "running_var")
+    else:
+        cache = normalize_forward(x, axes, eps, running_mean.reshape(shape),
+                                  running_var.reshape(shape))
+    cache.param_axes = (0,) + axes
+    return _affine(cache, gamma, beta, shape), cache
+
+
+def instancenorm_backward(dout: np.ndarray, cache: NormCache, has_beta: bool = True
+                          ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    r"""``(dx, dgamma, dbeta)``: the three-term backward of :func:`batchnorm_backward`
+    (:func:`normalize_backward`) with the means over one sample's channel,
+
+    .. math::
+        \frac{\partial L}{\partial x_{nc\ell}} = \frac{1}{\sqrt{\sigma_{nc}^2+\epsilon}}
+        \Big(g_{nc\ell} - \frac{1}{L}\sum_{\ell'} g_{nc\ell'} - \hat x_{nc\ell}\,
+        \frac{1}{L}\sum_{\ell'} g_{nc\ell'}\hat x_{nc\ell'}\Big), \qquad
+        g = \gamma_c\,\frac{\partial L}{\partial y}
+
+    (the first term alone with running statistics, constants), and
+    :math:`\partial L/\partial\gamma_c = \sum_{n,\ell} \partial L/\partial y\,\hat x`,
+    :math:`\partial L/\partial\beta_c = \sum_{n,\ell} \partial L/\partial y`."""
+    dxhat, dgamma, dbeta = _affine_backward(dout, cache, has_beta, (-1,))
+    return normalize_backward(dxhat, cache), dgamma, dbeta
+
+
+class _InstanceNorm(_NormBase):
+    """Shared by :class:`InstanceNorm1d` and :class:`InstanceNorm2d`: torch's defaults
+    (``affine=False``, ``track_running_stats=False``), unbatched inputs, torch's running
+    statistics."""
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = False, track_running_stats: bool = False,
+                 dtype: Any = None, *, bias: bool = True) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype,
+                         bias=bias)
+        self._unbatched = False
+
+    def forward(self, x: Any) -> np.ndarray:
+        owner = type(self).__name__
+        x = self.check_input(x, self._ndims, what=self._layout)
+        unbatched = x.ndim == min(self._ndims)
+        xb = x[None] if unbatched else x  # (N, C, *): an unbatched input is a batch of one
+        self._check_channels(xb, unbatched)
+        use_input = self.training or not self.track_running_stats
+        m = int(np.prod(xb.shape[2:]))  # positions per instance
+        if use_input and m == 1:
+            raise ValueError(f"{owner}: expected more than 1 spatial element when using the "
+                             f"input's statistics (train mode, or track_running_stats=False),"
+                             f" got input of shape {x.shape}")
+        update = self.training and self.track_running_stats
+        if update and xb.shape[0] == 0:
+            raise ValueError(f"{owner}: an empty batch (input of shape {x.shape}) cannot "
+                             f"update the running statistics (torch refuses it too)")
+        out, cache = instancenorm_forward(xb, self.params.get("weight"),
+                                          self.params.get("bias"), self.eps,
+                                          self.buffers.get("running_mean"),
+                                          self.buffers.get("running_var"), use_input)
+        if update:
+            self._update_running_stats(cache, m)
+        out = out[0] if unbatched else out
+        self._cache, self._out_shape, self._unbatched = cache, out.shape, unbatched
+        return out
+
+    def _check_channels(self, x: np.ndarray, unbatched: bool) -> None:
+        """As torch: a channel count other than ``num_features`` is an error when it is used
+        (``affine`` parameters or running statistics), otherwise a warning."""
+        if x.shape[1] == self.num_features:
+            return
+        owner = type(self).__name__
+        dim = 0 if unbatched else 1
+        if self.affine or self.track_running_stats:
+            raise ValueError(f"{owner}: input has {x.shape[1]} channels on dim {dim} (shape "
+                             f"{x.shape[1:] if unbatched else x.shape}), expected "
+                             f"num_features={self.num_features}")
+        warnings.warn(f"{owner}: input's size at dim={dim} does not match num_features "
+                      f"({self.num_features}), which is not used because affine=False",
+                      UserWarning, stacklevel=3)
+
+    def _update_running_stats(self, cache: NormCache, m: int) -> None:
+        r"""As torch (``F.instance_norm``: batch norm of the (1, N·C, \*) view, the running
+        statistics repeated per sample, then averaged back): unless there are no positions,
+
+        .. math::
+            \hat\mu_c \leftarrow (1-f)\hat\mu_c + \frac{f}{N}\sum_n \mu_{nc}, \qquad
+            \hat\sigma_c^2 \leftarrow (1-f)\hat\sigma_c^2 + \frac{f}{N}\sum_n
+            \frac{L}{L-1}\sigma_{nc}^2
+
+        with :math:`f` = ``momentum``, and :math:`f = 0` (no update) for ``momentum=None``:
+        torch's module passes 0 then, not a cumulative average. ``num_batches_tracked``
+        exists, as torch's buffer, and stays 0: instance norm never counts."""
+        if m == 0:
+            return
+        f = 0.0 if self.momentum is None else self.momentum
+        c = self.num_features
+        mean = cache.mean.reshape(-1, c).mean(axis=0)
+        unbiased = (cache.var.reshape(-1, c) * (m / (m - 1))).mean(axis=0)  # Bessel, per instance
+        rm, rv = self.buffers["running_mean"], self.buffers["running_var"]
+        rm *= 1 - f
+        rm += f * mean
+        rv *= 1 - f
+        rv += f * unbiased
+
+    def backward(self, dout: np.ndarray) -> np.ndarray | None:
+        dout = self.check_dout(dout)
+        if self._unbatched:
+            dout = dout[None]
+        dx, dgamma, dbeta = instancenorm_backward(dout, self._cache, "bias" in self.params)
+        self.grads = {k: v for k, v in (("weight", dgamma), ("bias", dbeta))
+                      if k in self.params and v is not None}
+        if not self.needs_input_grad:
+            return None
+        return dx[0] if self._unbatched else dx
+
+
+class InstanceNorm1d(_InstanceNorm):
+    r"""``nn.InstanceNorm1d(num_features, eps=1e-5, momentum=0.1, affine=False,
+    track_running_stats=False, *, bias=True)`` on (N, C, L) or unbatched (C, L) inputs.
+
+    Each sample's channel is normalised over its own L positions
+    (:func:`instancenorm_forward`, the biased variance). torch's defaults: no parameters
+    and no buffers, train and eval the same. ``affine=True``: ``weight`` (ones) and
+    ``bias`` (zeros), (C,) (no ``bias`` with ``bias=False``). ``track_running_stats=True``:
+    ``buffers`` ``running_mean``, ``running_var`` and ``num_batches_tracked`` (which torch
+    never increments); train mode updates the running statistics with the batch average
+    of the per-instance mean and *unbiased* variance, eval mode normalises with them
+    (momentum ``None`` means 0 here, as torch's module: no update). Refused as torch: one
+    position per instance when the input's statistics are used, an empty batch when the
+    running statistics are updated; a channel count other than ``num_features`` is an
+    error with parameters or running statistics, a ``UserWarning`` without, as torch.
+    The backward is :func:`instancenorm_backward`.
+    """
+
+    _ndims = (2, 3)
+    _layout = "(N, C, L) or (C, L)"
+
+
+class InstanceNorm2d(_InstanceNorm):
+    r"""``nn.InstanceNorm2d(num_features, eps=1e-5, momentum=0.1, affine=False,
+    track_running_stats=False, *, bias=True)`` on (N, C, H, W) or unbatched (C, H, W)
+    inputs: :class:`InstanceNorm1d` with each sample's channel normalised over its
+    H·W positions."""
+
+    _ndims = (3, 4)
+    _layout = "(N, C, H, W) or (C, H, W)"
+
+
+# --------------------------------------------------------------------------------------
+# local response norm
+# --------------------------------------------------------------------------------------
+def _channel_window_sum(a: np.ndarray, before: int, after: int) -> np.ndarray:
+    """``s[:, c] = a[:, c - before] + … + a[:, c + after]`` along the channel axis (1), zeros
+    beyond the channels: the windows of the zero-padded array as a strided view, summed.
+    Each window is summed from its own terms (a cumulative-sum difference would carry the
+    rounding of the whole running total into every window)."""
+    pad = [(0, 0)] * a.ndim
+    pad[1] = (before, after)
+    windows = np.lib.stride_tricks.sliding_window_view(np.pad(a, pad), before + after + 1,
+                                                       axis=1)
+    return windows.sum(axis=-1)
+
+
+def local_response_norm_forward(x: np.ndarray, size: int, alpha: float = 1e-4,
+                                beta: float = 0.75, k: float = 1.0
+                                ) -> tuple[np.ndarray, tuple]:
+    r"""Local response normalisation of ``x`` (N, C, \*) across channels, as
+    ``F.local_response_norm``:
+
+    .. math::
+        a_{c} = \frac{1}{n}\sum_{c'=c-\lfloor n/2\rfloor}^{c+\lfloor (n-1)/2\rfloor}
+        x_{c'}^2, \qquad d_c = k + \alpha\, a_c, \qquad y_c = \frac{x_c}{d_c^{\beta}}
+
+    per sample and position, :math:`n` = ``size``, the channels outside ``0..C-1`` zeros
+    (torch zero-pads the channel axis by :math:`\lfloor n/2\rfloor` before and
+    :math:`\lfloor (n-1)/2\rfloor` after and average-pools a window of :math:`n`: the
+    divisor is always :math:`n`, even where the window hangs over the edge). An even
+    ``size`` reaches one channel further back than forward. An empty input is returned
+    as it is, as torch. Returns ``(y, cache)``; the backward is
+    :func:`local_response_norm_backward`."""
+    if x.size == 0:
+        return x.copy(), (x, None, x, size, alpha, beta)
+    sq_avg = _channel_window_sum(x * x, size // 2, (size - 1) // 2) / size
+    d = k + alpha * sq_avg
+    y = x / d ** beta
+    return y, (x, d, y, size, alpha, beta)
+
+
+def local_response_norm_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    r""":math:`\partial L/\partial x` of :func:`local_response_norm_forward`.
+
+    :math:`x_j` reaches the loss directly through :math:`y_j`, and through the divisor
+    :math:`d_c` of every channel :math:`c` whose window holds :math:`j`, i.e. of
+    :math:`c = j-\lfloor (n-1)/2\rfloor, …, j+\lfloor n/2\rfloor` (the window, transposed).
+    With :math:`\partial d_c/\partial x_j = 2\alpha x_j/n` and
+    :math:`\partial y_c/\partial d_c = -\beta x_c d_c^{-\beta-1} = -\beta y_c/d_c`:
+
+    .. math::
+        \frac{\partial L}{\partial x_j} = \frac{g_j}{d_j^{\beta}}
+        - \frac{2\alpha\beta}{n}\, x_j
+        \sum_{c=j-\lfloor (n-1)/2\rfloor}^{j+\lfloor n/2\rfloor} \frac{g_c\, y_c}{d_c},
+        \qquad g = \frac{\partial L}{\partial y}
+
+    The cross-channel sum is the forward's window sum with ``before`` and ``after``
+    swapped, vectorised over every element at once (strided windows of the padded
+    channel axis, no loop)."""
+    x, d, y, size, alpha, beta = cache
+    if dout.size == 0:
+        return dout.copy()
+    direct = dout / d ** beta
+    cross = _channel_window_sum(dout * y / d, (size - 1) // 2, size // 2)
+    return direct - (2 * alpha * beta / size) * x * cross
+
+
+def _check_real(owner: str, key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{owner}: {key} must be a real number, got {value!r}")
+    if not np.isfinite(value):
+        raise ValueError(f"{owner}: {key} must be finite, got {value}")
+    return float(value)
+
+
+class LocalResponseNorm(Layer):
+    r"""``nn.LocalResponseNorm(size, alpha=1e-4, beta=0.75, k=1.0)`` on (N, C, \*) inputs
+    with at least one dim after the channels (3-d, 4-d, 5-d, …), as torch.
+
+    .. math::
+        y_c = x_c\Big(k + \frac{\alpha}{n}\sum_{c'\in W(c)} x_{c'}^2\Big)^{-\beta}, \qquad
+        \frac{\partial L}{\partial x_j} = \frac{g_j}{d_j^{\beta}}
+        - \frac{2\alpha\beta}{n}\, x_j \sum_{c:\, j\in W(c)} \frac{g_c y_c}{d_c}
+
+    :math:`W(c)` the ``size`` = :math:`n` channels :math:`c-\lfloor n/2\rfloor … c+\lfloor
+    (n-1)/2\rfloor` (zeros outside the channels, the divisor :math:`n` throughout), per
+    sample and position. No parameters; train and eval are the same; the dtype follows
+    the input. The functional pair is :func:`local_response_norm_forward`/
+    :func:`local_response_norm_backward`.
+    """
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75,
+                 k: float = 1.0) -> None:
+        super().__init__()
+        owner = "LocalResponseNorm"
+        self.size = check_positive_int(owner, "size", size)
+        self.alpha = _check_real(owner, "alpha", alpha)
+        self.beta = _check_real(owner, "beta", beta)
+        self.k = _check_real(owner, "k", k)
+        self.config = {"size": self.size, "alpha": self.alpha, "beta": self.beta, "k": self.k}
+
+    def forward(self, x: Any) -> np.ndarray:
+        x = self.check_input(x, tuple(range(3, 33)),
+                             what="(N, C, *) with at least one dim after C (3-d or more)")
+        y, self._cache = local_response_norm_forward(x, self.size, self.alpha, self.beta,
+                                                     self.k)
+        self._out_shape = y.shape
+        return y
+
+    def backward(self, dout: Any) -> np.ndarray | None:
+        dx = local_response_norm_backward(self.check_dout(dout), self._cache)
         return dx if self.needs_input_grad else None

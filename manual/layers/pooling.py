@@ -1,6 +1,8 @@
-r"""Pooling: :class:`MaxPool1d`, :class:`MaxPool2d`, :class:`AvgPool1d`, :class:`AvgPool2d`,
-:class:`AdaptiveAvgPool2d`, :class:`AdaptiveMaxPool2d`, and their CS231n-style functional
-pairs.
+r"""Pooling: :class:`MaxPool1d`, :class:`MaxPool2d`, :class:`MaxPool3d`, :class:`AvgPool1d`,
+:class:`AvgPool2d`, :class:`AdaptiveAvgPool1d`, :class:`AdaptiveAvgPool2d`,
+:class:`AdaptiveMaxPool2d`, and their CS231n-style functional pairs. The formulas below
+are written in 2-d; :class:`MaxPool3d` adds a depth axis to each (its window is a
+(kd, kh, kw) box of the same strided view, scanned depth, then row, then column).
 
 Every pooling window is a strided view of the padded input
 (``np.lib.stride_tricks.sliding_window_view``, as for convolution): window
@@ -50,12 +52,15 @@ import numpy as np
 from manual.layers.base import Layer
 from manual.layers.conv import as_tuple, windows
 
-__all__ = ["AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool1d", "AvgPool2d", "MaxPool1d",
-           "MaxPool2d", "adaptive_avg_pool2d_backward", "adaptive_avg_pool2d_forward",
+__all__ = ["AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool1d",
+           "AvgPool2d", "MaxPool1d", "MaxPool2d", "MaxPool3d", "adaptive_avg_pool1d_backward",
+           "adaptive_avg_pool1d_forward", "adaptive_avg_pool2d_backward",
+           "adaptive_avg_pool2d_forward",
            "adaptive_max_pool2d_backward", "adaptive_max_pool2d_forward",
            "avg_pool1d_backward", "avg_pool1d_forward", "avg_pool2d_backward",
            "avg_pool2d_forward", "max_pool1d_backward", "max_pool1d_forward",
-           "max_pool2d_backward", "max_pool2d_forward", "pool_output_size"]
+           "max_pool2d_backward", "max_pool2d_forward", "max_pool3d_backward",
+           "max_pool3d_forward", "pool_output_size"]
 
 
 def pool_output_size(size: int, kernel: int, stride: int, padding: int, dilation: int,
@@ -93,19 +98,20 @@ def _pool_args(owner: str, kernel_size: Any, stride: Any, padding: Any, dilation
     return kernel, stride, pad, dil
 
 
-def _geometry(owner: str, shape: tuple[int, ...], kernel: tuple[int, int],
-              stride: tuple[int, int], pad: tuple[int, int], dil: tuple[int, int],
+def _geometry(owner: str, shape: tuple[int, ...], kernel: tuple[int, ...],
+              stride: tuple[int, ...], pad: tuple[int, ...], dil: tuple[int, ...],
               ceil_mode: bool) -> tuple[tuple[int, ...], tuple[tuple[int, int], ...]]:
-    """Output size and the padding (before, after) per spatial dim, the "after" part
-    including the extra that ``ceil_mode``'s last window reaches past the padded input."""
-    H, W = shape[2:]
+    """Output size and the padding (before, after) per spatial dim (any number of them),
+    the "after" part including the extra that ``ceil_mode``'s last window reaches past the
+    padded input."""
+    sizes = shape[2:]
     out = tuple(pool_output_size(n, k, s, p, d, ceil_mode)
-                for n, k, s, p, d in zip((H, W), kernel, stride, pad, dil))
+                for n, k, s, p, d in zip(sizes, kernel, stride, pad, dil))
     if min(out) < 1:
         raise ValueError(f"{owner}: input of shape {shape} is too small for kernel_size={kernel} "
                          f"(dilation={dil}, padding={pad}): output size {out}")
     pads = tuple((p, max(p, (o - 1) * s + d * (k - 1) + 1 - n - p))
-                 for n, o, k, s, p, d in zip((H, W), out, kernel, stride, pad, dil))
+                 for n, o, k, s, p, d in zip(sizes, out, kernel, stride, pad, dil))
     return out, pads
 
 
@@ -330,10 +336,102 @@ def _adaptive_output_size(owner: str, output_size: Any) -> tuple[int | None, int
 
 
 # --------------------------------------------------------------------------------------
+# 3-d max pooling, 1-d adaptive average pooling
+# --------------------------------------------------------------------------------------
+def max_pool3d_forward(x: np.ndarray, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                       dilation: Any = 1, ceil_mode: bool = False, *,
+                       owner: str = "max_pool3d") -> tuple[np.ndarray, tuple]:
+    r"""``F.max_pool3d`` on ``x`` (N, C, D, H, W): ``(y, cache)``, ``y`` (N, C, Do, Ho, Wo),
+
+    .. math::
+        y_{t,i,j} = \max_{r<k_d,\ p<k_h,\ q<k_w}
+            x_{p;\ t s_d + r d_d,\; i s_h + p d_h,\; j s_w + q d_w}
+
+    over the :math:`-\infty`-padded input :math:`x_p`, each size
+    :math:`\lfloor (n + 2\,\text{pad} - d(k-1) - 1)/s \rfloor + 1` (``ceil_mode``: torch's
+    rounding up). The windows are the same strided view as 2-d pooling's, with a depth
+    axis. The cache holds each window's argmax as a position of the padded input: the
+    first maximum in (depth, row, column) window order, as torch's CPU kernel (it replaces
+    its running maximum only on a strictly greater value); ``owner`` names the caller in
+    error messages."""
+    kernel, stride, pad, dil = _pool_args(owner, kernel_size, stride, padding, dilation, 3)
+    out, pads = _geometry(owner, x.shape, kernel, stride, pad, dil, ceil_mode)
+    xp = np.pad(x, ((0, 0), (0, 0), *pads), constant_values=-np.inf)  # -inf never wins
+    win = windows(xp, kernel, stride, dil)  # (N, C, *positions, kd, kh, kw), a view
+    win = win[(slice(None), slice(None), *(slice(0, o) for o in out))]
+    win = win.reshape(*win.shape[:5], int(np.prod(kernel)))  # (N, C, Do, Ho, Wo, K): a copy
+    arg = np.argmax(win, axis=-1)  # first maximum in row-major (depth, row, column) order
+    y = np.take_along_axis(win, arg[..., None], axis=-1)[..., 0]
+    # the argmax as (depth, row, column) of the padded input
+    offsets = np.unravel_index(arg, kernel)
+    coords = tuple(np.arange(o).reshape([-1 if a == i else 1 for a in range(3)]) * s
+                   + off * d for i, (o, s, d, off) in enumerate(zip(out, stride, dil, offsets)))
+    return y, (x.shape, xp.shape, pads, coords)
+
+
+def max_pool3d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    r""":math:`\partial L/\partial x` of :func:`max_pool3d_forward`: each window's
+    :math:`\delta` to its argmax, summed where overlapping windows share their argmax,
+    zero elsewhere,
+
+    .. math::
+        \frac{\partial L}{\partial x_{u,r,t}} = \sum_{(v,i,j):\ (u,r,t) = \arg\max
+        \text{ of window } (v,i,j)} \delta_{v,i,j} ."""
+    x_shape, xp_shape, pads, coords = cache
+    N, C = xp_shape[:2]
+    flat = np.ravel_multi_index(np.broadcast_arrays(*coords), xp_shape[2:])  # padded volume
+    dxp = _scatter(dout.reshape(N * C, *dout.shape[2:]), flat.reshape(N * C, *flat.shape[2:]),
+                   N * C, int(np.prod(xp_shape[2:]))).reshape(xp_shape)
+    crop = tuple(slice(p[0], p[0] + n) for p, n in zip(pads, x_shape[2:]))
+    return dxp[(slice(None), slice(None), *crop)]
+
+
+def _adaptive_size_1d(owner: str, output_size: Any) -> int:
+    """An int or a tuple of one int, ``>= 0`` (torch's ``adaptive_avg_pool1d``)."""
+    items = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size,)
+    if len(items) != 1:
+        raise ValueError(f"{owner}: output_size must be an int or a tuple of one int, got "
+                         f"{output_size!r}")
+    v = items[0]
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        raise TypeError(f"{owner}: output_size must be an int or a tuple of one int, got "
+                        f"{output_size!r}")
+    if v < 0:
+        raise ValueError(f"{owner}: output_size must be >= 0, got {output_size!r}")
+    return int(v)
+
+
+def adaptive_avg_pool1d_forward(x: np.ndarray, output_size: Any
+                                ) -> tuple[np.ndarray, tuple]:
+    r"""``F.adaptive_avg_pool1d`` on ``x`` (N, C, L) (or any (\*, L)): the mean over the
+    windows :math:`[\lfloor iL/L_o \rfloor, \lceil (i+1)L/L_o \rceil)`, which overlap
+    when :math:`L_o` does not divide :math:`L` and repeat elements when :math:`L_o > L`,
+    as one product with the pooling matrix :math:`P` (:math:`L_o \times L`, row :math:`i`
+    holding :math:`1/|\text{window}_i|` on its window):
+
+    .. math::
+        y = x P^\top, \qquad \frac{\partial L}{\partial x} = \delta P, \quad
+        \text{i.e.}\ \frac{\partial L}{\partial x_\ell} = \sum_{i:\ \ell \in
+        \text{window}_i} \frac{\delta_i}{|\text{window}_i|} .
+
+    ``output_size``: an int or a tuple of one int, 0 giving an empty output as torch.
+    Returns ``(y, cache)``."""
+    size = _adaptive_size_1d("adaptive_avg_pool1d", output_size)
+    P = _adaptive_matrix(x.shape[-1], size, x.dtype)  # (Lo, L)
+    return x @ P.T, (P,)
+
+
+def adaptive_avg_pool1d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    r""":math:`\partial L/\partial x = \delta P` (:func:`adaptive_avg_pool1d_forward`)."""
+    (P,) = cache
+    return dout @ P
+
+
+# --------------------------------------------------------------------------------------
 # the layers
 # --------------------------------------------------------------------------------------
 class _Pool2d(Layer):
-    """Input checks and unbatched handling for the 2-d pooling layers."""
+    """Input checks and unbatched handling for the pooling layers (``nd`` spatial dims)."""
 
     nd = 2
 
@@ -344,7 +442,8 @@ class _Pool2d(Layer):
 
     def _batched(self, x: Any) -> tuple[np.ndarray, bool]:
         nd = self.nd
-        what = "(N, C, L) or (C, L)" if nd == 1 else "(N, C, H, W) or (C, H, W)"
+        spatial = {1: "L", 2: "H, W", 3: "D, H, W"}[nd]
+        what = f"(N, C, {spatial}) or (C, {spatial})"
         x = self.check_input(x, (nd + 1, nd + 2), what=what)
         unbatched = x.ndim == nd + 1
         return (x[None] if unbatched else x), unbatched
@@ -591,3 +690,78 @@ class AdaptiveMaxPool2d(_Pool2d):
     @staticmethod
     def _backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
         return adaptive_max_pool2d_backward(dout, cache)
+
+
+class MaxPool3d(MaxPool2d):
+    r"""``nn.MaxPool3d(kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
+    ceil_mode=False)`` on (N, C, D, H, W) or (C, D, H, W): :class:`MaxPool2d` with a depth
+    axis; ``kernel_size``, ``stride``, ``padding``, ``dilation`` an int or a triple,
+    ``stride=None`` meaning ``kernel_size``, padding at most half the kernel (as torch).
+
+    .. math::
+        y_{t,i,j} = \max_{(r,p,q)\ \in\ \text{window}(t,i,j)} x_{r,p,q}, \qquad
+        \frac{\partial L}{\partial x_{u,r,t}} = \sum_{(v,i,j):\ (u,r,t) = \arg\max
+        \text{ of window } (v,i,j)} \delta_{v,i,j}
+
+    Ties send the gradient to the first maximum in (depth, row, column) window order, as
+    torch's CPU kernel; overlapping windows that share their maximum add their gradients.
+    With ``return_indices=True`` forward returns ``(y, indices)``, the flat index
+    ``(d * H + h) * W + w`` of each maximum in its input volume (torch's), and backward
+    takes the gradient of ``y`` (or ``(dy, None)``). The functional pair is
+    :func:`max_pool3d_forward`/:func:`max_pool3d_backward`."""
+
+    nd = 3
+
+    def _pool(self, x: np.ndarray) -> tuple[np.ndarray, tuple]:
+        return max_pool3d_forward(x, self.kernel_size, self.stride, self.padding,
+                                  self.dilation, self.ceil_mode, owner=type(self).__name__)
+
+    def forward(self, x: np.ndarray) -> Any:
+        x, unbatched = self._batched(x)
+        y, cache = self._pool(x)
+        out = self._finish(y, unbatched, cache)
+        if not self.return_indices:
+            return out
+        _, _, pads, coords = cache
+        unpadded = np.broadcast_arrays(*(c - p[0] for c, p in zip(coords, pads)))
+        idx = np.ravel_multi_index(unpadded, x.shape[2:]).astype(np.int64)
+        return out, np.ascontiguousarray(np.broadcast_to(idx, y.shape)).reshape(out.shape)
+
+    @staticmethod
+    def _backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+        return max_pool3d_backward(dout, cache)
+
+
+class AdaptiveAvgPool1d(_Pool2d):
+    r"""``nn.AdaptiveAvgPool1d(output_size)``: ``output_size`` an int or a tuple of one int
+    (0: an empty output, as torch); the mean over the windows
+    :math:`[\lfloor iL/L_o\rfloor, \lceil (i+1)L/L_o\rceil)` (torch's), which overlap
+    when :math:`L_o` does not divide :math:`L`. Input (N, C, L) or (C, L), :math:`L \ge 1`.
+
+    .. math::
+        y_i = \frac{1}{|\text{window}_i|} \sum_{\ell \in \text{window}_i} x_\ell,
+        \qquad \frac{\partial L}{\partial x_\ell} = \sum_{i:\ \ell \in
+        \text{window}_i} \frac{\delta_i}{|\text{window}_i|}
+
+    Linear, so no kinks. The functional pair is :func:`adaptive_avg_pool1d_forward`/
+    :func:`adaptive_avg_pool1d_backward` (one product with the pooling matrix)."""
+
+    nd = 1
+
+    def __init__(self, output_size: Any) -> None:
+        super().__init__()
+        self.output_size = _adaptive_size_1d(type(self).__name__, output_size)
+        self.config = {"output_size": self.output_size if not isinstance(
+            output_size, (tuple, list)) else (self.output_size,)}
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x, unbatched = self._batched(x)
+        if x.shape[2] < 1:
+            raise ValueError(f"{type(self).__name__}: input of shape {x.shape} has an empty "
+                             f"length (L = 0); torch refuses it too")
+        y, cache = adaptive_avg_pool1d_forward(x, self.output_size)
+        return self._finish(y, unbatched, cache)
+
+    @staticmethod
+    def _backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+        return adaptive_avg_pool1d_backward(dout, cache)
