@@ -185,12 +185,22 @@ NAMED = {
     "LSTMCellStateGradDropped-lstm-float64": ("all zeros",),
     "ReflectionPadGradCropped-reflectionpad2d-float64": ("dout cropped to the input's window",),
     "RMSNormDirectTermOnly-rmsnorm-float64": ("gamma * dout / rms, the direct term alone",),
+    # averaged over a batch of 2 where the sum belongs
+    "MhaBiasKvGradientAveragedOverBatch-mha-bias_kv-kpm-attn_mask-float64": (
+        "half the true gradient",),
+    "MaxPool3dGradToWholeWindow-maxpool3d-2-float64": ("a missing mask",),
+    "AdaptiveAvgPool1dGradNotDivided-adaptiveavgpool1d-3-of-7-float64": (
+        "3 times the true gradient",),
+    "LocalResponseNormDirectTermOnly-localresponsenorm-size2-custom-float64": (
+        "dout / d**beta, the direct term alone",),
 }
 _CONV = ("a convolution's index slip (a kernel not flipped or transposed, a padding off by "
          "one): no hypothesis is offered for the indices of a convolution")
 _ATTENTION = ("the softmax backward inside attention: its hypothesis needs the attention "
               "weights, which the layer comparison does not hand out")
 _RECURRENT = "a recurrent cell's slip across time steps or gates: no hypothesis is offered"
+_SHARE = ("one part's share of a parameter's gradient (one sample, one output slice): no "
+          "hypothesis is offered for a sum left incomplete")
 #: slip id -> why no exact hypothesis names it; no row may name a slip for these
 NOT_NAMED = {
     "w14-without-w46": "every parameter is a scalar: any factor fits one number",
@@ -209,8 +219,14 @@ NOT_NAMED = {
     "LSTMGatesSwappedInBackward-lstm-float64": _RECURRENT,
     "LSTMWeightHHLastStepOnly-lstm-float64": _RECURRENT,
     "GRUResetBeforeProduct-gru-float64": _RECURRENT,
-    "PReLUSlopeGradNotSummed-prelu-float64": (
-        "one sample's share of a parameter's gradient: no hypothesis is offered"),
+    "PReLUSlopeGradNotSummed-prelu-float64": _SHARE,
+    "Conv3dWeightGradFirstDepthOnly-conv3d-2x2x2-float64": _SHARE,
+    "ConvTranspose1dOutputPaddingIgnored-convtranspose1d-stride2-pad1-outpad1-float64": _CONV,
+    "InstanceNorm1dOverBatch-instancenorm1d-affine-float64": "the forward itself is wrong",
+    "InstanceNorm2dOverBatch-instancenorm2d-affine-float64": "the forward itself is wrong",
+    "BatchNorm3dBiasedRunningVar-batchnorm3d-float64": (
+        "a running buffer, not a gradient: the momentum update's (1 - f) share of the old "
+        "value hides the factor M/(M-1)"),
 }
 
 

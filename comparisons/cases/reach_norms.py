@@ -18,7 +18,9 @@ from __future__ import annotations
 from comparisons.cases.info import LayerControl, LayerInfo, fails, layer_cases
 from comparisons.slips.reach_norms import (BatchNorm3dBiasedRunningVar, InstanceNorm1dOverBatch,
                                            InstanceNorm2dOverBatch,
-                                           LocalResponseNormDirectTermOnly)
+                                           LocalResponseNormDirectTermOnly,
+                                           lrn_divisor_held_constant)
+from comparisons.slips.norms import statistics_held_constant
 from manual.layers import BatchNorm3d, InstanceNorm1d, InstanceNorm2d, LocalResponseNorm
 
 __all__ = ["REACH_NORM_LAYERS"]
@@ -99,7 +101,7 @@ REACH_NORM_LAYERS: list[LayerInfo] = [
     LayerInfo(BatchNorm3d, cases=tuple(_BATCHNORM3D), controls=(LayerControl(
         "BatchNorm3d's running variance updated with the biased batch variance (no "
         "M/(M-1))", BatchNorm3dBiasedRunningVar, _BATCHNORM3D[0],
-        fails(("torch",), ("running_var",))),)),
+        fails(("torch",), ("running_var",))),), slips=statistics_held_constant),
     # the wrong set changes the forward pass: torch catches the output and the gradients
     # that depend on the normalisation; fd and Taylor differentiate the manual layer's own
     # (wrong but self-consistent) function and pass, and so does the bias gradient
@@ -114,5 +116,5 @@ REACH_NORM_LAYERS: list[LayerInfo] = [
     LayerInfo(LocalResponseNorm, cases=tuple(_LRN), controls=(LayerControl(
         "local response norm's backward with the divisor held constant: the cross-channel "
         "term missing", LocalResponseNormDirectTermOnly, _LRN[2],
-        fails(_ORACLES, ("grad_input",))),)),
+        fails(_ORACLES, ("grad_input",))),), slips=lrn_divisor_held_constant),
 ]

@@ -12,7 +12,7 @@ from manual.layers import BatchNorm3d, InstanceNorm1d, InstanceNorm2d, LocalResp
 from manual.layers.normalization import NormCache, normalize_forward
 
 __all__ = ["BatchNorm3dBiasedRunningVar", "InstanceNorm1dOverBatch", "InstanceNorm2dOverBatch",
-           "LocalResponseNormDirectTermOnly"]
+           "LocalResponseNormDirectTermOnly", "lrn_divisor_held_constant"]
 
 
 class BatchNorm3dBiasedRunningVar(BatchNorm3d):
@@ -73,3 +73,25 @@ class LocalResponseNormDirectTermOnly(LocalResponseNorm):
         g = self.check_dout(dout)
         x, d, y, size, alpha, beta = self._cache
         return g / d ** beta  # the slip: no cross-channel term
+
+
+def lrn_divisor_held_constant(layer: Any, inputs: tuple, dout: Any,
+                              grads: dict[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
+    r"""Local response norm's input gradient with the divisor held constant,
+    :math:`g/d^\beta`, :math:`d = k + \frac{\alpha}{n}\sum_{c' \in \text{window}(c)}
+    x_{c'}^2` (channels zero-padded by ``size // 2`` before and ``(size - 1) // 2``
+    after, as torch): the record's hypothesis for
+    :func:`comparisons.core.diagnosis.likely_slip`."""
+    x = np.asarray(inputs[0], dtype=np.float64)
+    if not isinstance(dout, np.ndarray) or x.ndim < 3 or dout.shape != x.shape:
+        return {}
+    n = layer.size
+    pad = [(0, 0)] * x.ndim
+    pad[1] = (n // 2, (n - 1) // 2)
+    squares = np.cumsum(np.pad(x * x, pad), axis=1)
+    squares = np.concatenate([np.zeros_like(squares[:, :1]), squares], axis=1)
+    window = squares[:, n:] - squares[:, :-n]  # the sum over each channel's window
+    d = layer.k + layer.alpha / n * window
+    return {"grad_input": {
+        "dout / d**beta, the direct term alone (the divisor d treated as a constant: the "
+        "path through the window's other channels missing?)": dout / d ** layer.beta}}
