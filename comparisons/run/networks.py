@@ -118,7 +118,7 @@ def _kept(tnet: Any, rng_state: torch.Tensor) -> Iterator[None]:
     buffers = [(b, b.detach().clone()) for p in parts if isinstance(p, torch.nn.Module)
                for b in p.buffers()]
     try:
-        with torch.random.fork_rng(devices=[]):
+        with torch.random.fork_rng():  # every device: CUDA draws left as they were too
             torch.random.set_rng_state(rng_state)
             yield
     finally:
