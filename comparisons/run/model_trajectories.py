@@ -471,10 +471,84 @@ def conv_autoencoder_digits(dtype: np.dtype, seed: int = 0) -> ModelProblem:
                         dataset="digits-images")
 
 
+def norm_cnn_digits(dtype: np.dtype, seed: int = 0) -> ModelProblem:
+    """The normalisation layers of issue 18 in one classifier: ``Conv2d(1, 8, 3, padding=1,
+    bias=False) -> InstanceNorm2d(8, affine=True) -> ReLU -> LocalResponseNorm(3, alpha=1.0) ->
+    AdaptiveMaxPool2d(2) -> Flatten -> RMSNorm(32) -> Linear(32, 10)``, cross-entropy, on
+    digits (256 training images, 64 held out). ``alpha=1`` so that the cross-channel term
+    of local response norm's backward is not a 1e-4 afterthought (torch's default). No bias
+    before instance norm, which subtracts each channel's mean: see :func:`cnn_digits`."""
+    from manual import layers
+
+    net = layers.Sequential(
+        layers.Conv2d(1, 8, 3, padding=1, bias=False, dtype=dtype, rng=seed),
+        layers.InstanceNorm2d(8, affine=True, dtype=dtype),
+        layers.ReLU(),
+        layers.LocalResponseNorm(3, alpha=1.0),
+        layers.AdaptiveMaxPool2d(2),
+        layers.Flatten(),
+        layers.RMSNorm(32, dtype=dtype),
+        layers.Linear(32, 10, dtype=dtype, rng=seed + 1),
+        loss="cross_entropy")
+    X, y, X_eval, y_eval = _digits(dtype, n_train=256)
+    return ModelProblem(net, X, y, X_eval[:64], y_eval[:64], dataset="digits")
+
+
+def conv3d_digits(dtype: np.dtype, seed: int = 0) -> ModelProblem:
+    """The 3-d layers of issue 18: each digit and its mirror image stacked as a volume of
+    depth 2, (N, 1, 2, 8, 8), through ``Conv3d(1, 4, (2, 3, 3), padding=(0, 1, 1), bias=False)
+    -> BatchNorm3d(4) -> ReLU -> MaxPool3d((1, 2, 2)) -> Flatten -> Linear(64, 10)``,
+    cross-entropy (256 training volumes, 64 held out). No bias before batch norm: see
+    :func:`cnn_digits`."""
+    from manual import layers
+
+    net = layers.Sequential(
+        layers.Conv3d(1, 4, (2, 3, 3), padding=(0, 1, 1), bias=False, dtype=dtype, rng=seed),
+        layers.BatchNorm3d(4, dtype=dtype),
+        layers.ReLU(),
+        layers.MaxPool3d((1, 2, 2)),
+        layers.Flatten(),
+        layers.Linear(64, 10, dtype=dtype, rng=seed + 1),
+        loss="cross_entropy")
+    X, y, X_eval, y_eval = _digits(dtype, n_train=256)
+
+    def volumes(images: np.ndarray) -> np.ndarray:  # (N, 1, 8, 8) -> (N, 1, 2, 8, 8)
+        return np.ascontiguousarray(np.stack([images, images[..., ::-1]], axis=2))
+
+    return ModelProblem(net, volumes(X), y, volumes(X_eval[:64]), y_eval[:64],
+                        dataset="digits-volumes")
+
+
+def conv1d_digits(dtype: np.dtype, seed: int = 0) -> ModelProblem:
+    """The 1-d layers of issue 18, down and up again: each digit's 8 rows as 8 channels of
+    a length-8 signal, ``Conv1d(8, 8, 3, padding=1) -> ReLU -> AvgPool1d(2) ->
+    ConvTranspose1d(8, 4, 3, stride=2, padding=1, output_padding=1) -> Tanh ->
+    AdaptiveAvgPool1d(3) -> Flatten -> Linear(12, 10)``, cross-entropy (256 training
+    images, 64 held out)."""
+    from manual import layers
+
+    net = layers.Sequential(
+        layers.Conv1d(8, 8, 3, padding=1, dtype=dtype, rng=seed),
+        layers.ReLU(),
+        layers.AvgPool1d(2),
+        layers.ConvTranspose1d(8, 4, 3, stride=2, padding=1, output_padding=1, dtype=dtype,
+                               rng=seed + 1),
+        layers.Tanh(),
+        layers.AdaptiveAvgPool1d(3),
+        layers.Flatten(),
+        layers.Linear(12, 10, dtype=dtype, rng=seed + 2),
+        loss="cross_entropy")
+    X, y, X_eval, y_eval = _digits(dtype, n_train=256)
+    return ModelProblem(net, X[:, 0], y, X_eval[:64, 0], y_eval[:64], dataset="digits-rows")
+
+
 register_model("lstm-parity", lstm_parity)
 register_model("cnn-digits", cnn_digits)
 register_model("bn-mlp-digits", bn_mlp_digits)
 register_model("conv-autoencoder-digits", conv_autoencoder_digits)
+register_model("norm-cnn-digits", norm_cnn_digits)
+register_model("conv3d-digits", conv3d_digits)
+register_model("conv1d-digits", conv1d_digits)
 
 #: 1280 training images in batches of 32: 40 steps per epoch, 3 epochs = 120 steps
 MODEL_TRAJECTORY_CASES: list[ModelTrajectoryCase] = [
@@ -488,8 +562,10 @@ MODEL_TRAJECTORY_CASES: list[ModelTrajectoryCase] = [
     ModelTrajectoryCase("bn-mlp-digits", "sgd", "float32", (("lr", 0.05), ("momentum", 0.9)),
                         "momentum", epochs=3, exhaustive=True),
     # 256 images in batches of 32: 8 steps per epoch, 13 epochs = 104 steps
-    *(ModelTrajectoryCase("conv-autoencoder-digits", "adam", dt, (("lr", 0.01),), epochs=13,
+    *(ModelTrajectoryCase(model, "adam", dt, (("lr", 0.01),), epochs=13,
                           exhaustive=dt == "float32")
+      for model in ("conv-autoencoder-digits", "norm-cnn-digits", "conv3d-digits",
+                    "conv1d-digits")
       for dt in ("float64", "float32")),
 ]
 
