@@ -174,7 +174,10 @@ def compare_network(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "cust
     g)`` for the ``vjp`` oracle). For a student's own code in any shape (a CS231n
     ``TwoLayerNet``, Nielsen's ``network.py``), use :func:`comparisons.check_gradients`.
     ``oracles`` is a list of names from :data:`NETWORK_ORACLES`, checked before any work.
-    ``device`` (``"cpu"`` or ``"cuda"``) is where the torch twin runs.
+    ``device`` (``"cpu"`` or ``"cuda"``) is where the torch twin runs. On a failing
+    row the twin runs again, from the same random state and left as it was, to test the
+    slips that need the network's context (an activation's derivative left out, a dense
+    layer's input forgotten or untransposed: :mod:`comparisons.core.alternatives`).
     """
     oracles = validate_oracles(oracles, NETWORK_ORACLES)
     dtype = np.dtype(next(iter(net.params.values())).dtype)
@@ -235,6 +238,7 @@ def compare_network(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "cust
             g = np.random.default_rng(1).standard_normal(np.shape(out)).astype(dtype)
             vjp_m = _manual_vjp(net, g)
             twin_v: Any = tnet
+            rng_v = torch.random.get_rng_state()  # the twin's vjp draws from here
             if shadow is not None:
                 sv = shadow
                 vjp_t, exact = sv.run(lambda: twin_v.vjp(X, g),
@@ -242,8 +246,7 @@ def compare_network(net: Any, X: np.ndarray, y: np.ndarray, *, case: str = "cust
             else:
                 vjp_t, exact = twin_v.vjp(X, g), None
             tol = tolerance_for(dtype, "torch")
-            slips_v = LazyAlternatives(lambda: _network_slips(net, twin_v, X, y,
-                                                              rng_state, g))
+            slips_v = LazyAlternatives(lambda: _network_slips(net, twin_v, X, y, rng_v, g))
             emit("vjp", [compare_arrays(vjp_m[k], vjp_t[k], measured_tolerance(
                 tol, vjp_t[k], exact and exact.get(k)), k, slips_v.of(k))
                 for k in net.params])
