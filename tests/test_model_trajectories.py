@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from comparisons.run.model_trajectories import (MODEL_BUILDERS, MODEL_TRAJECTORY_CASES,
+from comparisons.run.model_trajectories import (MODEL_TRAJECTORY_CASES,
                                                 compare_model_training, run_model_trajectory,
                                                 torch_dropout_mask)
 from comparisons.run.trajectories import trajectory_failures
@@ -30,9 +30,9 @@ def test_model_trajectory_matches_torch(case):
     assert len(steps) >= 100 and steps["note"].fillna("").eq("").all()
     evals = df[df["case"] == f"{case.id}-eval"]
     assert len(evals) == 1 and evals["worst_param"].iloc[0] == "eval-output"
-    net = MODEL_BUILDERS[case.model](case.np_dtype, case.seed).net
-    if net.buffers:  # the running statistics are compared as state, every step
-        assert steps["worst_state"].str.contains("running_").any()
+    # the running statistics are compared as state every step: the negative control
+    # test_negative_control_running_var_biased_fails_at_step_one shows it (which state is
+    # the worst one depends on the model, so it is no evidence here)
 
 
 def test_torch_dropout_mask_is_the_mask_nn_dropout_draws():
