@@ -29,12 +29,13 @@ from comparisons.cases.layers import CONV_LAYERS, DENSE_LAYERS
 from comparisons.cases.norms import NORM_LAYERS
 from comparisons.cases.reach import REACH_LAYERS
 from comparisons.cases.recurrent import RECURRENT_LAYERS
+from comparisons.cases.transformers import TRANSFORMER_LAYERS
 
 __all__ = ["LAYER_INFOS", "by_name", "layer_cases", "layer_controls", "network_cases"]
 
 #: every layer record, in report order (the order of layers.csv)
 LAYER_INFOS: list[LayerInfo] = [*DENSE_LAYERS, *CONV_LAYERS, *ATTENTION_LAYERS, *NORM_LAYERS,
-                                *RECURRENT_LAYERS, *REACH_LAYERS]
+                                *RECURRENT_LAYERS, *REACH_LAYERS, *TRANSFORMER_LAYERS]
 
 
 def layer_cases() -> list[Any]:
