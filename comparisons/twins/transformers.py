@@ -24,7 +24,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from manual import layers as ml
-from manual.layers.activation import TORCH_MODULES, ActivationLayer
+from manual.layers.activation import GELU, TORCH_MODULES, ActivationLayer
 
 __all__ = ["EncoderTwin", "DecoderLayerTwin", "DecoderTwin", "TransformerTwin",
            "copy_params_to_manual", "manual_activation", "manual_arguments", "manual_from_torch",
@@ -46,7 +46,7 @@ def manual_activation(activation: Any) -> Any:
     if activation is F.gelu:
         return "gelu"
     if isinstance(activation, nn.GELU):
-        return ml.GELU(approximate=activation.approximate)
+        return GELU(approximate=activation.approximate)
     if isinstance(activation, nn.Module):
         name = type(activation).__name__
         if name in TORCH_MODULES and hasattr(ml, name):
@@ -76,7 +76,7 @@ _BLOCK_KEYS = ("nhead", "dim_feedforward", "dropout", "layer_norm_eps", "batch_f
                "norm_first", "bias")
 
 
-def _block_config(block: nn.Module) -> dict[str, Any]:
+def _block_config(block: Any) -> dict[str, Any]:
     """The constructor arguments of a torch encoder/decoder block, read off the instance."""
     attn = block.self_attn
     return {"d_model": attn.embed_dim, "nhead": attn.num_heads,

@@ -140,7 +140,7 @@ class _Composite(Layer):
                 for k, v in getattr(layer, attr).items()}
 
     @property
-    def params(self) -> dict[str, np.ndarray]:  # type: ignore[override]
+    def params(self) -> dict[str, np.ndarray]:
         return self._named("params") if getattr(self, "_built", False) else {}
 
     @params.setter
@@ -149,7 +149,7 @@ class _Composite(Layer):
             raise AttributeError(f"{type(self).__name__}.params is computed from its layers")
 
     @property
-    def grads(self) -> dict[str, np.ndarray]:  # type: ignore[override]
+    def grads(self) -> dict[str, np.ndarray]:
         return self._named("grads") if getattr(self, "_built", False) else {}
 
     @grads.setter
@@ -237,6 +237,7 @@ class _Block(_Composite):
     activation: ActivationLayer
     self_attn: MultiheadAttention
     _ff_dropout: str  # the dropout after the feed-forward network: dropout2 or dropout3
+    norm_first: bool
 
     def _ff_block(self, h: np.ndarray) -> np.ndarray:
         a = self.activation.forward(self.linear1.forward(h))  # (*, dim_feedforward)
@@ -455,7 +456,7 @@ class TransformerDecoderLayer(_Block):
         self._out_shape = y.shape
         return y
 
-    def backward(self, dout: np.ndarray  # type: ignore[override]
+    def backward(self, dout: np.ndarray
                  ) -> tuple[np.ndarray | None, np.ndarray | None]:
         r"""``(d tgt, d memory)``; every sub-layer's parameter gradient lands in ``grads``.
         Residual sums as the encoder's; ``memory`` gets the cross-attention's key and
@@ -504,11 +505,12 @@ class _Stack(_Composite):
                             f"coder_layer must be a manual {block_cls.__name__} instance, got "
                             f"{block!r}")
         n = check_positive_int(owner, "num_layers", num_layers)
-        self.layers = [copy.deepcopy(block) for _ in range(n)]
+        first: Any = block  # a block of block_cls (checked above)
+        self.layers = [copy.deepcopy(first) for _ in range(n)]
         self.num_layers = n
         self.norm = _check_norm(owner, norm)
-        self.d_model, self.batch_first = block.d_model, block.batch_first
-        self._dtype = block.dtype
+        self.d_model, self.batch_first = first.d_model, first.batch_first
+        self._dtype = first.dtype
         if self.norm is not None and self.norm.params and self.norm.dtype != self._dtype:
             raise ValueError(f"{owner}: norm has dtype {self.norm.dtype}, the block "
                              f"{self._dtype}: build both with the same dtype")
@@ -621,7 +623,7 @@ class TransformerDecoder(_Stack):
         self._cache, self._out_shape = True, x.shape
         return x
 
-    def backward(self, dout: np.ndarray  # type: ignore[override]
+    def backward(self, dout: np.ndarray
                  ) -> tuple[np.ndarray | None, np.ndarray | None]:
         """``(d tgt, d memory)``: every block adds its share to ``d memory``."""
         g = self.check_dout(dout)
@@ -745,7 +747,7 @@ class Transformer(_Composite):
         self._cache, self._out_shape = True, out.shape
         return out
 
-    def backward(self, dout: np.ndarray  # type: ignore[override]
+    def backward(self, dout: np.ndarray
                  ) -> tuple[np.ndarray | None, np.ndarray | None]:
         """``(d src, d tgt)``: the decoder's ``d memory`` flows into the encoder."""
         g = self.check_dout(dout)
