@@ -28,11 +28,12 @@ import numpy as np
 
 from comparisons.cases.attention import draw_mask
 from comparisons.cases.info import DTYPES, LAYER_ORACLES, LayerControl, LayerInfo, fails
-from comparisons.core.transformer_calls import (TransformerCall, TransformerDecoderCall,
+from comparisons.core.transformer_calls import (PackedTransformer, TransformerCall,
+                                                TransformerDecoderCall,
                                                 TransformerDecoderLayerCall,
                                                 TransformerEncoderCall)
 from comparisons.slips.transformers import DecoderMemoryGradFromKeysOnly
-from comparisons.twins.transformers import call_twin, torch_from_manual
+from comparisons.twins.transformers import call_twin, packed_twin, torch_from_manual
 from manual.layers import (Transformer, TransformerDecoder, TransformerDecoderLayer,
                            TransformerEncoder)
 
@@ -225,4 +226,6 @@ TRANSFORMER_LAYERS: list[LayerInfo] = [
         "activation": _ACTIVATION,
         "custom_encoder": "a manual TransformerEncoder (torch: any module)",
         "custom_decoder": "a manual TransformerDecoder (torch: any module)"}),
+    # harness glue of the copy-task trajectory (comparisons/run/model_trajectories.py)
+    LayerInfo(PackedTransformer, twin=packed_twin),
 ]

@@ -22,7 +22,8 @@ import numpy as np
 from manual.layers import (LayerNorm, Transformer, TransformerDecoder, TransformerDecoderLayer,
                            TransformerEncoder, TransformerEncoderLayer)
 
-__all__ = ["TransformerCall", "TransformerDecoderCall", "TransformerDecoderLayerCall",
+__all__ = ["PackedTransformer", "TransformerCall", "TransformerDecoderCall",
+           "TransformerDecoderLayerCall",
            "TransformerEncoderCall"]
 
 
@@ -87,3 +88,35 @@ class TransformerCall(Transformer):
 
     def forward(self, src: np.ndarray, tgt: np.ndarray) -> np.ndarray:  # type: ignore[override]
         return super().forward(src, tgt, **self.call)
+
+
+class PackedTransformer(Transformer):
+    """Harness glue for the model trajectories, whose ``Sequential`` takes one input: a
+    ``Transformer`` (``batch_first``) reading ``src`` and ``tgt`` packed along the sequence
+    axis, ``x`` (N, src_len + T, E): ``src = x[:, :src_len]``, ``tgt = x[:, src_len:]``,
+    the decoder's self-attention causal (``tgt_mask`` the causal mask, ``tgt_is_causal``).
+    ``backward`` returns d x, the two gradients packed the same way. Parameters: the
+    ``Transformer``'s, under its names. Its torch twin:
+    :func:`comparisons.twins.transformers.packed_twin`."""
+
+    def __init__(self, src_len: int, *args: Any, **kwargs: Any) -> None:
+        if isinstance(src_len, bool) or not isinstance(src_len, int) or src_len < 1:
+            raise ValueError(f"PackedTransformer: src_len must be an int >= 1, got {src_len!r}")
+        super().__init__(*args, batch_first=True, **kwargs)
+        self.src_len = src_len
+
+    def forward(self, x: np.ndarray) -> np.ndarray:  # type: ignore[override]
+        x = np.asarray(x)
+        if x.ndim != 3 or x.shape[1] <= self.src_len:
+            raise ValueError(f"PackedTransformer: x must be (N, src_len + T, E) with T >= 1 "
+                             f"(src_len={self.src_len}), got shape {x.shape}")
+        T = x.shape[1] - self.src_len
+        causal = np.triu(np.ones((T, T), dtype=bool), k=1)
+        return super().forward(x[:, :self.src_len], x[:, self.src_len:], tgt_mask=causal,
+                               tgt_is_causal=True)
+
+    def backward(self, dout: np.ndarray) -> np.ndarray | None:  # type: ignore[override]
+        dsrc, dtgt = super().backward(dout)
+        if dsrc is None or dtgt is None:
+            return None
+        return np.concatenate([dsrc, dtgt], axis=1)

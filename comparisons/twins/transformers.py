@@ -26,7 +26,8 @@ from torch.nn import functional as F
 from manual import layers as ml
 from manual.layers.activation import GELU, TORCH_MODULES, ActivationLayer
 
-__all__ = ["EncoderTwin", "DecoderLayerTwin", "DecoderTwin", "TransformerTwin",
+__all__ = ["DecoderLayerTwin", "DecoderTwin", "EncoderTwin", "PackedTransformerTwin",
+           "TransformerTwin", "call_twin", "packed_twin",
            "copy_params_to_manual", "manual_activation", "manual_arguments", "manual_from_torch",
            "torch_activation", "torch_from_manual"]
 
@@ -267,4 +268,28 @@ def call_twin(layer: Any, dt: torch.dtype) -> nn.Module:
     outer = next(c.__name__ for c in type(layer).__mro__ if c.__name__ in _CALL_TWINS)
     module = _torch_module(layer, dt, {outer: _CALL_TWINS[outer]})
     module.call = _tensors(layer.call, dt)  # type: ignore[assignment]
+    return _load(module, layer)
+
+
+class PackedTransformerTwin(nn.Transformer):
+    """The twin of :class:`comparisons.core.transformer_calls.PackedTransformer`: ``x`` (N,
+    src_len + T, E) split into ``src`` and ``tgt``, the decoder's self-attention causal."""
+
+    src_len: int
+
+    def forward(self, x):  # type: ignore[override]
+        T = x.shape[1] - self.src_len
+        causal = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)
+        return super().forward(x[:, :self.src_len], x[:, self.src_len:], tgt_mask=causal,
+                               tgt_is_causal=True)
+
+
+def packed_twin(layer: Any, dt: torch.dtype) -> nn.Module:
+    """:class:`PackedTransformerTwin` of a manual ``PackedTransformer`` (its encoder and
+    decoder built as the manual ones, parameters copied by name)."""
+    module = PackedTransformerTwin(d_model=layer.d_model, nhead=layer.nhead,
+                                   custom_encoder=_torch_module(layer.encoder, dt),
+                                   custom_decoder=_torch_module(layer.decoder, dt),
+                                   batch_first=True, dtype=dt)
+    module.src_len = layer.src_len
     return _load(module, layer)
