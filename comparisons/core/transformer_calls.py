@@ -102,7 +102,10 @@ class PackedTransformer(Transformer):
     def __init__(self, src_len: int, *args: Any, **kwargs: Any) -> None:
         if isinstance(src_len, bool) or not isinstance(src_len, int) or src_len < 1:
             raise ValueError(f"PackedTransformer: src_len must be an int >= 1, got {src_len!r}")
-        super().__init__(*args, batch_first=True, **kwargs)
+        if kwargs.get("batch_first", True) is not True:
+            raise ValueError("PackedTransformer: batch_first is always True (x is (N, L, E))")
+        kwargs["batch_first"] = True
+        super().__init__(*args, **kwargs)
         self.src_len = src_len
 
     def forward(self, x: np.ndarray) -> np.ndarray:  # type: ignore[override]
