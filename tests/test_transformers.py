@@ -93,7 +93,12 @@ CAUSAL3 = np.triu(np.ones((3, 3), dtype=bool), k=1)
 # --------------------------------------------------------------------------------------
 # exports and signatures
 # --------------------------------------------------------------------------------------
-@pytest.mark.parametrize("name", NAMES)
+FUNCTIONS = ["transformer_encoder_layer_forward", "transformer_encoder_layer_backward",
+             "transformer_decoder_layer_forward", "transformer_decoder_layer_backward",
+             "transformer_forward", "transformer_backward"]
+
+
+@pytest.mark.parametrize("name", NAMES + FUNCTIONS)
 def test_exported(name):
     assert name in ml.__all__ and hasattr(ml, name)
 
@@ -359,3 +364,68 @@ def test_module_db_samples_agree_with_torch(module_db_by_name, name, at_least):
     for info, sample in samples:
         _module_db_sample(name, info, sample)
     assert len(samples) >= at_least, len(samples)
+
+
+# --------------------------------------------------------------------------------------
+# the functional pairs, the causal mask helper, dtype casts
+# --------------------------------------------------------------------------------------
+def test_functional_pairs_agree_with_torch():
+    tl = torch.nn.TransformerDecoderLayer(4, 2, 8, 0.0, dtype=torch.float64)
+    params = {k: v.detach().numpy() + 0.1 for k, v in tl.named_parameters()}
+    with torch.no_grad():
+        for v in tl.parameters():
+            v.add_(0.1)
+    tgt, mem, g = _x((3, 2, 4), 1), _x((5, 2, 4), 2), _x((3, 2, 4), 3)
+    out, cache = ml.transformer_decoder_layer_forward(tgt, mem, params, nhead=2,
+                                                      tgt_mask=CAUSAL3)
+    dtgt, dmem, grads = ml.transformer_decoder_layer_backward(g, cache)
+    tt, tm = (torch.tensor(a, requires_grad=True) for a in (tgt, mem))
+    tout = tl(tt, tm, tgt_mask=torch.as_tensor(CAUSAL3))
+    tout.backward(torch.as_tensor(g))
+    tol = TOL[np.float64]
+    np.testing.assert_allclose(out, tout.detach().numpy(), **tol)
+    np.testing.assert_allclose(dtgt, tt.grad.numpy(), **tol)
+    np.testing.assert_allclose(dmem, tm.grad.numpy(), **tol)
+    for k, v in tl.named_parameters():
+        np.testing.assert_allclose(grads[k], v.grad.numpy(), **tol, err_msg=k)
+
+    te = torch.nn.TransformerEncoderLayer(4, 2, 8, 0.0, norm_first=True, dtype=torch.float64)
+    params = {k: v.detach().numpy() for k, v in te.named_parameters()}
+    out, cache = ml.transformer_encoder_layer_forward(tgt, params, nhead=2, norm_first=True)
+    dsrc, grads = ml.transformer_encoder_layer_backward(g, cache)
+    ts = torch.tensor(tgt, requires_grad=True)
+    te(ts).backward(torch.as_tensor(g))
+    np.testing.assert_allclose(dsrc, ts.grad.numpy(), **tol)
+    assert set(grads) == set(params)
+
+
+def test_transformer_functional_pair_reads_its_sizes_off_the_params():
+    tr = _noisy(ml.Transformer(4, 2, 2, 1, 8, 0.0, rng=2))
+    src, tgt = _x((3, 2, 4), 1), _x((2, 2, 4), 2)
+    mask = ml.Transformer.generate_square_subsequent_mask(2)
+    out, cache = ml.transformer_forward(src, tgt, {k: v.copy() for k, v in tr.params.items()},
+                                        nhead=2, tgt_mask=mask)
+    assert len(cache.encoder.layers) == 2 and len(cache.decoder.layers) == 1
+    np.testing.assert_array_equal(out, tr.forward(src, tgt, tgt_mask=mask))
+    g = _x(out.shape, 3)
+    dsrc, dtgt, grads = ml.transformer_backward(g, cache)
+    esrc, etgt = tr.backward(g)
+    np.testing.assert_array_equal(dsrc, esrc)
+    assert grads.keys() == tr.grads.keys()
+    with pytest.raises(ValueError, match="missing"):
+        ml.transformer_encoder_layer_forward(src, {"linear1.weight": np.zeros((8, 4))}, 2)
+
+
+def test_generate_square_subsequent_mask_is_torchs():
+    np.testing.assert_array_equal(ml.Transformer.generate_square_subsequent_mask(4),
+                                  torch.nn.Transformer.generate_square_subsequent_mask(
+                                      4, dtype=torch.float64).numpy())
+
+
+def test_astype_casts_every_sublayer():
+    tr = ml.Transformer(4, 2, 1, 1, 8, 0.0)
+    t32 = tr.astype(np.float32)
+    assert t32.dtype == np.float32 and all(p.dtype == np.float32 for p in t32.params.values())
+    assert all(p.dtype == np.float64 for p in tr.params.values())
+    out = t32.forward(_x((3, 2, 4)), _x((2, 2, 4)))
+    assert out.dtype == np.float32

@@ -43,6 +43,14 @@ self-attention uses its input three times (as query, key and value), so
 cross-attention reads ``memory`` twice (key and value): :math:`\partial L/\partial m =
 \partial_k + \partial_v`, summed over every decoder layer of a stack, since each reads the
 same ``memory``. In the ``Transformer`` that sum is the upstream gradient of the encoder.
+
+CS231n-style pairs (no dropout; parameters keyed by torch's names, sizes read off them):
+``transformer_encoder_layer_forward(src, params, nhead, …) -> (out, cache)`` /
+``transformer_encoder_layer_backward(dout, cache) -> (d src, grads)``,
+``transformer_decoder_layer_forward(tgt, memory, params, nhead, …)`` /
+``transformer_decoder_layer_backward -> (d tgt, d memory, grads)``,
+``transformer_forward(src, tgt, params, nhead, …)`` /
+``transformer_backward -> (d src, d tgt, grads)``.
 """
 
 from __future__ import annotations
@@ -62,7 +70,10 @@ from manual.layers.linear import Linear
 from manual.layers.normalization import LayerNorm
 
 __all__ = ["Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
-           "TransformerEncoderLayer"]
+           "TransformerEncoderLayer", "transformer_backward",
+           "transformer_decoder_layer_backward", "transformer_decoder_layer_forward",
+           "transformer_encoder_layer_backward", "transformer_encoder_layer_forward",
+           "transformer_forward"]
 
 #: the activations torch's blocks take by name
 ACTIVATIONS: dict[str, type[ActivationLayer]] = {"relu": ReLU, "gelu": GELU}
@@ -721,6 +732,13 @@ class Transformer(_Composite):
     def _children(self) -> list[tuple[str, Layer]]:
         return [("encoder", self.encoder), ("decoder", self.decoder)]
 
+    @staticmethod
+    def generate_square_subsequent_mask(sz: int, dtype: Any = None) -> np.ndarray:
+        """torch's causal mask: (sz, sz), ``-inf`` above the diagonal, 0 elsewhere."""
+        n = check_positive_int("Transformer.generate_square_subsequent_mask", "sz", sz)
+        upper = np.triu(np.ones((n, n), dtype=bool), k=1)
+        return np.where(upper, -np.inf, 0.0).astype(layer_dtype("Transformer", dtype))
+
     def forward(self, src: np.ndarray, tgt: np.ndarray,  # type: ignore[override]
                 src_mask: np.ndarray | None = None, tgt_mask: np.ndarray | None = None,
                 memory_mask: np.ndarray | None = None,
@@ -756,3 +774,122 @@ class Transformer(_Composite):
         if not self.needs_input_grad:
             return None, None
         return dsrc, dtgt
+
+
+# --------------------------------------------------------------------------------------
+# CS231n-style functional pairs: parameters in, (out, cache) out; the cache is the block
+# built around them, which holds its sub-layers' caches
+# --------------------------------------------------------------------------------------
+def _block_sizes(params: dict[str, np.ndarray], prefix: str = "") -> dict[str, Any]:
+    """d_model, dim_feedforward and bias, read off a block's parameters."""
+    w1 = params.get(f"{prefix}linear1.weight")
+    if w1 is None:
+        raise ValueError(f"transformer: params must hold {prefix}linear1.weight (torch's "
+                         f"names), got {sorted(params)[:6]}...")
+    return {"d_model": w1.shape[1], "dim_feedforward": w1.shape[0],
+            "bias": f"{prefix}linear1.bias" in params}
+
+
+def _with_params(layer: _Composite, params: dict[str, np.ndarray]) -> _Composite:
+    """``layer`` computing with copies of ``params`` (the same names as its own)."""
+    ours = layer.params
+    if set(ours) != set(params):
+        raise ValueError(f"{type(layer).__name__}: params must be exactly "
+                         f"{sorted(ours)}; missing {sorted(set(ours) - set(params))}, "
+                         f"unknown {sorted(set(params) - set(ours))}")
+    for name, p in ours.items():
+        value = np.asarray(params[name])
+        if value.shape != p.shape:
+            raise ValueError(f"{type(layer).__name__}: {name} must have shape {p.shape}, got "
+                             f"{value.shape}")
+        p[...] = value
+    return layer
+
+
+def _params_dtype(params: dict[str, np.ndarray]) -> np.dtype:
+    for v in params.values():
+        return np.asarray(v).dtype
+    return np.dtype(np.float64)
+
+
+def transformer_encoder_layer_forward(
+        src: np.ndarray, params: dict[str, np.ndarray], nhead: int,
+        activation: Any = "relu", layer_norm_eps: float = 1e-5, batch_first: bool = False,
+        norm_first: bool = False, src_mask: np.ndarray | None = None,
+        src_key_padding_mask: np.ndarray | None = None, is_causal: bool = False
+) -> tuple[np.ndarray, TransformerEncoderLayer]:
+    """:class:`TransformerEncoderLayer`'s forward as a function, without dropout:
+    ``params`` keyed by torch's names (d_model, dim_feedforward and bias read off them).
+    Returns ``(out, cache)``; :func:`transformer_encoder_layer_backward` takes the cache."""
+    block = TransformerEncoderLayer(nhead=nhead, dropout=0.0, activation=activation,
+                                    layer_norm_eps=layer_norm_eps, batch_first=batch_first,
+                                    norm_first=norm_first, dtype=_params_dtype(params),
+                                    **_block_sizes(params))
+    _with_params(block, params)
+    return block.forward(src, src_mask, src_key_padding_mask, is_causal), block
+
+
+def transformer_encoder_layer_backward(dout: np.ndarray, cache: TransformerEncoderLayer
+                                       ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """``(d src, grads)`` (grads keyed like ``params``) from the forward's cache."""
+    return _dx(cache.backward(dout)), cache.grads
+
+
+def transformer_decoder_layer_forward(
+        tgt: np.ndarray, memory: np.ndarray, params: dict[str, np.ndarray], nhead: int,
+        activation: Any = "relu", layer_norm_eps: float = 1e-5, batch_first: bool = False,
+        norm_first: bool = False, tgt_mask: np.ndarray | None = None,
+        memory_mask: np.ndarray | None = None, tgt_key_padding_mask: np.ndarray | None = None,
+        memory_key_padding_mask: np.ndarray | None = None, tgt_is_causal: bool = False,
+        memory_is_causal: bool = False) -> tuple[np.ndarray, TransformerDecoderLayer]:
+    """:class:`TransformerDecoderLayer`'s forward as a function, without dropout; returns
+    ``(out, cache)`` for :func:`transformer_decoder_layer_backward`."""
+    block = TransformerDecoderLayer(nhead=nhead, dropout=0.0, activation=activation,
+                                    layer_norm_eps=layer_norm_eps, batch_first=batch_first,
+                                    norm_first=norm_first, dtype=_params_dtype(params),
+                                    **_block_sizes(params))
+    _with_params(block, params)
+    out = block.forward(tgt, memory, tgt_mask, memory_mask, tgt_key_padding_mask,
+                        memory_key_padding_mask, tgt_is_causal, memory_is_causal)
+    return out, block
+
+
+def transformer_decoder_layer_backward(dout: np.ndarray, cache: TransformerDecoderLayer
+                                       ) -> tuple[np.ndarray, np.ndarray,
+                                                  dict[str, np.ndarray]]:
+    """``(d tgt, d memory, grads)`` from the forward's cache."""
+    dtgt, dmem = cache.backward(dout)
+    return _dx(dtgt), _dx(dmem), cache.grads
+
+
+def _num_layers(params: dict[str, np.ndarray], stack: str) -> int:
+    idx = {int(k.split(".")[2]) for k in params if k.startswith(f"{stack}.layers.")}
+    if not idx:
+        raise ValueError(f"transformer_forward: params hold no {stack}.layers.0.* (torch's "
+                         f"names)")
+    return max(idx) + 1
+
+
+def transformer_forward(src: np.ndarray, tgt: np.ndarray, params: dict[str, np.ndarray],
+                        nhead: int, activation: Any = "relu", layer_norm_eps: float = 1e-5,
+                        batch_first: bool = False, norm_first: bool = False,
+                        **masks: Any) -> tuple[np.ndarray, Transformer]:
+    """:class:`Transformer`'s forward as a function, without dropout: ``params`` keyed by
+    torch's names (the layer counts read off ``encoder.layers.K``/``decoder.layers.K``),
+    ``masks`` :meth:`Transformer.forward`'s keyword arguments. Returns ``(out, cache)``
+    for :func:`transformer_backward`."""
+    sizes = _block_sizes(params, "encoder.layers.0.")
+    model = Transformer(nhead=nhead, num_encoder_layers=_num_layers(params, "encoder"),
+                        num_decoder_layers=_num_layers(params, "decoder"), dropout=0.0,
+                        activation=activation, layer_norm_eps=layer_norm_eps,
+                        batch_first=batch_first, norm_first=norm_first,
+                        dtype=_params_dtype(params), **sizes)
+    _with_params(model, params)
+    return model.forward(src, tgt, **masks), model
+
+
+def transformer_backward(dout: np.ndarray, cache: Transformer
+                         ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """``(d src, d tgt, grads)`` from the forward's cache."""
+    dsrc, dtgt = cache.backward(dout)
+    return _dx(dsrc), _dx(dtgt), cache.grads
