@@ -34,6 +34,7 @@ from comparisons.slips.attention import (
     SdpaSoftmaxBackwardWithoutSubtraction,
 )
 from comparisons.twins.layers import encoder_twin, mha_sync, mha_twin, sdpa_twin
+from comparisons.twins.transformers import torch_from_manual
 from manual.layers import MultiheadAttention, TransformerEncoderLayer
 
 __all__ = ["ATTENTION_CASES", "ATTENTION_LAYERS", "AttentionCase", "draw_mask"]
@@ -312,6 +313,11 @@ _MHA_CONTROLS = (
                  _fails(LAYER_ORACLES, ("bias_k", "bias_v"))),
 )
 
+def _transformer_twin(layer: Any, dt: Any) -> Any:
+    """A TransformerEncoderLayer's twin, its activation (a name or a manual layer) bridged."""
+    return torch_from_manual(layer, dt)
+
+
 #: the attention calls (their cases and controls), and the manual.layers classes they wrap
 #: (their signatures, the benchmark)
 ATTENTION_LAYERS: list[LayerInfo] = [
@@ -321,7 +327,9 @@ ATTENTION_LAYERS: list[LayerInfo] = [
               controls=_MHA_CONTROLS),
     LayerInfo(TransformerEncoderLayerCall, twin=encoder_twin, cases=tuple(ENCODER_CASES)),
     LayerInfo(MultiheadAttention, benchmarks=(workloads.self_attention(MultiheadAttention),)),
-    LayerInfo(TransformerEncoderLayer, signature_differences={
-        "activation": "given by name ('relu', 'gelu'); torch's default is the function "
-                      "F.relu, which the name 'relu' stands for"}),
+    LayerInfo(TransformerEncoderLayer, twin=_transformer_twin, signature_differences={
+        "activation": "given by name ('relu', 'gelu') or as a manual activation layer "
+                      "(ReLU(), GELU(), ...); torch's default is the function F.relu, which "
+                      "the name 'relu' stands for (comparisons.twins.transformers."
+                      "manual_activation converts torch's)"}),
 ]

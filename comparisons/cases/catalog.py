@@ -31,13 +31,14 @@ from comparisons.cases.reach import REACH_LAYERS
 from comparisons.cases.reach_conv import REACH_CONV_LAYERS
 from comparisons.cases.reach_norms import REACH_NORM_LAYERS
 from comparisons.cases.recurrent import RECURRENT_LAYERS
+from comparisons.cases.transformers import TRANSFORMER_LAYERS
 
 __all__ = ["LAYER_INFOS", "by_name", "layer_cases", "layer_controls", "network_cases"]
 
 #: every layer record, in report order (the order of layers.csv)
 LAYER_INFOS: list[LayerInfo] = [*DENSE_LAYERS, *CONV_LAYERS, *ATTENTION_LAYERS, *NORM_LAYERS,
                                 *RECURRENT_LAYERS, *REACH_LAYERS, *REACH_CONV_LAYERS,
-                                *REACH_NORM_LAYERS]
+                                *REACH_NORM_LAYERS, *TRANSFORMER_LAYERS]
 
 
 def layer_cases() -> list[Any]:

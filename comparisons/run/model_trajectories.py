@@ -624,6 +624,55 @@ MODEL_TRAJECTORY_CASES += [
                         exhaustive=True),
 ]
 
+# --------------------------------------------------------------------------------------
+# an encoder-decoder Transformer on a copy task (issue 18)
+# --------------------------------------------------------------------------------------
+def copy_sequences(n: int, length: int = 4, d: int = 8, vocab: int = 4, seed: int = 0,
+                   dtype: Any = np.float64) -> tuple[np.ndarray, np.ndarray]:
+    """A copy task drawn from ``seed``: ``n`` source sequences of ``length`` symbols in
+    ``0 .. vocab-1``, each token the one-hot code of its symbol (in its first ``vocab`` of
+    ``d`` features) plus N(0, 0.1²) noise; the decoder's input is the source shifted right
+    behind a start token (feature ``vocab``), as in teacher forcing. ``X`` (n, 2·length,
+    d) packs source and decoder input along the sequence axis
+    (:class:`~comparisons.core.transformer_calls.PackedTransformer`), ``y`` (n, length,
+    vocab) the one-hot source the decoder must reproduce."""
+    rng = np.random.default_rng(seed)
+    symbols = rng.integers(0, vocab, size=(n, length))
+    onehot = np.eye(d)[symbols]  # (n, length, d)
+    start = np.broadcast_to(np.eye(d)[vocab], (n, 1, d))
+    tgt_in = np.concatenate([start, onehot[:, :-1]], axis=1)
+    X = np.concatenate([onehot, tgt_in], axis=1) + 0.1 * rng.standard_normal((n, 2 * length, d))
+    return X.astype(dtype), np.eye(vocab)[symbols].astype(dtype)
+
+
+def transformer_copy(dtype: np.dtype, seed: int = 0) -> ModelProblem:
+    """``Transformer(d_model=8, nhead=2, 1 encoder and 1 decoder layer, dim_feedforward=16,
+    dropout=0, batch_first=True)`` (source and decoder input packed in one input, the
+    decoder causal) ``-> Linear(8, 4)`` per position, mean squared error against the
+    one-hot source: :func:`copy_sequences`, 128 training and 64 held-out sequences."""
+    from comparisons.core.transformer_calls import PackedTransformer
+    from manual import layers
+
+    net = layers.Sequential(
+        PackedTransformer(4, d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=1,
+                          dim_feedforward=16, dropout=0.0, dtype=dtype, rng=seed),
+        layers.Linear(8, 4, dtype=dtype, rng=seed + 1),
+        loss="mse")
+    X, y = copy_sequences(192, seed=seed, dtype=dtype)
+    return ModelProblem(net, X[:128], y[:128], X[128:], y[128:], dataset="copy-sequences")
+
+
+register_model("transformer-copy", transformer_copy)
+#: 128 sequences in batches of 16: 8 steps per epoch, 13 epochs = 104 steps
+MODEL_TRAJECTORY_CASES += [
+    ModelTrajectoryCase("transformer-copy", "sgd", "float64", (("lr", 0.1), ("momentum", 0.9)),
+                        "momentum", epochs=13, batch_size=16),
+    ModelTrajectoryCase("transformer-copy", "sgd", "float32", (("lr", 0.1), ("momentum", 0.9)),
+                        "momentum", epochs=13, batch_size=16, exhaustive=True),
+    ModelTrajectoryCase("transformer-copy", "sgd", "float64", (("lr", 0.1),), epochs=13,
+                        batch_size=16, exhaustive=True),
+]
+
 # the LSTM sequence classifier with gradient clipping (issue 9): 8 steps per epoch, 13 epochs
 MODEL_TRAJECTORY_CASES += [
     *(ModelTrajectoryCase("lstm-parity", "adam", dt, (("lr", 0.02),), "clip1", epochs=13,

@@ -270,7 +270,10 @@ def mha_twin(layer: Any, dt: torch.dtype) -> nn.Module:
 
 
 def encoder_twin(layer: Any, dt: torch.dtype) -> nn.Module:
-    module = _TransformerEncoderLayerTwin(**layer.config, dtype=dt)
+    from comparisons.twins.transformers import torch_activation
+
+    config = dict(layer.config, activation=torch_activation(layer.config["activation"]))
+    module = _TransformerEncoderLayerTwin(**config, dtype=dt)
     module.call = _call_tensors(layer, dt)
     return module
 

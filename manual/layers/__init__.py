@@ -32,7 +32,11 @@
 - :mod:`~manual.layers.container` — ``Sequential``, with the loss a network trains with.
 - :mod:`~manual.layers.attention` — ``scaled_dot_product_attention`` (with the
   ``attention_forward``/``attention_backward`` pair) and ``MultiheadAttention``.
-- :mod:`~manual.layers.transformer` — ``TransformerEncoderLayer``.
+- :mod:`~manual.layers.transformer` — ``TransformerEncoderLayer``, ``TransformerDecoderLayer``,
+  ``TransformerEncoder``, ``TransformerDecoder``, ``Transformer``, with the pairs
+  ``transformer_encoder_layer_forward``/``…_backward``,
+  ``transformer_decoder_layer_forward``/``…_backward``,
+  ``transformer_forward``/``transformer_backward``.
 - :mod:`~manual.layers.recurrent` — ``RNN``, ``LSTM``, ``GRU`` (backpropagation through time),
   their cells and the CS231n-style step functions.
 """
@@ -76,7 +80,12 @@ from manual.layers.recurrent import (GRU, LSTM, RNN, GRUCell, LastTimeStep, LSTM
                                      lstm_step_forward, rnn_step_backward, rnn_step_forward)
 from manual.layers.padding import ReflectionPad2d, ZeroPad2d, pad2d_backward, pad2d_forward
 from manual.layers.shape import Flatten
-from manual.layers.transformer import TransformerEncoderLayer
+from manual.layers.transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer,
+                                       TransformerEncoder, TransformerEncoderLayer,
+                                       transformer_backward, transformer_decoder_layer_backward,
+                                       transformer_decoder_layer_forward,
+                                       transformer_encoder_layer_backward,
+                                       transformer_encoder_layer_forward, transformer_forward)
 from manual.layers.upsample import Upsample, upsample_backward, upsample_forward
 
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose2d", "conv1d_backward", "conv1d_forward",
@@ -100,8 +109,12 @@ __all__ += ["BatchNorm1d", "BatchNorm2d", "Dropout", "Embedding", "GroupNorm", "
             "batchnorm_backward", "batchnorm_forward", "dropout_backward", "dropout_forward",
             "groupnorm_backward", "groupnorm_forward", "layernorm_backward", "layernorm_forward",
             "word_embedding_backward", "word_embedding_forward"]
-__all__ += ["MultiheadAttention", "TransformerEncoderLayer", "attention_backward",
-            "attention_forward", "scaled_dot_product_attention"]
+__all__ += ["MultiheadAttention", "Transformer", "TransformerDecoder", "TransformerDecoderLayer",
+            "TransformerEncoder", "TransformerEncoderLayer", "attention_backward",
+            "attention_forward", "scaled_dot_product_attention", "transformer_backward",
+            "transformer_decoder_layer_backward", "transformer_decoder_layer_forward",
+            "transformer_encoder_layer_backward", "transformer_encoder_layer_forward",
+            "transformer_forward"]
 __all__ += ["ReflectionPad2d", "ZeroPad2d", "pad2d_backward", "pad2d_forward"]
 __all__ += ["RMSNorm", "rmsnorm_backward", "rmsnorm_forward"]
 __all__ += ["Bilinear", "bilinear_backward", "bilinear_forward"]
