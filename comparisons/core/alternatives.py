@@ -29,7 +29,8 @@ import numpy as np
 import torch
 from torch.overrides import TorchFunctionMode
 
-__all__ = ["MAX_SINGLE", "PASSED_THROUGH", "SOFTMAX_DIAGONAL", "ActivationDerivativeDropped",
+__all__ = ["FIRST_SLICE", "KERNEL_TRANSPOSED", "KERNEL_UNFLIPPED", "MAX_SINGLE",
+           "PASSED_THROUGH", "SOFTMAX_DIAGONAL", "ActivationDerivativeDropped",
            "LazyAlternatives", "activation_alternatives", "dense_alternatives"]
 
 #: parameter name -> {text naming the slip: the gradient it would give}
@@ -42,6 +43,17 @@ MAX_SINGLE = 6
 #: upstream gradient (what the layer runner and the activation comparison offer)
 PASSED_THROUGH = ("the upstream gradient passed through unchanged (the layer's own "
                   "derivative, an activation's f'(z), never multiplied in?)")
+#: the words of the hypothesis that a parameter's gradient summed the share of one index
+#: of an output axis only (PReLU's slope from the first sample, a 3-d kernel from the first
+#: output depth): the layer runner offers it for every axis of every output
+FIRST_SLICE = ("the share of index 0 along output axis {axis} only (a sum over that axis "
+               "forgotten, or a loop that stopped after its first pass?)")
+#: the words of the hypotheses about a convolution's input gradient, offered by the layer
+#: runner for torch's convolutions
+KERNEL_UNFLIPPED = ("the input gradient of a convolution whose kernel is not rotated by 180 "
+                    "degrees (a correlation with w where the flipped kernel belongs?)")
+KERNEL_TRANSPOSED = ("the input gradient with the kernel's last two axes swapped where its "
+                     "180-degree rotation belongs (w[..., q, p] for w[..., k-1-p, k-1-q]?)")
 #: the words of the hypothesis that a softmax's backward kept its Jacobian's diagonal only
 SOFTMAX_DIAGONAL = ("g * s * (1 - s), the diagonal of the softmax's Jacobian only (the "
                     "backward taken as elementwise, the -s_i s_k terms dropped?)")

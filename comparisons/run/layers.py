@@ -33,7 +33,8 @@ import pandas as pd
 import torch
 
 from comparisons.cases.info import LAYER_ORACLES
-from comparisons.core.alternatives import PASSED_THROUGH, LazyAlternatives
+from comparisons.core.alternatives import (FIRST_SLICE, KERNEL_TRANSPOSED, KERNEL_UNFLIPPED,
+                                           PASSED_THROUGH, LazyAlternatives)
 from comparisons.core.compare import Comparison, compare_arrays
 from comparisons.core.device import seed_torch
 from comparisons.core.oracles import finite_difference_gradients, taylor_rows
@@ -190,9 +191,11 @@ def compare_layer(layer: Any, inputs: Any, *, oracles: Iterable[str] = LAYER_ORA
         grads = {k: np.array(v, copy=True) for k, v in layer.grads.items()}
         buffers_after = _snapshot(layer.buffers)
         manual_grads_in = dict(zip(in_names, dx_leaves))
-        slips = LazyAlternatives(lambda: _slip_hypotheses(
+        slips = LazyAlternatives(lambda: {**(_twin_hypotheses(
+            module, t_in, rng_state, float_in, float_out, g_leaves, in_names)
+            if "torch" in oracles else {}), **_slip_hypotheses(
             layer, inputs, dout, grads, [in_leaves[k] for k in float_in], in_names,
-            [g_leaves[k] for k in float_out]))
+            [g_leaves[k] for k in float_out])})
 
         if "torch" in oracles:
             t_values = _torch_values(module, t_in, t_out, float_in, float_out, g_leaves)
@@ -217,6 +220,56 @@ def compare_layer(layer: Any, inputs: Any, *, oracles: Iterable[str] = LAYER_ORA
                                          oracles, info, seed, slips))
         _restore(layer.buffers, buffers_after)
     return with_status(rows, name)
+
+
+def _twin_hypotheses(module: Any, t_in: Any, rng_state: torch.Tensor, float_in: list[int],
+                     float_out: list[int], g_leaves: list,
+                     in_names: list[str]) -> dict[str, dict[str, np.ndarray]]:
+    """The slips that torch's twin can compute for any layer, by row name: each parameter's
+    gradient from index 0 of one output axis only (:data:`FIRST_SLICE`, every axis of every
+    float output longer than 1), and, for a convolution, the input gradient with the kernel
+    unflipped or transposed. Each is a vector-Jacobian product of a copy of the twin (its
+    buffers untouched), rerun from the same random state (dropout: the same masks)."""
+    twin = copy.deepcopy(module)
+    params = dict(twin.named_parameters())
+
+    def vjp(g: list, overrides: dict[str, torch.Tensor] | None = None
+            ) -> tuple[list[np.ndarray], dict[str, np.ndarray]]:
+        leaves = [a.detach().clone().requires_grad_(k in float_in) if isinstance(a, torch.Tensor)
+                  else a for k, a in enumerate(_leaves(t_in))]
+        with torch.random.fork_rng():
+            torch.random.set_rng_state(rng_state)
+            out = torch.func.functional_call(twin, {**params, **(overrides or {})},
+                                             _rebuild(t_in, iter(leaves)))
+        outs = [o for k, o in enumerate(_leaves(out)) if k in float_out]
+        wrt = [leaves[k] for k in float_in] + list(params.values())
+        got = torch.autograd.grad(outs, wrt, [torch.as_tensor(g[k]) for k in float_out],
+                                  allow_unused=True)
+        arrays = [np.zeros(tuple(w.shape)) if d is None else d.detach().numpy()
+                  for w, d in zip(wrt, got)]
+        return arrays[:len(float_in)], dict(zip(params, arrays[len(float_in):]))
+
+    hypotheses: dict[str, dict[str, np.ndarray]] = {}
+    for k in float_out:
+        for axis in range(np.ndim(g_leaves[k])):
+            if np.shape(g_leaves[k])[axis] < 2 or not params:
+                continue
+            g = list(g_leaves)
+            g[k] = np.zeros_like(g_leaves[k])
+            index = (slice(None),) * axis + (0,)
+            g[k][index] = g_leaves[k][index]  # the share of index 0 along this axis alone
+            for name, grad in vjp(g)[1].items():
+                hypotheses.setdefault(name, {})[FIRST_SLICE.format(axis=axis)] = grad
+    conv = isinstance(twin, torch.nn.modules.conv._ConvNd) and not twin.transposed
+    if conv and float_in:
+        w = params["weight"]
+        spatial = tuple(range(2, w.dim()))
+        row = hypotheses.setdefault(f"grad_{in_names[0]}", {})
+        row[KERNEL_UNFLIPPED] = vjp(g_leaves, {"weight": w.flip(spatial)})[0][0]
+        if w.dim() >= 4 and w.shape[-1] == w.shape[-2]:
+            swapped = w.transpose(-1, -2).flip((-2, -1))
+            row[KERNEL_TRANSPOSED] = vjp(g_leaves, {"weight": swapped})[0][0]
+    return hypotheses
 
 
 def _slip_hypotheses(layer: Any, inputs: tuple, dout: Any, grads: dict[str, np.ndarray],
