@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from torch.overrides import TorchFunctionMode
 
-__all__ = ["FIRST_SLICE", "KERNEL_TRANSPOSED", "KERNEL_UNFLIPPED", "MAX_SINGLE",
+__all__ = ["FIRST_SLICE", "KERNEL_TRANSPOSED", "KERNEL_UNFLIPPED", "LAST_SLICE", "MAX_SINGLE",
            "PASSED_THROUGH", "SOFTMAX_DIAGONAL", "ActivationDerivativeDropped",
            "LazyAlternatives", "activation_alternatives", "dense_alternatives"]
 
@@ -48,6 +48,10 @@ PASSED_THROUGH = ("the upstream gradient passed through unchanged (the layer's o
 #: output depth): the layer runner offers it for every axis of every output
 FIRST_SLICE = ("the share of index 0 along output axis {axis} only (a sum over that axis "
                "forgotten, or a loop that stopped after its first pass?)")
+#: the same from the last index: a loop over that axis that assigned (=) where it must
+#: accumulate (+=), so that only its last pass is left
+LAST_SLICE = ("the share of the last index along output axis {axis} only (= where += "
+              "belongs in a loop over that axis?)")
 #: the words of the hypotheses about a convolution's input gradient, offered by the layer
 #: runner for torch's convolutions
 KERNEL_UNFLIPPED = ("the input gradient of a convolution whose kernel is not rotated by 180 "

@@ -34,7 +34,7 @@ import torch
 
 from comparisons.cases.info import LAYER_ORACLES
 from comparisons.core.alternatives import (FIRST_SLICE, KERNEL_TRANSPOSED, KERNEL_UNFLIPPED,
-                                           PASSED_THROUGH, LazyAlternatives)
+                                           LAST_SLICE, PASSED_THROUGH, LazyAlternatives)
 from comparisons.core.compare import Comparison, compare_arrays
 from comparisons.core.device import seed_torch
 from comparisons.core.oracles import finite_difference_gradients, taylor_rows
@@ -226,10 +226,11 @@ def _twin_hypotheses(module: Any, t_in: Any, rng_state: torch.Tensor, float_in: 
                      float_out: list[int], g_leaves: list,
                      in_names: list[str]) -> dict[str, dict[str, np.ndarray]]:
     """The slips that torch's twin can compute for any layer, by row name: each parameter's
-    gradient from index 0 of one output axis only (:data:`FIRST_SLICE`, every axis of every
-    float output longer than 1), and, for a convolution, the input gradient with the kernel
-    unflipped or transposed. Each is a vector-Jacobian product of a copy of the twin (its
-    buffers untouched), rerun from the same random state (dropout: the same masks)."""
+    gradient from the first or the last index of one output axis only (:data:`FIRST_SLICE`,
+    :data:`LAST_SLICE`; every axis of every float output longer than 1), and, for a
+    convolution, the input gradient with the kernel unflipped or transposed. Each is a
+    vector-Jacobian product of a copy of the twin (its buffers untouched), rerun from the
+    same random state (dropout: the same masks)."""
     twin = copy.deepcopy(module)
     params = dict(twin.named_parameters())
 
@@ -254,12 +255,13 @@ def _twin_hypotheses(module: Any, t_in: Any, rng_state: torch.Tensor, float_in: 
         for axis in range(np.ndim(g_leaves[k])):
             if np.shape(g_leaves[k])[axis] < 2 or not params:
                 continue
-            g = list(g_leaves)
-            g[k] = np.zeros_like(g_leaves[k])
-            index = (slice(None),) * axis + (0,)
-            g[k][index] = g_leaves[k][index]  # the share of index 0 along this axis alone
-            for name, grad in vjp(g)[1].items():
-                hypotheses.setdefault(name, {})[FIRST_SLICE.format(axis=axis)] = grad
+            for i, text in ((0, FIRST_SLICE), (-1, LAST_SLICE)):
+                g = list(g_leaves)
+                g[k] = np.zeros_like(g_leaves[k])
+                index = (slice(None),) * axis + (i,)
+                g[k][index] = g_leaves[k][index]  # the share of index i along this axis alone
+                for name, grad in vjp(g)[1].items():
+                    hypotheses.setdefault(name, {})[text.format(axis=axis)] = grad
     conv = isinstance(twin, torch.nn.modules.conv._ConvNd) and not twin.transposed
     if conv and float_in:
         w = params["weight"]
