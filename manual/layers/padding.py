@@ -47,7 +47,8 @@ import numpy as np
 
 from manual.layers.base import Layer
 
-__all__ = ["ReflectionPad2d", "ZeroPad2d", "pad2d_backward", "pad2d_forward"]
+__all__ = ["ReflectionPad2d", "ZeroPad2d", "pad2d_backward", "pad2d_forward",
+           "pad_nd_backward", "pad_nd_forward"]
 
 _Pad4 = tuple[int, int, int, int]
 
@@ -120,6 +121,130 @@ def pad2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     Sh = _selection(rows, x_shape[-2], dout.dtype)  # (Ho, H)
     Sw = _selection(cols, x_shape[-1], dout.dtype)  # (Wo, W)
     return Sh.T @ dout @ Sw
+
+
+# --------------------------------------------------------------------------------------
+# N-d padding in the four modes of F.pad (used by the convolutions' padding_mode)
+# --------------------------------------------------------------------------------------
+#: F.pad's modes that this module computes
+PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def _nd_source_index(size: int, before: int, after: int, mode: str) -> np.ndarray:
+    """For each output position along one axis of length ``size`` padded by ``before`` and
+    ``after`` (a negative amount crops), the input position it reads; -1 reads nothing
+    (constant padding). Circular padding wraps the *cropped* input, as torch's does."""
+    i = np.arange(size + before + after) - before  # the position in input coordinates
+    if mode == "reflect":
+        i = np.abs(i)  # the start edge: -i
+        return np.where(i >= size, 2 * (size - 1) - i, i)  # the end edge
+    if mode == "replicate":
+        return np.clip(i, 0, size - 1)
+    if mode == "circular":
+        start, stop = max(-before, 0), size - max(-after, 0)  # the kept (uncropped) part
+        return start + (i - start) % (stop - start)
+    return np.where((i >= 0) & (i < size), i, -1)
+
+
+def _check_nd_padding(owner: str, shape: tuple[int, ...], pads: tuple[int, ...],
+                      mode: str) -> None:
+    """torch's refusals for ``F.pad(x, pads, mode)`` on an input of ``shape``, as
+    ``ValueError``: reflection needs each amount below the size it pads, replication and
+    reflection a non-empty axis and a non-empty output along at least one padded axis,
+    circular padding at most one wrap."""
+    out = [shape[len(shape) - 1 - k] + pads[2 * k] + pads[2 * k + 1]
+           for k in range(len(pads) // 2)]
+    if mode in ("reflect", "replicate") and out and max(out) == 0:
+        raise ValueError(f"{owner}: the input of shape {shape} is too small for {mode} "
+                         f"padding {pads}: the output is empty along every padded axis, "
+                         f"as torch refuses it")
+    for k in range(len(pads) // 2):
+        before, after = pads[2 * k], pads[2 * k + 1]
+        axis = len(shape) - 1 - k
+        size = shape[axis]
+        where = f"(pads {pads[2 * k:2 * k + 2]} of axis {axis}, input of shape {shape})"
+        if size + before + after < 0:
+            raise ValueError(f"{owner}: the padding crops more than the input holds {where}")
+        if mode in ("reflect", "replicate") and size == 0 and (before or after):
+            raise ValueError(f"{owner}: {mode} padding of an empty axis {where}")
+        if mode == "reflect" and (before >= size or after >= size):
+            raise ValueError(f"{owner}: reflection padding must be less than the size of the "
+                             f"axis it pads {where}, as in torch")
+        kept = size - max(-before, 0) - max(-after, 0)
+        if mode == "circular" and (before > kept or after > kept):
+            # torch checks the uncropped size, then raises an aliasing error or (in some
+            # N-d cases) returns memory it never wrote: refused here in every case
+            raise ValueError(f"{owner}: circular padding must be at most the size of the "
+                             f"(cropped) axis it pads, else it wraps around more than once "
+                             f"{where}")
+
+
+def pad_nd_forward(x: np.ndarray, pads: Any, mode: str = "constant", *,
+                   owner: str = "pad_nd") -> tuple[np.ndarray, tuple]:
+    r"""``F.pad(x, pads, mode)``: pad the last ``len(pads) // 2`` axes of ``x``.
+
+    ``pads`` is torch's flat tuple, the *last* axis first: ``(left, right)`` pads the last
+    axis, ``(left, right, top, bottom)`` the last two, ``(left, right, top, bottom, front,
+    back)`` the last three; a negative amount crops that side. ``mode``: ``'constant'``
+    (zeros), ``'reflect'`` (the mirror image about the edge, the edge not repeated; each
+    amount less than the size), ``'replicate'`` (the edge repeated) or ``'circular'``
+    (the other end wrapped round; at most one wrap). Along each padded axis every output
+    position :math:`o` reads one input position :math:`r(o)` (or nothing, for zeros):
+    with :math:`i = o - \text{before}` and :math:`n` the axis' size,
+
+    .. math::
+        r_\text{reflect}(i) = \begin{cases} -i & i < 0 \\ 2(n-1) - i & i \ge n \\
+        i & \text{otherwise} \end{cases}, \qquad
+        r_\text{replicate}(i) = \min(\max(i, 0), n - 1), \qquad
+        r_\text{circular}(i) = i \bmod n,
+
+    applied axis by axis (the map is separable:
+    :math:`y_{\dots o_1 o_2 o_3} = x_{\dots r_1(o_1) r_2(o_2) r_3(o_3)}`). With a cropped
+    side, circular padding wraps the kept part, as torch's does. Returns ``(y, cache)``;
+    the backward is :func:`pad_nd_backward`."""
+    if mode not in PAD_MODES:
+        raise ValueError(f"{owner}: mode must be one of {PAD_MODES}, got {mode!r}")
+    items = tuple(pads) if isinstance(pads, (tuple, list)) else None
+    if items is None or len(items) % 2 or any(
+            isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in items):
+        raise TypeError(f"{owner}: pads must be a tuple of an even number of ints (before, "
+                        f"after per axis, the last axis first), got {pads!r}")
+    pads = tuple(int(v) for v in items)
+    if len(pads) // 2 > x.ndim:
+        raise ValueError(f"{owner}: {len(pads)} padding amounts pad {len(pads) // 2} axes, "
+                         f"but the input has shape {x.shape}")
+    _check_nd_padding(owner, x.shape, pads, mode)
+    y, axes = x, []
+    for k in range(len(pads) // 2):
+        axis = x.ndim - 1 - k
+        index = _nd_source_index(x.shape[axis], pads[2 * k], pads[2 * k + 1], mode)
+        y = np.take(y, np.maximum(index, 0), axis=axis)  # one gather per axis
+        if mode == "constant":
+            inside = (index >= 0).reshape((-1,) + (1,) * (x.ndim - 1 - axis))
+            y = np.where(inside, y, np.zeros((), x.dtype))
+        axes.append((axis, index))
+    return y, (x.shape, tuple(axes))
+
+
+def pad_nd_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    r""":math:`\partial L/\partial x` of :func:`pad_nd_forward`: every output gradient added
+    to the input position it read,
+
+    .. math::
+        \frac{\partial L}{\partial x_{\dots r}} = \sum_{o:\ r(o) = r} \delta_{\dots o}
+
+    one axis at a time (``np.add.at`` on the axis' index array: the accumulating scatter
+    that reflection, replication and circular padding need, as several outputs read the
+    same input position; zero padding reads nothing and crops the gradient)."""
+    x_shape, axes = cache
+    d = dout
+    for axis, index in axes:
+        keep = index >= 0
+        src = np.moveaxis(d, axis, 0)[keep]  # (outputs that read something, ...)
+        acc = np.zeros((x_shape[axis], *src.shape[1:]), dtype=dout.dtype)
+        np.add.at(acc, index[keep], src)
+        d = np.moveaxis(acc, 0, axis)
+    return np.ascontiguousarray(d)
 
 
 class _Pad2d(Layer):
