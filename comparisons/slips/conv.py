@@ -17,8 +17,8 @@ from manual.layers.conv import (
 )
 from manual.layers.pooling import avg_pool2d_backward
 
-__all__ = ["Conv1dCircularGradCropped", "Conv2dKernelTransposed", "Conv2dUnflippedKernel", "ConvTranspose2dPaddingOffByOne",
-           "MaxPool2dGradToWholeWindow"]
+__all__ = ["Conv1dCircularGradCropped", "Conv2dKernelTransposed", "Conv2dUnflippedKernel",
+           "ConvTranspose2dPaddingOffByOne", "MaxPool2dGradToWholeWindow"]
 
 
 # --------------------------------------------------------------------------------------
