@@ -695,7 +695,9 @@ class Conv2d(_ConvNd):
     ``'same'`` (stride 1 only, the odd padding after, as torch). ``groups = in_channels``
     is a depthwise convolution. Input (N, C, H, W) or unbatched (C, H, W); N may be 0.
     Forward, backward and their math: :func:`conv2d_forward`, :func:`conv2d_backward` and
-    the module docstring. Only ``padding_mode='zeros'``; others raise ``ValueError``.
+    the module docstring. ``padding_mode``: ``'zeros'``, ``'reflect'``, ``'replicate'`` or
+    ``'circular'`` (``F.pad`` in that mode, then an unpadded convolution, as torch; the
+    backward adds each copied position's gradient back onto its source: module docstring).
     """
 
     nd = 2
@@ -713,7 +715,8 @@ class Conv1d(_ConvNd):
     r"""``nn.Conv1d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
     groups=1, bias=True, padding_mode='zeros', dtype=None)``: ``weight`` (out, in/groups,
     k), input (N, C, L) or (C, L). Computed as :class:`Conv2d` on an image of height 1
-    (:func:`conv1d_forward`); the same init, options and checks."""
+    (:func:`conv1d_forward`); the same init, options (``padding_mode`` included) and
+    checks."""
 
     nd = 1
 
@@ -769,8 +772,8 @@ class Conv3d(_ConvNd):
     ``'valid'`` or ``'same'`` (stride 1 only, the odd padding after, as torch). Input
     (N, C, D, H, W) or unbatched (C, D, H, W). The same im2col as :class:`Conv2d` with a
     depth axis (:func:`conv3d_forward`, :func:`conv3d_backward`): the weight and bias
-    gradients sum over the output's depth, rows and columns. Only ``padding_mode='zeros'``;
-    ``'reflect'``, ``'replicate'`` and ``'circular'`` raise ``ValueError``."""
+    gradients sum over the output's depth, rows and columns. ``padding_mode``: ``'zeros'``,
+    ``'reflect'``, ``'replicate'`` or ``'circular'``, as :class:`Conv2d`."""
 
     nd = 3
 

@@ -1,4 +1,7 @@
-r"""Padding: :class:`ZeroPad2d`, :class:`ReflectionPad2d`, and their CS231n-style pairs.
+r"""Padding: :class:`ZeroPad2d`, :class:`ReflectionPad2d`, and their CS231n-style pairs;
+:func:`pad_nd_forward`/:func:`pad_nd_backward`, ``F.pad`` in its four modes (zeros,
+reflect, replicate, circular) over any number of trailing axes, which the convolutions'
+``padding_mode`` uses (the 2-d pair is described here; the N-d one in its docstrings).
 
 Both pad the last two dims of the input with torch's padding tuple
 ``(left, right, top, bottom)`` (an int pads all four sides by the same amount); a negative
