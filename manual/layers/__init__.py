@@ -25,9 +25,11 @@
 - :mod:`~manual.layers.embedding` — ``Embedding`` (padding_idx, repeated indices that
   accumulate), with ``word_embedding_forward``/``word_embedding_backward``.
 - :mod:`~manual.layers.padding` — ``ZeroPad2d``, ``ReflectionPad2d`` (torch's
-  ``(left, right, top, bottom)``), with ``pad2d_forward``/``pad2d_backward``, and
-  ``pad_nd_forward``/``pad_nd_backward`` (``F.pad``'s four modes over any number of
-  trailing axes; the convolutions' ``padding_mode``).
+  ``(left, right, top, bottom)``), with ``pad2d_forward``/``pad2d_backward``;
+  ``ZeroPad1d``/``3d``, ``ReflectionPad1d``/``3d``, ``ReplicationPad1d``/``2d``/``3d``,
+  ``CircularPad1d``/``2d``/``3d``, with ``pad_nd_forward``/``pad_nd_backward``
+  (``F.pad``'s four modes over any number of trailing axes; also the convolutions'
+  ``padding_mode``).
 - :mod:`~manual.layers.upsample` — ``Upsample`` (``nearest``, ``linear``, ``bilinear``,
   ``trilinear``, ``align_corners``), with ``upsample_forward``/``upsample_backward``.
 - :mod:`~manual.layers.shape` — ``Flatten``.
@@ -76,8 +78,11 @@ from manual.layers.normalization import (BatchNorm1d, BatchNorm2d, BatchNorm3d, 
 from manual.layers.recurrent import (GRU, LSTM, RNN, GRUCell, LastTimeStep, LSTMCell, RNNCell,
                                      gru_step_backward, gru_step_forward, lstm_step_backward,
                                      lstm_step_forward, rnn_step_backward, rnn_step_forward)
-from manual.layers.padding import (ReflectionPad2d, ZeroPad2d, pad2d_backward, pad2d_forward,
-                                   pad_nd_backward, pad_nd_forward)
+from manual.layers.padding import (CircularPad1d, CircularPad2d, CircularPad3d,
+                                   ReflectionPad1d, ReflectionPad2d, ReflectionPad3d,
+                                   ReplicationPad1d, ReplicationPad2d, ReplicationPad3d,
+                                   ZeroPad1d, ZeroPad2d, ZeroPad3d, pad2d_backward,
+                                   pad2d_forward, pad_nd_backward, pad_nd_forward)
 from manual.layers.shape import Flatten
 from manual.layers.transformer import TransformerEncoderLayer
 from manual.layers.upsample import Upsample, upsample_backward, upsample_forward
@@ -105,8 +110,10 @@ __all__ += ["BatchNorm1d", "BatchNorm2d", "Dropout", "Embedding", "GroupNorm", "
             "word_embedding_backward", "word_embedding_forward"]
 __all__ += ["MultiheadAttention", "TransformerEncoderLayer", "attention_backward",
             "attention_forward", "scaled_dot_product_attention"]
-__all__ += ["ReflectionPad2d", "ZeroPad2d", "pad2d_backward", "pad2d_forward",
-            "pad_nd_backward", "pad_nd_forward"]
+__all__ += ["CircularPad1d", "CircularPad2d", "CircularPad3d", "ReflectionPad1d",
+            "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d",
+            "ReplicationPad3d", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "pad2d_backward",
+            "pad2d_forward", "pad_nd_backward", "pad_nd_forward"]
 __all__ += ["RMSNorm", "rmsnorm_backward", "rmsnorm_forward"]
 __all__ += ["Bilinear", "bilinear_backward", "bilinear_forward"]
 __all__ += ["Upsample", "upsample_backward", "upsample_forward"]

@@ -1,7 +1,9 @@
-r"""Padding: :class:`ZeroPad2d`, :class:`ReflectionPad2d`, and their CS231n-style pairs;
-:func:`pad_nd_forward`/:func:`pad_nd_backward`, ``F.pad`` in its four modes (zeros,
-reflect, replicate, circular) over any number of trailing axes, which the convolutions'
-``padding_mode`` uses (the 2-d pair is described here; the N-d one in its docstrings).
+r"""Padding: :class:`ZeroPad2d`, :class:`ReflectionPad2d`, and their CS231n-style pair
+(described here); :func:`pad_nd_forward`/:func:`pad_nd_backward`, ``F.pad`` in its four
+modes (zeros, reflect, replicate, circular) over any number of trailing axes, which the
+convolutions' ``padding_mode`` and the N-d layers use (:class:`ZeroPad1d`,
+:class:`ZeroPad3d`, :class:`ReflectionPad1d`, :class:`ReflectionPad3d`,
+:class:`ReplicationPad1d`/``2d``/``3d``, :class:`CircularPad1d`/``2d``/``3d``).
 
 Both pad the last two dims of the input with torch's padding tuple
 ``(left, right, top, bottom)`` (an int pads all four sides by the same amount); a negative
@@ -50,8 +52,10 @@ import numpy as np
 
 from manual.layers.base import Layer
 
-__all__ = ["ReflectionPad2d", "ZeroPad2d", "pad2d_backward", "pad2d_forward",
-           "pad_nd_backward", "pad_nd_forward"]
+__all__ = ["CircularPad1d", "CircularPad2d", "CircularPad3d", "ReflectionPad1d",
+           "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d",
+           "ReplicationPad3d", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "pad2d_backward",
+           "pad2d_forward", "pad_nd_backward", "pad_nd_forward"]
 
 _Pad4 = tuple[int, int, int, int]
 
@@ -309,3 +313,212 @@ class ReflectionPad2d(_Pad2d):
     """
 
     mode = "reflect"
+
+
+# --------------------------------------------------------------------------------------
+# the N-d padding layers: F.pad in one mode over the last 1, 2 or 3 axes
+# --------------------------------------------------------------------------------------
+_AXES = {1: "W", 2: "H, W", 3: "D, H, W"}
+
+
+def _check_nd_module_padding(owner: str, padding: Any, n: int) -> tuple[int, ...]:
+    """torch's padding argument of an ``n``-axis padding layer: an int (every side), or
+    ``2n`` ints ``(left, right[, top, bottom[, front, back]])``."""
+    items = tuple(padding) if isinstance(padding, (tuple, list)) else (padding,) * (2 * n)
+    if len(items) != 2 * n:
+        raise ValueError(f"{owner}: padding must be an int or a {2 * n}-tuple (before, after "
+                         f"per axis, the last axis first), got {padding!r}")
+    for v in items:
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise TypeError(f"{owner}: padding must be an int or a {2 * n}-tuple of ints, "
+                            f"got {padding!r}")
+    return tuple(int(v) for v in items)
+
+
+class _PadNd(Layer):
+    """The shared N-d padding layer: ``F.pad(x, padding, mode)`` over the last ``n`` axes
+    (:func:`pad_nd_forward`, :func:`pad_nd_backward`)."""
+
+    n = 1
+    mode = "constant"
+
+    def __init__(self, padding: Any) -> None:
+        super().__init__()
+        self.padding = _check_nd_module_padding(type(self).__name__, padding, self.n)
+        self.config = {"padding": padding if isinstance(padding, (int, np.integer))
+                       else self.padding}
+
+    def forward(self, x: Any) -> np.ndarray:
+        axes = _AXES[self.n]
+        if self.mode == "constant":  # torch's ConstantPadNd takes any leading dims
+            x = self.check_input(x, tuple(range(self.n, 33)), what=f"(*, {axes})")
+        else:  # batched or unbatched, as torch's reflect/replicate/circular modules
+            x = self.check_input(x, (self.n + 1, self.n + 2),
+                                 what=f"(N, C, {axes}) or (C, {axes})")
+        y, cache = pad_nd_forward(x, self.padding, self.mode, owner=type(self).__name__)
+        self._cache, self._out_shape = cache, y.shape
+        return y
+
+    def backward(self, dout: Any) -> np.ndarray:
+        dout = self.check_dout(dout)
+        return pad_nd_backward(dout, self._cache)
+
+
+class ZeroPad1d(_PadNd):
+    r"""``nn.ZeroPad1d(padding)``: zeros at both ends of the last axis; ``padding`` an int
+    or ``(left, right)``, a negative amount cropping (as torch's). Input (\*, W), output
+    (\*, W + left + right).
+
+    .. math::
+        y_{\dots j} = x_{\dots, j-\text{left}} \text{ (inside, else 0)}, \qquad
+        \frac{\partial L}{\partial x_{\dots c}} = \delta_{\dots, c+\text{left}}
+
+    The math is :func:`pad_nd_forward` (``mode='constant'``)."""
+
+    n = 1
+    mode = "constant"
+
+
+class ZeroPad3d(_PadNd):
+    r"""``nn.ZeroPad3d(padding)``: zeros around the last three axes; ``padding`` an int or
+    ``(left, right, top, bottom, front, back)``, a negative amount cropping. Input
+    (\*, D, H, W).
+
+    .. math::
+        y_{\dots tij} = x_{\dots, t-\text{front}, i-\text{top}, j-\text{left}}
+        \text{ (inside, else 0)}, \qquad
+        \frac{\partial L}{\partial x_{\dots drc}} =
+        \delta_{\dots, d+\text{front}, r+\text{top}, c+\text{left}}
+
+    (cropped positions get zero gradient). The math is :func:`pad_nd_forward`."""
+
+    n = 3
+    mode = "constant"
+
+
+class ReflectionPad1d(_PadNd):
+    r"""``nn.ReflectionPad1d(padding)``: the mirror image of the last axis about each end,
+    the end not repeated; ``padding`` an int or ``(left, right)``, each less than the
+    length (negative crops). Input (N, C, W) or (C, W).
+
+    .. math::
+        y_{\dots j} = x_{\dots r(j)}, \quad r(j) = \begin{cases} -i & i < 0 \\
+        2(W-1) - i & i \ge W \\ i & \text{otherwise} \end{cases}
+        \ (i = j - \text{left}), \qquad
+        \frac{\partial L}{\partial x_{\dots c}} = \sum_{j:\ r(j) = c} \delta_{\dots j}
+
+    (the positions next to the ends get their mirror images' gradient too)."""
+
+    n = 1
+    mode = "reflect"
+
+
+class ReflectionPad3d(_PadNd):
+    r"""``nn.ReflectionPad3d(padding)``: the mirror image about each face of the last three
+    axes; ``padding`` an int or ``(left, right, top, bottom, front, back)``, each less
+    than the size it pads. Input (N, C, D, H, W) or (C, D, H, W).
+
+    .. math::
+        y_{\dots tij} = x_{\dots r_D(t) r_H(i) r_W(j)}, \qquad
+        \frac{\partial L}{\partial x_{\dots drc}} =
+        \sum_{(t, i, j):\ r_D(t) = d,\ r_H(i) = r,\ r_W(j) = c} \delta_{\dots tij}
+
+    with each :math:`r` :class:`ReflectionPad1d`'s along its axis."""
+
+    n = 3
+    mode = "reflect"
+
+
+class ReplicationPad1d(_PadNd):
+    r"""``nn.ReplicationPad1d(padding)``: the end elements of the last axis repeated;
+    ``padding`` an int or ``(left, right)`` (negative crops). Input (N, C, W) or (C, W).
+
+    .. math::
+        y_{\dots j} = x_{\dots r(j)}, \quad r(j) = \min(\max(j - \text{left}, 0), W-1),
+        \qquad \frac{\partial L}{\partial x_{\dots c}} = \sum_{j:\ r(j) = c}
+        \delta_{\dots j}
+
+    so each end element collects the gradient of all its copies."""
+
+    n = 1
+    mode = "replicate"
+
+
+class ReplicationPad2d(_PadNd):
+    r"""``nn.ReplicationPad2d(padding)``: the edge rows and columns repeated; ``padding`` an
+    int or ``(left, right, top, bottom)``. Input (N, C, H, W) or (C, H, W).
+
+    .. math::
+        y_{\dots ij} = x_{\dots r_H(i) r_W(j)}, \qquad
+        \frac{\partial L}{\partial x_{\dots rc}} =
+        \sum_{(i, j):\ r_H(i) = r,\ r_W(j) = c} \delta_{\dots ij}
+
+    with each :math:`r` :class:`ReplicationPad1d`'s (a corner element collects the whole
+    padded corner's gradient)."""
+
+    n = 2
+    mode = "replicate"
+
+
+class ReplicationPad3d(_PadNd):
+    r"""``nn.ReplicationPad3d(padding)``: the faces of the last three axes repeated;
+    ``padding`` an int or ``(left, right, top, bottom, front, back)``. Input
+    (N, C, D, H, W) or (C, D, H, W).
+
+    .. math::
+        y_{\dots tij} = x_{\dots r_D(t) r_H(i) r_W(j)}, \qquad
+        \frac{\partial L}{\partial x_{\dots drc}} =
+        \sum_{(t, i, j):\ r_D(t) = d,\ r_H(i) = r,\ r_W(j) = c} \delta_{\dots tij}
+
+    with each :math:`r` :class:`ReplicationPad1d`'s."""
+
+    n = 3
+    mode = "replicate"
+
+
+class CircularPad1d(_PadNd):
+    r"""``nn.CircularPad1d(padding)``: the last axis wrapped round, the end copied before
+    the start and the start after the end; ``padding`` an int or ``(left, right)``, each at
+    most the length (one wrap; negative crops, and the wrap reads the kept part). Input
+    (N, C, W) or (C, W).
+
+    .. math::
+        y_{\dots j} = x_{\dots r(j)}, \quad r(j) = (j - \text{left}) \bmod W, \qquad
+        \frac{\partial L}{\partial x_{\dots c}} = \sum_{j:\ r(j) = c} \delta_{\dots j}
+
+    (the first and last elements get the gradient of their wrapped copies too)."""
+
+    n = 1
+    mode = "circular"
+
+
+class CircularPad2d(_PadNd):
+    r"""``nn.CircularPad2d(padding)``: the last two axes wrapped round (a torus);
+    ``padding`` an int or ``(left, right, top, bottom)``, each at most the size it pads.
+    Input (N, C, H, W) or (C, H, W).
+
+    .. math::
+        y_{\dots ij} = x_{\dots r_H(i) r_W(j)}, \qquad
+        \frac{\partial L}{\partial x_{\dots rc}} =
+        \sum_{(i, j):\ r_H(i) = r,\ r_W(j) = c} \delta_{\dots ij}
+
+    with each :math:`r` :class:`CircularPad1d`'s along its axis."""
+
+    n = 2
+    mode = "circular"
+
+
+class CircularPad3d(_PadNd):
+    r"""``nn.CircularPad3d(padding)``: the last three axes wrapped round; ``padding`` an int
+    or ``(left, right, top, bottom, front, back)``, each at most the size it pads. Input
+    (N, C, D, H, W) or (C, D, H, W).
+
+    .. math::
+        y_{\dots tij} = x_{\dots r_D(t) r_H(i) r_W(j)}, \qquad
+        \frac{\partial L}{\partial x_{\dots drc}} =
+        \sum_{(t, i, j):\ r_D(t) = d,\ r_H(i) = r,\ r_W(j) = c} \delta_{\dots tij}
+
+    with each :math:`r` :class:`CircularPad1d`'s along its axis."""
+
+    n = 3
+    mode = "circular"
