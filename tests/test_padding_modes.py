@@ -1,8 +1,10 @@
 """The convolutions' ``padding_mode`` ('zeros', 'reflect', 'replicate', 'circular') against
 torch in both dtypes (Conv1d/2d/3d x modes x 'same'/'valid'/int paddings x stride,
 dilation, groups), the N-d padding pair ``pad_nd_forward``/``pad_nd_backward`` against
-``F.pad`` (every mode, negative amounts included), and the refusals: each where torch
-refuses, as a ``ValueError`` naming the layer and the problem.
+``F.pad`` (every mode, negative amounts included), the N-d padding layers (ZeroPad1d/3d,
+ReflectionPad1d/3d, ReplicationPad1d/2d/3d, CircularPad1d/2d/3d; torch's module_db
+samples are in tests/test_module_db.py), and the refusals: each where torch refuses, as a
+``ValueError`` naming the layer and the problem.
 
 Tolerances are ``tests/_layers.py``'s: the padding is a gather (exact) and its backward
 adds at most a few copies of each gradient entry, so the convolution's roundings are
@@ -18,10 +20,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from manual import layers
 from manual.layers import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d
 from manual.layers.padding import pad_nd_backward, pad_nd_forward
 
-from _layers import DTYPES, compare, x_of
+from _layers import DTYPES, arguments, compare, x_of
 
 MODES = ("zeros", "reflect", "replicate", "circular")
 CLASSES = {1: Conv1d, 2: Conv2d, 3: Conv3d}
@@ -211,3 +214,70 @@ def test_bad_padding_mode_is_refused(make, match):
 def test_pad_nd_bad_arguments(pads, mode, exc, match):
     with pytest.raises(exc, match=match):
         pad_nd_forward(np.zeros((2, 4)), pads, mode)
+
+
+# --------------------------------------------------------------------------------------
+# the N-d padding layers
+# --------------------------------------------------------------------------------------
+PAD_LAYERS = {1: ["ZeroPad1d", "ReflectionPad1d", "ReplicationPad1d", "CircularPad1d"],
+              2: ["ReplicationPad2d", "CircularPad2d"],
+              3: ["ZeroPad3d", "ReflectionPad3d", "ReplicationPad3d", "CircularPad3d"]}
+ALL_PAD_LAYERS = [name for names in PAD_LAYERS.values() for name in names]
+#: (n, padding, input shape): int and tuple paddings, crops, batched and unbatched inputs,
+#: reflection by size - 1 and circular padding by the whole size
+PAD_CASES = [
+    (1, 2, (2, 3, 4)), (1, (3, 1), (3, 4)), (1, (-1, 2), (2, 2, 4)),
+    (2, (1, 2, 3, 0), (2, 2, 4, 3)), (2, 1, (2, 3, 3)), (2, (2, -1, 0, 3), (1, 2, 4, 4)),
+    (3, 1, (1, 2, 2, 3, 2)), (3, (2, 0, 1, 2, 1, 1), (2, 3, 3, 3)),
+    (3, (0, -1, 2, 1, 1, 0), (1, 1, 2, 3, 3)),
+]
+
+
+@pytest.mark.parametrize("name", ALL_PAD_LAYERS)
+def test_pad_layer_arguments_are_torchs(name):
+    assert name in layers.__all__
+    assert arguments(getattr(layers, name)) == arguments(getattr(torch.nn, name))
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+@pytest.mark.parametrize("n, padding, shape", PAD_CASES)
+def test_pad_layers_match_torch(n, padding, shape, dtype):
+    for name in PAD_LAYERS[n]:
+        ours = getattr(layers, name)(padding)
+        compare(ours, getattr(torch.nn, name)(padding), [x_of(shape)], dtype)
+
+
+def test_zero_pad_takes_any_leading_dims():
+    for shape, cls, pads in (((5,), layers.ZeroPad1d, (1, 2)),
+                             ((1, 2, 2, 2, 3, 2), layers.ZeroPad3d, (1, 0, 0, 1, 2, 0))):
+        compare(cls(pads), getattr(torch.nn, cls.__name__)(pads), [x_of(shape)], np.float64)
+
+
+@pytest.mark.parametrize("make, x, exc, match", [
+    (lambda: layers.ReplicationPad1d((1, 2, 3)), None, ValueError, "a 2-tuple"),
+    (lambda: layers.CircularPad3d((1, 2)), None, ValueError, "a 6-tuple"),
+    (lambda: layers.ZeroPad1d(1.0), None, TypeError, "ints"),
+    (lambda: layers.ReflectionPad1d(1), np.zeros(4), ValueError, r"\(N, C, W\) or \(C, W\)"),
+    (lambda: layers.CircularPad2d(1), np.zeros((1, 1, 1, 3, 3)), ValueError,
+     r"\(N, C, H, W\) or \(C, H, W\)"),
+    (lambda: layers.ZeroPad3d(1), np.zeros((3, 3)), ValueError, r"\(\*, D, H, W\)"),
+    (lambda: layers.ReflectionPad3d((0, 0, 0, 0, 2, 0)), np.zeros((1, 1, 2, 3, 3)),
+     ValueError, "ReflectionPad3d: reflection padding must be less than"),
+    (lambda: layers.CircularPad1d((0, 4)), np.zeros((1, 1, 3)), ValueError,
+     "CircularPad1d: circular padding must be at most"),
+    (lambda: layers.ZeroPad1d(-2), np.zeros((1, 1, 3)), ValueError, "crops more"),
+    (lambda: layers.ReplicationPad2d(-2), np.zeros((1, 1, 4, 4)), ValueError,
+     "the output is empty along every padded axis"),
+])
+def test_pad_layers_bad_input(make, x, exc, match):
+    """Each refused as torch refuses it (the forward checked where there is an input)."""
+    if x is None:
+        with pytest.raises(exc, match=match):
+            make()
+        return
+    layer = make()
+    with pytest.raises(exc, match=match):
+        layer.forward(x)
+    twin = getattr(torch.nn, type(layer).__name__)(layer.padding)
+    with pytest.raises((RuntimeError, ValueError, NotImplementedError)):
+        twin(torch.zeros(x.shape))
