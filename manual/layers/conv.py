@@ -55,7 +55,8 @@ odd one after, as for zeros), then convolve with no padding. Along each padded a
 padded position :math:`i` (in input coordinates, :math:`n` the axis' size) reads
 
 .. math::
-    r_\text{reflect}(i) = |i| \text{ mirrored again at } n-1, \qquad
+    r_\text{reflect}(i) = \begin{cases} -i & i < 0 \\ 2(n-1) - i & i \ge n \\
+    i & \text{otherwise} \end{cases}, \qquad
     r_\text{replicate}(i) = \min(\max(i, 0), n-1), \qquad
     r_\text{circular}(i) = i \bmod n,
 
