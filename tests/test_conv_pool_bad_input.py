@@ -68,10 +68,15 @@ def test_same_padding_with_stride():
         Conv1d(2, 2, 3, padding="full")
 
 
-def test_padding_mode_other_than_zeros_is_rejected():
-    with pytest.raises(ValueError, match="Conv2d: padding_mode='reflect' is not implemented; "
-                                         "only 'zeros'"):
-        Conv2d(2, 2, 3, padding_mode="reflect")
+def test_unknown_padding_mode_is_rejected():
+    """torch's four padding modes are accepted (tests/test_padding_modes.py compares
+    them); any other is refused, as torch refuses it."""
+    for mode in ("zeros", "reflect", "replicate", "circular"):
+        assert Conv2d(2, 2, 3, padding_mode=mode).padding_mode == mode
+    with pytest.raises(ValueError, match="Conv2d: padding_mode must be one of"):
+        Conv2d(2, 2, 3, padding_mode="mirror")
+    with pytest.raises(ValueError, match="padding_mode must be one of"):
+        torch.nn.Conv2d(2, 2, 3, padding_mode="mirror")
 
 
 @pytest.mark.parametrize("cls", [MaxPool2d, AvgPool2d])

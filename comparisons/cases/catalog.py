@@ -27,6 +27,7 @@ from comparisons.cases.info import (
 )
 from comparisons.cases.layers import CONV_LAYERS, DENSE_LAYERS
 from comparisons.cases.norms import NORM_LAYERS
+from comparisons.cases.padding_modes import PADDING_MODE_LAYERS
 from comparisons.cases.reach import REACH_LAYERS
 from comparisons.cases.reach_conv import REACH_CONV_LAYERS
 from comparisons.cases.reach_norms import REACH_NORM_LAYERS
@@ -38,7 +39,8 @@ __all__ = ["LAYER_INFOS", "by_name", "layer_cases", "layer_controls", "network_c
 #: every layer record, in report order (the order of layers.csv)
 LAYER_INFOS: list[LayerInfo] = [*DENSE_LAYERS, *CONV_LAYERS, *ATTENTION_LAYERS, *NORM_LAYERS,
                                 *RECURRENT_LAYERS, *REACH_LAYERS, *REACH_CONV_LAYERS,
-                                *REACH_NORM_LAYERS, *TRANSFORMER_LAYERS]
+                                *REACH_NORM_LAYERS, *TRANSFORMER_LAYERS,
+                                *PADDING_MODE_LAYERS]
 
 
 def layer_cases() -> list[Any]:

@@ -29,6 +29,7 @@ from comparisons.cases.info import (
     layer_cases,
 )
 from comparisons.slips.conv import (
+    Conv1dCircularGradCropped,
     Conv2dKernelTransposed,
     Conv2dUnflippedKernel,
     ConvTranspose2dPaddingOffByOne,
@@ -112,6 +113,15 @@ _CONV2D = layer_cases(Conv2d, [
                           "bias": False}, ((2, 5, 5),), {}),
     ("empty-batch", {"in_channels": 2, "out_channels": 3, "kernel_size": 3},
      ((0, 2, 5, 5),), {}),
+    # padding_mode: F.pad in that mode, then an unpadded convolution (as torch)
+    ("reflect-pad2", {"in_channels": 2, "out_channels": 2, "kernel_size": 3, "padding": 2,
+                      "padding_mode": "reflect"}, ((1, 2, 3, 4),), {}),
+    ("replicate-stride2-dilation2", {"in_channels": 2, "out_channels": 2, "kernel_size": 2,
+                                     "stride": 2, "padding": (1, 2), "dilation": 2,
+                                     "padding_mode": "replicate"}, ((1, 2, 3, 4),), {}),
+    ("circular-same-even-groups2", {"in_channels": 2, "out_channels": 2,
+                                    "kernel_size": (2, 3), "padding": "same", "groups": 2,
+                                    "padding_mode": "circular"}, ((1, 2, 3, 4),), {}),
 ])
 _CONV1D = layer_cases(Conv1d, [
     ("stride2-pad1-dilation2", {"in_channels": 2, "out_channels": 3, "kernel_size": 3,
@@ -119,6 +129,11 @@ _CONV1D = layer_cases(Conv1d, [
     ("same-groups2", {"in_channels": 2, "out_channels": 4, "kernel_size": 4,
                       "padding": "same", "groups": 2}, ((2, 2, 9),), {}),
     ("unbatched", {"in_channels": 2, "out_channels": 3, "kernel_size": 3}, ((2, 7),), {}),
+    ("circular-pad3", {"in_channels": 2, "out_channels": 2, "kernel_size": 3, "padding": 3,
+                       "padding_mode": "circular"}, ((2, 2, 4),), {}),
+    ("reflect-same-even-unbatched", {"in_channels": 2, "out_channels": 2, "kernel_size": 4,
+                                     "padding": "same", "padding_mode": "reflect"},
+     ((2, 5),), {}),
 ])
 _CONVTRANSPOSE2D = layer_cases(ConvTranspose2d, [
     ("3x3", {"in_channels": 3, "out_channels": 4, "kernel_size": 3}, ((2, 3, 4, 5),), {}),
@@ -341,7 +356,11 @@ CONV_LAYERS: list[LayerInfo] = [
               benchmarks=(workloads.forward_backward(
                   "Conv2d(16->32, 3x3, padding=1)", Conv2d,
                   {"in_channels": 16, "out_channels": 32, "kernel_size": 3, "padding": 1}),)),
-    LayerInfo(Conv1d, cases=tuple(_CONV1D),
+    LayerInfo(Conv1d, cases=tuple(_CONV1D), controls=(LayerControl(
+        "circular padding's backward cropped like zero padding's: the gradient of the "
+        "wrapped copies not added back onto the positions they copy",
+        Conv1dCircularGradCropped, next(c for c in _CONV1D if c.variant == "circular-pad3"),
+        _fails(LAYER_ORACLES, ("grad_input",))),),
               signature_differences={"output_padding": _CONV_DIFFERENCE.format("Conv1d")}),
     LayerInfo(ConvTranspose2d, cases=tuple(_CONVTRANSPOSE2D
                                            + _exhaustive_conv2d("ConvTranspose2d")),

@@ -25,6 +25,12 @@ _CONV3D = layer_cases(Conv3d, [
                                      "groups": 2}, ((1, 2, 3, 4, 3),), {}),
     ("same-nobias-unbatched", {"in_channels": 2, "out_channels": 2, "kernel_size": (2, 3, 2),
                                "padding": "same", "bias": False}, ((2, 3, 3, 2),), {}),
+    ("replicate-pad-1-0-2", {"in_channels": 1, "out_channels": 2, "kernel_size": 2,
+                             "padding": (1, 0, 2), "padding_mode": "replicate"},
+     ((1, 1, 2, 2, 2),), {}),
+    ("reflect-same", {"in_channels": 1, "out_channels": 1, "kernel_size": 3,
+                  "padding": "same", "padding_mode": "reflect"},
+     ((1, 1, 2, 3, 2),), {}),
 ])
 _CONVT1D = layer_cases(ConvTranspose1d, [
     ("k3", {"in_channels": 2, "out_channels": 3, "kernel_size": 3}, ((2, 2, 4),), {}),

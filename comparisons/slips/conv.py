@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from manual.layers import Conv2d, ConvTranspose2d, MaxPool2d
+from manual.layers import Conv1d, Conv2d, ConvTranspose2d, MaxPool2d
 from manual.layers.conv import (
     cols_times_weight,
     conv2d_backward,
@@ -17,8 +17,8 @@ from manual.layers.conv import (
 )
 from manual.layers.pooling import avg_pool2d_backward
 
-__all__ = ["Conv2dKernelTransposed", "Conv2dUnflippedKernel", "ConvTranspose2dPaddingOffByOne",
-           "MaxPool2dGradToWholeWindow"]
+__all__ = ["Conv1dCircularGradCropped", "Conv2dKernelTransposed", "Conv2dUnflippedKernel",
+           "ConvTranspose2dPaddingOffByOne", "MaxPool2dGradToWholeWindow"]
 
 
 # --------------------------------------------------------------------------------------
@@ -82,3 +82,16 @@ class ConvTranspose2dPaddingOffByOne(ConvTranspose2d):
             cols.reshape(G, K, N, *out_hw)[..., :H, :W]).reshape(G, K, N * H * W)
         dx = cols_times_weight(cols, w, N, (H, W)) if need_dx else None
         return dx, weight_grad(x, cols, w.shape), db
+
+
+# --------------------------------------------------------------------------------------
+class Conv1dCircularGradCropped(Conv1d):
+    """A circularly padded convolution whose backward crops the padded input's gradient as
+    zero padding's does: the gradient of the wrapped copies (the padding at each end reads
+    the other end of the input) dropped instead of added back onto the positions they
+    copy. The forward, the weight and the bias gradients stay right."""
+
+    def _pad_backward(self, dxp: np.ndarray, pad_cache: tuple) -> np.ndarray:
+        x_shape, _ = pad_cache
+        crop = tuple(slice(a, a + n) for (a, _), n in zip(self._pads, x_shape[2:]))
+        return np.ascontiguousarray(dxp[(slice(None), slice(None), *crop)])

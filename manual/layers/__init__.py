@@ -25,7 +25,11 @@
 - :mod:`~manual.layers.embedding` — ``Embedding`` (padding_idx, repeated indices that
   accumulate), with ``word_embedding_forward``/``word_embedding_backward``.
 - :mod:`~manual.layers.padding` — ``ZeroPad2d``, ``ReflectionPad2d`` (torch's
-  ``(left, right, top, bottom)``), with ``pad2d_forward``/``pad2d_backward``.
+  ``(left, right, top, bottom)``), with ``pad2d_forward``/``pad2d_backward``;
+  ``ZeroPad1d``/``3d``, ``ReflectionPad1d``/``3d``, ``ReplicationPad1d``/``2d``/``3d``,
+  ``CircularPad1d``/``2d``/``3d``, with ``pad_nd_forward``/``pad_nd_backward``
+  (``F.pad``'s four modes over any number of trailing axes; also the convolutions'
+  ``padding_mode``).
 - :mod:`~manual.layers.upsample` — ``Upsample`` (``nearest``, ``linear``, ``bilinear``,
   ``trilinear``, ``align_corners``), with ``upsample_forward``/``upsample_backward``.
 - :mod:`~manual.layers.shape` — ``Flatten``.
@@ -78,7 +82,11 @@ from manual.layers.normalization import (BatchNorm1d, BatchNorm2d, BatchNorm3d, 
 from manual.layers.recurrent import (GRU, LSTM, RNN, GRUCell, LastTimeStep, LSTMCell, RNNCell,
                                      gru_step_backward, gru_step_forward, lstm_step_backward,
                                      lstm_step_forward, rnn_step_backward, rnn_step_forward)
-from manual.layers.padding import ReflectionPad2d, ZeroPad2d, pad2d_backward, pad2d_forward
+from manual.layers.padding import (CircularPad1d, CircularPad2d, CircularPad3d,
+                                   ReflectionPad1d, ReflectionPad2d, ReflectionPad3d,
+                                   ReplicationPad1d, ReplicationPad2d, ReplicationPad3d,
+                                   ZeroPad1d, ZeroPad2d, ZeroPad3d, pad2d_backward,
+                                   pad2d_forward, pad_nd_backward, pad_nd_forward)
 from manual.layers.shape import Flatten
 from manual.layers.transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer,
                                        TransformerEncoder, TransformerEncoderLayer,
@@ -115,7 +123,10 @@ __all__ += ["MultiheadAttention", "Transformer", "TransformerDecoder", "Transfor
             "transformer_decoder_layer_backward", "transformer_decoder_layer_forward",
             "transformer_encoder_layer_backward", "transformer_encoder_layer_forward",
             "transformer_forward"]
-__all__ += ["ReflectionPad2d", "ZeroPad2d", "pad2d_backward", "pad2d_forward"]
+__all__ += ["CircularPad1d", "CircularPad2d", "CircularPad3d", "ReflectionPad1d",
+            "ReflectionPad2d", "ReflectionPad3d", "ReplicationPad1d", "ReplicationPad2d",
+            "ReplicationPad3d", "ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "pad2d_backward",
+            "pad2d_forward", "pad_nd_backward", "pad_nd_forward"]
 __all__ += ["RMSNorm", "rmsnorm_backward", "rmsnorm_forward"]
 __all__ += ["Bilinear", "bilinear_backward", "bilinear_forward"]
 __all__ += ["Upsample", "upsample_backward", "upsample_forward"]

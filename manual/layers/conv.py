@@ -45,8 +45,32 @@ field's gradient, added back where the field was read), which is faster. It is a
 exactly, the forward pass of :class:`ConvTranspose2d`, whose backward is in turn a plain
 convolution.
 
-Only ``padding_mode='zeros'`` is implemented; ``'reflect'``, ``'replicate'`` and
-``'circular'`` are rejected with a ``ValueError``.
+Padding modes (the layers :class:`Conv1d`, :class:`Conv2d`, :class:`Conv3d`; the
+transposed convolutions take ``'zeros'`` only, as torch's). ``padding_mode='zeros'`` is the
+:math:`x_p` above. ``'reflect'``, ``'replicate'`` and ``'circular'`` do what torch's
+``_conv_forward`` does: pad the input with ``F.pad(x, pads, mode)``
+(:func:`manual.layers.padding.pad_nd_forward`; ``pads`` the layer's (before, after)
+amounts, the last axis first: with ``padding='same'`` and an even dilated kernel span the
+odd one after, as for zeros), then convolve with no padding. Along each padded axis the
+padded position :math:`i` (in input coordinates, :math:`n` the axis' size) reads
+
+.. math::
+    r_\text{reflect}(i) = \begin{cases} -i & i < 0 \\ 2(n-1) - i & i \ge n \\
+    i & \text{otherwise} \end{cases}, \qquad
+    r_\text{replicate}(i) = \min(\max(i, 0), n-1), \qquad
+    r_\text{circular}(i) = i \bmod n,
+
+so the input gradient is the convolution's gradient of the padded input,
+:math:`\partial L/\partial x_p`, with every padded position's gradient *added back onto
+the input position it copies* (:func:`manual.layers.padding.pad_nd_backward`):
+
+.. math::
+    \frac{\partial L}{\partial x_{n,c,r,t}} = \sum_{(i, j):\ r_h(i) = r,\ r_w(j) = t}
+        \frac{\partial L}{\partial x_{p;\,n,c,i,j}}
+
+(zero padding instead drops the padded positions' gradient: a crop). torch's refusals
+hold: reflection padding must be less than the size it pads, circular padding at most
+that size (one wrap), each refused with a ``ValueError`` at the forward.
 """
 
 from __future__ import annotations
@@ -57,6 +81,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from manual.layers.base import Layer, as_rng, check_positive_int, layer_dtype, uniform_init
+from manual.layers.padding import pad_nd_backward, pad_nd_forward
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
            "conv1d_backward", "conv1d_forward", "conv2d_backward", "conv2d_forward",
@@ -66,6 +91,8 @@ __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
            "weight_grad"]
 
 Pads = tuple[tuple[int, int], tuple[int, int]]  # ((top, bottom), (left, right))
+#: the padding modes of torch's convolutions (the transposed ones: 'zeros' only)
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 # --------------------------------------------------------------------------------------
@@ -542,12 +569,13 @@ class _ConvNd(Layer):
             if c % self.groups:
                 raise ValueError(f"{owner}: {key} ({c}) must be divisible by groups "
                                  f"({self.groups})")
+        if not isinstance(padding_mode, str) or padding_mode not in PADDING_MODES:
+            raise ValueError(f"{owner}: padding_mode must be one of {PADDING_MODES}, got "
+                             f"padding_mode={padding_mode!r}")
         if padding_mode != "zeros" and self.transposed:
             raise ValueError(f"{owner}: only padding_mode='zeros' is supported, as in torch; "
                              f"got {padding_mode!r}")
-        if padding_mode != "zeros":
-            raise ValueError(f"{owner}: padding_mode={padding_mode!r} is not implemented; only "
-                             f"'zeros' (torch also has 'reflect', 'replicate', 'circular')")
+        self.padding_mode = padding_mode
         if self.transposed:
             if isinstance(padding, str):
                 raise ValueError(f"{owner}: padding must be an int or a tuple, got {padding!r}")
@@ -564,6 +592,11 @@ class _ConvNd(Layer):
                 owner, "padding", padding, n, minimum=0)
             self._pads = conv_padding(owner, self.padding, self.kernel_size, self.stride,
                                       self.dilation)
+            # torch's _reversed_padding_repeated_twice: F.pad's amounts, the last axis first
+            self._flat_pads = tuple(v for pair in reversed(self._pads) for v in pair)
+            # what the convolution itself pads: the padding, or nothing after F.pad
+            self._conv_pads = (self._pads if padding_mode == "zeros"
+                               else ((0, 0),) * n)
         self.config = {"in_channels": self.in_channels, "out_channels": self.out_channels,
                        "kernel_size": self.kernel_size, "stride": self.stride,
                        "padding": self.padding}
@@ -615,21 +648,39 @@ class _ConvNd(Layer):
     def _backward(dout: np.ndarray, cache: tuple, need_dx: bool) -> tuple:
         raise NotImplementedError
 
+    def _pad_forward(self, x: np.ndarray) -> tuple[np.ndarray, tuple | None]:
+        """``F.pad(x, pads, padding_mode)`` for a padding mode other than zeros (torch's
+        ``_conv_forward``), and its cache; ``x`` itself and None for zeros (the
+        convolution pads those)."""
+        if self.padding_mode == "zeros":
+            return x, None
+        return pad_nd_forward(x, self._flat_pads, self.padding_mode,
+                              owner=f"{type(self).__name__} (padding_mode="
+                                    f"{self.padding_mode!r})")
+
+    def _pad_backward(self, dxp: np.ndarray, pad_cache: tuple) -> np.ndarray:
+        """The gradient of the padded input sent back through ``F.pad``: every copied
+        position's gradient added onto its source."""
+        return pad_nd_backward(dxp, pad_cache)
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         x, unbatched = self._check(x)
+        x, pad_cache = self._pad_forward(x)
         y, cache = self._forward(x)  # the functional form, on a batch
-        self._cache = (unbatched, cache)
+        self._cache = (unbatched, cache, pad_cache)
         y = y[0] if unbatched else y  # (C, *) in, (C_out, *) out, as torch
         self._out_shape = y.shape
         return y
 
     def backward(self, dout: np.ndarray) -> np.ndarray | None:
         dout = self.check_dout(dout)
-        unbatched, cache = self._cache
+        unbatched, cache, pad_cache = self._cache
         if unbatched:
             dout = dout[None]
         dx, dw, db = self._backward(dout, cache, self.needs_input_grad)
         self.grads = {"weight": dw} if db is None else {"weight": dw, "bias": db}
+        if dx is not None and pad_cache is not None:
+            dx = self._pad_backward(dx, pad_cache)
         if dx is not None and unbatched:
             dx = dx[0]
         return dx
@@ -645,14 +696,16 @@ class Conv2d(_ConvNd):
     ``'same'`` (stride 1 only, the odd padding after, as torch). ``groups = in_channels``
     is a depthwise convolution. Input (N, C, H, W) or unbatched (C, H, W); N may be 0.
     Forward, backward and their math: :func:`conv2d_forward`, :func:`conv2d_backward` and
-    the module docstring. Only ``padding_mode='zeros'``; others raise ``ValueError``.
+    the module docstring. ``padding_mode``: ``'zeros'``, ``'reflect'``, ``'replicate'`` or
+    ``'circular'`` (``F.pad`` in that mode, then an unpadded convolution, as torch; the
+    backward adds each copied position's gradient back onto its source: module docstring).
     """
 
     nd = 2
 
     def _forward(self, x: np.ndarray) -> tuple[np.ndarray, tuple]:
         return conv2d_forward(x, self.params["weight"], self.params.get("bias"),
-                              self.stride, self._pads, self.dilation, self.groups)
+                              self.stride, self._conv_pads, self.dilation, self.groups)
 
     @staticmethod
     def _backward(dout: np.ndarray, cache: tuple, need_dx: bool) -> tuple:
@@ -663,13 +716,14 @@ class Conv1d(_ConvNd):
     r"""``nn.Conv1d(in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
     groups=1, bias=True, padding_mode='zeros', dtype=None)``: ``weight`` (out, in/groups,
     k), input (N, C, L) or (C, L). Computed as :class:`Conv2d` on an image of height 1
-    (:func:`conv1d_forward`); the same init, options and checks."""
+    (:func:`conv1d_forward`); the same init, options (``padding_mode`` included) and
+    checks."""
 
     nd = 1
 
     def _forward(self, x: np.ndarray) -> tuple[np.ndarray, tuple]:
         return conv1d_forward(x, self.params["weight"], self.params.get("bias"),
-                              self.stride, self._pads, self.dilation, self.groups)
+                              self.stride, self._conv_pads, self.dilation, self.groups)
 
     @staticmethod
     def _backward(dout: np.ndarray, cache: tuple, need_dx: bool) -> tuple:
@@ -719,8 +773,8 @@ class Conv3d(_ConvNd):
     ``'valid'`` or ``'same'`` (stride 1 only, the odd padding after, as torch). Input
     (N, C, D, H, W) or unbatched (C, D, H, W). The same im2col as :class:`Conv2d` with a
     depth axis (:func:`conv3d_forward`, :func:`conv3d_backward`): the weight and bias
-    gradients sum over the output's depth, rows and columns. Only ``padding_mode='zeros'``;
-    ``'reflect'``, ``'replicate'`` and ``'circular'`` raise ``ValueError``."""
+    gradients sum over the output's depth, rows and columns. ``padding_mode``: ``'zeros'``,
+    ``'reflect'``, ``'replicate'`` or ``'circular'``, as :class:`Conv2d`."""
 
     nd = 3
 
@@ -733,7 +787,7 @@ class Conv3d(_ConvNd):
 
     def _forward(self, x: np.ndarray) -> tuple[np.ndarray, tuple]:
         return conv3d_forward(x, self.params["weight"], self.params.get("bias"),
-                              self.stride, self._pads, self.dilation, self.groups)
+                              self.stride, self._conv_pads, self.dilation, self.groups)
 
     @staticmethod
     def _backward(dout: np.ndarray, cache: tuple, need_dx: bool) -> tuple:
