@@ -175,6 +175,9 @@ NAMED = {
     "LinearInputGradUntransposed-linear-square-float64": ("dout @ W.T, where dout @ W belongs",),
     "MaxPool2dGradToWholeWindow-maxpool2d-2x2-float64": ("a missing mask",),
     "Conv2dUnflippedKernel-conv2d-stride2-pad1-float64": ("kernel is not rotated by 180",),
+    "Conv1dCircularGradCropped-conv1d-circular-pad3-float64": ("with zero padding",),
+    "CircularPad2dGradCropped-circularpad2d-float64": ("dout cropped to the input's window",),
+    "ReplicationPad1dEdgeGradOnce-replicationpad1d-float64": ("one of its copies only",),
     "Conv2dKernelTransposed-conv2d-3x3-float64": ("the kernel's last two axes swapped",),
     "PReLUSlopeGradNotSummed-prelu-float64": ("index 0 along output axis 0 only",),
     "Conv3dWeightGradFirstDepthOnly-conv3d-2x2x2-float64": ("index 0 along output axis 2 only",),
@@ -301,11 +304,16 @@ def test_a_random_error_names_no_slip_in_a_layer_or_a_network():
 
 @pytest.mark.parametrize("name, args, shape", [
     ("Conv2d", (("in_channels", 2), ("out_channels", 3), ("kernel_size", 3)), (2, 2, 5, 5)),
+    ("Conv1d", (("in_channels", 2), ("out_channels", 3), ("kernel_size", 3), ("padding", 2),
+                ("padding_mode", "circular")), (2, 2, 5)),
     ("PReLU", (("num_parameters", 3),), (4, 3, 2)),
+    ("ReplicationPad1d", (("padding", 2),), (2, 3, 4)),
+    ("CircularPad2d", (("padding", 1),), (2, 3, 4, 4)),
 ])
 def test_a_random_error_names_no_slip_from_the_twin(name, args, shape):
-    """The twin's hypotheses (one output slice's share, a kernel unflipped or transposed)
-    name nothing for noise on every gradient, input and parameters alike."""
+    """The twin's and the records' hypotheses (one output slice's share, a kernel
+    unflipped or transposed, zero padding for a padding mode, a padding's copies cropped
+    or overwritten) name nothing for noise on every gradient, input and parameters."""
     from comparisons.cases.info import LayerCase
     from comparisons.run.layers import compare_layer
     from manual import layers
@@ -321,5 +329,6 @@ def test_a_random_error_names_no_slip_from_the_twin(name, args, shape):
     case = LayerCase(name, args, (shape,))
     rows = compare_layer(case.build(Noisy), case.inputs(), oracles=["torch"])
     failing = [r for r in rows if r["status"] == "fail"]
-    assert {r["parameter"] for r in failing} >= {"grad_input", "weight"}
+    layer = case.build(getattr(layers, name))
+    assert {r["parameter"] for r in failing} >= {"grad_input", *layer.params}
     assert not [r["note"] for r in failing if "likely slip" in str(r["note"])]

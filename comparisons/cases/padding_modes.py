@@ -10,7 +10,7 @@ Data only: importing this module changes nothing anywhere else."""
 from __future__ import annotations
 
 from comparisons.cases.info import LayerControl, LayerInfo, fails, layer_cases
-from comparisons.slips.padding_modes import (CircularPad2dGradCropped,
+from comparisons.slips.padding_modes import (CircularPad2dGradCropped, pad_nd_slips,
                                              ReplicationPad1dEdgeGradOnce)
 from manual.layers import (CircularPad1d, CircularPad2d, CircularPad3d, ReflectionPad1d,
                            ReflectionPad3d, ReplicationPad1d, ReplicationPad2d,
@@ -59,20 +59,22 @@ _CIRCULAR3D = layer_cases(CircularPad3d, [
 
 #: the records, in report order
 PADDING_MODE_LAYERS: list[LayerInfo] = [
-    LayerInfo(ZeroPad1d, cases=tuple(_ZERO1D)),
-    LayerInfo(ZeroPad3d, cases=tuple(_ZERO3D)),
-    LayerInfo(ReflectionPad1d, cases=tuple(_REFLECT1D)),
-    LayerInfo(ReflectionPad3d, cases=tuple(_REFLECT3D)),
-    LayerInfo(ReplicationPad1d, cases=tuple(_REPLICATE1D), controls=(LayerControl(
+    LayerInfo(ZeroPad1d, cases=tuple(_ZERO1D), slips=pad_nd_slips),
+    LayerInfo(ZeroPad3d, cases=tuple(_ZERO3D), slips=pad_nd_slips),
+    LayerInfo(ReflectionPad1d, cases=tuple(_REFLECT1D), slips=pad_nd_slips),
+    LayerInfo(ReflectionPad3d, cases=tuple(_REFLECT3D), slips=pad_nd_slips),
+    LayerInfo(ReplicationPad1d, cases=tuple(_REPLICATE1D), slips=pad_nd_slips,
+              controls=(LayerControl(
         "replication padding's backward as an assigning scatter: each end element keeps "
         "one copy's gradient instead of the sum over its copies",
         ReplicationPad1dEdgeGradOnce, _REPLICATE1D[0], fails(_ORACLES, ("grad_input",))),)),
-    LayerInfo(ReplicationPad2d, cases=tuple(_REPLICATE2D)),
-    LayerInfo(ReplicationPad3d, cases=tuple(_REPLICATE3D)),
-    LayerInfo(CircularPad1d, cases=tuple(_CIRCULAR1D)),
-    LayerInfo(CircularPad2d, cases=tuple(_CIRCULAR2D), controls=(LayerControl(
+    LayerInfo(ReplicationPad2d, cases=tuple(_REPLICATE2D), slips=pad_nd_slips),
+    LayerInfo(ReplicationPad3d, cases=tuple(_REPLICATE3D), slips=pad_nd_slips),
+    LayerInfo(CircularPad1d, cases=tuple(_CIRCULAR1D), slips=pad_nd_slips),
+    LayerInfo(CircularPad2d, cases=tuple(_CIRCULAR2D), slips=pad_nd_slips,
+              controls=(LayerControl(
         "circular padding's backward cropped like zero padding's: the wrapped copies' "
         "gradients not added back onto the opposite edges", CircularPad2dGradCropped,
         _CIRCULAR2D[0], fails(_ORACLES, ("grad_input",))),)),
-    LayerInfo(CircularPad3d, cases=tuple(_CIRCULAR3D)),
+    LayerInfo(CircularPad3d, cases=tuple(_CIRCULAR3D), slips=pad_nd_slips),
 ]

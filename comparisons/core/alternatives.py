@@ -30,6 +30,7 @@ import torch
 from torch.overrides import TorchFunctionMode
 
 __all__ = ["FIRST_SLICE", "KERNEL_TRANSPOSED", "KERNEL_UNFLIPPED", "LAST_SLICE", "MAX_SINGLE",
+           "PADDING_AS_ZEROS",
            "PASSED_THROUGH", "SOFTMAX_DIAGONAL", "ActivationDerivativeDropped",
            "LazyAlternatives", "activation_alternatives", "dense_alternatives"]
 
@@ -58,6 +59,8 @@ KERNEL_UNFLIPPED = ("the input gradient of a convolution whose kernel is not rot
                     "degrees (a correlation with w where the flipped kernel belongs?)")
 KERNEL_TRANSPOSED = ("the input gradient with the kernel's last two axes swapped where its "
                      "180-degree rotation belongs (w[..., q, p] for w[..., k-1-p, k-1-q]?)")
+PADDING_AS_ZEROS = ("the input gradient of the same convolution with zero padding (the "
+                    "padding_mode's copies' gradients not added back onto their sources?)")
 #: the words of the hypothesis that a softmax's backward kept its Jacobian's diagonal only
 SOFTMAX_DIAGONAL = ("g * s * (1 - s), the diagonal of the softmax's Jacobian only (the "
                     "backward taken as elementwise, the -s_i s_k terms dropped?)")

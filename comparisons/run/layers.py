@@ -34,7 +34,8 @@ import torch
 
 from comparisons.cases.info import LAYER_ORACLES
 from comparisons.core.alternatives import (FIRST_SLICE, KERNEL_TRANSPOSED, KERNEL_UNFLIPPED,
-                                           LAST_SLICE, PASSED_THROUGH, LazyAlternatives)
+                                           LAST_SLICE, PADDING_AS_ZEROS, PASSED_THROUGH,
+                                           LazyAlternatives)
 from comparisons.core.compare import Comparison, compare_arrays
 from comparisons.core.device import seed_torch
 from comparisons.core.oracles import finite_difference_gradients, taylor_rows
@@ -228,19 +229,20 @@ def _twin_hypotheses(module: Any, t_in: Any, rng_state: torch.Tensor, float_in: 
     """The slips that torch's twin can compute for any layer, by row name: each parameter's
     gradient from the first or the last index of one output axis only (:data:`FIRST_SLICE`,
     :data:`LAST_SLICE`; every axis of every float output longer than 1), and, for a
-    convolution, the input gradient with the kernel unflipped or transposed. Each is a
+    convolution, the input gradient with the kernel unflipped or transposed, or with zero
+    padding in place of its ``padding_mode``. Each is a
     vector-Jacobian product of a copy of the twin (its buffers untouched), rerun from the
     same random state (dropout: the same masks)."""
     twin = copy.deepcopy(module)
     params = dict(twin.named_parameters())
 
-    def vjp(g: list, overrides: dict[str, torch.Tensor] | None = None
+    def vjp(g: list, overrides: dict[str, torch.Tensor] | None = None, module: Any = twin
             ) -> tuple[list[np.ndarray], dict[str, np.ndarray]]:
         leaves = [a.detach().clone().requires_grad_(k in float_in) if isinstance(a, torch.Tensor)
                   else a for k, a in enumerate(_leaves(t_in))]
         with torch.random.fork_rng():
             torch.random.set_rng_state(rng_state)
-            out = torch.func.functional_call(twin, {**params, **(overrides or {})},
+            out = torch.func.functional_call(module, {**params, **(overrides or {})},
                                              _rebuild(t_in, iter(leaves)))
         outs = [o for k, o in enumerate(_leaves(out)) if k in float_out]
         wrt = [leaves[k] for k in float_in] + list(params.values())
@@ -271,6 +273,10 @@ def _twin_hypotheses(module: Any, t_in: Any, rng_state: torch.Tensor, float_in: 
         if w.dim() >= 4 and w.shape[-1] == w.shape[-2]:
             swapped = w.transpose(-1, -2).flip((-2, -1))
             row[KERNEL_TRANSPOSED] = vjp(g_leaves, {"weight": swapped})[0][0]
+        if twin.padding_mode != "zeros":  # torch pads in that mode, then convolves unpadded
+            zeros = copy.deepcopy(twin)
+            zeros.padding_mode = "zeros"
+            row[PADDING_AS_ZEROS] = vjp(g_leaves, module=zeros)[0][0]
     return hypotheses
 
 
