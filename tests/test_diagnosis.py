@@ -175,6 +175,8 @@ NAMED = {
     "LinearInputGradUntransposed-linear-square-float64": ("dout @ W.T, where dout @ W belongs",),
     "MaxPool2dGradToWholeWindow-maxpool2d-2x2-float64": ("a missing mask",),
     "Conv2dUnflippedKernel-conv2d-stride2-pad1-float64": ("kernel is not rotated by 180",),
+    "SdpaSoftmaxBackwardWithoutSubtraction-sdpa-float64": ("Jacobian's diagonal only",),
+    "MhaSoftmaxBackwardWithoutSubtraction-mha-float64": ("Jacobian's diagonal only",),
     "Conv1dCircularGradCropped-conv1d-circular-pad3-float64": ("with zero padding",),
     "CircularPad2dGradCropped-circularpad2d-float64": ("dout cropped to the input's window",),
     "ReplicationPad1dEdgeGradOnce-replicationpad1d-float64": ("one of its copies only",),
@@ -203,8 +205,6 @@ NAMED = {
 }
 _CONV = ("a convolution's index slip other than an unflipped or transposed kernel (a padding "
          "off by one, output_padding ignored, inside a network): no hypothesis is offered")
-_ATTENTION = ("the softmax backward inside attention: its hypothesis needs the attention "
-              "weights, which the layer comparison does not hand out")
 _RECURRENT = "a recurrent cell's slip across time steps or gates: no hypothesis is offered"
 #: slip id -> why no exact hypothesis names it; no row may name a slip for these
 NOT_NAMED = {
@@ -215,8 +215,6 @@ NOT_NAMED = {
         "the wrong input gradient reaches the parameters below through the layers between"),
     "Conv2dUnflippedKernel-cnn-float64": _CONV,
     "ConvTranspose2dPaddingOffByOne-convtranspose2d-stride2-pad1-outpad1-float64": _CONV,
-    "SdpaSoftmaxBackwardWithoutSubtraction-sdpa-float64": _ATTENTION,
-    "MhaSoftmaxBackwardWithoutSubtraction-mha-float64": _ATTENTION,
     "SdpaCausalMaskAfterSoftmax-sdpa-causal-float64": "the forward itself is wrong",
     "LayerNormWrongAxis-layernorm-control-float64": "the forward itself is wrong",
     "LSTMGatesSwappedInBackward-lstm-float64": _RECURRENT,

@@ -30,7 +30,7 @@ import torch
 from torch.overrides import TorchFunctionMode
 
 __all__ = ["FIRST_SLICE", "KERNEL_TRANSPOSED", "KERNEL_UNFLIPPED", "LAST_SLICE", "MAX_SINGLE",
-           "PADDING_AS_ZEROS",
+           "PADDING_AS_ZEROS", "ATTENTION_SOFTMAX_DIAGONAL", "SoftmaxDiagonalOnly",
            "PASSED_THROUGH", "SOFTMAX_DIAGONAL", "ActivationDerivativeDropped",
            "LazyAlternatives", "activation_alternatives", "dense_alternatives"]
 
@@ -64,6 +64,11 @@ PADDING_AS_ZEROS = ("the input gradient of the same convolution with zero paddin
 #: the words of the hypothesis that a softmax's backward kept its Jacobian's diagonal only
 SOFTMAX_DIAGONAL = ("g * s * (1 - s), the diagonal of the softmax's Jacobian only (the "
                     "backward taken as elementwise, the -s_i s_k terms dropped?)")
+
+#: the same inside attention: the softmax of the scores with its Jacobian's diagonal only
+ATTENTION_SOFTMAX_DIAGONAL = ("the gradient of an attention whose softmax backward keeps the "
+                              "Jacobian's diagonal only (dS = P * dP, the - P (P . dP) term "
+                              "dropped?)")
 
 _F = torch.nn.functional
 #: the elementwise activations whose derivative can be left out, by torch function
@@ -103,6 +108,82 @@ class ActivationDerivativeDropped(TorchFunctionMode):
         if k not in self.drop:
             return out
         return out.detach() + (z - z.detach())  # f(z), with the derivative of z
+
+
+_TORCH_SOFTMAX = torch.softmax  # the real one, whatever SoftmaxDiagonalOnly replaces
+
+
+class _DiagonalSoftmax(torch.autograd.Function):
+    """softmax(x) along ``dim``, whose backward is g * s: the Jacobian's diagonal only."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, dim: int) -> torch.Tensor:
+        s = _TORCH_SOFTMAX(x, dim)
+        ctx.save_for_backward(s)
+        return s
+
+    @staticmethod
+    def backward(ctx: Any, g: torch.Tensor) -> tuple[torch.Tensor, None]:
+        (s,) = ctx.saved_tensors
+        return g * s, None
+
+
+class SoftmaxDiagonalOnly:
+    """A context in which every softmax (``torch.softmax``, ``F.softmax``, ``x.softmax``)
+    and every ``F.scaled_dot_product_attention`` (run as its math definition, without
+    dropout) backpropagates through the softmax Jacobian's diagonal only; ``calls`` counts
+    them. The functions are replaced by name for the duration (``F.multi_head_attention_
+    forward`` calls them by their module-level names, which a torch-function mode, popped
+    while it handles the outer call, would not see); single-threaded use only."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self._saved: list[tuple[Any, str, Any]] = []
+
+    def __enter__(self) -> SoftmaxDiagonalOnly:
+        def softmax(x: torch.Tensor, dim: Any = None, *args: Any, **kwargs: Any) -> Any:
+            if not isinstance(dim, int) or kwargs.get("dtype") is not None:
+                return original(x, dim, *args, **kwargs)
+            self.calls += 1
+            return _DiagonalSoftmax.apply(x, dim)
+
+        def attention(*args: Any, **kwargs: Any) -> Any:
+            if kwargs.get("dropout_p") or (len(args) > 4 and args[4]):
+                return sdpa(*args, **kwargs)
+            self.calls += 1
+            return self._attention(*args, **kwargs)
+
+        original, sdpa = torch.softmax, _F.scaled_dot_product_attention
+        for owner, name, new in ((torch, "softmax", softmax), (_F, "softmax", softmax),
+                                 (torch.Tensor, "softmax", softmax),
+                                 (_F, "scaled_dot_product_attention", attention)):
+            self._saved.append((owner, name, getattr(owner, name)))
+            setattr(owner, name, new)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for owner, name, old in reversed(self._saved):
+            setattr(owner, name, old)
+        self._saved.clear()
+
+    @staticmethod
+    def _attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, attn_mask: Any = None,
+                   dropout_p: float = 0.0, is_causal: bool = False, scale: Any = None,
+                   enable_gqa: bool = False) -> torch.Tensor:
+        """``F.scaled_dot_product_attention``'s documented math, softmax by diagonal."""
+        L, S = q.shape[-2], k.shape[-2]
+        alpha = 1 / q.shape[-1] ** 0.5 if scale is None else scale
+        bias = torch.zeros(L, S, dtype=q.dtype)
+        if is_causal:
+            bias = bias.masked_fill(~torch.ones(L, S, dtype=torch.bool).tril(), float("-inf"))
+        if attn_mask is not None:
+            bias = (bias.masked_fill(~attn_mask, float("-inf"))
+                    if attn_mask.dtype == torch.bool else bias + attn_mask)
+        if enable_gqa:
+            k = k.repeat_interleave(q.shape[-3] // k.shape[-3], -3)
+            v = v.repeat_interleave(q.shape[-3] // v.shape[-3], -3)
+        p = _DiagonalSoftmax.apply(q @ k.transpose(-2, -1) * alpha + bias, -1)
+        return p @ v
 
 
 def _ordinal(k: int) -> str:

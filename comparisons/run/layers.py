@@ -33,9 +33,10 @@ import pandas as pd
 import torch
 
 from comparisons.cases.info import LAYER_ORACLES
-from comparisons.core.alternatives import (FIRST_SLICE, KERNEL_TRANSPOSED, KERNEL_UNFLIPPED,
-                                           LAST_SLICE, PADDING_AS_ZEROS, PASSED_THROUGH,
-                                           LazyAlternatives)
+from comparisons.core.alternatives import (ATTENTION_SOFTMAX_DIAGONAL, FIRST_SLICE,
+                                           KERNEL_TRANSPOSED, KERNEL_UNFLIPPED, LAST_SLICE,
+                                           PADDING_AS_ZEROS, PASSED_THROUGH, LazyAlternatives,
+                                           SoftmaxDiagonalOnly)
 from comparisons.core.compare import Comparison, compare_arrays
 from comparisons.core.device import seed_torch
 from comparisons.core.oracles import finite_difference_gradients, taylor_rows
@@ -264,6 +265,12 @@ def _twin_hypotheses(module: Any, t_in: Any, rng_state: torch.Tensor, float_in: 
                 g[k][index] = g_leaves[k][index]  # the share of index i along this axis alone
                 for name, grad in vjp(g)[1].items():
                     hypotheses.setdefault(name, {})[text.format(axis=axis)] = grad
+    diagonal = SoftmaxDiagonalOnly()
+    with diagonal:
+        d_inputs, d_params = vjp(g_leaves)
+    if diagonal.calls:  # an attention (or any softmax) inside: every row, by its softmax
+        for row, grad in [*zip((f"grad_{n}" for n in in_names), d_inputs), *d_params.items()]:
+            hypotheses.setdefault(row, {})[ATTENTION_SOFTMAX_DIAGONAL] = grad
     conv = isinstance(twin, torch.nn.modules.conv._ConvNd) and not twin.transposed
     if conv and float_in:
         w = params["weight"]
