@@ -269,8 +269,9 @@ def _twin_hypotheses(module: Any, t_in: Any, rng_state: torch.Tensor, float_in: 
     with diagonal:
         d_inputs, d_params = vjp(g_leaves)
     if diagonal.calls:  # an attention (or any softmax) inside: every row, by its softmax
-        for row, grad in [*zip((f"grad_{n}" for n in in_names), d_inputs), *d_params.items()]:
-            hypotheses.setdefault(row, {})[ATTENTION_SOFTMAX_DIAGONAL] = grad
+        for name, grad in [*zip((f"grad_{n}" for n in in_names), d_inputs),
+                           *d_params.items()]:
+            hypotheses.setdefault(name, {})[ATTENTION_SOFTMAX_DIAGONAL] = grad
     conv = isinstance(twin, torch.nn.modules.conv._ConvNd) and not twin.transposed
     if conv and float_in:
         w = params["weight"]
