@@ -211,12 +211,22 @@ def input_grad(dout: np.ndarray, w: np.ndarray, in_hw: tuple[int, int],
     C = Cg * groups
     (sh, sw), (dh, dw) = stride, dilation
     wm = w.reshape(groups, O // groups, Cg * kh * kw)  # (G, O/G, C/G*kh*kw)
-    dcols = np.matmul(wm.transpose(0, 2, 1), dout_matrix(dout, groups))  # (G, K, N*Ho*Wo)
-    dcols = dcols.reshape(C, kh, kw, N, Ho, Wo)  # rows (g, c, p, q) = (channel, p, q)
+    # why batch_last: on narrow outputs the slabs added below are runs of Wo values, slow
+    # to add; with the columns ordered (i, j, n) instead of (n, i, j) they are runs of
+    # Wo*N (or N) values, at the price of a transposing copy of dout in and of dx out
+    batch_last = Wo < 8
+    d = dout.transpose((1, 2, 3, 0) if batch_last else (1, 0, 2, 3))  # rows: output channels
+    dcols = np.matmul(wm.transpose(0, 2, 1), d.reshape(groups, O // groups, -1))  # (G, K, .)
     # a canvas holding the padded input and every position a window reaches
     hc = max(pad_before[0] + in_hw[0], (Ho - 1) * sh + dh * (kh - 1) + 1)
     wc = max(pad_before[1] + in_hw[1], (Wo - 1) * sw + dw * (kw - 1) + 1)
-    canvas = np.zeros((C, N, hc, wc), dtype=dcols.dtype)
+    # both as views in the (channel, p, q, N, Ho, Wo) and (C, N, hc, wc) order of the loop
+    if batch_last:
+        dcols = dcols.reshape(C, kh, kw, Ho, Wo, N).transpose(0, 1, 2, 5, 3, 4)
+        canvas = np.zeros((C, hc, wc, N), dtype=dcols.dtype).transpose(0, 3, 1, 2)
+    else:
+        dcols = dcols.reshape(C, kh, kw, N, Ho, Wo)  # rows (g, c, p, q) = (channel, p, q)
+        canvas = np.zeros((C, N, hc, wc), dtype=dcols.dtype)
     for p in range(kh):  # kernel offsets only: each step adds one slab for all pixels
         for q in range(kw):
             canvas[:, :, p * dh:p * dh + (Ho - 1) * sh + 1:sh,
