@@ -20,7 +20,8 @@ def _exp_neg_abs(z: np.ndarray) -> np.ndarray:
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
-    """Logistic function 1/(1 + e^{-z}), as torch computes it: within ~1 ulp everywhere."""
+    """Logistic function 1/(1 + e^{-z}), as torch computes it: a rounding or two from the
+    true value, and 0 (the true value below the smallest float) where e^{-z} overflows."""
     if np.iscomplexobj(z):  # complex step: e^{-|z|} chosen by the real part, as _exp_neg_abs
         e = _exp_neg_abs(z)
         return np.where(z.real >= 0, 1, e) / (1 + e)
