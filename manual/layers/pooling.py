@@ -150,7 +150,7 @@ def max_pool2d_forward(x: np.ndarray, kernel_size: Any, stride: Any = None, padd
     return y, (x.shape, xp_shape, pads, rows, cols)
 
 
-def _tiled_max(x: np.ndarray, kernel: tuple[int, int], out: tuple[int, int]
+def _tiled_max(x: np.ndarray, kernel: tuple[int, int], out: tuple[int, ...]
                ) -> tuple[np.ndarray, np.ndarray]:
     """Max pooling with ``stride == kernel_size``, no padding, no dilation: ``(y, arg)``,
     ``arg`` the window-flat index of the first maximum in row-major window order, exactly
