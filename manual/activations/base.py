@@ -110,7 +110,7 @@ class Activation(Configurable):
         if grad_out.shape != z.shape:
             raise ValueError(f"{self.name}.backward: grad_out has shape {grad_out.shape}, "
                              f"expected the shape of z {z.shape}")
-        return grad_out * self._derivative(z)
+        return self._backward(z, grad_out)
 
     # -- what subclasses write --------------------------------------------------
     def _forward(self, z: np.ndarray) -> np.ndarray:
@@ -118,6 +118,10 @@ class Activation(Configurable):
 
     def _derivative(self, z: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+    def _backward(self, z: np.ndarray, grad_out: np.ndarray) -> np.ndarray:
+        """:math:`g \\odot f'(z)`; a subclass may fuse the product into :math:`f'`."""
+        return grad_out * self._derivative(z)
 
     def _second_derivative(self, z: np.ndarray) -> np.ndarray:
         raise NotImplementedError(f"{self.name} has no second derivative")

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from manual._numerics import _abs, _exp_neg_abs, _sech2, _sigmoid, _softplus
+from manual._numerics import _abs, _sech2, _sigmoid, _sigmoid_derivative, _softplus
 from manual.activations.base import Activation, register
 
 
@@ -20,9 +20,12 @@ class Sigmoid(Activation):
         \sigma'(z) = \sigma(z)\,(1 - \sigma(z)), \qquad
         \sigma''(z) = \sigma'(z)\,(1 - 2\sigma(z))
 
-    Computed as :math:`\sigma'(z) = \sigma(z)\,\sigma(-z) = e/(1+e)^2` with
-    :math:`e = e^{-|z|}`, and :math:`1 - 2\sigma(z) = -\tanh(z/2)`: the same values,
-    without the cancellation of :math:`1 - \sigma(z)` when :math:`\sigma(z) \to 1`.
+    Computed as :math:`\sigma'(z) = \sigma(z)\,\sigma(-z) = 1/(2 + 2\cosh z)` (even in
+    :math:`z`), and :math:`1 - 2\sigma(z) = -\tanh(z/2)`: the same values, without the
+    cancellation of :math:`1 - \sigma(z)` when :math:`\sigma(z) \to 1`. The forward is the
+    textbook :math:`1/(1 + e^{-z})`, as torch's: for :math:`z \ll 0`, :math:`e^{-z}`
+    overflows to :math:`\infty` and :math:`1/(1+\infty) = 0`, the right limit (likewise
+    :math:`\cosh z = \infty` gives :math:`\sigma' = 0`).
     Stable at any input: finite and exact to rounding at :math:`z = \pm 10^4`.
 
 
@@ -48,8 +51,12 @@ class Sigmoid(Activation):
         return _sigmoid(z)
 
     def _derivative(self, z):
-        e = _exp_neg_abs(z)
-        return e / ((1 + e) * (1 + e))  # = sigma(z) sigma(-z) = sigma (1 - sigma)
+        return _sigmoid_derivative(z)  # 1/(2 + 2 cosh z) = sigma(z) sigma(-z) = sigma (1 - sigma)
+
+    def _backward(self, z, grad_out):
+        if type(self)._derivative is not Sigmoid._derivative:  # a subclass's own f' (a slip)
+            return super()._backward(z, grad_out)
+        return _sigmoid_derivative(z, grad_out)  # the product with g fused: one buffer
 
     def _second_derivative(self, z):
         return -self._derivative(z) * np.tanh(z / 2)  # sigma' (1 - 2 sigma)

@@ -182,7 +182,9 @@ def batchnorm_forward(x: np.ndarray, gamma: np.ndarray | None, beta: np.ndarray 
     is the layer's job, see :class:`BatchNorm1d`)."""
     shape = _channel_shape(x)
     axes = (0,) + tuple(range(2, x.ndim))  # everything but the channel axis
-    if training:
+    if training and x.size:
+        cache = _channel_statistics(x, eps)
+    elif training:
         cache = normalize_forward(x, axes, eps)
     elif running_mean is None or running_var is None:
         raise TypeError("batchnorm_forward: training=False needs running_mean and running_var")
@@ -190,7 +192,40 @@ def batchnorm_forward(x: np.ndarray, gamma: np.ndarray | None, beta: np.ndarray 
         cache = normalize_forward(x, axes, eps, running_mean.reshape(shape),
                                   running_var.reshape(shape))
     cache.param_axes = axes
-    return _affine(cache, gamma, beta, shape), cache
+    if x.size == 0:
+        return _affine(cache, gamma, beta, shape), cache
+    # the same affine step on the (N, C, L) view: a per-channel scale broadcast along the
+    # contiguous L axis is one long inner loop, not one per row of W
+    out = _by_channel(cache.xhat)
+    if gamma is not None:
+        cache.gamma = gamma.reshape(shape)
+        out = out * gamma[:, None]
+    if beta is not None:
+        out = out + beta[:, None] if gamma is None else np.add(out, beta[:, None], out=out)
+    return out.reshape(x.shape), cache
+
+
+def _by_channel(a: np.ndarray) -> np.ndarray:
+    """An (N, C, \\*) array as (N, C, L): a view when ``a`` is contiguous."""
+    return a.reshape(a.shape[0], a.shape[1], -1)
+
+
+def _channel_statistics(x: np.ndarray, eps: float) -> NormCache:
+    """:func:`normalize_forward` over every axis but the channel axis 1 (batch norm in train
+    mode): the same two-pass mean and biased variance, taken as per-channel reductions of
+    the (N, C, L) view (``einsum``: one pass, no temporary) and normalised in place."""
+    x3 = _by_channel(x)
+    m = x3.shape[0] * x3.shape[2]  # values per channel
+    mean = np.einsum("ncl->c", x3) / m  # mu_c = sum / M
+    xhat = x3 - mean[:, None]  # centred; becomes xhat in place below
+    var = np.einsum("ncl,ncl->c", xhat, xhat) / m  # biased: sum of squares / M
+    inv_std = 1.0 / np.sqrt(var + eps)
+    xhat *= inv_std[:, None]
+    shape, dtype = _channel_shape(x), x.dtype
+    return NormCache(xhat.reshape(x.shape), inv_std.reshape(shape).astype(dtype, copy=False),
+                     mean.reshape(shape).astype(dtype, copy=False),
+                     var.reshape(shape).astype(dtype, copy=False),
+                     (0,) + tuple(range(2, x.ndim)), True)
 
 
 def batchnorm_backward(dout: np.ndarray, cache: NormCache, has_beta: bool = True
@@ -224,8 +259,25 @@ def batchnorm_backward(dout: np.ndarray, cache: NormCache, has_beta: bool = True
     is wrong in train mode, though right in eval mode, where the statistics *are*
     constants: then ``dx`` is the first term alone. ``has_beta=False``: ``dbeta`` is None.
     """
-    dxhat, dgamma, dbeta = _affine_backward(dout, cache, has_beta, (-1,))
-    return normalize_backward(dxhat, cache), dgamma, dbeta
+    if not cache.batch_stats or dout.size == 0:
+        dxhat, dgamma, dbeta = _affine_backward(dout, cache, has_beta, (-1,))
+        return normalize_backward(dxhat, cache), dgamma, dbeta
+    # the same formula in two per-channel reductions and three in-place passes on the
+    # (N, C, L) view: with g = gamma dout, sum_j g_j = gamma dbeta and
+    # sum_j g_j xhat_j = gamma dgamma, so dx = gamma s (dout - dbeta/M - xhat dgamma/M)
+    d3, xhat = _by_channel(dout), _by_channel(cache.xhat)
+    m = d3.shape[0] * d3.shape[2]
+    sum_d = np.einsum("ncl->c", d3)  # dbeta
+    sum_dx = np.einsum("ncl,ncl->c", d3, xhat)  # dgamma
+    scale = cache.inv_std.reshape(-1)
+    if cache.gamma is not None:
+        scale = scale * cache.gamma.reshape(-1)
+    dx = xhat * (sum_dx / m)[:, None]
+    dx += (sum_d / m)[:, None]
+    np.subtract(d3, dx, out=dx)
+    dx *= scale[:, None]
+    return (dx.reshape(dout.shape), sum_dx if cache.gamma is not None else None,
+            sum_d if has_beta else None)
 
 
 class _NormBase(Layer):

@@ -136,15 +136,49 @@ def max_pool2d_forward(x: np.ndarray, kernel_size: Any, stride: Any = None, padd
     torch). ``owner`` names the caller in error messages."""
     kernel, stride, pad, dil = _pool_args(owner, kernel_size, stride, padding, dilation)
     out, pads = _geometry(owner, x.shape, kernel, stride, pad, dil, ceil_mode)
-    xp = np.pad(x, ((0, 0), (0, 0), *pads), constant_values=-np.inf)  # -inf never wins
-    win = windows(xp, kernel, stride, dil)[:, :, :out[0], :out[1]]  # (N, C, Ho, Wo, kh, kw)
-    win = win.reshape(*win.shape[:4], kernel[0] * kernel[1])  # (N, C, Ho, Wo, kh*kw): a copy
-    arg = np.argmax(win, axis=-1)  # (N, C, Ho, Wo): first maximum in row-major order
-    y = np.take_along_axis(win, arg[..., None], axis=-1)[..., 0]
+    if kernel == stride and dil == (1, 1) and not any(map(any, pads)):
+        # why: tiling windows (no overlap, no padding) are x.reshape(N, C, Ho, kh, Wo, kw);
+        # a running maximum over the kh*kw offsets is much faster than an argmax along a
+        # short axis of a copied window array. Same y, argmax and cache
+        y, arg = _tiled_max(x, kernel, out)
+        xp_shape = x.shape
+    else:
+        xp = np.pad(x, ((0, 0), (0, 0), *pads), constant_values=-np.inf)  # -inf never wins
+        win = windows(xp, kernel, stride, dil)[:, :, :out[0], :out[1]]  # (N, C, Ho, Wo, kh, kw)
+        win = win.reshape(*win.shape[:4], kernel[0] * kernel[1])  # (N, C, Ho, Wo, kh*kw): a copy
+        arg = np.argmax(win, axis=-1)  # (N, C, Ho, Wo): first maximum in row-major order
+        y = np.take_along_axis(win, arg[..., None], axis=-1)[..., 0]
+        xp_shape = xp.shape
     # the argmax as (row, column) of the padded input
-    rows = np.arange(out[0])[:, None] * stride[0] + (arg // kernel[1]) * dil[0]
-    cols = np.arange(out[1])[None, :] * stride[1] + (arg % kernel[1]) * dil[1]
-    return y, (x.shape, xp.shape, pads, rows, cols)
+    p = arg // kernel[1]  # the window row; the column is arg - p kw (NumPy's % is slow)
+    rows = np.arange(out[0])[:, None] * stride[0] + p * dil[0]
+    cols = np.arange(out[1])[None, :] * stride[1] + (arg - p * kernel[1]) * dil[1]
+    return y, (x.shape, xp_shape, pads, rows, cols)
+
+
+def _tiled_max(x: np.ndarray, kernel: tuple[int, int], out: tuple[int, ...]
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Max pooling with ``stride == kernel_size``, no padding, no dilation: ``(y, arg)``,
+    ``arg`` the window-flat index of the first maximum in row-major window order, exactly
+    ``np.argmax`` over each window (the first NaN, if any, wins)."""
+    (kh, kw), (ho, wo) = kernel, out
+    n, c = x.shape[:2]
+    tiles = x[:, :, :ho * kh, :wo * kw].reshape(n, c, ho, kh, wo, kw)  # window (i, j): [i,:,j,:]
+    offsets = [tiles[:, :, :, k // kw, :, k % kw] for k in range(kh * kw)]  # views, row-major
+    y = offsets[0].copy()
+    for v in offsets[1:]:
+        np.maximum(y, v, out=y)  # NaN propagates, as argmax picks one
+    nan = bool(np.isnan(y).any())
+    # arg = the number of offsets before the first one equal to the maximum
+    arg = np.zeros(y.shape, dtype=np.intp)
+    not_yet = np.ones(y.shape, dtype=bool)
+    for v in offsets[:-1]:
+        hit = v == y
+        if nan:
+            hit |= v != v
+        not_yet &= ~hit
+        arg += not_yet
+    return y, arg
 
 
 def max_pool2d_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
