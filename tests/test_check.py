@@ -475,3 +475,33 @@ def test_an_element_at_a_kink_is_judged_by_torch_only(offset):
     wrong = lambda: (loss()[0], {"x": loss()[1]["x"] * np.array([1, 1.01, 1])})  # noqa: E731
     (fd,) = [r for r in check_gradients(wrong, {"x": x}, reference) if r["oracle"] == "fd"]
     assert fd["status"] == "fail" and fd["note"].startswith("1 of 3 elements beyond tolerance")
+
+
+def test_check_layer_names_a_loop_that_kept_its_last_pass_and_nothing_for_noise():
+    """The shares of the upstream gradient (check_layer's own hypotheses): dw from the
+    last sample only, as ``dw = x[n].T @ dout[n]`` in a loop over n with = for +=, is
+    named; noise on every gradient names nothing."""
+    from manual.layers import affine_backward, affine_forward
+
+    r = np.random.default_rng(0)
+    inputs = (r.standard_normal((3, 4)), r.standard_normal((4, 2)), r.standard_normal(2))
+    ref = lambda x, w, b: F.linear(x, w.T, b)  # noqa: E731
+
+    def last_sample(dout, cache):
+        dx, dw, db = affine_backward(dout, cache)
+        x = cache[0]
+        return dx, np.outer(x[-1], dout[-1]), db
+
+    def noisy(dout, cache):
+        noise = np.random.default_rng(1)
+        return tuple(g + 1e-4 * noise.standard_normal(g.shape)
+                     for g in affine_backward(dout, cache))
+
+    rows = check_layer(affine_forward, last_sample, inputs, ref)
+    w_notes = [r["note"] for r in rows if r["parameter"] == "W" and r["status"] == "fail"]
+    assert w_notes and all("the share of the last index along output axis 0 only" in n
+                           for n in w_notes), w_notes
+    rows = check_layer(affine_forward, noisy, inputs, ref)
+    failing = [r for r in rows if r["status"] == "fail"]
+    assert {r["parameter"] for r in failing} == {"x", "W", "b"}
+    assert not [r["note"] for r in failing if "likely slip" in str(r["note"])]

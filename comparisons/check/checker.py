@@ -44,7 +44,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from comparisons.core.alternatives import PASSED_THROUGH, LazyAlternatives, activation_alternatives
+from comparisons.core.alternatives import (PASSED_THROUGH, LazyAlternatives,
+                                           activation_alternatives, slice_upstreams)
 from comparisons.core.compare import compare_arrays, describe
 from comparisons.core.oracles import finite_difference_gradients, taylor_rows
 from comparisons.core.tolerances import FD_STEP, measured_tolerance, tolerance_for
@@ -1164,6 +1165,8 @@ class _Pair:
     seed: int
     clock: _Clock
     rows: list[dict[str, Any]] = field(default_factory=list)
+    douts: list[np.ndarray] = field(default_factory=list)  # the upstream gradients, float64
+    shares: list[dict[str, np.ndarray]] | None = None  # see _shares
 
     @property
     def dtype(self) -> np.dtype:
@@ -1180,13 +1183,41 @@ class _Pair:
         self.rows.append(_comparison_row(self.info, oracle,
                                          compare_arrays(actual, expected, tol, name, slips)))
 
-    def slips(self, i: int, douts: list[np.ndarray]) -> dict[str, np.ndarray]:
-        """The slips of input ``i``'s gradient that need the pair's context: the upstream
-        gradient passed through unchanged (one float input, one output of its shape)."""
-        if len(self.floats) == 1 and len(douts) == 1 and (
-                douts[0].shape == np.shape(self.inputs[i])):
-            return {PASSED_THROUGH: douts[0]}
-        return {}
+    def slips(self, i: int, douts: list[np.ndarray]) -> Callable[[], dict[str, np.ndarray]]:
+        """The slips of input ``i``'s gradient that need the pair's context, worked out when
+        a comparison first fails: the upstream gradient passed through unchanged (one float
+        input, one output of its shape), and the reference's vector-Jacobian products of
+        one share of the upstream gradient only (a sum left incomplete, ``=`` where ``+=``
+        belongs in a loop: :func:`~comparisons.core.alternatives.slice_upstreams`)."""
+        def compute() -> dict[str, np.ndarray]:
+            out: dict[str, np.ndarray] = {}
+            if len(self.floats) == 1 and len(douts) == 1 and (
+                    douts[0].shape == np.shape(self.inputs[i])):
+                out[PASSED_THROUGH] = douts[0]
+            return {**out, **self._shares()[self.floats.index(i)]}
+        return compute
+
+    def _shares(self) -> list[dict[str, np.ndarray]]:
+        """Per float input, {words: the reference's VJP of one share of the upstream
+        gradient}, in float64, computed once (empty without a reference or on an error)."""
+        if self.shares is None:
+            self.shares = [{} for _ in self.floats]
+            try:
+                for text, masked in slice_upstreams(self.douts):
+                    targs = [_torch_input(v.astype(np.float64) if isinstance(v, np.ndarray)
+                                          and v.dtype.kind == "f" else v, k in self.floats)
+                             for k, v in enumerate(self.inputs)]
+                    assert self.reference is not None  # caught below: no hypotheses
+                    out = self.reference(*targs)
+                    outs = list(out) if isinstance(out, (tuple, list)) else [out]
+                    grads = _autograd(outs, [targs[k] for k in self.floats],
+                                      [torch.as_tensor(d) for d in masked], "reference")
+                    for j, g in enumerate(grads):
+                        self.shares[j][text] = g
+            # a hypothesis is an aid: a reference that cannot rerun leaves the verdict alone
+            except Exception:  # noqa: BLE001
+                self.shares = [{} for _ in self.floats]
+        return self.shares
 
     def run(self, values: Any = None, report: bool = False) -> tuple[list[np.ndarray], Any]:
         """The forward's outputs and cache on fresh copies of ``values`` (the inputs);
@@ -1224,6 +1255,7 @@ def _check_pair(pair: _Pair) -> list[dict[str, Any]]:
         return pair.rows
     rng = np.random.default_rng(pair.seed)
     douts = [rng.standard_normal(o.shape) for o in outs]  # never all-ones
+    pair.douts = [d.astype(pair.dtype).astype(np.float64) for d in douts]  # as the student's
     mine: dict[int, np.ndarray] = {}
     if pair.backward is not None:
         try:
@@ -1399,6 +1431,8 @@ class _Object:
     seed: int
     clock: _Clock
     rows: list[dict[str, Any]] = field(default_factory=list)
+    douts: list[np.ndarray] = field(default_factory=list)  # the upstream gradients, float64
+    shares: list[dict[str, np.ndarray]] | None = None  # see _shares
     out: Any = None
     dout: Any = None
     mine: dict[str, np.ndarray] = field(default_factory=dict)

@@ -29,10 +29,11 @@ import numpy as np
 import torch
 from torch.overrides import TorchFunctionMode
 
-__all__ = ["FIRST_SLICE", "KERNEL_TRANSPOSED", "KERNEL_UNFLIPPED", "LAST_SLICE", "MAX_SINGLE",
-           "PADDING_AS_ZEROS", "ATTENTION_SOFTMAX_DIAGONAL", "SoftmaxDiagonalOnly",
-           "PASSED_THROUGH", "SOFTMAX_DIAGONAL", "ActivationDerivativeDropped",
-           "LazyAlternatives", "activation_alternatives", "dense_alternatives"]
+__all__ = ["ATTENTION_SOFTMAX_DIAGONAL", "FIRST_SLICE", "KERNEL_TRANSPOSED", "KERNEL_UNFLIPPED",
+           "LAST_POSITION", "LAST_SLICE", "MAX_SINGLE", "PADDING_AS_ZEROS", "PASSED_THROUGH",
+           "SOFTMAX_DIAGONAL", "ActivationDerivativeDropped", "LazyAlternatives",
+           "SoftmaxDiagonalOnly", "activation_alternatives", "dense_alternatives",
+           "slice_upstreams"]
 
 #: parameter name -> {text naming the slip: the gradient it would give}
 ByParameter = dict[str, dict[str, np.ndarray]]
@@ -53,6 +54,10 @@ FIRST_SLICE = ("the share of index 0 along output axis {axis} only (a sum over t
 #: accumulate (+=), so that only its last pass is left
 LAST_SLICE = ("the share of the last index along output axis {axis} only (= where += "
               "belongs in a loop over that axis?)")
+#: the same for the last output position of all spatial axes at once (axes 2, 3, …): a
+#: loop over the positions (CS231n's naive convolution) that assigned its last pass
+LAST_POSITION = ("the share of the last output position only (= where += belongs in the "
+                 "loop over the output positions?)")
 #: the words of the hypotheses about a convolution's input gradient, offered by the layer
 #: runner for torch's convolutions
 KERNEL_UNFLIPPED = ("the input gradient of a convolution whose kernel is not rotated by 180 "
@@ -111,6 +116,36 @@ class ActivationDerivativeDropped(TorchFunctionMode):
 
 
 _TORCH_SOFTMAX = torch.softmax  # the real one, whatever SoftmaxDiagonalOnly replaces
+
+
+def slice_upstreams(douts: list[Any]) -> list[tuple[str, list[Any]]]:
+    """The upstream gradients of the "one share only" slips, each with its words: for each
+    float output (None entries stay None) and each of its axes longer than 1, ``douts``
+    with that output kept at index 0 (:data:`FIRST_SLICE`) or at the last index
+    (:data:`LAST_SLICE`) of the axis and zero elsewhere, and, for an output with two or
+    more axes after (N, C), kept at its last position of all of them
+    (:data:`LAST_POSITION`). Their vector-Jacobian products are the gradients a sum left
+    incomplete, or ``=`` where ``+=`` belongs in a loop, would give."""
+    out: list[tuple[str, list[Any]]] = []
+
+    def kept(k: int, index: tuple) -> list[Any]:
+        g = list(douts)
+        g[k] = np.zeros_like(douts[k])
+        g[k][index] = douts[k][index]
+        return g
+
+    for k, d in enumerate(douts):
+        if d is None:
+            continue
+        for axis in range(np.ndim(d)):
+            if np.shape(d)[axis] > 1:
+                for i, text in ((0, FIRST_SLICE), (-1, LAST_SLICE)):
+                    out.append((text.format(axis=axis),
+                                kept(k, (slice(None),) * axis + (i,))))
+        if np.ndim(d) >= 4:
+            out.append((LAST_POSITION, kept(k, (slice(None), slice(None),
+                                                *(-1,) * (np.ndim(d) - 2)))))
+    return out
 
 
 class _DiagonalSoftmax(torch.autograd.Function):

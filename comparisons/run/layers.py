@@ -33,10 +33,10 @@ import pandas as pd
 import torch
 
 from comparisons.cases.info import LAYER_ORACLES
-from comparisons.core.alternatives import (ATTENTION_SOFTMAX_DIAGONAL, FIRST_SLICE,
-                                           KERNEL_TRANSPOSED, KERNEL_UNFLIPPED, LAST_SLICE,
-                                           PADDING_AS_ZEROS, PASSED_THROUGH, LazyAlternatives,
-                                           SoftmaxDiagonalOnly)
+from comparisons.core.alternatives import (ATTENTION_SOFTMAX_DIAGONAL, KERNEL_TRANSPOSED,
+                                           KERNEL_UNFLIPPED, PADDING_AS_ZEROS, PASSED_THROUGH,
+                                           LazyAlternatives, SoftmaxDiagonalOnly,
+                                           slice_upstreams)
 from comparisons.core.compare import Comparison, compare_arrays
 from comparisons.core.device import seed_torch
 from comparisons.core.oracles import finite_difference_gradients, taylor_rows
@@ -228,12 +228,12 @@ def _twin_hypotheses(module: Any, t_in: Any, rng_state: torch.Tensor, float_in: 
                      float_out: list[int], g_leaves: list,
                      in_names: list[str]) -> dict[str, dict[str, np.ndarray]]:
     """The slips that torch's twin can compute for any layer, by row name: each parameter's
-    gradient from the first or the last index of one output axis only (:data:`FIRST_SLICE`,
-    :data:`LAST_SLICE`; every axis of every float output longer than 1), and, for a
-    convolution, the input gradient with the kernel unflipped or transposed, or with zero
-    padding in place of its ``padding_mode``. Each is a
-    vector-Jacobian product of a copy of the twin (its buffers untouched), rerun from the
-    same random state (dropout: the same masks)."""
+    gradient from one share of the upstream gradient only (index 0 or the last of one
+    output axis, the last position: :func:`~comparisons.core.alternatives.slice_upstreams`),
+    and, for a convolution, the input gradient with the kernel unflipped or transposed, or
+    with zero padding in place of its ``padding_mode``. Each is a vector-Jacobian product
+    of a copy of the twin (its buffers untouched), rerun from the same random state
+    (dropout: the same masks)."""
     twin = copy.deepcopy(module)
     params = dict(twin.named_parameters())
 
@@ -254,17 +254,9 @@ def _twin_hypotheses(module: Any, t_in: Any, rng_state: torch.Tensor, float_in: 
         return arrays[:len(float_in)], dict(zip(params, arrays[len(float_in):]))
 
     hypotheses: dict[str, dict[str, np.ndarray]] = {}
-    for k in float_out:
-        for axis in range(np.ndim(g_leaves[k])):
-            if np.shape(g_leaves[k])[axis] < 2 or not params:
-                continue
-            for i, text in ((0, FIRST_SLICE), (-1, LAST_SLICE)):
-                g = list(g_leaves)
-                g[k] = np.zeros_like(g_leaves[k])
-                index = (slice(None),) * axis + (i,)
-                g[k][index] = g_leaves[k][index]  # the share of index i along this axis alone
-                for name, grad in vjp(g)[1].items():
-                    hypotheses.setdefault(name, {})[text.format(axis=axis)] = grad
+    for text, g in slice_upstreams(g_leaves) if params else []:  # parameters' sums only
+        for name, grad in vjp(g)[1].items():
+            hypotheses.setdefault(name, {})[text] = grad
     diagonal = SoftmaxDiagonalOnly()
     with diagonal:
         d_inputs, d_params = vjp(g_leaves)

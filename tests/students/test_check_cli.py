@@ -74,13 +74,16 @@ def test_a_buggy_layer_file_fails_naming_each_slip(tmp_path):
     assert out["softmax_loss"].startswith("softmax_loss [student] loss: softmax_loss(x, y) "
                                           "raised ValueError: operands could not be broadcast")
     assert "random (dropout without a fixed seed?)" in out["dropout_train_mode"]
-    # the slip diagnosis: the svm's mean over the 4 examples forgotten is named; the
-    # batch norm's missing paths, the convolution's = for += and the rnn's tanh' = 1 - tanh
-    # have no hypothesis a function pair's check can offer: nothing named, never wrongly
+    # the slip diagnosis: the svm's mean over the 4 examples forgotten and the naive
+    # convolution's dw = (for +=) in its loop over output positions are named; the batch
+    # norm's missing paths and the rnn's tanh' = 1 - tanh have no hypothesis a function
+    # pair's check can offer: nothing named, never wrongly
     slips = {(r.case, r.oracle, r.parameter): r.note for r in df.itertuples()
              if "likely slip" in str(r.note)}
-    assert slips and all(k[0] == "svm_loss" and "your dx is 4 times the true gradient" in v
-                         for k, v in slips.items()), slips
+    named = {"svm_loss": "your dx is 4 times the true gradient",
+             "conv_naive": "your dw is the share of the last output position only"}
+    assert {k[0] for k in slips} == set(named)
+    assert all(named[k[0]] in v for k, v in slips.items()), slips
 
     def failing(case):
         return set(df.loc[(df["case"] == case) & (df["status"] == "fail"),
