@@ -561,12 +561,16 @@ MODEL_TRAJECTORY_CASES: list[ModelTrajectoryCase] = [
                         exhaustive=True),
     ModelTrajectoryCase("bn-mlp-digits", "sgd", "float32", (("lr", 0.05), ("momentum", 0.9)),
                         "momentum", epochs=3, exhaustive=True),
-    # 256 images in batches of 32: 8 steps per epoch, 13 epochs = 104 steps
-    *(ModelTrajectoryCase(model, "adam", dt, (("lr", 0.01),), epochs=13,
-                          exhaustive=dt == "float32")
+    # 256 images in batches of 32: 8 steps per epoch, 13 epochs = 104 steps. float64 only:
+    # these models pass thousands of values per step through kinks (ReLU, PReLU) and
+    # argmaxes (max pooling), and in float32 a rounding-sized difference between two
+    # implementations flips one of them now and then (measured: norm-cnn-digits in float32
+    # jumped from 1e-7 to 2.5e-5 at step 14 under torch's plain kernels, not under avx512),
+    # a discrete change that no bound on rounding covers; in float64 such a flip needs two
+    # values within ~1e-16 of each other
+    *(ModelTrajectoryCase(model, "adam", "float64", (("lr", 0.01),), epochs=13)
       for model in ("conv-autoencoder-digits", "norm-cnn-digits", "conv3d-digits",
-                    "conv1d-digits")
-      for dt in ("float64", "float32")),
+                    "conv1d-digits")),
 ]
 
 
