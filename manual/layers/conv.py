@@ -755,7 +755,31 @@ class Conv1d(_ConvNd):
         return conv1d_backward(dout, cache, need_dx)
 
 
-class ConvTranspose2d(_ConvNd):
+class _ConvTransposeNd(_ConvNd):
+    """The transposed convolutions' shared constructor (torch's argument order) and calls
+    of their functional pair ``_pair`` = (forward, backward)."""
+
+    transposed = True
+    _pair: tuple[Any, Any]
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
+                 dilation: Any = 1, padding_mode: str = "zeros", dtype: Any = None, *,
+                 rng: np.random.Generator | int | None = None) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, dtype, rng=rng,
+                         output_padding=output_padding)
+
+    def _forward(self, x: np.ndarray) -> tuple[np.ndarray, tuple]:
+        return self._pair[0](x, self.params["weight"], self.params.get("bias"), self.stride,
+                             self.padding, self.output_padding, self.groups, self.dilation)
+
+    def _backward(self, dout: np.ndarray, cache: tuple,  # type: ignore[override]
+                  need_dx: bool) -> tuple:
+        return self._pair[1](dout, cache, need_dx)
+
+
+class ConvTranspose2d(_ConvTransposeNd):
     r"""``nn.ConvTranspose2d(in_channels, out_channels, kernel_size, stride=1, padding=0,
     output_padding=0, groups=1, bias=True, dilation=1, padding_mode='zeros', dtype=None)``
     (torch's order: ``output_padding`` before ``groups``, ``dilation`` after ``bias``).
@@ -769,24 +793,7 @@ class ConvTranspose2d(_ConvNd):
     """
 
     nd = 2
-    transposed = True
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
-                 dilation: Any = 1, padding_mode: str = "zeros", dtype: Any = None, *,
-                 rng: np.random.Generator | int | None = None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, padding_mode, dtype, rng=rng,
-                         output_padding=output_padding)
-
-    def _forward(self, x: np.ndarray) -> tuple[np.ndarray, tuple]:
-        return conv_transpose2d_forward(x, self.params["weight"], self.params.get("bias"),
-                                        self.stride, self.padding, self.output_padding,
-                                        self.groups, self.dilation)
-
-    @staticmethod
-    def _backward(dout: np.ndarray, cache: tuple, need_dx: bool) -> tuple:
-        return conv_transpose2d_backward(dout, cache, need_dx)
+    _pair = (conv_transpose2d_forward, conv_transpose2d_backward)  # a tuple: never bound
 
 
 class Conv3d(_ConvNd):
@@ -819,7 +826,7 @@ class Conv3d(_ConvNd):
         return conv3d_backward(dout, cache, need_dx)
 
 
-class ConvTranspose1d(_ConvNd):
+class ConvTranspose1d(_ConvTransposeNd):
     r"""``nn.ConvTranspose1d(in_channels, out_channels, kernel_size, stride=1, padding=0,
     output_padding=0, groups=1, bias=True, dilation=1, padding_mode='zeros', dtype=None)``
     (torch's order). ``params``: ``weight`` (in, out/groups, k) and ``bias`` (out,), from
@@ -831,22 +838,5 @@ class ConvTranspose1d(_ConvNd):
     ``padding_mode='zeros'``, as torch."""
 
     nd = 1
-    transposed = True
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
-                 dilation: Any = 1, padding_mode: str = "zeros", dtype: Any = None, *,
-                 rng: np.random.Generator | int | None = None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, padding_mode, dtype, rng=rng,
-                         output_padding=output_padding)
-
-    def _forward(self, x: np.ndarray) -> tuple[np.ndarray, tuple]:
-        return conv_transpose1d_forward(x, self.params["weight"], self.params.get("bias"),
-                                        self.stride, self.padding, self.output_padding,
-                                        self.groups, self.dilation)
-
-    @staticmethod
-    def _backward(dout: np.ndarray, cache: tuple, need_dx: bool) -> tuple:
-        return conv_transpose1d_backward(dout, cache, need_dx)
+    _pair = (conv_transpose1d_forward, conv_transpose1d_backward)  # a tuple: never bound
 
