@@ -37,7 +37,7 @@ from comparisons.twins.layers import encoder_twin, mha_sync, mha_twin, sdpa_twin
 from comparisons.twins.transformers import torch_from_manual
 from manual.layers import MultiheadAttention, TransformerEncoderLayer
 
-__all__ = ["ATTENTION_CASES", "ATTENTION_LAYERS", "AttentionCase", "draw_mask"]
+__all__ = ["ATTENTION_CASES", "ATTENTION_LAYERS", "AttentionCase", "attention_cases", "draw_mask"]
 
 
 def draw_mask(spec: tuple[Any, ...], rng: np.random.Generator) -> np.ndarray:
@@ -139,6 +139,11 @@ class AttentionCase:
             cls = factory or (MultiheadAttentionCall if self.family == "mha"
                               else TransformerEncoderLayerCall)
             layer = cls(**dict(self.config), dtype=dtype, rng=self.seed, call=call)
+        return self.shifted(layer)
+
+    def shifted(self, layer: Any) -> Any:
+        """``layer`` with its parameters shifted by seeded noise (off torch's initial
+        values), in the case's mode."""
         noise = np.random.default_rng(4000 + self.seed)
         for p in layer.params.values():  # in place: the layer computes with these arrays
             p += (0.1 * noise.standard_normal(p.shape)).astype(p.dtype)
@@ -149,12 +154,18 @@ class AttentionCase:
         return tuple(rng.standard_normal(s).astype(self.dtype) for s in self.shapes)
 
 
-def _cases(family: str, variants: list[tuple[str, dict, tuple, dict, dict]],
-           dtypes: tuple[str, ...] = DTYPES) -> list[AttentionCase]:
-    """(variant, config, shapes, call, extra fields) x dtype."""
-    return [AttentionCase(family, variant, tuple(config.items()), shapes,
-                          tuple(call.items()), dtype, **extra)
+def attention_cases(family: str, variants: list[tuple[str, dict, tuple, dict, dict]],
+                    dtypes: tuple[str, ...] = DTYPES,
+                    case: type[AttentionCase] | None = None) -> list[Any]:
+    """(variant, config, shapes, call, extra fields) x dtype, as ``case`` (by default
+    :class:`AttentionCase`; :class:`comparisons.cases.transformers.TransformerCase`)."""
+    cls = case or AttentionCase
+    return [cls(family, variant, tuple(config.items()), shapes, tuple(call.items()), dtype,
+                **extra)
             for variant, config, shapes, call, extra in variants for dtype in dtypes]
+
+
+_cases = attention_cases
 
 
 # --------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from comparisons.cases.attention import draw_mask
+from comparisons.cases.attention import AttentionCase, attention_cases
 from comparisons.cases.info import DTYPES, LAYER_ORACLES, LayerControl, LayerInfo, fails
 from comparisons.core.transformer_calls import (PackedTransformer, TransformerCall,
                                                 TransformerDecoderCall,
@@ -49,28 +49,12 @@ FAMILIES: dict[str, tuple[type, tuple[str, ...]]] = {
 
 
 @dataclass(frozen=True)
-class TransformerCase:
+class TransformerCase(AttentionCase):
     """One transformer module compared with torch on seeded inputs and masks.
 
     ``family`` a key of :data:`FAMILIES`; ``config`` the call class's arguments (the
     block's torch arguments, plus ``num_layers``/``final_norm`` for a stack); ``call`` the
     forward options, a mask given by its spec (:func:`draw_mask`); ``shapes`` the inputs'."""
-
-    family: str
-    variant: str
-    config: tuple[tuple[str, Any], ...]
-    shapes: tuple[tuple[int, ...], ...]
-    call: tuple[tuple[str, Any], ...] = ()
-    dtype: str = "float64"
-    seed: int = 0
-    exhaustive: bool = False
-    oracles: tuple[str, ...] = LAYER_ORACLES
-    mode: str = "train"
-
-    @property
-    def id(self) -> str:
-        """e.g. ``decoder-layer-post-norm-masks-float64``."""
-        return "-".join(p for p in (self.family, self.variant, self.dtype) if p)
 
     @property
     def layer(self) -> str:
@@ -85,33 +69,18 @@ class TransformerCase:
     def output_names(self) -> tuple[str, ...]:
         return ("output",)
 
-    def masks(self) -> dict[str, Any]:
-        """The forward options with every mask spec drawn."""
-        rng = np.random.default_rng(3000 + self.seed)
-        return {k: draw_mask(v, rng) if isinstance(v, tuple) else v for k, v in self.call}
-
     def build(self, factory: Callable[..., Any] | None = None) -> Any:
         """The layer (``factory``: a class taking the same arguments, e.g. a negative
         control's), its parameters shifted by seeded noise."""
         cls = factory or FAMILIES[self.family][0]
-        layer = cls(**dict(self.config), dtype=np.dtype(self.dtype), rng=self.seed,
-                    call=self.masks())
-        noise = np.random.default_rng(4000 + self.seed)
-        for p in layer.params.values():  # in place: the layer computes with these arrays
-            p += (0.1 * noise.standard_normal(p.shape)).astype(p.dtype)
-        return layer.train(self.mode == "train")
-
-    def inputs(self) -> tuple[np.ndarray, ...]:
-        rng = np.random.default_rng(1000 + self.seed)
-        return tuple(rng.standard_normal(s).astype(self.dtype) for s in self.shapes)
+        return self.shifted(cls(**dict(self.config), dtype=np.dtype(self.dtype),
+                                rng=self.seed, call=self.masks()))
 
 
 def _cases(family: str, variants: list[tuple[str, dict, tuple, dict, dict]],
            dtypes: tuple[str, ...] = DTYPES) -> list[TransformerCase]:
     """(variant, config, shapes, call, extra fields) x dtype."""
-    return [TransformerCase(family, variant, tuple(config.items()), shapes,
-                            tuple(call.items()), dtype, **extra)
-            for variant, config, shapes, call, extra in variants for dtype in dtypes]
+    return attention_cases(family, variants, dtypes, TransformerCase)
 
 
 _BLOCK = {"d_model": 4, "nhead": 2, "dim_feedforward": 8, "dropout": 0.0}
