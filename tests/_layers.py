@@ -17,10 +17,12 @@ TOL = {np.float64: dict(rtol=1e-10, atol=1e-12), np.float32: dict(rtol=1e-5, ato
 TORCH_DTYPE = {np.float64: torch.float64, np.float32: torch.float32}
 
 
-def compare(ours, theirs, inputs, dtype, seed=0):
+def compare(ours, theirs, inputs, dtype, seed=0, kwargs=None):
     """Forward and backward of ``ours`` against the torch module ``theirs`` on ``inputs``
-    (a list of arrays): weights copied into torch, a random upstream gradient; asserts
-    the output, every input gradient and every parameter gradient agree within TOL."""
+    (a list of arrays) and the same keyword options (``kwargs``: masks as arrays, flags):
+    weights copied into torch, a random upstream gradient; asserts the output, every
+    input gradient and every parameter gradient agree within TOL."""
+    kwargs = kwargs or {}
     tol = TOL[dtype]
     theirs = theirs.to(TORCH_DTYPE[dtype])
     with torch.no_grad():
@@ -30,8 +32,10 @@ def compare(ours, theirs, inputs, dtype, seed=0):
     assert sorted(n for n, _ in theirs.named_parameters()) == sorted(ours.params)
     xs = [np.asarray(x, dtype=dtype) for x in inputs]
     txs = [torch.tensor(x, requires_grad=True) for x in xs]
-    out = ours.forward(*xs)
-    tout = theirs(*txs)
+    tkw = {k: v if not isinstance(v, np.ndarray) else torch.as_tensor(v).to(TORCH_DTYPE[dtype])
+           if v.dtype.kind == "f" else torch.as_tensor(v) for k, v in kwargs.items()}
+    out = ours.forward(*xs, **kwargs)
+    tout = theirs(*txs, **tkw)
     assert out.dtype == dtype and out.shape == tuple(tout.shape)
     np.testing.assert_allclose(out, tout.detach().numpy(), **tol, err_msg="forward")
     dout = np.random.default_rng(seed).standard_normal(out.shape).astype(dtype)

@@ -23,7 +23,7 @@ from comparisons.twins.transformers import (copy_params_to_manual, manual_activa
                                             torch_activation, torch_from_manual)
 from manual import layers as ml
 
-from _layers import DTYPES, TOL, arguments, module_db_samples
+from _layers import DTYPES, TOL, arguments, compare, module_db_samples
 from _layers import x_of as _x
 
 NAMES = ["TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer",
@@ -50,31 +50,7 @@ def _noisy(layer, seed=0):
 def _compare(ours, theirs, inputs, dtype, kwargs=None, seed=0):
     """Forward and backward of ``ours`` against ``theirs`` (parameters copied from ours by
     name), inputs and masks (``kwargs``) the same; asserts within TOL."""
-    kwargs = kwargs or {}
-    tol = TOL[dtype]
-    assert sorted(n for n, _ in theirs.named_parameters()) == sorted(ours.params)
-    with torch.no_grad():
-        for name, p in theirs.named_parameters():
-            p.copy_(torch.as_tensor(ours.params[name]))
-    xs = [np.asarray(x, dtype=dtype) for x in inputs]
-    txs = [torch.tensor(x, requires_grad=True) for x in xs]
-    tdt = torch.float64 if dtype == np.float64 else torch.float32
-    tkw = {k: v if not isinstance(v, np.ndarray) else torch.as_tensor(v).to(tdt)
-           if v.dtype.kind == "f" else torch.as_tensor(v) for k, v in kwargs.items()}
-    out = ours.forward(*xs, **kwargs)
-    tout = theirs(*txs, **tkw)
-    assert out.dtype == dtype and out.shape == tuple(tout.shape)
-    np.testing.assert_allclose(out, tout.detach().numpy(), **tol, err_msg="forward")
-    dout = np.random.default_rng(seed).standard_normal(out.shape).astype(dtype)
-    tout.backward(torch.as_tensor(dout))
-    dxs = ours.backward(dout)
-    dxs = dxs if isinstance(dxs, tuple) else (dxs,)
-    for i, (dx, tx) in enumerate(zip(dxs, txs, strict=True)):
-        assert dx.dtype == dtype and dx.shape == xs[i].shape
-        np.testing.assert_allclose(dx, tx.grad.numpy(), **tol, err_msg=f"d input {i}")
-    for name, p in theirs.named_parameters():
-        assert ours.grads[name].dtype == dtype
-        np.testing.assert_allclose(ours.grads[name], p.grad.numpy(), **tol, err_msg=f"d {name}")
+    compare(ours, theirs, inputs, dtype, seed, kwargs)
 
 
 def _block(N=4, H=2, ff=8):
