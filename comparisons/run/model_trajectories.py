@@ -479,11 +479,12 @@ def norm_cnn_digits(dtype: np.dtype, seed: int = 0) -> ModelProblem:
     of local response norm's backward is not a 1e-4 afterthought (torch's default). No bias
     before instance norm, which subtracts each channel's mean: see :func:`cnn_digits`."""
     from manual import layers
+    from manual.layers.activation import ReLU  # declared there; layers re-exports it
 
     net = layers.Sequential(
         layers.Conv2d(1, 8, 3, padding=1, bias=False, dtype=dtype, rng=seed),
         layers.InstanceNorm2d(8, affine=True, dtype=dtype),
-        layers.ReLU(),
+        ReLU(),
         layers.LocalResponseNorm(3, alpha=1.0),
         layers.AdaptiveMaxPool2d(2),
         layers.Flatten(),
@@ -501,11 +502,12 @@ def conv3d_digits(dtype: np.dtype, seed: int = 0) -> ModelProblem:
     cross-entropy (256 training volumes, 64 held out). No bias before batch norm: see
     :func:`cnn_digits`."""
     from manual import layers
+    from manual.layers.activation import ReLU  # declared there; layers re-exports it
 
     net = layers.Sequential(
         layers.Conv3d(1, 4, (2, 3, 3), padding=(0, 1, 1), bias=False, dtype=dtype, rng=seed),
         layers.BatchNorm3d(4, dtype=dtype),
-        layers.ReLU(),
+        ReLU(),
         layers.MaxPool3d((1, 2, 2)),
         layers.Flatten(),
         layers.Linear(64, 10, dtype=dtype, rng=seed + 1),
@@ -526,14 +528,15 @@ def conv1d_digits(dtype: np.dtype, seed: int = 0) -> ModelProblem:
     AdaptiveAvgPool1d(3) -> Flatten -> Linear(12, 10)``, cross-entropy (256 training
     images, 64 held out)."""
     from manual import layers
+    from manual.layers.activation import ReLU, Tanh  # declared there; layers re-exports them
 
     net = layers.Sequential(
         layers.Conv1d(8, 8, 3, padding=1, dtype=dtype, rng=seed),
-        layers.ReLU(),
+        ReLU(),
         layers.AvgPool1d(2),
         layers.ConvTranspose1d(8, 4, 3, stride=2, padding=1, output_padding=1, dtype=dtype,
                                rng=seed + 1),
-        layers.Tanh(),
+        Tanh(),
         layers.AdaptiveAvgPool1d(3),
         layers.Flatten(),
         layers.Linear(12, 10, dtype=dtype, rng=seed + 2),
