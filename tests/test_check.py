@@ -505,3 +505,27 @@ def test_check_layer_names_a_loop_that_kept_its_last_pass_and_nothing_for_noise(
     failing = [r for r in rows if r["status"] == "fail"]
     assert {r["parameter"] for r in failing} == {"x", "W", "b"}
     assert not [r["note"] for r in failing if "likely slip" in str(r["note"])]
+
+
+@pytest.mark.parametrize("slip, words", [
+    (lambda y: 1 - y, "tanh's derivative written as 1 - tanh(z), not squared"),
+    (lambda y: np.ones_like(y), "every activation's derivative f'(z) left out"),
+])
+def test_check_layer_names_a_wrong_or_missing_activation_derivative(slip, words):
+    """A pair y = tanh(x @ w) whose backward uses ``slip(y)`` for tanh'(z): named from the
+    reference's own tanh, in every failing row (x and w)."""
+    def forward(x, w):
+        y = np.tanh(x @ w)
+        return y, (x, w, y)
+
+    def backward(dy, cache):
+        x, w, y = cache
+        dz = dy * slip(y)
+        return dz @ w.T, x.T @ dz
+
+    r = np.random.default_rng(2)
+    rows = check_layer(forward, backward, (r.standard_normal((4, 3)), r.standard_normal((3, 5))),
+                       lambda x, w: torch.tanh(x @ w))
+    failing = [row for row in rows if row["status"] == "fail"]
+    assert {row["parameter"] for row in failing} == {"x", "w"}
+    assert all(words in str(row["note"]) for row in failing), [row["note"] for row in failing]

@@ -176,6 +176,7 @@ NAMED = {
     "MaxPool2dGradToWholeWindow-maxpool2d-2x2-float64": ("a missing mask",),
     "Conv2dUnflippedKernel-conv2d-stride2-pad1-float64": ("kernel is not rotated by 180",),
     "SdpaSoftmaxBackwardWithoutSubtraction-sdpa-float64": ("Jacobian's diagonal only",),
+    "tanh-derivative-not-squared": ("tanh's derivative written as 1 - tanh(z), not squared",),
     "MhaSoftmaxBackwardWithoutSubtraction-mha-float64": ("Jacobian's diagonal only",),
     "Conv1dCircularGradCropped-conv1d-circular-pad3-float64": ("with zero padding",),
     "CircularPad2dGradCropped-circularpad2d-float64": ("dout cropped to the input's window",),
@@ -209,8 +210,6 @@ _RECURRENT = "a recurrent cell's slip across time steps or gates: no hypothesis 
 #: slip id -> why no exact hypothesis names it; no row may name a slip for these
 NOT_NAMED = {
     "w14-without-w46": "every parameter is a scalar: any factor fits one number",
-    "tanh-derivative-not-squared": "a wrong formula for f' (1 - tanh for 1 - tanh^2): "
-                                   "naming it would mean guessing the formula",
     "LinearInputGradUntransposed-mlp-square-float64": (
         "the wrong input gradient reaches the parameters below through the layers between"),
     "Conv2dUnflippedKernel-cnn-float64": _CONV,

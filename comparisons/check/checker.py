@@ -1197,23 +1197,34 @@ class _Pair:
             return {**out, **self._shares()[self.floats.index(i)]}
         return compute
 
+    def _reference_vjp(self, douts: list[np.ndarray]) -> dict[int, np.ndarray]:
+        """The reference's vector-Jacobian product for ``douts``, in float64, by the
+        position of each float input among them."""
+        assert self.reference is not None  # the caller catches it: no hypotheses
+        targs = [_torch_input(v.astype(np.float64) if isinstance(v, np.ndarray)
+                              and v.dtype.kind == "f" else v, k in self.floats)
+                 for k, v in enumerate(self.inputs)]
+        out = self.reference(*targs)
+        outs = list(out) if isinstance(out, (tuple, list)) else [out]
+        grads = _autograd(outs, [targs[k] for k in self.floats],
+                          [torch.as_tensor(d) for d in douts], "reference")
+        return dict(enumerate(grads))
+
     def _shares(self) -> list[dict[str, np.ndarray]]:
-        """Per float input, {words: the reference's VJP of one share of the upstream
-        gradient}, in float64, computed once (empty without a reference or on an error)."""
+        """Per float input, {words: the gradient of a slip}: the reference's VJP of one
+        share of the upstream gradient, and with its activations' derivatives left out or
+        wrong (:func:`~comparisons.core.alternatives.activation_alternatives`), in
+        float64, computed once (empty without a reference or on an error)."""
         if self.shares is None:
             self.shares = [{} for _ in self.floats]
             try:
                 for text, masked in slice_upstreams(self.douts):
-                    targs = [_torch_input(v.astype(np.float64) if isinstance(v, np.ndarray)
-                                          and v.dtype.kind == "f" else v, k in self.floats)
-                             for k, v in enumerate(self.inputs)]
-                    assert self.reference is not None  # caught below: no hypotheses
-                    out = self.reference(*targs)
-                    outs = list(out) if isinstance(out, (tuple, list)) else [out]
-                    grads = _autograd(outs, [targs[k] for k in self.floats],
-                                      [torch.as_tensor(d) for d in masked], "reference")
-                    for j, g in enumerate(grads):
+                    for j, g in self._reference_vjp(masked).items():
                         self.shares[j][text] = g
+                # the activations inside the reference: a derivative left out, or wrong
+                for key, texts in activation_alternatives(lambda: {
+                        str(k): g for k, g in self._reference_vjp(self.douts).items()}).items():
+                    self.shares[int(key)].update(texts)
             # a hypothesis is an aid: a reference that cannot rerun leaves the verdict alone
             except Exception:  # noqa: BLE001
                 self.shares = [{} for _ in self.floats]

@@ -31,9 +31,9 @@ from torch.overrides import TorchFunctionMode
 
 __all__ = ["ATTENTION_SOFTMAX_DIAGONAL", "FIRST_SLICE", "KERNEL_TRANSPOSED", "KERNEL_UNFLIPPED",
            "LAST_POSITION", "LAST_SLICE", "MAX_SINGLE", "PADDING_AS_ZEROS", "PASSED_THROUGH",
-           "SOFTMAX_DIAGONAL", "ActivationDerivativeDropped", "LazyAlternatives",
-           "SoftmaxDiagonalOnly", "activation_alternatives", "dense_alternatives",
-           "slice_upstreams"]
+           "SOFTMAX_DIAGONAL", "WRONG_DERIVATIVES", "ActivationDerivativeDropped",
+           "LazyAlternatives", "SoftmaxDiagonalOnly", "activation_alternatives",
+           "dense_alternatives", "slice_upstreams"]
 
 #: parameter name -> {text naming the slip: the gradient it would give}
 ByParameter = dict[str, dict[str, np.ndarray]]
@@ -86,14 +86,26 @@ _ACTIVATIONS: dict[Any, str] = {
 }
 
 
+#: classic wrong formulas for an activation's derivative, by name: (the words, the wrong
+#: f'(z) from the pre-activation z and the output y = f(z))
+WRONG_DERIVATIVES: dict[str, tuple[str, Callable[[Any, Any], Any]]] = {
+    "tanh": ("1 - tanh(z), not squared (1 - y where 1 - y**2 belongs?)", lambda z, y: 1 - y),
+    "sigmoid": ("z (1 - z), sigma's formula on the pre-activation z instead of the output "
+                "y = sigma(z)", lambda z, y: z * (1 - z)),
+}
+
+
 class ActivationDerivativeDropped(TorchFunctionMode):
     """Within it, the elementwise activation calls numbered in ``drop`` (0, 1, … in call
-    order) keep their value and lose their derivative; ``calls`` lists every activation
-    call's name in order (``drop`` empty: a plain run that counts them)."""
+    order) keep their value and lose their derivative (``wrong``: get the classic wrong
+    one of :data:`WRONG_DERIVATIVES` instead, where their name has one); ``calls`` lists
+    every activation call's name in order (``drop`` empty: a plain run that counts
+    them)."""
 
-    def __init__(self, drop: frozenset[int] = frozenset()) -> None:
+    def __init__(self, drop: frozenset[int] = frozenset(), wrong: bool = False) -> None:
         super().__init__()
         self.drop = drop
+        self.wrong = wrong
         self.calls: list[str] = []
 
     def __torch_function__(self, func: Any, types: Any, args: tuple = (),
@@ -112,6 +124,9 @@ class ActivationDerivativeDropped(TorchFunctionMode):
         self.calls.append(name)
         if k not in self.drop:
             return out
+        if self.wrong:  # f(z), with the derivative of the wrong formula (an exact 0 added)
+            slope = WRONG_DERIVATIVES[name][1](z.detach(), out.detach())
+            return out.detach() + (z - z.detach()) * slope
         return out.detach() + (z - z.detach())  # f(z), with the derivative of z
 
 
@@ -230,7 +245,9 @@ def activation_alternatives(run: Callable[[], Mapping[str, Any]],
                             max_single: int = MAX_SINGLE) -> ByParameter:
     """The gradients ``run()`` (a torch reference's autograd, name -> array) gives with the
     activations' derivatives left out: each alone (when there are 2 to ``max_single``
-    activation calls), then all of them; ``{}`` when ``run`` calls no activation.
+    activation calls), then all of them; and with each activation's derivative written as
+    its classic wrong formula (:data:`WRONG_DERIVATIVES`); ``{}`` when ``run`` calls no
+    activation.
 
     ``run`` is called once to count the activation calls, then once per hypothesis: it
     must give the same gradients each time (a fresh copy of a network with running
@@ -258,6 +275,13 @@ def activation_alternatives(run: Callable[[], Mapping[str, Any]],
     for drop, text in hypotheses:
         with ActivationDerivativeDropped(drop):
             grads = run()
+        for key, g in grads.items():
+            out.setdefault(key, {})[text] = np.asarray(g, dtype=np.float64)
+    for name in dict.fromkeys(n for n in names if n in WRONG_DERIVATIVES):
+        with ActivationDerivativeDropped(frozenset(k for k in range(n) if names[k] == name),
+                                         wrong=True):
+            grads = run()
+        text = f"the gradient with {name}'s derivative written as {WRONG_DERIVATIVES[name][0]}"
         for key, g in grads.items():
             out.setdefault(key, {})[text] = np.asarray(g, dtype=np.float64)
     return out
