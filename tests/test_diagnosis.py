@@ -176,6 +176,8 @@ NAMED = {
     "MaxPool2dGradToWholeWindow-maxpool2d-2x2-float64": ("a missing mask",),
     "Conv2dUnflippedKernel-conv2d-stride2-pad1-float64": ("kernel is not rotated by 180",),
     "SdpaSoftmaxBackwardWithoutSubtraction-sdpa-float64": ("Jacobian's diagonal only",),
+    "ConvTranspose1dOutputPaddingIgnored-convtranspose1d-stride2-pad1-outpad1-float64": (
+        "the outputs that output_padding adds left out",),
     "tanh-derivative-not-squared": ("tanh's derivative written as 1 - tanh(z), not squared",),
     "MhaSoftmaxBackwardWithoutSubtraction-mha-float64": ("Jacobian's diagonal only",),
     "Conv1dCircularGradCropped-conv1d-circular-pad3-float64": ("with zero padding",),
@@ -204,8 +206,9 @@ NAMED = {
     "LocalResponseNormDirectTermOnly-localresponsenorm-size2-custom-float64": (
         "dout / d**beta, the direct term alone",),
 }
-_CONV = ("a convolution's index slip other than an unflipped or transposed kernel (a padding "
-         "off by one, output_padding ignored, inside a network): no hypothesis is offered")
+_CONV = ("a convolution's index slip other than an unflipped or transposed kernel or an "
+         "ignored output_padding (a padding off by one, inside a network): no hypothesis "
+         "is offered")
 _RECURRENT = "a recurrent cell's slip across time steps or gates: no hypothesis is offered"
 #: slip id -> why no exact hypothesis names it; no row may name a slip for these
 NOT_NAMED = {
@@ -219,7 +222,6 @@ NOT_NAMED = {
     "LSTMGatesSwappedInBackward-lstm-float64": _RECURRENT,
     "LSTMWeightHHLastStepOnly-lstm-float64": _RECURRENT,
     "GRUResetBeforeProduct-gru-float64": _RECURRENT,
-    "ConvTranspose1dOutputPaddingIgnored-convtranspose1d-stride2-pad1-outpad1-float64": _CONV,
     "InstanceNorm1dOverBatch-instancenorm1d-affine-float64": "the forward itself is wrong",
     "InstanceNorm2dOverBatch-instancenorm2d-affine-float64": "the forward itself is wrong",
     "DecoderMemoryGradFromKeysOnly-decoder-layer-post-norm-relu-causal-mpad-float64": (
@@ -304,6 +306,8 @@ def test_a_random_error_names_no_slip_in_a_layer_or_a_network():
     ("Conv1d", (("in_channels", 2), ("out_channels", 3), ("kernel_size", 3), ("padding", 2),
                 ("padding_mode", "circular")), (2, 2, 5)),
     ("PReLU", (("num_parameters", 3),), (4, 3, 2)),
+    ("ConvTranspose1d", (("in_channels", 2), ("out_channels", 3), ("kernel_size", 3),
+                         ("stride", 2), ("padding", 1), ("output_padding", 1)), (2, 2, 4)),
     ("ReplicationPad1d", (("padding", 2),), (2, 3, 4)),
     ("CircularPad2d", (("padding", 1),), (2, 3, 4, 4)),
 ])

@@ -30,7 +30,8 @@ import torch
 from torch.overrides import TorchFunctionMode
 
 __all__ = ["ATTENTION_SOFTMAX_DIAGONAL", "FIRST_SLICE", "KERNEL_TRANSPOSED", "KERNEL_UNFLIPPED",
-           "LAST_POSITION", "LAST_SLICE", "MAX_SINGLE", "PADDING_AS_ZEROS", "PASSED_THROUGH",
+           "LAST_POSITION", "LAST_SLICE", "MAX_SINGLE", "OUTPUT_PADDING_IGNORED",
+           "PADDING_AS_ZEROS", "PASSED_THROUGH",
            "SOFTMAX_DIAGONAL", "WRONG_DERIVATIVES", "ActivationDerivativeDropped",
            "LazyAlternatives", "SoftmaxDiagonalOnly", "activation_alternatives",
            "dense_alternatives", "slice_upstreams"]
@@ -64,6 +65,8 @@ KERNEL_UNFLIPPED = ("the input gradient of a convolution whose kernel is not rot
                     "degrees (a correlation with w where the flipped kernel belongs?)")
 KERNEL_TRANSPOSED = ("the input gradient with the kernel's last two axes swapped where its "
                      "180-degree rotation belongs (w[..., q, p] for w[..., k-1-p, k-1-q]?)")
+OUTPUT_PADDING_IGNORED = ("the gradient with the outputs that output_padding adds left out (the "
+                          "backward written as if output_padding were 0?)")
 PADDING_AS_ZEROS = ("the input gradient of the same convolution with zero padding (the "
                     "padding_mode's copies' gradients not added back onto their sources?)")
 #: the words of the hypothesis that a softmax's backward kept its Jacobian's diagonal only

@@ -34,7 +34,8 @@ import torch
 
 from comparisons.cases.info import LAYER_ORACLES
 from comparisons.core.alternatives import (ATTENTION_SOFTMAX_DIAGONAL, KERNEL_TRANSPOSED,
-                                           KERNEL_UNFLIPPED, PADDING_AS_ZEROS, PASSED_THROUGH,
+                                           KERNEL_UNFLIPPED, OUTPUT_PADDING_IGNORED,
+                                           PADDING_AS_ZEROS, PASSED_THROUGH,
                                            LazyAlternatives, SoftmaxDiagonalOnly,
                                            slice_upstreams)
 from comparisons.core.compare import Comparison, compare_arrays
@@ -264,6 +265,17 @@ def _twin_hypotheses(module: Any, t_in: Any, rng_state: torch.Tensor, float_in: 
         for name, grad in [*zip((f"grad_{n}" for n in in_names), d_inputs),
                            *d_params.items()]:
             hypotheses.setdefault(name, {})[ATTENTION_SOFTMAX_DIAGONAL] = grad
+    extra = tuple(getattr(twin, "output_padding", ()) or ())
+    if any(extra) and len(float_out) == 1:  # a transposed convolution's added outputs
+        g = list(g_leaves)
+        g[float_out[0]] = g_leaves[float_out[0]].copy()
+        for axis, e in enumerate(extra, start=g[float_out[0]].ndim - len(extra)):
+            if e:
+                np.moveaxis(g[float_out[0]], axis, 0)[-e:] = 0
+        d_inputs, d_params = vjp(g)
+        for name, grad in [*zip((f"grad_{n}" for n in in_names), d_inputs),
+                           *d_params.items()]:
+            hypotheses.setdefault(name, {})[OUTPUT_PADDING_IGNORED] = grad
     conv = isinstance(twin, torch.nn.modules.conv._ConvNd) and not twin.transposed
     if conv and float_in:
         w = params["weight"]
