@@ -33,8 +33,9 @@ __all__ = ["ATTENTION_SOFTMAX_DIAGONAL", "FIRST_SLICE", "KERNEL_TRANSPOSED", "KE
            "LAST_POSITION", "LAST_SLICE", "MAX_SINGLE", "OUTPUT_PADDING_IGNORED",
            "PADDING_AS_ZEROS", "PASSED_THROUGH",
            "SOFTMAX_DIAGONAL", "WRONG_DERIVATIVES", "ActivationDerivativeDropped",
-           "LazyAlternatives", "SoftmaxDiagonalOnly", "activation_alternatives",
-           "dense_alternatives", "slice_upstreams"]
+           "LayerInputGradSlip", "LazyAlternatives", "SoftmaxDiagonalOnly",
+           "activation_alternatives", "dense_alternatives", "layer_alternatives",
+           "slice_upstreams"]
 
 #: parameter name -> {text naming the slip: the gradient it would give}
 ByParameter = dict[str, dict[str, np.ndarray]]
@@ -288,6 +289,90 @@ def activation_alternatives(run: Callable[[], Mapping[str, Any]],
         for key, g in grads.items():
             out.setdefault(key, {})[text] = np.asarray(g, dtype=np.float64)
     return out
+
+
+#: the layer calls whose input gradient can be replaced by a classic slip's, by torch
+#: function: (what the layer is called, the slip's words)
+_LAYER_CALLS: dict[Any, tuple[str, str]] = {
+    **{getattr(_F, f"conv{n}d"): ("convolution", "its kernel not rotated by 180 degrees (a "
+                                  "correlation with w where the flipped kernel belongs?)")
+       for n in (1, 2, 3)},
+    _F.linear: ("linear layer", "dout @ W.T where dout @ W belongs (torch's (out, in) "
+                "weight transposed twice?)"),
+}
+
+
+class LayerInputGradSlip(TorchFunctionMode):
+    """Within it, the convolution and linear calls numbered in ``slip`` (0, 1, … in call
+    order) keep their value and their parameters' gradients, and pass back the input
+    gradient of the classic slip of :data:`_LAYER_CALLS`: a convolution's with its kernel
+    unflipped, a square linear layer's with its weight transposed. ``calls`` lists every
+    such call's kind. The value is exact: ``y + (A - A') + (B - B')`` with ``A``, ``A'``
+    (and ``B``, ``B'``) one computation run twice, an exact 0 whose derivative is the
+    slip's (and the parameters' true one)."""
+
+    def __init__(self, slip: frozenset[int] = frozenset()) -> None:
+        super().__init__()
+        self.slip = slip
+        self.calls: list[str] = []
+
+    def __torch_function__(self, func: Any, types: Any, args: tuple = (),
+                           kwargs: Mapping[str, Any] | None = None) -> Any:
+        kwargs = dict(kwargs or {})
+        out = func(*args, **kwargs)
+        try:
+            kind = _LAYER_CALLS.get(func)
+        except TypeError:  # an unhashable callable
+            kind = None
+        if kind is None or len(args) < 2 or not isinstance(args[1], torch.Tensor):
+            return out
+        k = len(self.calls)
+        self.calls.append(kind[0])
+        x, w, rest = args[0], args[1], args[3:]
+        if k not in self.slip:
+            return out
+        if func is _F.linear:
+            if w.shape[0] != w.shape[1]:
+                return out
+            wrong = w.detach().T
+        else:
+            wrong = w.detach().flip(tuple(range(2, w.dim())))
+        kwargs.pop("bias", None)
+        a = func(x, wrong, None, *rest, **kwargs)  # the slip's input gradient
+        a0 = func(x.detach(), wrong, None, *rest, **kwargs)
+        b = func(x.detach(), *args[1:], **kwargs)  # the parameters' true gradients
+        return out.detach() + (a - a0) + (b - b.detach())
+
+
+def layer_alternatives(run: Callable[[], Mapping[str, Any]],
+                       max_single: int = MAX_SINGLE) -> ByParameter:
+    """The gradients ``run()`` (a torch reference's autograd, name -> array) gives with a
+    convolution's or a square linear layer's input gradient replaced by its classic slip's
+    (:class:`LayerInputGradSlip`): each call alone (up to ``max_single`` calls), then every
+    call of a kind; ``{}`` when ``run`` makes no such call. ``run`` as
+    :func:`activation_alternatives`'s."""
+    probe = LayerInputGradSlip()
+    with probe:
+        run()
+    kinds = probe.calls
+    n = len(kinds)
+    hypotheses = [(frozenset({k}), f"the gradient with the input gradient of the "
+                   f"{_ordinal(k + 1)} of {n} {kinds[k]} calls as {_LAYER_WORDS[kinds[k]]}")
+                  for k in range(n) if 1 < n <= max_single]
+    for kind in dict.fromkeys(kinds):
+        hypotheses.append((frozenset(k for k in range(n) if kinds[k] == kind),
+                           f"the gradient with every {kind}'s input gradient as "
+                           f"{_LAYER_WORDS[kind]}"))
+    out: ByParameter = {}
+    for slip, text in hypotheses:
+        with LayerInputGradSlip(slip):
+            grads = run()
+        for key, g in grads.items():
+            out.setdefault(key, {})[text] = np.asarray(g, dtype=np.float64)
+    return out
+
+
+_LAYER_WORDS = {kind: words for kind, words in _LAYER_CALLS.values()}
 
 
 def dense_alternatives(params: Mapping[str, Any], grads: Mapping[str, Any],
