@@ -45,7 +45,8 @@ import numpy as np
 import torch
 
 from comparisons.core.alternatives import (PASSED_THROUGH, LazyAlternatives,
-                                           activation_alternatives, slice_upstreams)
+                                           activation_alternatives, layer_alternatives,
+                                           slice_upstreams)
 from comparisons.core.compare import compare_arrays, describe
 from comparisons.core.oracles import finite_difference_gradients, taylor_rows
 from comparisons.core.tolerances import FD_STEP, measured_tolerance, tolerance_for
@@ -737,8 +738,10 @@ def _torch_stage(run: _Run) -> None:
 
 
 def _reference_slips(run: _Run) -> dict[str, dict[str, np.ndarray]]:
-    """The reference's gradients with its activations' derivatives left out
-    (:func:`comparisons.core.alternatives.activation_alternatives`), by leaf name."""
+    """The reference's gradients with its activations' derivatives left out or wrong
+    (:func:`comparisons.core.alternatives.activation_alternatives`) and with a
+    convolution's or a square linear layer's input gradient as its classic slip's
+    (:func:`~comparisons.core.alternatives.layer_alternatives`), by leaf name."""
     reference = run.reference
     assert reference is not None  # called from the "torch" stage alone
 
@@ -751,7 +754,10 @@ def _reference_slips(run: _Run) -> dict[str, dict[str, np.ndarray]]:
         found = _autograd([loss], [tensors[leaf.path] for leaf in order], None,
                           "reference(params)")
         return {leaf.name: g for leaf, g in zip(order, found)}
-    return activation_alternatives(grads)
+    slips = activation_alternatives(grads)
+    for key, texts in layer_alternatives(grads).items():
+        slips.setdefault(key, {}).update(texts)
+    return slips
 
 
 def _reference_float64(run: _Run) -> tuple[np.ndarray, dict[tuple, np.ndarray]] | None:
