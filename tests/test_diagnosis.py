@@ -181,6 +181,10 @@ NAMED = {
     "LinearInputGradUntransposed-mlp-square-float64": (
         "linear layer calls as dout @ W.T where dout @ W belongs",),
     "Conv2dUnflippedKernel-cnn-float64": ("convolution calls as its kernel not rotated",),
+    "ConvTranspose2dPaddingOffByOne-convtranspose2d-stride2-pad1-outpad1-float64": (
+        "shifted by +1 along every spatial axis (a padding off by one?)",),
+    "DecoderMemoryGradFromKeysOnly-decoder-layer-post-norm-relu-causal-mpad-float64": (
+        "the attention's key path alone",),
     "tanh-derivative-not-squared": ("tanh's derivative written as 1 - tanh(z), not squared",),
     "MhaSoftmaxBackwardWithoutSubtraction-mha-float64": ("Jacobian's diagonal only",),
     "Conv1dCircularGradCropped-conv1d-circular-pad3-float64": ("with zero padding",),
@@ -209,13 +213,10 @@ NAMED = {
     "LocalResponseNormDirectTermOnly-localresponsenorm-size2-custom-float64": (
         "dout / d**beta, the direct term alone",),
 }
-_CONV = ("a convolution's index slip other than an unflipped or transposed kernel or an "
-         "ignored output_padding (a padding off by one): no hypothesis is offered")
 _RECURRENT = "a recurrent cell's slip across time steps or gates: no hypothesis is offered"
 #: slip id -> why no exact hypothesis names it; no row may name a slip for these
 NOT_NAMED = {
     "w14-without-w46": "every parameter is a scalar: any factor fits one number",
-    "ConvTranspose2dPaddingOffByOne-convtranspose2d-stride2-pad1-outpad1-float64": _CONV,
     "SdpaCausalMaskAfterSoftmax-sdpa-causal-float64": "the forward itself is wrong",
     "LayerNormWrongAxis-layernorm-control-float64": "the forward itself is wrong",
     "LSTMGatesSwappedInBackward-lstm-float64": _RECURRENT,
@@ -223,9 +224,6 @@ NOT_NAMED = {
     "GRUResetBeforeProduct-gru-float64": _RECURRENT,
     "InstanceNorm1dOverBatch-instancenorm1d-affine-float64": "the forward itself is wrong",
     "InstanceNorm2dOverBatch-instancenorm2d-affine-float64": "the forward itself is wrong",
-    "DecoderMemoryGradFromKeysOnly-decoder-layer-post-norm-relu-causal-mpad-float64": (
-        "the cross-attention's key path alone: a hypothesis would need the attention's "
-        "inner gradients, which the layer comparison does not hand out"),
     "BatchNorm3dBiasedRunningVar-batchnorm3d-float64": (
         "a running buffer, not a gradient: the momentum update's (1 - f) share of the old "
         "value hides the factor M/(M-1)"),

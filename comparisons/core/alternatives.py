@@ -31,9 +31,9 @@ from torch.overrides import TorchFunctionMode
 
 __all__ = ["ATTENTION_SOFTMAX_DIAGONAL", "FIRST_SLICE", "KERNEL_TRANSPOSED", "KERNEL_UNFLIPPED",
            "LAST_POSITION", "LAST_SLICE", "MAX_SINGLE", "OUTPUT_PADDING_IGNORED",
-           "PADDING_AS_ZEROS", "PASSED_THROUGH",
+           "PADDING_AS_ZEROS", "PASSED_THROUGH", "SHIFTED_BY_ONE", "VALUE_PATH_DROPPED",
            "SOFTMAX_DIAGONAL", "WRONG_DERIVATIVES", "ActivationDerivativeDropped",
-           "LayerInputGradSlip", "LazyAlternatives", "SoftmaxDiagonalOnly",
+           "LayerInputGradSlip", "LazyAlternatives", "SoftmaxDiagonalOnly", "ValuePathDropped",
            "activation_alternatives", "dense_alternatives", "layer_alternatives",
            "slice_upstreams"]
 
@@ -68,6 +68,10 @@ KERNEL_TRANSPOSED = ("the input gradient with the kernel's last two axes swapped
                      "180-degree rotation belongs (w[..., q, p] for w[..., k-1-p, k-1-q]?)")
 OUTPUT_PADDING_IGNORED = ("the gradient with the outputs that output_padding adds left out (the "
                           "backward written as if output_padding were 0?)")
+SHIFTED_BY_ONE = ("the gradient of the upstream gradient shifted by {step:+d} along every spatial "
+                  "axis (a padding off by one?)")
+VALUE_PATH_DROPPED = ("the gradient through the attention's key path alone, where the input "
+                      "serves as key and value (its value path's gradient dropped?)")
 PADDING_AS_ZEROS = ("the input gradient of the same convolution with zero padding (the "
                     "padding_mode's copies' gradients not added back onto their sources?)")
 #: the words of the hypothesis that a softmax's backward kept its Jacobian's diagonal only
@@ -165,6 +169,33 @@ def slice_upstreams(douts: list[Any]) -> list[tuple[str, list[Any]]]:
             out.append((LAST_POSITION, kept(k, (slice(None), slice(None),
                                                 *(-1,) * (np.ndim(d) - 2)))))
     return out
+
+
+class ValuePathDropped:
+    """A context in which every ``F.multi_head_attention_forward`` whose key and value are
+    one tensor distinct from the query (a cross-attention reading ``memory`` twice) gets
+    the value detached: the gradient reaches that tensor through the keys alone.
+    Replaced by name for the duration, as :class:`SoftmaxDiagonalOnly`; ``calls`` counts
+    the calls changed."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self._saved: Any = None
+
+    def __enter__(self) -> ValuePathDropped:
+        original = self._saved = _F.multi_head_attention_forward
+
+        def mha(query: Any, key: Any, value: Any, *args: Any, **kwargs: Any) -> Any:
+            if key is value and key is not query:
+                self.calls += 1
+                value = value.detach()
+            return original(query, key, value, *args, **kwargs)
+
+        _F.multi_head_attention_forward = mha
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        _F.multi_head_attention_forward = self._saved
 
 
 class _DiagonalSoftmax(torch.autograd.Function):

@@ -35,7 +35,8 @@ import torch
 from comparisons.cases.info import LAYER_ORACLES
 from comparisons.core.alternatives import (ATTENTION_SOFTMAX_DIAGONAL, KERNEL_TRANSPOSED,
                                            KERNEL_UNFLIPPED, OUTPUT_PADDING_IGNORED,
-                                           PADDING_AS_ZEROS, PASSED_THROUGH,
+                                           PADDING_AS_ZEROS, PASSED_THROUGH, SHIFTED_BY_ONE,
+                                           VALUE_PATH_DROPPED, ValuePathDropped,
                                            LazyAlternatives, SoftmaxDiagonalOnly,
                                            slice_upstreams)
 from comparisons.core.compare import Comparison, compare_arrays
@@ -225,70 +226,117 @@ def compare_layer(layer: Any, inputs: Any, *, oracles: Iterable[str] = LAYER_ORA
     return with_status(rows, name)
 
 
+class _TwinRerun:
+    """Vector-Jacobian products of a copy of a layer's torch twin (its buffers untouched),
+    each rerun on the same inputs from the same random state (dropout: the same masks),
+    for the slip hypotheses of :func:`_twin_hypotheses`."""
+
+    def __init__(self, module: Any, t_in: Any, rng_state: torch.Tensor, float_in: list[int],
+                 float_out: list[int]) -> None:
+        self.twin = copy.deepcopy(module)
+        self.params = dict(self.twin.named_parameters())
+        self.t_in, self.rng_state = t_in, rng_state
+        self.float_in, self.float_out = float_in, float_out
+
+    def vjp(self, g: list, overrides: dict[str, torch.Tensor] | None = None,
+            module: Any = None) -> tuple[list[np.ndarray], dict[str, np.ndarray]]:
+        """The float inputs' and the parameters' gradients for the upstream ``g`` (one
+        entry per output leaf), with ``overrides`` for parameters and another ``module``."""
+        leaves = [a.detach().clone().requires_grad_(k in self.float_in)
+                  if isinstance(a, torch.Tensor) else a for k, a in enumerate(_leaves(self.t_in))]
+        with torch.random.fork_rng():
+            torch.random.set_rng_state(self.rng_state)
+            out = torch.func.functional_call(module or self.twin,
+                                             {**self.params, **(overrides or {})},
+                                             _rebuild(self.t_in, iter(leaves)))
+        outs = [o for k, o in enumerate(_leaves(out)) if k in self.float_out]
+        wrt = [leaves[k] for k in self.float_in] + list(self.params.values())
+        got = torch.autograd.grad(outs, wrt, [torch.as_tensor(g[k]) for k in self.float_out],
+                                  allow_unused=True)
+        arrays = [np.zeros(tuple(w.shape)) if d is None else d.detach().numpy()
+                  for w, d in zip(wrt, got)]
+        return arrays[:len(self.float_in)], dict(zip(self.params, arrays[len(self.float_in):]))
+
+
+def _conv_upstreams(twin: Any, g_leaves: list, float_out: list[int]) -> list[tuple[str, list]]:
+    """A convolution's upstream-gradient slips: every window read one position off (the
+    upstream shifted by ±1 along every spatial axis, zero filled), and a transposed
+    convolution's backward ignoring ``output_padding`` (its added outputs zeroed)."""
+    if not isinstance(twin, torch.nn.modules.conv._ConvNd) or len(float_out) != 1:
+        return []
+    k = float_out[0]
+    nd = twin.weight.dim() - 2
+    out = []
+    for step in (1, -1):
+        d = np.asarray(g_leaves[k])
+        for axis in range(d.ndim - nd, d.ndim):
+            d = np.roll(d, step, axis=axis)
+            np.moveaxis(d, axis, 0)[0 if step > 0 else -1] = 0  # zero filled, not wrapped
+        out.append((SHIFTED_BY_ONE.format(step=step), [*g_leaves[:k], d, *g_leaves[k + 1:]]))
+    extra = tuple(getattr(twin, "output_padding", ()) or ())
+    if any(extra):
+        d = np.array(g_leaves[k], copy=True)
+        for axis, e in enumerate(extra, start=d.ndim - len(extra)):
+            if e:
+                np.moveaxis(d, axis, 0)[-e:] = 0
+        out.append((OUTPUT_PADDING_IGNORED, [*g_leaves[:k], d, *g_leaves[k + 1:]]))
+    return out
+
+
+def _kernel_slips(rerun: _TwinRerun, g_leaves: list) -> dict[str, np.ndarray]:
+    """A convolution's input gradient with the kernel unflipped or transposed, or with
+    zero padding in place of its ``padding_mode``."""
+    twin = rerun.twin
+    if not (isinstance(twin, torch.nn.modules.conv._ConvNd) and not twin.transposed
+            and rerun.float_in):
+        return {}
+    w = rerun.params["weight"]
+    out = {KERNEL_UNFLIPPED: rerun.vjp(g_leaves, {"weight": w.flip(tuple(range(2, w.dim())))}
+                                       )[0][0]}
+    if w.dim() >= 4 and w.shape[-1] == w.shape[-2]:
+        swapped = w.transpose(-1, -2).flip((-2, -1))
+        out[KERNEL_TRANSPOSED] = rerun.vjp(g_leaves, {"weight": swapped})[0][0]
+    if twin.padding_mode != "zeros":  # torch pads in that mode, then convolves unpadded
+        zeros = copy.deepcopy(twin)
+        zeros.padding_mode = "zeros"
+        out[PADDING_AS_ZEROS] = rerun.vjp(g_leaves, module=zeros)[0][0]
+    return out
+
+
 def _twin_hypotheses(module: Any, t_in: Any, rng_state: torch.Tensor, float_in: list[int],
                      float_out: list[int], g_leaves: list,
                      in_names: list[str]) -> dict[str, dict[str, np.ndarray]]:
     """The slips that torch's twin can compute for any layer, by row name: each parameter's
     gradient from one share of the upstream gradient only (index 0 or the last of one
-    output axis, the last position: :func:`~comparisons.core.alternatives.slice_upstreams`),
-    and, for a convolution, the input gradient with the kernel unflipped or transposed, or
-    with zero padding in place of its ``padding_mode``. Each is a vector-Jacobian product
-    of a copy of the twin (its buffers untouched), rerun from the same random state
-    (dropout: the same masks)."""
-    twin = copy.deepcopy(module)
-    params = dict(twin.named_parameters())
-
-    def vjp(g: list, overrides: dict[str, torch.Tensor] | None = None, module: Any = twin
-            ) -> tuple[list[np.ndarray], dict[str, np.ndarray]]:
-        leaves = [a.detach().clone().requires_grad_(k in float_in) if isinstance(a, torch.Tensor)
-                  else a for k, a in enumerate(_leaves(t_in))]
-        with torch.random.fork_rng():
-            torch.random.set_rng_state(rng_state)
-            out = torch.func.functional_call(module, {**params, **(overrides or {})},
-                                             _rebuild(t_in, iter(leaves)))
-        outs = [o for k, o in enumerate(_leaves(out)) if k in float_out]
-        wrt = [leaves[k] for k in float_in] + list(params.values())
-        got = torch.autograd.grad(outs, wrt, [torch.as_tensor(g[k]) for k in float_out],
-                                  allow_unused=True)
-        arrays = [np.zeros(tuple(w.shape)) if d is None else d.detach().numpy()
-                  for w, d in zip(wrt, got)]
-        return arrays[:len(float_in)], dict(zip(params, arrays[len(float_in):]))
-
+    output axis, the last position: :func:`~comparisons.core.alternatives.slice_upstreams`);
+    an attention's softmax backward by the Jacobian's diagonal, and an input read as key
+    and value differentiated through the keys alone; for a convolution, every window read
+    one position off, ``output_padding`` ignored, the kernel unflipped or transposed, zero
+    padding in place of its ``padding_mode``. Each is a vector-Jacobian product of the
+    twin rerun (:class:`_TwinRerun`)."""
+    rerun = _TwinRerun(module, t_in, rng_state, float_in, float_out)
+    inputs = [f"grad_{n}" for n in in_names]
     hypotheses: dict[str, dict[str, np.ndarray]] = {}
-    for text, g in slice_upstreams(g_leaves) if params else []:  # parameters' sums only
-        for name, grad in vjp(g)[1].items():
+
+    def add(text: str, d_inputs: list[np.ndarray], d_params: dict[str, np.ndarray]) -> None:
+        for name, grad in [*zip(inputs, d_inputs), *d_params.items()]:
             hypotheses.setdefault(name, {})[text] = grad
-    diagonal = SoftmaxDiagonalOnly()
+
+    for text, g in slice_upstreams(g_leaves) if rerun.params else []:  # parameters' sums
+        add(text, [], rerun.vjp(g)[1])
+    for text, g in _conv_upstreams(rerun.twin, g_leaves, float_out):
+        add(text, *rerun.vjp(g))
+    diagonal, dropped = SoftmaxDiagonalOnly(), ValuePathDropped()
     with diagonal:
-        d_inputs, d_params = vjp(g_leaves)
+        found = rerun.vjp(g_leaves)
     if diagonal.calls:  # an attention (or any softmax) inside: every row, by its softmax
-        for name, grad in [*zip((f"grad_{n}" for n in in_names), d_inputs),
-                           *d_params.items()]:
-            hypotheses.setdefault(name, {})[ATTENTION_SOFTMAX_DIAGONAL] = grad
-    extra = tuple(getattr(twin, "output_padding", ()) or ())
-    if any(extra) and len(float_out) == 1:  # a transposed convolution's added outputs
-        g = list(g_leaves)
-        g[float_out[0]] = g_leaves[float_out[0]].copy()
-        for axis, e in enumerate(extra, start=g[float_out[0]].ndim - len(extra)):
-            if e:
-                np.moveaxis(g[float_out[0]], axis, 0)[-e:] = 0
-        d_inputs, d_params = vjp(g)
-        for name, grad in [*zip((f"grad_{n}" for n in in_names), d_inputs),
-                           *d_params.items()]:
-            hypotheses.setdefault(name, {})[OUTPUT_PADDING_IGNORED] = grad
-    conv = isinstance(twin, torch.nn.modules.conv._ConvNd) and not twin.transposed
-    if conv and float_in:
-        w = params["weight"]
-        spatial = tuple(range(2, w.dim()))
-        row = hypotheses.setdefault(f"grad_{in_names[0]}", {})
-        row[KERNEL_UNFLIPPED] = vjp(g_leaves, {"weight": w.flip(spatial)})[0][0]
-        if w.dim() >= 4 and w.shape[-1] == w.shape[-2]:
-            swapped = w.transpose(-1, -2).flip((-2, -1))
-            row[KERNEL_TRANSPOSED] = vjp(g_leaves, {"weight": swapped})[0][0]
-        if twin.padding_mode != "zeros":  # torch pads in that mode, then convolves unpadded
-            zeros = copy.deepcopy(twin)
-            zeros.padding_mode = "zeros"
-            row[PADDING_AS_ZEROS] = vjp(g_leaves, module=zeros)[0][0]
+        add(ATTENTION_SOFTMAX_DIAGONAL, *found)
+    with dropped:
+        found = rerun.vjp(g_leaves)
+    if dropped.calls:  # an input read as key and value: its gradient by the keys alone
+        add(VALUE_PATH_DROPPED, found[0], {})
+    for text, grad in _kernel_slips(rerun, g_leaves).items():
+        add(text, [grad], {})
     return hypotheses
 
 
