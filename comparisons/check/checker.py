@@ -45,8 +45,8 @@ import numpy as np
 import torch
 
 from comparisons.core.alternatives import (PASSED_THROUGH, LazyAlternatives,
-                                           activation_alternatives, layer_alternatives,
-                                           slice_upstreams)
+                                           activation_alternatives, context_alternatives,
+                                           layer_alternatives, slice_upstreams)
 from comparisons.core.compare import compare_arrays, describe
 from comparisons.core.oracles import finite_difference_gradients, taylor_rows
 from comparisons.core.tolerances import FD_STEP, measured_tolerance, tolerance_for
@@ -755,8 +755,9 @@ def _reference_slips(run: _Run) -> dict[str, dict[str, np.ndarray]]:
                           "reference(params)")
         return {leaf.name: g for leaf, g in zip(order, found)}
     slips = activation_alternatives(grads)
-    for key, texts in layer_alternatives(grads).items():
-        slips.setdefault(key, {}).update(texts)
+    for more in (layer_alternatives(grads), context_alternatives(grads)):
+        for key, texts in more.items():
+            slips.setdefault(key, {}).update(texts)
     return slips
 
 
@@ -1227,10 +1228,13 @@ class _Pair:
                 for text, masked in slice_upstreams(self.douts):
                     for j, g in self._reference_vjp(masked).items():
                         self.shares[j][text] = g
-                # the activations inside the reference: a derivative left out, or wrong
-                for key, texts in activation_alternatives(lambda: {
-                        str(k): g for k, g in self._reference_vjp(self.douts).items()}).items():
-                    self.shares[int(key)].update(texts)
+                # the activations inside the reference (a derivative left out, or wrong),
+                # and its calls inside a context (a norm's statistics held constant, …)
+                def run() -> dict[str, np.ndarray]:
+                    return {str(k): g for k, g in self._reference_vjp(self.douts).items()}
+                for more in (activation_alternatives(run), context_alternatives(run)):
+                    for key, texts in more.items():
+                        self.shares[int(key)].update(texts)
             # a hypothesis is an aid: a reference that cannot rerun leaves the verdict alone
             except Exception:  # noqa: BLE001
                 self.shares = [{} for _ in self.floats]

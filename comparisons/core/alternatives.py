@@ -29,13 +29,14 @@ import numpy as np
 import torch
 from torch.overrides import TorchFunctionMode
 
-__all__ = ["ATTENTION_SOFTMAX_DIAGONAL", "FIRST_SLICE", "KERNEL_TRANSPOSED", "KERNEL_UNFLIPPED",
-           "LAST_POSITION", "LAST_SLICE", "MAX_SINGLE", "OUTPUT_PADDING_IGNORED",
-           "PADDING_AS_ZEROS", "PASSED_THROUGH", "SHIFTED_BY_ONE", "VALUE_PATH_DROPPED",
-           "SOFTMAX_DIAGONAL", "WRONG_DERIVATIVES", "ActivationDerivativeDropped",
-           "LayerInputGradSlip", "LazyAlternatives", "SoftmaxDiagonalOnly", "ValuePathDropped",
-           "activation_alternatives", "dense_alternatives", "layer_alternatives",
-           "slice_upstreams"]
+__all__ = ["ATTENTION_SOFTMAX_DIAGONAL", "CONTEXTS", "FIRST_SLICE", "KERNEL_TRANSPOSED",
+           "KERNEL_UNFLIPPED", "LAST_POSITION", "LAST_SLICE", "MAX_SINGLE",
+           "OUTPUT_PADDING_IGNORED", "PADDING_AS_ZEROS", "PASSED_THROUGH", "SHIFTED_BY_ONE",
+           "SOFTMAX_DIAGONAL", "STATISTICS_HELD_CONSTANT", "VALUE_PATH_DROPPED",
+           "WRONG_DERIVATIVES", "ActivationDerivativeDropped", "LayerInputGradSlip",
+           "LazyAlternatives", "SoftmaxDiagonalOnly", "StatisticsHeldConstant",
+           "ValuePathDropped", "activation_alternatives", "context_alternatives",
+           "dense_alternatives", "layer_alternatives", "slice_upstreams"]
 
 #: parameter name -> {text naming the slip: the gradient it would give}
 ByParameter = dict[str, dict[str, np.ndarray]]
@@ -103,6 +104,11 @@ WRONG_DERIVATIVES: dict[str, tuple[str, Callable[[Any, Any], Any]]] = {
 }
 
 
+#: torch's fused recurrent cells, by the activation of their pre-activation
+#: :math:`W_{ih} x + b_{ih} + W_{hh} h + b_{hh}`: recomputed (value kept) where dropped
+_FUSED_CELLS: dict[Any, str] = {torch.rnn_tanh_cell: "tanh", torch.rnn_relu_cell: "relu"}
+
+
 class ActivationDerivativeDropped(TorchFunctionMode):
     """Within it, the elementwise activation calls numbered in ``drop`` (0, 1, … in call
     order) keep their value and lose their derivative (``wrong``: get the classic wrong
@@ -122,9 +128,14 @@ class ActivationDerivativeDropped(TorchFunctionMode):
         out = func(*args, **kwargs)
         try:
             name = _ACTIVATIONS.get(func)
+            cell = _FUSED_CELLS.get(func)
         except TypeError:  # an unhashable callable: no activation
-            name = None
+            name = cell = None
         z = args[0] if args else None
+        if cell is not None and len(args) >= 4:  # a fused cell: f of its pre-activation
+            x, h, w_ih, w_hh = args[:4]
+            b_ih, b_hh = (list(args[4:6]) + [None, None])[:2]
+            name, z = cell, _F.linear(x, w_ih, b_ih) + _F.linear(h, w_hh, b_hh)
         if (name is None or kwargs.get("inplace") or not isinstance(z, torch.Tensor)
                 or not isinstance(out, torch.Tensor) or out.shape != z.shape):
             return out
@@ -171,19 +182,39 @@ def slice_upstreams(douts: list[Any]) -> list[tuple[str, list[Any]]]:
     return out
 
 
-class ValuePathDropped:
-    """A context in which every ``F.multi_head_attention_forward`` whose key and value are
-    one tensor distinct from the query (a cross-attention reading ``memory`` twice) gets
-    the value detached: the gradient reaches that tensor through the keys alone.
-    Replaced by name for the duration, as :class:`SoftmaxDiagonalOnly`; ``calls`` counts
-    the calls changed."""
+class _Patched:
+    """A context that replaces torch functions by name for its duration (``F.multi_head_
+    attention_forward`` and the modules call them by their module-level names, which a
+    torch-function mode, popped while it handles the outer call, would not see) and counts
+    in ``calls`` the calls it changed; single-threaded use only. Subclasses list the
+    replacements in :meth:`replacements`."""
 
     def __init__(self) -> None:
         self.calls = 0
-        self._saved: Any = None
+        self._saved: list[tuple[Any, str, Any]] = []
 
-    def __enter__(self) -> ValuePathDropped:
-        original = self._saved = _F.multi_head_attention_forward
+    def replacements(self) -> list[tuple[Any, str, Callable[..., Any]]]:
+        raise NotImplementedError
+
+    def __enter__(self) -> _Patched:
+        for owner, name, new in self.replacements():
+            self._saved.append((owner, name, getattr(owner, name)))
+            setattr(owner, name, new)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for owner, name, old in reversed(self._saved):
+            setattr(owner, name, old)
+        self._saved.clear()
+
+
+class ValuePathDropped(_Patched):
+    """Every ``F.multi_head_attention_forward`` whose key and value are one tensor distinct
+    from the query (a cross-attention reading ``memory`` twice) gets the value detached:
+    the gradient reaches that tensor through the keys alone."""
+
+    def replacements(self) -> list[tuple[Any, str, Callable[..., Any]]]:
+        original = _F.multi_head_attention_forward
 
         def mha(query: Any, key: Any, value: Any, *args: Any, **kwargs: Any) -> Any:
             if key is value and key is not query:
@@ -191,11 +222,44 @@ class ValuePathDropped:
                 value = value.detach()
             return original(query, key, value, *args, **kwargs)
 
-        _F.multi_head_attention_forward = mha
-        return self
+        return [(_F, "multi_head_attention_forward", mha)]
 
-    def __exit__(self, *exc: Any) -> None:
-        _F.multi_head_attention_forward = self._saved
+
+class StatisticsHeldConstant(_Patched):
+    r"""Every batch norm using its batch's statistics (``F.batch_norm`` in training, or
+    without running statistics) and every ``F.layer_norm`` normalises with its mean and
+    variance detached: the gradient of a backward that treats them as constants
+    (:math:`\gamma\,g/\sqrt{\sigma^2+\epsilon}`, the direct term alone). Running
+    statistics are not updated (the hypothesis needs gradients only)."""
+
+    def replacements(self) -> list[tuple[Any, str, Callable[..., Any]]]:
+        batch_norm = _F.batch_norm
+
+        def constant(x: torch.Tensor, axes: list[int], shape: list[int], weight: Any,
+                     bias: Any, eps: float) -> torch.Tensor:
+            self.calls += 1
+            mean = x.mean(axes, keepdim=True).detach()
+            var = x.var(axes, unbiased=False, keepdim=True).detach()
+            y = (x - mean) / torch.sqrt(var + eps)
+            y = y if weight is None else y * weight.reshape(shape)
+            return y if bias is None else y + bias.reshape(shape)
+
+        def bn(x: Any, running_mean: Any, running_var: Any, weight: Any = None,
+               bias: Any = None, training: bool = False, momentum: float = 0.1,
+               eps: float = 1e-5) -> Any:
+            if not (training or running_mean is None) or x.dim() < 2:
+                return batch_norm(x, running_mean, running_var, weight, bias, training,
+                                  momentum, eps)
+            return constant(x, [0, *range(2, x.dim())], [1, -1] + [1] * (x.dim() - 2),
+                            weight, bias, eps)
+
+        def ln(x: Any, normalized_shape: Any, weight: Any = None, bias: Any = None,
+               eps: float = 1e-5) -> Any:
+            n = len(normalized_shape)
+            return constant(x, list(range(x.dim() - n, x.dim())), list(normalized_shape),
+                            weight, bias, eps)
+
+        return [(_F, "batch_norm", bn), (_F, "layer_norm", ln)]
 
 
 class _DiagonalSoftmax(torch.autograd.Function):
@@ -213,19 +277,14 @@ class _DiagonalSoftmax(torch.autograd.Function):
         return g * s, None
 
 
-class SoftmaxDiagonalOnly:
-    """A context in which every softmax (``torch.softmax``, ``F.softmax``, ``x.softmax``)
-    and every ``F.scaled_dot_product_attention`` (run as its math definition, without
-    dropout) backpropagates through the softmax Jacobian's diagonal only; ``calls`` counts
-    them. The functions are replaced by name for the duration (``F.multi_head_attention_
-    forward`` calls them by their module-level names, which a torch-function mode, popped
-    while it handles the outer call, would not see); single-threaded use only."""
+class SoftmaxDiagonalOnly(_Patched):
+    """Every softmax (``torch.softmax``, ``F.softmax``, ``x.softmax``) and every
+    ``F.scaled_dot_product_attention`` (run as its math definition, without dropout)
+    backpropagates through the softmax Jacobian's diagonal only."""
 
-    def __init__(self) -> None:
-        self.calls = 0
-        self._saved: list[tuple[Any, str, Any]] = []
+    def replacements(self) -> list[tuple[Any, str, Callable[..., Any]]]:
+        original, sdpa = torch.softmax, _F.scaled_dot_product_attention
 
-    def __enter__(self) -> SoftmaxDiagonalOnly:
         def softmax(x: torch.Tensor, dim: Any = None, *args: Any, **kwargs: Any) -> Any:
             if not isinstance(dim, int) or kwargs.get("dtype") is not None:
                 return original(x, dim, *args, **kwargs)
@@ -238,18 +297,9 @@ class SoftmaxDiagonalOnly:
             self.calls += 1
             return self._attention(*args, **kwargs)
 
-        original, sdpa = torch.softmax, _F.scaled_dot_product_attention
-        for owner, name, new in ((torch, "softmax", softmax), (_F, "softmax", softmax),
-                                 (torch.Tensor, "softmax", softmax),
-                                 (_F, "scaled_dot_product_attention", attention)):
-            self._saved.append((owner, name, getattr(owner, name)))
-            setattr(owner, name, new)
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        for owner, name, old in reversed(self._saved):
-            setattr(owner, name, old)
-        self._saved.clear()
+        return [(torch, "softmax", softmax), (_F, "softmax", softmax),
+                (torch.Tensor, "softmax", softmax),
+                (_F, "scaled_dot_product_attention", attention)]
 
     @staticmethod
     def _attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, attn_mask: Any = None,
@@ -269,6 +319,34 @@ class SoftmaxDiagonalOnly:
             v = v.repeat_interleave(q.shape[-3] // v.shape[-3], -3)
         p = _DiagonalSoftmax.apply(q @ k.transpose(-2, -1) * alpha + bias, -1)
         return p @ v
+
+
+#: the words of :class:`StatisticsHeldConstant`'s hypothesis
+STATISTICS_HELD_CONSTANT = ("the gradient with the normalisation's mean and variance held "
+                            "constant (gamma * dout / std, the direct term alone: the paths "
+                            "through the statistics missing?)")
+#: the hypotheses that rerun a reference inside a context, with their words
+CONTEXTS: tuple[tuple[str, Callable[[], _Patched]], ...] = (
+    (ATTENTION_SOFTMAX_DIAGONAL, SoftmaxDiagonalOnly),
+    (VALUE_PATH_DROPPED, ValuePathDropped),
+    (STATISTICS_HELD_CONSTANT, StatisticsHeldConstant),
+)
+
+
+def context_alternatives(run: Callable[[], Mapping[Any, Any]]) -> dict[Any, dict[str, Any]]:
+    """The gradients ``run()`` (a reference's autograd, key -> array) gives inside each
+    context of :data:`CONTEXTS` that changes one of its calls: an attention's softmax by
+    the Jacobian's diagonal, a key-and-value input through the keys alone, a norm's
+    statistics held constant. ``run`` as :func:`activation_alternatives`'s."""
+    out: dict[Any, dict[str, Any]] = {}
+    for text, factory in CONTEXTS:
+        context = factory()
+        with context:
+            grads = run()
+        if context.calls:
+            for key, g in grads.items():
+                out.setdefault(key, {})[text] = np.asarray(g, dtype=np.float64)
+    return out
 
 
 def _ordinal(k: int) -> str:

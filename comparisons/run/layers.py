@@ -33,12 +33,11 @@ import pandas as pd
 import torch
 
 from comparisons.cases.info import LAYER_ORACLES
-from comparisons.core.alternatives import (ATTENTION_SOFTMAX_DIAGONAL, KERNEL_TRANSPOSED,
+from comparisons.core.alternatives import (KERNEL_TRANSPOSED,
                                            KERNEL_UNFLIPPED, OUTPUT_PADDING_IGNORED,
                                            PADDING_AS_ZEROS, PASSED_THROUGH, SHIFTED_BY_ONE,
-                                           VALUE_PATH_DROPPED, ValuePathDropped,
-                                           LazyAlternatives, SoftmaxDiagonalOnly,
-                                           slice_upstreams)
+                                           context_alternatives,
+                                           LazyAlternatives, slice_upstreams)
 from comparisons.core.compare import Comparison, compare_arrays
 from comparisons.core.device import seed_torch
 from comparisons.core.oracles import finite_difference_gradients, taylor_rows
@@ -309,11 +308,12 @@ def _twin_hypotheses(module: Any, t_in: Any, rng_state: torch.Tensor, float_in: 
     """The slips that torch's twin can compute for any layer, by row name: each parameter's
     gradient from one share of the upstream gradient only (index 0 or the last of one
     output axis, the last position: :func:`~comparisons.core.alternatives.slice_upstreams`);
-    an attention's softmax backward by the Jacobian's diagonal, and an input read as key
-    and value differentiated through the keys alone; for a convolution, every window read
-    one position off, ``output_padding`` ignored, the kernel unflipped or transposed, zero
-    padding in place of its ``padding_mode``. Each is a vector-Jacobian product of the
-    twin rerun (:class:`_TwinRerun`)."""
+    an attention's softmax backward by the Jacobian's diagonal, an input read as key and
+    value differentiated through the keys alone, a norm's statistics held constant
+    (:func:`~comparisons.core.alternatives.context_alternatives`); for a convolution,
+    every window read one position off, ``output_padding`` ignored, the kernel unflipped
+    or transposed, zero padding in place of its ``padding_mode``. Each is a
+    vector-Jacobian product of the twin rerun (:class:`_TwinRerun`)."""
     rerun = _TwinRerun(module, t_in, rng_state, float_in, float_out)
     inputs = [f"grad_{n}" for n in in_names]
     hypotheses: dict[str, dict[str, np.ndarray]] = {}
@@ -326,15 +326,14 @@ def _twin_hypotheses(module: Any, t_in: Any, rng_state: torch.Tensor, float_in: 
         add(text, [], rerun.vjp(g)[1])
     for text, g in _conv_upstreams(rerun.twin, g_leaves, float_out):
         add(text, *rerun.vjp(g))
-    diagonal, dropped = SoftmaxDiagonalOnly(), ValuePathDropped()
-    with diagonal:
-        found = rerun.vjp(g_leaves)
-    if diagonal.calls:  # an attention (or any softmax) inside: every row, by its softmax
-        add(ATTENTION_SOFTMAX_DIAGONAL, *found)
-    with dropped:
-        found = rerun.vjp(g_leaves)
-    if dropped.calls:  # an input read as key and value: its gradient by the keys alone
-        add(VALUE_PATH_DROPPED, found[0], {})
+    def run() -> dict[str, np.ndarray]:
+        d_inputs, d_params = rerun.vjp(g_leaves)
+        return {**dict(zip(inputs, d_inputs)), **d_params}
+
+    # an attention's softmax by its diagonal, a key-and-value input through the keys, a
+    # norm's statistics held constant: where the twin makes such a call
+    for name, texts in context_alternatives(run).items():
+        hypotheses.setdefault(name, {}).update(texts)
     for text, grad in _kernel_slips(rerun, g_leaves).items():
         add(text, [grad], {})
     return hypotheses

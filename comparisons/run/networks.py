@@ -27,6 +27,7 @@ from comparisons.core.alternatives import (
     LazyAlternatives,
     activation_alternatives,
     dense_alternatives,
+    context_alternatives,
     layer_alternatives,
 )
 from comparisons.core.batched import mlp_batched_loss
@@ -136,15 +137,17 @@ def _network_slips(net: Any, tnet: Any, X: np.ndarray, y: np.ndarray,
     """The gradients of the slips that need the network's context
     (:mod:`comparisons.core.alternatives`): the reference's with activation derivatives
     left out or wrong, with a convolution's or a square linear layer's input gradient as
-    its classic slip's, then a dense layer's weight gradient without its input or untransposed;
-    through the loss (``g`` None) or as the vector-Jacobian product with ``g``."""
+    its classic slip's, inside a context (a norm's statistics held constant, …), then a
+    dense layer's weight gradient without its input or untransposed; through the loss
+    (``g`` None) or as the vector-Jacobian product with ``g``."""
     def run() -> dict[str, np.ndarray]:
         with _kept(tnet, rng_state):
             return tnet.gradients(X, y)[1] if g is None else tnet.vjp(X, g)
 
     slips = activation_alternatives(run)
-    for key, texts in layer_alternatives(run).items():
-        slips.setdefault(key, {}).update(texts)
+    for more in (layer_alternatives(run), context_alternatives(run)):
+        for key, texts in more.items():
+            slips.setdefault(key, {}).update(texts)
     with _kept(tnet, rng_state):
         grads = tnet.gradients(X, y)[1] if g is None else tnet.vjp(X, g)
         trace = dict(getattr(tnet, "intermediates", None) or {}) if g is None else {}

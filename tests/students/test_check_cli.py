@@ -74,14 +74,16 @@ def test_a_buggy_layer_file_fails_naming_each_slip(tmp_path):
     assert out["softmax_loss"].startswith("softmax_loss [student] loss: softmax_loss(x, y) "
                                           "raised ValueError: operands could not be broadcast")
     assert "random (dropout without a fixed seed?)" in out["dropout_train_mode"]
-    # the slip diagnosis: the svm's mean over the 4 examples forgotten and the naive
-    # convolution's dw = (for +=) in its loop over output positions are named; the batch
-    # norm's missing paths and the rnn's tanh' = 1 - tanh have no hypothesis a function
-    # pair's check can offer: nothing named, never wrongly
+    # the slip diagnosis names each: the svm's mean over the 4 examples forgotten, the naive
+    # convolution's dw = (for +=) in its loop over output positions, the batch norm's
+    # missing paths, the rnn's tanh' = 1 - tanh (through torch's fused rnn_tanh_cell)
     slips = {(r.case, r.oracle, r.parameter): r.note for r in df.itertuples()
              if "likely slip" in str(r.note)}
     named = {"svm_loss": "your dx is 4 times the true gradient",
-             "conv_naive": "your dw is the share of the last output position only"}
+             "conv_naive": "your dw is the share of the last output position only",
+             "batchnorm": "your dx is the gradient with the normalisation's mean and variance "
+                          "held constant",
+             "rnn_step": "tanh's derivative written as 1 - tanh(z), not squared"}
     assert {k[0] for k in slips} == set(named)
     assert all(named[k[0]] in v for k, v in slips.items()), slips
 
