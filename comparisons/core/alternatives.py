@@ -34,9 +34,10 @@ __all__ = ["ATTENTION_SOFTMAX_DIAGONAL", "CONTEXTS", "FIRST_SLICE", "KERNEL_TRAN
            "OUTPUT_PADDING_IGNORED", "PADDING_AS_ZEROS", "PASSED_THROUGH", "SHIFTED_BY_ONE",
            "SOFTMAX_DIAGONAL", "STATISTICS_HELD_CONSTANT", "VALUE_PATH_DROPPED",
            "WRONG_DERIVATIVES", "ActivationDerivativeDropped", "LayerInputGradSlip",
-           "LazyAlternatives", "SoftmaxDiagonalOnly", "StatisticsHeldConstant",
-           "ValuePathDropped", "activation_alternatives", "context_alternatives",
-           "dense_alternatives", "layer_alternatives", "slice_upstreams"]
+           "LazyAlternatives", "PreActivationInput", "SoftmaxDiagonalOnly",
+           "StatisticsHeldConstant", "ValuePathDropped", "activation_alternatives",
+           "context_alternatives", "dense_alternatives", "layer_alternatives",
+           "slice_upstreams"]
 
 #: parameter name -> {text naming the slip: the gradient it would give}
 ByParameter = dict[str, dict[str, np.ndarray]]
@@ -147,6 +148,52 @@ class ActivationDerivativeDropped(TorchFunctionMode):
             slope = WRONG_DERIVATIVES[name][1](z.detach(), out.detach())
             return out.detach() + (z - z.detach()) * slope
         return out.detach() + (z - z.detach())  # f(z), with the derivative of z
+
+
+class PreActivationInput(TorchFunctionMode):
+    """Within it, a matrix product (``@``, ``torch.matmul``, ``torch.mm``, ``F.linear``)
+    whose first operand is the output :math:`f(z)` of an activation call numbered in
+    ``swap`` takes its weight's gradient from the pre-activation :math:`z` instead; the
+    value and every other gradient are kept (exact zeros added, as
+    :class:`LayerInputGradSlip`). ``calls`` lists every activation call's name."""
+
+    # ``a @ b`` reaches a mode as TensorBase.matmul
+    _PRODUCTS = (torch.matmul, torch.Tensor.matmul, torch.Tensor.__matmul__, torch.mm,
+                 torch.Tensor.mm, _F.linear)
+
+    def __init__(self, swap: frozenset[int] = frozenset()) -> None:
+        super().__init__()
+        self.swap = swap
+        self.calls: list[str] = []
+        self._pre: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def __torch_function__(self, func: Any, types: Any, args: tuple = (),
+                           kwargs: Mapping[str, Any] | None = None) -> Any:
+        kwargs = dict(kwargs or {})
+        out = func(*args, **kwargs)
+        try:
+            name = _ACTIVATIONS.get(func)
+        except TypeError:  # an unhashable callable: no activation
+            name = None
+        if (name is not None and args and isinstance(args[0], torch.Tensor)
+                and isinstance(out, torch.Tensor) and out.shape == args[0].shape
+                and not kwargs.get("inplace")):
+            if len(self.calls) in self.swap:
+                self._pre[id(out)] = (out, args[0])
+            self.calls.append(name)
+            return out
+        if func not in self._PRODUCTS or len(args) < 2 or id(args[0]) not in self._pre:
+            return out
+        y, z = self._pre[id(args[0])]
+        if y is not args[0]:  # a recycled id
+            return out
+        w, rest = args[1], args[2:]
+        if func is _F.linear:
+            bias = rest[0] if rest else kwargs.pop("bias", None)
+            a, b = _F.linear(y, w.detach()), _F.linear(z.detach(), w, bias)
+        else:
+            a, b = func(y, w.detach()), func(z.detach(), w)
+        return out.detach() + (a - a.detach()) + (b - b.detach())
 
 
 _TORCH_SOFTMAX = torch.softmax  # the real one, whatever SoftmaxDiagonalOnly replaces
@@ -388,6 +435,14 @@ def activation_alternatives(run: Callable[[], Mapping[str, Any]],
     for drop, text in hypotheses:
         with ActivationDerivativeDropped(drop):
             grads = run()
+        for key, g in grads.items():
+            out.setdefault(key, {})[text] = np.asarray(g, dtype=np.float64)
+    for k in range(n):  # the layer after the k-th activation: its weight's gradient from z
+        with PreActivationInput(frozenset({k})):
+            grads = run()
+        text = (f"the gradient with the weight gradient of the layer after activation "
+                f"{k + 1} of {n} ({names[k]}) taken from its pre-activation z, where its "
+                f"output f(z) belongs (z.T @ delta for f(z).T @ delta?)")
         for key, g in grads.items():
             out.setdefault(key, {})[text] = np.asarray(g, dtype=np.float64)
     for name in dict.fromkeys(n for n in names if n in WRONG_DERIVATIVES):

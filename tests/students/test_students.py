@@ -218,9 +218,11 @@ def test_karpathy_wrong_dW2_fails_naming_W2_only():
     assert failing == {("torch", "W2"), ("fd", "W2"), ("taylor", "W2")}
     worst = next(r for r in rows if (r["oracle"], r["parameter"]) == ("fd", "W2"))
     assert worst["shape"] == "4x6" and worst["worst_index"].count(",") == 1  # (hidden, vocab)
-    # the pre-activation where the activation belongs: no hypothesis offers that product,
-    # so no slip is named (never a wrong one)
-    assert not [r for r in rows if "likely slip" in str(r["note"])]
+    # the pre-activation where the activation belongs: named on W2's torch and fd rows
+    named = {(r["oracle"], r["parameter"]) for r in rows if "likely slip" in str(r["note"])}
+    assert named == {("torch", "W2"), ("fd", "W2")}
+    assert all("weight gradient of the layer after activation 1 of 1 (tanh) taken from its "
+               "pre-activation z" in r["note"] for r in rows if "likely slip" in str(r["note"]))
 
 
 def test_a_reference_with_other_conventions_is_named_not_the_student():
