@@ -391,9 +391,14 @@ def context_alternatives(run: Callable[[], Mapping[Any, Any]]) -> dict[Any, dict
         with context:
             grads = run()
         if context.calls:
-            for key, g in grads.items():
-                out.setdefault(key, {})[text] = np.asarray(g, dtype=np.float64)
+            _collect(out, text, grads)
     return out
+
+
+def _collect(out: dict[Any, dict[str, Any]], text: str, grads: Mapping[Any, Any]) -> None:
+    """Add ``grads`` (key -> array) to ``out`` as the hypothesis ``text``, in float64."""
+    for key, g in grads.items():
+        out.setdefault(key, {})[text] = np.asarray(g, dtype=np.float64)
 
 
 def _ordinal(k: int) -> str:
@@ -435,23 +440,20 @@ def activation_alternatives(run: Callable[[], Mapping[str, Any]],
     for drop, text in hypotheses:
         with ActivationDerivativeDropped(drop):
             grads = run()
-        for key, g in grads.items():
-            out.setdefault(key, {})[text] = np.asarray(g, dtype=np.float64)
+        _collect(out, text, grads)
     for k in range(n):  # the layer after the k-th activation: its weight's gradient from z
         with PreActivationInput(frozenset({k})):
             grads = run()
         text = (f"the gradient with the weight gradient of the layer after activation "
                 f"{k + 1} of {n} ({names[k]}) taken from its pre-activation z, where its "
                 f"output f(z) belongs (z.T @ delta for f(z).T @ delta?)")
-        for key, g in grads.items():
-            out.setdefault(key, {})[text] = np.asarray(g, dtype=np.float64)
+        _collect(out, text, grads)
     for name in dict.fromkeys(n for n in names if n in WRONG_DERIVATIVES):
         with ActivationDerivativeDropped(frozenset(k for k in range(n) if names[k] == name),
                                          wrong=True):
             grads = run()
         text = f"the gradient with {name}'s derivative written as {WRONG_DERIVATIVES[name][0]}"
-        for key, g in grads.items():
-            out.setdefault(key, {})[text] = np.asarray(g, dtype=np.float64)
+        _collect(out, text, grads)
     return out
 
 
@@ -531,8 +533,7 @@ def layer_alternatives(run: Callable[[], Mapping[str, Any]],
     for slip, text in hypotheses:
         with LayerInputGradSlip(slip):
             grads = run()
-        for key, g in grads.items():
-            out.setdefault(key, {})[text] = np.asarray(g, dtype=np.float64)
+        _collect(out, text, grads)
     return out
 
 
