@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from comparisons.run.model_trajectories import (MODEL_TRAJECTORY_CASES,
+from comparisons.run.model_trajectories import (MODEL_BUILDERS, MODEL_TRAJECTORY_CASES,
                                                 compare_model_training, run_model_trajectory,
                                                 torch_dropout_mask)
 from comparisons.run.trajectories import trajectory_failures
@@ -30,9 +30,33 @@ def test_model_trajectory_matches_torch(case):
     assert len(steps) >= 100 and steps["note"].fillna("").eq("").all()
     evals = df[df["case"] == f"{case.id}-eval"]
     assert len(evals) == 1 and evals["worst_param"].iloc[0] == "eval-output"
-    # the running statistics are compared as state every step: the negative control
-    # test_negative_control_running_var_biased_fails_at_step_one shows it (which state is
-    # the worst one depends on the model, so it is no evidence here)
+    # the running statistics are compared as state every step, in every model that has
+    # them: test_every_models_running_var_is_compared_from_step_one shows it
+
+
+#: the registered models with running statistics (batch norm), by name
+MODELS_WITH_STATS = sorted(m for m in {c.model for c in MODEL_TRAJECTORY_CASES}
+                           if any("running_var" in layer.buffers for layer in
+                                  MODEL_BUILDERS[m](np.dtype("float64"), 0).net.layers))
+
+
+@pytest.mark.parametrize("model", MODELS_WITH_STATS)
+def test_every_models_running_var_is_compared_from_step_one(model):
+    """The negative control of each model's buffers: its batch norms' running variance off
+    by a relative 1e-6 after every update (the outputs and gradients right) fails at step 1
+    on a ``running_var``."""
+    problem = MODEL_BUILDERS[model](np.dtype("float64"), 0)
+    for layer in problem.net.layers:
+        if "running_var" in layer.buffers:
+            def slipped(cache, m, layer=layer, update=layer._update_running_stats):
+                update(cache, m)
+                layer.buffers["running_var"] *= 1 + 1e-6
+            layer._update_running_stats = slipped
+    opt = optimizers.get("adam", problem.net.params, lr=0.01)
+    df = compare_model_training(problem.net, problem.X[:64], problem.y[:64], opt, 1, 32,
+                                case="control")
+    first = df[~df["passed"].astype(bool)].iloc[0]
+    assert int(first["step"]) == 1 and "running_var" in first["beyond_tolerance"], first
 
 
 def test_torch_dropout_mask_is_the_mask_nn_dropout_draws():
