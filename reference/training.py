@@ -9,7 +9,7 @@ state by torch's parameter names, in torch's layout). Turning it into a manual
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["Record", "train"]
+__all__ = ["Record", "one_torch_thread", "train"]
 
 
 @dataclass
@@ -57,13 +57,13 @@ def train(module: Any, X: np.ndarray, y: np.ndarray, optimizer: torch.optim.Opti
         raise ValueError(f"reference train: freeze names unknown parameter(s) "
                          f"{', '.join(map(repr, unknown))}; the parameters: {', '.join(named)}")
     frozen = {k: frozenset(int(t) for t in steps) for k, steps in (freeze or {}).items()}
-    with _one_thread():
+    with one_torch_thread():
         return _train(module, named, X, y, optimizer, order, scheduler, schedule_every, frozen,
                       record, clip_grad_norm, clip_grad_value)
 
 
 @contextmanager
-def _one_thread():
+def one_torch_thread() -> Iterator[None]:
     """Run torch on one intra-op thread, then restore the setting. These tensors are tiny:
     a second thread only adds synchronisation, and on a busy machine its spin-waits made
     runs ten times slower (measured)."""

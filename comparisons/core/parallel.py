@@ -16,14 +16,14 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import torch
 
 from comparisons.core.progress import progress
+from reference.training import one_torch_thread  # torch on one thread inside a block
 
 __all__ = ["auto_jobs", "available_cpus", "one_torch_thread", "run_ordered"]
 
@@ -47,17 +47,6 @@ def auto_jobs(n_items: int) -> int:
     """The default number of worker processes for ``n_items`` cases: one per CPU, at
     most one per :data:`MIN_CASES_PER_WORKER` cases (1: no workers)."""
     return max(1, min(available_cpus(), n_items // MIN_CASES_PER_WORKER))
-
-
-@contextmanager
-def one_torch_thread() -> Iterator[None]:
-    """torch on one intra-op thread inside the block, the setting restored after."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _init_worker() -> None:
