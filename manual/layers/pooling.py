@@ -468,6 +468,7 @@ class _Pool2d(Layer):
     """Input checks and unbatched handling for the pooling layers (``nd`` spatial dims)."""
 
     nd = 2
+    return_indices = False  # max pooling's option: forward returns (out, indices)
 
     @staticmethod
     def _backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
@@ -487,6 +488,11 @@ class _Pool2d(Layer):
         y = y[0] if unbatched else y
         self._out_shape = y.shape
         return y
+
+    def check_dout(self, dout: Any) -> np.ndarray:
+        if self.return_indices and isinstance(dout, (tuple, list)):
+            dout = dout[0]  # (dy, None): the indices carry no gradient
+        return super().check_dout(dout)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         dout = self.check_dout(dout)
@@ -533,11 +539,6 @@ class MaxPool2d(_Pool2d):
         idx = (rows - pads[0][0]) * width + (cols - pads[-1][0])  # in the unpadded plane
         idx = idx.reshape(out.shape).astype(np.int64)
         return out, idx
-
-    def check_dout(self, dout: Any) -> np.ndarray:
-        if self.return_indices and isinstance(dout, (tuple, list)):
-            dout = dout[0]  # (dy, None): the indices carry no gradient
-        return super().check_dout(dout)
 
     @staticmethod
     def _backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
@@ -715,11 +716,6 @@ class AdaptiveMaxPool2d(_Pool2d):
         _, rows, cols = cache
         idx = (rows * W + cols).astype(np.int64)
         return out, (idx[0] if unbatched else idx)
-
-    def check_dout(self, dout: Any) -> np.ndarray:
-        if self.return_indices and isinstance(dout, (tuple, list)):
-            dout = dout[0]  # (dy, None): the indices carry no gradient
-        return super().check_dout(dout)
 
     @staticmethod
     def _backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
