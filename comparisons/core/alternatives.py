@@ -410,9 +410,10 @@ def activation_alternatives(run: Callable[[], Mapping[str, Any]],
                             max_single: int = MAX_SINGLE) -> ByParameter:
     """The gradients ``run()`` (a torch reference's autograd, name -> array) gives with the
     activations' derivatives left out: each alone (when there are 2 to ``max_single``
-    activation calls), then all of them; and with each activation's derivative written as
-    its classic wrong formula (:data:`WRONG_DERIVATIVES`); ``{}`` when ``run`` calls no
-    activation.
+    activation calls), then all of them; with the weight gradient of the layer after each
+    activation taken from its pre-activation (:class:`PreActivationInput`); and with each
+    activation's derivative written as its classic wrong formula
+    (:data:`WRONG_DERIVATIVES`); ``{}`` when ``run`` calls no activation.
 
     ``run`` is called once to count the activation calls, then once per hypothesis: it
     must give the same gradients each time (a fresh copy of a network with running
@@ -427,32 +428,37 @@ def activation_alternatives(run: Callable[[], Mapping[str, Any]],
     which = ", ".join(names)
     # each alone first: where two hypotheses give the same array (an output layer's
     # weights, which no hidden derivative reaches), the narrower one is named
-    hypotheses = [(frozenset({k}),
-                   f"the gradient with the derivative f'(z) of the {_ordinal(k + 1)} of {n} "
-                   f"activations ({names[k]}{', the last' * (k == n - 1)}) left out (its "
-                   f"{names[k]}'(z) never multiplied in?)")
-                  for k in range(n) if 1 < n <= max_single]
-    hypotheses.append((frozenset(range(n)),
+    hypotheses: list[tuple[Any, str]] = [
+        (ActivationDerivativeDropped(frozenset({k})),
+         f"the gradient with the derivative f'(z) of the {_ordinal(k + 1)} of {n} "
+         f"activations ({names[k]}{', the last' * (k == n - 1)}) left out (its "
+         f"{names[k]}'(z) never multiplied in?)")
+        for k in range(n) if 1 < n <= max_single]
+    hypotheses.append((ActivationDerivativeDropped(frozenset(range(n))),
                        f"the gradient with every activation's derivative f'(z) left out "
                        f"({which}: the backward passes the upstream gradient through the "
                        f"activation{'s' * (n > 1)} unchanged)"))
+    hypotheses += [(PreActivationInput(frozenset({k})),
+                    f"the gradient with the weight gradient of the layer after activation "
+                    f"{k + 1} of {n} ({names[k]}) taken from its pre-activation z, where its "
+                    f"output f(z) belongs (z.T @ delta for f(z).T @ delta?)")
+                   for k in range(n)]
+    hypotheses += [(ActivationDerivativeDropped(frozenset(k for k in range(n)
+                                                          if names[k] == name), wrong=True),
+                    f"the gradient with {name}'s derivative written as "
+                    f"{WRONG_DERIVATIVES[name][0]}")
+                   for name in dict.fromkeys(names) if name in WRONG_DERIVATIVES]
+    return _rerun_each(hypotheses, run)
+
+
+def _rerun_each(hypotheses: list[tuple[Any, str]],
+                run: Callable[[], Mapping[Any, Any]]) -> ByParameter:
+    """``run()`` inside each ``(context, words)`` of ``hypotheses``, its gradients collected
+    under the words."""
     out: ByParameter = {}
-    for drop, text in hypotheses:
-        with ActivationDerivativeDropped(drop):
+    for context, text in hypotheses:
+        with context:
             grads = run()
-        _collect(out, text, grads)
-    for k in range(n):  # the layer after the k-th activation: its weight's gradient from z
-        with PreActivationInput(frozenset({k})):
-            grads = run()
-        text = (f"the gradient with the weight gradient of the layer after activation "
-                f"{k + 1} of {n} ({names[k]}) taken from its pre-activation z, where its "
-                f"output f(z) belongs (z.T @ delta for f(z).T @ delta?)")
-        _collect(out, text, grads)
-    for name in dict.fromkeys(n for n in names if n in WRONG_DERIVATIVES):
-        with ActivationDerivativeDropped(frozenset(k for k in range(n) if names[k] == name),
-                                         wrong=True):
-            grads = run()
-        text = f"the gradient with {name}'s derivative written as {WRONG_DERIVATIVES[name][0]}"
         _collect(out, text, grads)
     return out
 
@@ -529,12 +535,7 @@ def layer_alternatives(run: Callable[[], Mapping[str, Any]],
         hypotheses.append((frozenset(k for k in range(n) if kinds[k] == kind),
                            f"the gradient with every {kind}'s input gradient as "
                            f"{_LAYER_WORDS[kind]}"))
-    out: ByParameter = {}
-    for slip, text in hypotheses:
-        with LayerInputGradSlip(slip):
-            grads = run()
-        _collect(out, text, grads)
-    return out
+    return _rerun_each([(LayerInputGradSlip(slip), text) for slip, text in hypotheses], run)
 
 
 _LAYER_WORDS = {kind: words for kind, words in _LAYER_CALLS.values()}
