@@ -35,6 +35,7 @@ import platform
 import sys
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -74,6 +75,26 @@ def _mlp_memory(sizes: list[int]) -> Callable[[np.dtype, int], float]:
     return memory
 
 
+def _sgd_steps(net: Any, X: np.ndarray, y: np.ndarray, tnet: Any, yt: torch.Tensor,
+               loss_fn: Callable[..., torch.Tensor], flops: float = 0.0) -> Workload:
+    """One SGD step (lr 1e-3) of the manual ``net`` on ``(X, y)`` and of its torch twin
+    ``tnet`` with ``loss_fn`` on the same data, as a :class:`Workload`."""
+    Xt = torch.from_numpy(X)
+    opt = optimizers.get("sgd", net.params, lr=1e-3)
+    topt = torch.optim.SGD(tnet.parameters(), lr=1e-3)
+
+    def manual_step() -> None:
+        _, grads = net.gradients(X, y)
+        opt.step(grads)
+
+    def torch_step() -> None:
+        topt.zero_grad(set_to_none=True)
+        loss_fn(tnet(Xt), yt).backward()
+        topt.step()
+
+    return Workload(manual_step, torch_step, flops)
+
+
 def _mlp_step(sizes: list[int], act: str, out: str, loss: str, batch_factor: float = 1.0
               ) -> Callable[[np.dtype, int], Workload]:
     """One SGD training step (forward, loss, backward, update) of :class:`manual.MLP` and
@@ -89,20 +110,8 @@ def _mlp_step(sizes: list[int], act: str, out: str, loss: str, batch_factor: flo
         else:
             y = rng.uniform(0, 1, (batch, sizes[-1])).astype(dtype)
         tnet = MLPTwin.from_manual(net)
-        Xt, yt = torch.from_numpy(X), tnet.target_tensor(y)
-        opt = optimizers.get("sgd", net.params, lr=1e-3)
-        topt = torch.optim.SGD(tnet.parameters(), lr=1e-3)
-
-        def manual_step() -> None:
-            _, grads = net.gradients(X, y)
-            opt.step(grads)
-
-        def torch_step() -> None:
-            topt.zero_grad(set_to_none=True)
-            tnet.loss_fn(tnet(Xt), yt).backward()
-            topt.step()
-
-        return Workload(manual_step, torch_step, _mlp_flops(sizes, batch))
+        return _sgd_steps(net, X, y, tnet, tnet.target_tensor(y), tnet.loss_fn,
+                          _mlp_flops(sizes, batch))
 
     return make
 
@@ -144,21 +153,9 @@ def _cnn_step() -> BenchCase:
         problem = cnn_digits(np.dtype(dtype))
         net = problem.net
         X, y = problem.X[:batch], problem.y[:batch]
-        tnet = torch_twin(net)
-        Xt, yt = torch.from_numpy(X), torch.from_numpy(np.asarray(y, dtype=np.int64))
-        opt = optimizers.get("sgd", net.params, lr=1e-3)
-        topt = torch.optim.SGD(tnet.parameters(), lr=1e-3)
-
-        def manual_step() -> None:
-            _, grads = net.gradients(X, y)
-            opt.step(grads)
-
-        def torch_step() -> None:
-            topt.zero_grad(set_to_none=True)
-            torch.nn.functional.cross_entropy(tnet(Xt), yt).backward()
-            topt.step()
-
-        return Workload(manual_step, torch_step)
+        return _sgd_steps(net, X, y, torch_twin(net),
+                          torch.from_numpy(np.asarray(y, dtype=np.int64)),
+                          torch.nn.functional.cross_entropy)
 
     return BenchCase("small CNN on digits (8x8), SGD step, --batch images", make,
                      lambda dtype, batch: 200 * np.dtype(dtype).itemsize * 8 * 64 * batch)
